@@ -1,0 +1,37 @@
+"""Typed errors. Each maps to exit code 2 at the CLI; their messages name the file and reason.
+
+Messages must never include raw input values (they may be PII or secrets): name the file, the
+location and the kind of problem only.
+"""
+
+from __future__ import annotations
+
+
+class GatesError(Exception):
+    """Base class: anything that should end the run with exit code 2."""
+
+    exit_code = 2
+
+
+class UsageError(GatesError):
+    """Bad command line."""
+
+
+class PolicyError(GatesError):
+    """The policy file is missing, unparseable or does not match the schema.
+
+    ``problems`` holds one ``FILE:LINE: path.to.key: message`` string per problem.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = list(problems or [])
+        super().__init__(message if not self.problems else message + "\n" + "\n".join("  " + p for p in self.problems))
+
+
+class InputError(GatesError):
+    """An input file could not be read or parsed. The gate reports it as an error (fail closed)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")

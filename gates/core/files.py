@@ -1,0 +1,152 @@
+"""File discovery with gitignore-style globs, kept inside the scanned root.
+
+Gates never walk the file system themselves: they ask the context, which applies the policy's
+``paths``/``exclude`` globs, skips the usual junk directories, does not follow directory symlinks,
+and refuses files whose real location escapes the root (a symlink to ``/etc/passwd`` in a PR must
+not be scanned, nor silently skipped: it is reported).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+
+
+@functools.lru_cache(maxsize=512)
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """Translate a gitignore-style glob (``**``, ``*``, ``?``, ``[...]``) to a regex.
+
+    A pattern without a slash matches the basename anywhere (like ``.gitignore``); a pattern with
+    a slash is anchored at the root. ``**/`` matches zero or more directories.
+    """
+    pat = pattern.strip()
+    if pat.startswith("./"):
+        pat = pat[2:]
+    anchored = "/" in pat.rstrip("/")
+    pat = pat.lstrip("/")
+    if pat.endswith("/"):
+        pat += "**"
+    i, out = 0, []
+    while i < len(pat):
+        c = pat[i]
+        if pat.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pat.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif c == "*":
+            out.append("[^/]*")
+            i += 1
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "[":
+            j = pat.find("]", i + 1)
+            if j == -1:
+                out.append(re.escape(c))
+                i += 1
+            else:
+                body = pat[i + 1 : j].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = j + 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    body = "".join(out)
+    prefix = "" if anchored else "(?:.*/)?"
+    # a directory pattern also matches everything below it
+    return re.compile(f"^{prefix}{body}(?:/.*)?$", re.DOTALL)
+
+
+def glob_match(path: str, pattern: str) -> bool:
+    return bool(glob_to_regex(pattern).match(path.replace(os.sep, "/")))
+
+
+def any_match(path: str, patterns: Iterable[str]) -> bool:
+    return any(glob_match(path, p) for p in patterns)
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """Files to scan, plus the ones refused because they resolve outside the root."""
+
+    files: tuple[Path, ...]
+    escaped: tuple[Path, ...]
+
+
+def is_within(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discovered:
+    """Walk ``root`` (not following directory symlinks) and keep files matching ``include``."""
+    root = root.resolve()
+    files: list[Path] = []
+    escaped: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        rel_dir = os.path.relpath(dirpath, root)
+        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
+        keep = []
+        for d in sorted(dirnames):
+            rel = f"{rel_dir}/{d}" if rel_dir else d
+            full = Path(dirpath, d)
+            if d in ALWAYS_EXCLUDED_DIRS or any_match(rel, exclude):
+                continue
+            if full.is_symlink():
+                # a directory symlink is treated like a file entry so its target gets checked
+                if any_match(rel, include) and not is_within(full, root):
+                    escaped.append(full)
+                continue
+            keep.append(d)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            if any_match(rel, exclude) or not any_match(rel, include):
+                continue
+            full = Path(dirpath, name)
+            if full.is_symlink() and not is_within(full, root):
+                escaped.append(full)
+                continue
+            files.append(full)
+    return Discovered(tuple(files), tuple(escaped))
+
+
+def expand_targets(targets: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> Iterator[Path]:
+    """Explicit CLI paths: files are taken as given; directories are walked with the globs."""
+    for t in targets:
+        if t.is_dir():
+            d = walk(t, include, exclude)
+            yield from d.files
+        else:
+            yield t
+
+
+def display_path(path: Path, cwd: Path | None = None) -> str:
+    """The path as a user would type it: relative to the working directory when inside it."""
+    cwd = (cwd or Path.cwd()).resolve()
+    p = Path(os.path.abspath(path))
+    try:
+        return p.relative_to(cwd).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def root_relative(path: Path, root: Path) -> str:
+    p = Path(os.path.abspath(path))
+    try:
+        return p.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return p.as_posix()

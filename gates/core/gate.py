@@ -1,0 +1,169 @@
+"""The one small interface every gate implements, and the context the core hands it.
+
+A gate is a class with a name, its rules, a JSON Schema fragment for its options, optional CLI
+flags, and ``run(ctx)``. It reports through the context (``ctx.add``, ``ctx.error``,
+``ctx.scanned``) and never decides exit codes, blocking or waivers: the runner does that from the
+policy, the same way for every gate. To add a gate, copy ``gates/eval``, change the names, and
+register it under the ``mlsec_gates.gates`` entry point in ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import abc
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Mapping, Sequence
+
+from . import files as _files
+from .findings import Finding, GateError, Rule, ScannedFile, Severity
+
+
+class Gate(abc.ABC):
+    """Base class for gates. Subclasses set the class attributes and implement :meth:`run`."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str] = ""
+    rules: ClassVar[Mapping[str, Rule]] = {}
+    #: JSON Schema ``properties`` for the gate's own options under ``gates.<name>``
+    options_schema: ClassVar[Mapping[str, Any]] = {}
+    #: default values of the gate's options (merged under the user's policy)
+    default_options: ClassVar[Mapping[str, Any]] = {}
+    #: default include globs when the policy gives no ``paths``
+    default_paths: ClassVar[Sequence[str]] = ("**/*",)
+    #: help text for ``mlsec-gates <name> --help``: examples
+    epilog: ClassVar[str] = ""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add gate-specific CLI flags for ``mlsec-gates <name>``. Optional."""
+
+    def options_from_args(self, args: argparse.Namespace) -> dict[str, Any]:
+        """Map gate-specific CLI flags to option overrides (deep-merged over the policy)."""
+        return {}
+
+    @abc.abstractmethod
+    def run(self, ctx: "GateContext") -> None:
+        """Scan and report through ``ctx``. Raise :class:`~gates.core.errors.InputError` (or
+        anything) to make the gate end in ``error``: the runner fails closed."""
+
+    def skip_reason(self, ctx: "GateContext") -> str | None:
+        """Return why there is nothing to do (the gate is then ``skipped``), or None."""
+        return None
+
+
+@dataclass
+class GateContext:
+    """What a gate sees: its options, the scanned root, explicit targets and the report sinks."""
+
+    gate: Gate
+    root: Path
+    options: dict[str, Any]
+    policy: Mapping[str, Any]
+    targets: tuple[Path, ...] = ()
+    cwd: Path = field(default_factory=Path.cwd)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[GateError] = field(default_factory=list)
+    files: list[ScannedFile] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: extra arguments from the command line, for gates that need them (e.g. the signature gate)
+    args: argparse.Namespace | None = None
+
+    # ---- paths -------------------------------------------------------------------------------
+    def display(self, path: Path | str) -> str:
+        return _files.display_path(Path(path), self.cwd)
+
+    def relative(self, path: Path | str) -> str:
+        return _files.root_relative(Path(path), self.root)
+
+    def resolve(self, relpath: str) -> Path:
+        """A path from the policy, relative to the root. Absolute paths are allowed (the policy
+        author chose them); relative ones may not climb out of the root with ``..``."""
+        p = Path(os.path.expanduser(relpath))
+        if p.is_absolute():
+            return p
+        full = Path(os.path.normpath(self.root / p))
+        if not _files.is_within(full.parent if not full.exists() else full, self.root) and ".." in p.parts:
+            raise ValueError(f"policy path {relpath!r} escapes the scanned root")
+        return full
+
+    def discover(self, include: Sequence[str] | None = None) -> list[Path]:
+        """Files this gate should scan: explicit targets, else the policy globs under the root.
+
+        Symlinks that resolve outside the root are reported (``CORE003``, blocking) instead of
+        being read or silently skipped.
+        """
+        inc = list(include or self.options.get("paths") or self.gate.default_paths)
+        exc = list(self.options.get("exclude") or [])
+        if self.targets:
+            out = []
+            for t in self.targets:
+                if not t.exists() and not t.is_symlink():
+                    self.error(f"no such file or directory", t)
+                    continue
+                if t.is_dir():
+                    d = _files.walk(t, inc, exc)
+                    out.extend(d.files)
+                    self._escaped(d.escaped)
+                else:
+                    out.append(t)
+            return out
+        d = _files.walk(self.root, inc, exc)
+        self._escaped(d.escaped)
+        return list(d.files)
+
+    def _escaped(self, paths: Sequence[Path]) -> None:
+        for p in paths:
+            self.findings.append(
+                Finding(
+                    gate=self.gate.name, rule="CORE003", severity=Severity.HIGH, blocking=True,
+                    message="symlink points outside the scanned root; it was not read",
+                    why="A symlink can make the gate read (or a later step ship) files from outside the repository.",
+                    remediation="Replace the symlink with the file itself, or exclude it in the policy.",
+                    path=self.display(p), rel_path=self.relative(p),
+                )
+            )
+
+    # ---- reporting -----------------------------------------------------------------------------
+    def add(
+        self,
+        rule: str,
+        message: str,
+        path: Path | str | None = None,
+        *,
+        severity: Severity | str | None = None,
+        blocking: bool | None = None,
+        key: str = "",
+        **fields: Any,
+    ) -> Finding:
+        """Record a finding for ``rule``; why/remediation/severity default to the rule's."""
+        try:
+            r = self.gate.rules[rule]
+        except KeyError:
+            raise KeyError(f"gate {self.gate.name!r} has no rule {rule!r}") from None
+        known = {k: fields.pop(k) for k in list(fields) if k in _FINDING_FIELDS}
+        known.setdefault("why", r.why)
+        known.setdefault("remediation", r.remediation)
+        disp = self.display(path) if path is not None else ""
+        rel = self.relative(path) if path is not None else ""
+        f = Finding(
+            gate=self.gate.name, rule=rule, severity=Severity.parse(severity or r.severity),
+            message=message, path=disp, rel_path=rel, blocking=blocking, key=key, extra=fields, **known,
+        )
+        self.findings.append(f)
+        return f
+
+    def error(self, message: str, path: Path | str | None = None) -> None:
+        """The gate could not check ``path``: the gate ends in ``error`` (fail closed)."""
+        self.errors.append(GateError(message=message, path=self.display(path) if path is not None else ""))
+
+    def scanned(self, path: Path | str, items: int = 0) -> None:
+        self.files.append(ScannedFile(self.display(path), items))
+
+    def note(self, text: str) -> None:
+        """Context for the report (e.g. the advisory database date). Never put input values here."""
+        self.notes.append(text)
+
+
+_FINDING_FIELDS = {"member", "line", "row", "column", "offset", "entity", "evidence", "why", "remediation", "fingerprint"}

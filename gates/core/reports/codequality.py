@@ -1,0 +1,52 @@
+"""GitLab Code Quality report (a JSON array of issues, shown in the MR widget on every tier).
+
+GitLab drops issues with duplicate fingerprints, so repeated findings of one fingerprint (e.g.
+the same secret in two rows) get the occurrence number mixed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ..findings import Severity
+from ..runner import RunResult
+
+SEVERITY = {Severity.CRITICAL: "blocker", Severity.HIGH: "critical", Severity.MEDIUM: "major", Severity.LOW: "minor", Severity.INFO: "info"}
+
+
+def to_list(run: RunResult) -> list[dict[str, Any]]:
+    out = []
+    seen: dict[str, int] = {}
+    for f in run.findings:
+        if f.waived:
+            continue  # GitLab has no notion of suppression; waived findings stay in JSON/SARIF
+        n = seen.get(f.fingerprint, 0)
+        seen[f.fingerprint] = n + 1
+        fp = f.fingerprint if n == 0 else hashlib.sha256(f"{f.fingerprint}:{n}".encode()).hexdigest()[:32]
+        desc = f"[{f.rule}] {f.message}"
+        if f.member:
+            desc += f" (member {f.member})"
+        if f.evidence:
+            desc += f" — evidence: {f.evidence}"
+        if not f.blocking:
+            desc += " (not blocking)"
+        out.append(
+            {
+                "type": "issue",
+                "check_name": f"mlsec-gates/{f.gate}/{f.rule}",
+                "description": desc,
+                "content": {"body": f"**Why:** {f.why}\n\n**Fix:** {f.remediation}"},
+                "categories": ["Security"],
+                "fingerprint": fp,
+                "severity": SEVERITY[f.severity],
+                "location": {"path": f.path or ".", "lines": {"begin": int(f.line or f.row or 1)}},
+                "engine_name": "mlsec-gates",
+            }
+        )
+    return out
+
+
+def render(run: RunResult) -> str:
+    return json.dumps(to_list(run), indent=2) + "\n"

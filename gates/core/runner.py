@@ -1,0 +1,174 @@
+"""Runs gates under a policy and turns what they report into verdicts.
+
+The runner is where fail-closed lives: a gate that raises, or that reports an input it could
+not read, ends in ``error`` and the run exits 2 unless the policy says ``on_error: warn``.
+Blocking is decided here from the policy (never by reports), then waivers are applied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from .errors import InputError
+from .findings import Finding, GateError, GateResult, Rule, Status
+from .gate import Gate, GateContext
+from .policy import Policy, deep_merge
+from .rules import CORE_RULES
+from .waivers import apply_waivers
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+
+@dataclass
+class RunResult:
+    results: list[GateResult]
+    root: Path
+    policy: Policy
+    started_at: str
+    duration: float
+    policy_findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        out = [f for r in self.results for f in r.findings]
+        return out + self.policy_findings
+
+    @property
+    def status(self) -> Status:
+        if any(r.status is Status.ERROR for r in self.results):
+            return Status.ERROR
+        if any(r.status is Status.FAIL for r in self.results) or any(f.blocking for f in self.policy_findings):
+            return Status.FAIL
+        return Status.PASS
+
+    @property
+    def exit_code(self) -> int:
+        return {Status.PASS: EXIT_PASS, Status.FAIL: EXIT_FAIL}.get(self.status, EXIT_ERROR)
+
+    def rules(self) -> dict[str, Rule]:
+        out: dict[str, Rule] = dict(CORE_RULES)
+        for r in self.results:
+            out.update(r.rules)
+        return out
+
+
+def run_gate(
+    gate: Gate,
+    policy: Policy,
+    root: Path,
+    targets: Sequence[Path] = (),
+    overrides: Mapping | None = None,
+    args: argparse.Namespace | None = None,
+    cwd: Path | None = None,
+) -> GateResult:
+    """Run one gate, catching everything it raises (fail closed)."""
+    options = policy.gate_options(gate.name)
+    if overrides:
+        options = deep_merge(options, dict(overrides))
+    ctx = GateContext(gate=gate, root=root, options=options, policy=policy.data, targets=tuple(targets), cwd=cwd or Path.cwd(), args=args)
+    rules = {**CORE_RULES, **gate.rules}
+    t0 = time.perf_counter()
+    skip = None
+    try:
+        skip = None if targets else gate.skip_reason(ctx)
+        if skip is None:
+            gate.run(ctx)
+    except InputError as exc:
+        ctx.errors.append(GateError(message=exc.reason, path=ctx.display(exc.path) if exc.path else ""))
+    except Exception as exc:  # noqa: BLE001 - any crash must fail the gate, not pass it
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        loc = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+        # the exception text is kept to its type: it could quote input (PII, secrets)
+        ctx.errors.append(GateError(message=f"gate crashed: {type(exc).__name__}{loc}"))
+    duration = time.perf_counter() - t0
+    if skip is not None:
+        return GateResult(gate.name, gate.title, Status.SKIPPED, duration=duration, skip_reason=skip, rules=rules)
+
+    findings = []
+    for f in ctx.findings:
+        blocking = f.blocking if f.blocking is not None else policy.blocks(gate.name, f.severity)
+        findings.append(f.replace(blocking=bool(blocking)))
+    findings.sort(key=_order)
+
+    if ctx.errors and policy.on_error(gate.name) != "warn":
+        status = Status.ERROR
+    elif any(f.blocking for f in findings):
+        status = Status.FAIL
+    else:
+        status = Status.PASS
+    return GateResult(
+        gate=gate.name, title=gate.title, status=status, findings=tuple(findings), files=tuple(ctx.files),
+        errors=tuple(ctx.errors), duration=duration, rules=rules, notes=tuple(ctx.notes),
+    )
+
+
+def _order(f: Finding) -> tuple:
+    """Blocking first, then warnings, then waived; worst severity first within each."""
+    return (not f.blocking, f.waived, -f.severity.rank, f.path, f.line or f.row or 0, f.rule)
+
+
+def finalize(results: list[GateResult], policy: Policy, root: Path, started: float, started_at: str, today: _dt.date | None = None) -> RunResult:
+    """Apply waivers across all gates, recompute statuses and report stale waivers."""
+    waivers = policy.waivers()
+    all_findings = [f for r in results for f in r.findings]
+    outcome = apply_waivers(all_findings, waivers, today)
+    it = iter(outcome.findings)
+    new_results = []
+    for r in results:
+        fs = tuple(sorted((next(it) for _ in r.findings), key=_order))
+        status = r.status
+        if status is Status.FAIL and not any(f.blocking for f in fs):
+            status = Status.PASS
+        elif status is Status.PASS and any(f.blocking for f in fs):
+            status = Status.FAIL
+        new_results.append(GateResult(r.gate, r.title, status, fs, r.files, r.errors, r.duration, r.skip_reason, r.rules, r.notes))
+    policy_findings = []
+    ran = {r.gate for r in results if r.status is not Status.SKIPPED}
+    for i, w in enumerate(waivers):
+        if i in outcome.used:
+            continue
+        if w.gate and w.gate not in ran:
+            continue  # the gate it belongs to did not run: we cannot tell whether it is stale
+        rule = CORE_RULES["CORE002"]
+        file, _, line = w.source.rpartition(":")
+        policy_findings.append(
+            Finding(
+                gate="policy", rule="CORE002", severity=rule.severity, blocking=False,
+                message=f"waiver for {w.rule}{' at ' + w.path if w.path else ''} matches no finding",
+                why=rule.why, remediation=rule.remediation, path=file or (policy.path or ""),
+                line=int(line) if line.isdigit() else None, key=f"{w.rule}|{w.path}|{w.fingerprint}",
+            )
+        )
+    return RunResult(new_results, root, policy, started_at, time.perf_counter() - started, policy_findings)
+
+
+def run_gates(
+    gates: Mapping[str, Gate],
+    policy: Policy,
+    root: Path,
+    only: Sequence[str] = (),
+    targets: Sequence[Path] = (),
+    overrides: Mapping[str, Mapping] | None = None,
+    args: argparse.Namespace | None = None,
+    explicit: bool = False,
+    today: _dt.date | None = None,
+) -> RunResult:
+    """Run the selected (else every enabled) gate. ``explicit`` runs a named gate even when the
+    policy disables it (``mlsec-gates <gate>`` is an explicit request)."""
+    started = time.perf_counter()
+    started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    results = []
+    names = list(only) or list(gates)
+    for name in names:
+        gate = gates[name]
+        if not explicit and not policy.enabled(name):
+            results.append(GateResult(name, gate.title, Status.SKIPPED, skip_reason="disabled by policy", rules={**CORE_RULES, **gate.rules}))
+            continue
+        results.append(run_gate(gate, policy, root, targets, (overrides or {}).get(name), args))
+    return finalize(results, policy, root, started, started_at, today)

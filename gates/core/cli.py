@@ -198,7 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+            return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else EXIT_ERROR
         return int(args.func(args))
     except PolicyError as exc:
         print(f"mlsec-gates: policy error: {exc}", file=sys.stderr)

@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 
 from .errors import InputError
 from .findings import Finding, GateError, GateResult, Rule, Status
+from .files import display_path
 from .gate import Gate, GateContext
 from .policy import Policy, deep_merge
 from .rules import CORE_RULES
@@ -141,7 +142,7 @@ def finalize(results: list[GateResult], policy: Policy, root: Path, started: flo
             Finding(
                 gate="policy", rule="CORE002", severity=rule.severity, blocking=False,
                 message=f"waiver for {w.rule}{' at ' + w.path if w.path else ''} matches no finding",
-                why=rule.why, remediation=rule.remediation, path=file or (policy.path or ""),
+                why=rule.why, remediation=rule.remediation, path=display_path(Path(file or policy.path or ".")),
                 line=int(line) if line.isdigit() else None, key=f"{w.rule}|{w.path}|{w.fingerprint}",
             )
         )

@@ -22,6 +22,14 @@ MAX_DEPTH = 64
 KeyPath = tuple[Any, ...]
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps timestamps as the strings written, so a bad date such as
+    ``2026-13-01`` becomes a schema error with a line number instead of a crash."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
 @dataclass
 class SourcedYaml:
     """Parsed YAML data with ``lines[path] -> 1-based line`` for every key and list item."""
@@ -42,7 +50,7 @@ class SourcedYaml:
 
 def load_yaml_text(text: str, file: str) -> SourcedYaml:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 1) if mark is not None else 1
@@ -56,11 +64,11 @@ def load_yaml_text(text: str, file: str) -> SourcedYaml:
     _walk(node, (), lines, problems, file, 0)
     if problems:
         raise PolicyError(f"{file}: invalid policy YAML", problems)
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{file}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        raise PolicyError(f"{file}: invalid YAML: {getattr(exc, 'problem', None) or type(exc).__name__}") from None
     finally:
         loader.dispose()
     return SourcedYaml(data, file, lines)

@@ -17,7 +17,7 @@ def waiver_snippet(f: Finding, today: _dt.date | None = None, days: int = 30) ->
     return (
         f"- rule: {f.rule}\n"
         f"  path: {_yaml_str(path)}\n"
-        f"  fingerprint: {f.fingerprint}\n"
+        f"  fingerprint: \"{f.fingerprint}\"\n"
         f'  reason: "<why this is acceptable>"\n'
         f"  expires: {expires.isoformat()}\n"
     )

@@ -79,12 +79,12 @@ class GateContext:
 
     def resolve(self, relpath: str) -> Path:
         """A path from the policy, relative to the root. Absolute paths are allowed (the policy
-        author chose them); relative ones may not climb out of the root with ``..``."""
+        author chose them); relative ones may not leave the root, by ``..`` or by a symlink."""
         p = Path(os.path.expanduser(relpath))
         if p.is_absolute():
             return p
-        full = Path(os.path.normpath(self.root / p))
-        if not _files.is_within(full.parent if not full.exists() else full, self.root) and ".." in p.parts:
+        full = Path(os.path.normpath(self.root.absolute() / p))
+        if not _files.is_within(full, self.root):
             raise ValueError(f"policy path {relpath!r} escapes the scanned root")
         return full
 

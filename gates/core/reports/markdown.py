@@ -122,9 +122,7 @@ def render(run: RunResult, max_chars: int = MAX_CHARS, today: _dt.date | None = 
                 if not push(_finding_block(f, today)):
                     omitted += len(fs) - i
                     break
-        push("\n</details>\n")
-        if out[-1] != "\n</details>\n":  # ensure the section is closed even when over budget
-            out.append("\n</details>\n")
+        out.append("\n</details>\n")  # always closed, even when the budget ran out (reserved room)
     if run.policy_findings:
         push("<details><summary><b>policy</b> — ⚠️ stale waivers</summary>\n")
         for f in run.policy_findings:

@@ -30,6 +30,8 @@ def demo_reports(tmp_path, cli):
 
 def test_json_report_keys(demo_reports):
     rep = json.loads(demo_reports["json"])
+    schema = json.loads((Path(__file__).resolve().parents[2] / "gates/core/reports/report_schema.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(rep)
     assert {"schema_version", "status", "gates", "findings", "tool"} <= set(rep)
     assert rep["schema_version"] == 1 and rep["tool"]["name"] == "mlsec-gates"
     assert rep["status"] == "fail" and rep["gates"]["eval"]["status"] == "fail"

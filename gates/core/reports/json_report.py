@@ -2,7 +2,8 @@
 
 Top-level keys: ``schema_version``, ``tool``, ``status``, ``exit_code``, ``root``, ``policy``,
 ``started_at``, ``duration``, ``summary``, ``gates`` (by name) and ``findings`` (flat list, each
-with its ``gate``).
+with its ``gate``). The contract is ``report_schema.json`` beside this module (JSON Schema
+2020-12); the tests validate every report against it.
 """
 
 from __future__ import annotations

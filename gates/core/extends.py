@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 
 from .errors import PolicyError
-from .yamlsrc import MAX_POLICY_BYTES
+from .yamlsrc import MAX_POLICY_BYTES, read_policy_bytes
 
 GITHUB_RAW = "https://raw.githubusercontent.com"
 MAX_REDIRECTS = 5
@@ -227,31 +227,18 @@ def load(res: Resolved, where: str, allow_unpinned: bool) -> Fetched:
 
 
 def _read_file(p: Path, display: str, where: str) -> bytes:
-    try:
-        with p.open("rb") as fh:
-            data = fh.read(MAX_POLICY_BYTES + 1)
-    except OSError as exc:
-        raise PolicyError(f"{where}: extends: {display}: cannot read: {exc.strerror or type(exc).__name__}") from None
-    if len(data) > MAX_POLICY_BYTES:
-        raise PolicyError(f"{where}: extends: {display}: larger than {MAX_POLICY_BYTES} bytes")
-    return data
+    return read_policy_bytes(p, f"{where}: extends: {display}")
 
 
 def _read_pkg(res: Resolved, where: str) -> bytes:
     module, _, rel = res.ident[4:].partition("/")
     try:
         node = importlib.resources.files(module)
-        for part in rel.split("/"):
-            node = node.joinpath(part)
-        with node.open("rb") as fh:
-            data = fh.read(MAX_POLICY_BYTES + 1)
     except ModuleNotFoundError:
         raise PolicyError(f"{where}: extends: {res.display}: package {module!r} is not installed") from None
-    except (OSError, TypeError) as exc:
-        raise PolicyError(f"{where}: extends: {res.display}: cannot read the resource ({type(exc).__name__})") from None
-    if len(data) > MAX_POLICY_BYTES:
-        raise PolicyError(f"{where}: extends: {res.display}: larger than {MAX_POLICY_BYTES} bytes")
-    return data
+    for part in rel.split("/"):
+        node = node.joinpath(part)
+    return read_policy_bytes(node, f"{where}: extends: {res.display}")
 
 
 class _Transient(Exception):

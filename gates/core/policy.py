@@ -59,6 +59,7 @@ def build_schema(gates: Mapping[str, Gate]) -> dict[str, Any]:
             "additionalProperties": False,
             "properties": gate_props,
         }
+    add_append_keys(schema)
     return schema
 
 
@@ -113,8 +114,11 @@ def validate_document(src: SourcedYaml, schema: Mapping[str, Any]) -> None:
                 problems.append(f"{src.file}:{src.line_of(kp)}: {_dotted(kp)}: unknown key (allowed: {', '.join(sorted(allowed)) or 'none'})")
             continue
         if err.validator in ("oneOf", "anyOf") and err.context:
-            best = jsonschema.exceptions.best_match(err.context)
+            # the branch that matched the value's type says what is wrong (and where) best
+            typed = [e for e in err.context if e.validator != "type" or len(e.absolute_path) > len(path)]
+            best = max(typed, key=lambda e: len(e.absolute_path)) if typed else jsonschema.exceptions.best_match(err.context)
             message = best.message
+            path = tuple(best.absolute_path)
         problems.append(f"{src.file}:{src.line_of(path)}: {_dotted(path) or '(top level)'}: {message}")
     if problems:
         raise PolicyError(f"{src.file}: invalid policy ({len(problems)} problem{'s' if len(problems) != 1 else ''})", problems)

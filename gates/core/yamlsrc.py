@@ -66,15 +66,23 @@ def load_yaml_text(text: str, file: str) -> SourcedYaml:
     return SourcedYaml(data, file, lines)
 
 
-def load_yaml_file(path: str | Path) -> SourcedYaml:
-    p = Path(path)
+def read_policy_bytes(path: Any, label: str | None = None) -> bytes:
+    """At most :data:`MAX_POLICY_BYTES` from ``path`` (a ``Path`` or an importlib.resources
+    ``Traversable``); a larger or unreadable file is a :class:`PolicyError` naming ``label``."""
+    label = label or str(path)
     try:
-        with p.open("rb") as fh:
+        with path.open("rb") as fh:
             raw = fh.read(MAX_POLICY_BYTES + 1)
     except OSError as exc:
-        raise PolicyError(f"{p}: cannot read policy: {exc.strerror or exc}") from None
+        raise PolicyError(f"{label}: cannot read policy: {exc.strerror or exc}") from None
     if len(raw) > MAX_POLICY_BYTES:
-        raise PolicyError(f"{p}: policy file is larger than {MAX_POLICY_BYTES} bytes")
+        raise PolicyError(f"{label}: policy file is larger than {MAX_POLICY_BYTES} bytes")
+    return raw
+
+
+def load_yaml_file(path: str | Path) -> SourcedYaml:
+    p = Path(path)
+    raw = read_policy_bytes(p)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

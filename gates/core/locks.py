@@ -170,7 +170,7 @@ def declare(doc_locks: Mapping[str, Any] | None, where: Callable[[KeyPath], str]
         for i, v in enumerate(wl.get(what) or []):
             out.waiver_rules.append(WaiverRule(what, v, where(("locks", "waivers", what, i))))
     if problems:
-        raise PolicyError("invalid locks", problems)
+        raise PolicyError(f"{where(('locks',))}: invalid locks", problems)
     return out
 
 

@@ -131,8 +131,19 @@ def _finding(report: Path, fp: str) -> dict[str, Any]:
         raise UsageError(f"{report}: not an mlsec-gates JSON report (no 'findings' list)")
     for f in findings:
         if isinstance(f, dict) and f.get("fingerprint") == fp:
-            return f
+            return {**f, "path": _root_relative(str(f.get("path") or ""), str(data.get("root") or ""))}
     raise UsageError(f"{report}: no finding with fingerprint {fp}")
+
+
+def _root_relative(path: str, root: str) -> str:
+    """Waiver paths are globs relative to the scanned root; reports may show cwd-relative or
+    absolute paths."""
+    if not path or not root:
+        return path
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except (ValueError, OSError):
+        return path
 
 
 def cmd_waivers_add(args: argparse.Namespace) -> int:

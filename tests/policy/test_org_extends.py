@@ -4,6 +4,7 @@ server on 127.0.0.1."""
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 
 import pytest
@@ -37,9 +38,13 @@ def repo(tmp_path, write):
 def test_pinned_org_policy_is_extended(cli, server, repo, write):
     sha = server.serve("/org.yml", ORG)
     write(repo / ".mlsec-gates.yml", repo_policy(server.url("/org.yml"), sha))
-    r = cli("run", repo, "--gate", "fmt")
+    report = repo.parent / "r.json"
+    r = cli("run", repo, "--gate", "fmt", "--format", "json", "--output", report)
     assert r.code == 1, r.err
     assert "FMT001" in r.out and "pkl" in r.out  # the org's allowed_formats applies
+    chain = json.loads(report.read_text())["policy"]["chain"]
+    assert chain[0] == {"source": server.url("/org.yml"), "sha256": sha}
+    assert chain[1]["source"] == str(repo / ".mlsec-gates.yml")
     r = cli("policy", "show", repo, "--explain")
     assert r.code == 0, r.err
     line = next(ln for ln in r.out.splitlines() if ln.startswith("gates.fmt.allowed_formats:"))

@@ -18,6 +18,8 @@ from .errors import PolicyError
 
 MAX_POLICY_BYTES = 1 << 20
 MAX_DEPTH = 64
+MAX_NODES = 200_000  # aliases can make a small file expand enormously ("billion laughs")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 KeyPath = tuple[Any, ...]
 
@@ -41,26 +43,30 @@ class SourcedYaml:
 
 
 def load_yaml_text(text: str, file: str) -> SourcedYaml:
+    """Parse once (libyaml's safe loader when available), map lines, then construct the data
+    from the same node graph."""
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = (mark.line + 1) if mark is not None else 1
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise PolicyError(f"{file}:{line}: invalid YAML: {problem}") from None
-    lines: dict[KeyPath, int] = {}
-    if node is None:
-        return SourcedYaml(None, file, {(): 1})
-    lines[()] = node.start_mark.line + 1
-    problems: list[str] = []
-    _walk(node, (), lines, problems, file, 0)
-    if problems:
-        raise PolicyError(f"{file}: invalid policy YAML", problems)
-    loader = yaml.SafeLoader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{file}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = (mark.line + 1) if mark is not None else 1
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            raise PolicyError(f"{file}:{line}: invalid YAML: {problem}") from None
+        lines: dict[KeyPath, int] = {}
+        if node is None:
+            return SourcedYaml(None, file, {(): 1})
+        lines[()] = node.start_mark.line + 1
+        problems: list[str] = []
+        budget = [MAX_NODES]
+        _walk(node, (), lines, problems, file, 0, budget)
+        if problems:
+            raise PolicyError(f"{file}: invalid policy YAML", problems)
+        try:
+            data = loader.construct_document(node)
+        except yaml.YAMLError as exc:
+            raise PolicyError(f"{file}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
     finally:
         loader.dispose()
     return SourcedYaml(data, file, lines)
@@ -90,7 +96,12 @@ def load_yaml_file(path: str | Path) -> SourcedYaml:
     return load_yaml_text(text, str(p))
 
 
-def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problems: list[str], file: str, depth: int) -> None:
+def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problems: list[str], file: str, depth: int, budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        if budget[0] == -1:
+            problems.append(f"{file}:{node.start_mark.line + 1}: more than {MAX_NODES} YAML nodes (alias expansion?)")
+        return
     if depth > MAX_DEPTH:
         problems.append(f"{file}:{node.start_mark.line + 1}: nesting deeper than {MAX_DEPTH}")
         return
@@ -106,8 +117,8 @@ def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problems: l
                 problems.append(f"{file}:{line}: {dotted}: duplicate key (first defined on line {seen[key]})")
             seen[key] = line
             lines[(*path, key)] = line
-            _walk(value_node, (*path, key), lines, problems, file, depth + 1)
+            _walk(value_node, (*path, key), lines, problems, file, depth + 1, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[(*path, i)] = item.start_mark.line + 1
-            _walk(item, (*path, i), lines, problems, file, depth + 1)
+            _walk(item, (*path, i), lines, problems, file, depth + 1, budget)

@@ -149,3 +149,20 @@ def test_meta_keys_do_not_enter_the_effective_policy(cli, tmp_path, write):
     root = setup(tmp_path, write, "merge: replace\nlocks:\n  locked: [gates.fmt.max_mb]\n")
     pol = effective(cli, root)
     assert not {"extends", "locks", "merge"} & set(pol)
+
+
+def test_alias_expansion_is_bounded(cli, tmp_path, write):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        levels.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    p = write(tmp_path / "bomb.yml", "version: 1\nx-bomb:\n" + "".join(f"  {ln}\n" for ln in levels))
+    r = cli("policy", "validate", p)
+    assert r.code == 2 and "more than 200000 YAML nodes" in r.err
+
+
+def test_duplicate_keys_in_a_fetched_style_document_are_rejected(cli, tmp_path, write):
+    root = tmp_path / "r"
+    write(root / "org.yml", "version: 1\ndefaults:\n  fail_on: high\n  fail_on: none\n")
+    write(root / ".mlsec-gates.yml", "version: 1\nextends: [org.yml]\n")
+    r = cli("policy", "show", root)
+    assert r.code == 2 and "org.yml:4: defaults.fail_on: duplicate key (first defined on line 3)" in r.err

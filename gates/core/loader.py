@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,7 @@ def load_chain(path: Path | None, gates: Mapping[str, Any], *, allow_unpinned: b
         top = ext.Resolved("file", str(p.resolve()), str(p), None)
         _linearize(Doc(top, src, digest, "read"), [], {}, docs, schema, allow_unpinned)
 
+    _check_required(docs)
     state = builtin_layer(default_policy(gates))
     locks = LockSet()
     for doc in docs:
@@ -81,6 +83,18 @@ def load_chain(path: Path | None, gates: Mapping[str, Any], *, allow_unpinned: b
         chain.append(ChainEntry(wsrc.file, hashlib.sha256(wf.read_bytes()).hexdigest(), "read"))
     return Policy(data=state.data, path=str(path) if path is not None else None, sources=sources, digest=digest,
                   provenance=state.provenance, locks=locks, chain=chain)
+
+
+def _check_required(docs: list[Doc]) -> None:
+    """``MLSEC_GATES_REQUIRE_POLICY=<sha256>[,…]``, set by a CI template the platform team owns,
+    makes dropping the org policy from ``extends:`` an error rather than a quiet opt-out."""
+    required = [d.strip().lower() for d in os.environ.get("MLSEC_GATES_REQUIRE_POLICY", "").split(",") if d.strip()]
+    have = {d.digest for d in docs}
+    missing = [d for d in required if d not in have]
+    if missing:
+        top = docs[-1].src.file if docs else "the built-in default policy"
+        raise PolicyError(f"{top}: MLSEC_GATES_REQUIRE_POLICY requires a policy with sha256 {', '.join(missing)} "
+                          "in the extends chain, and it is not there")
 
 
 def _fold(state: Merged, locks: LockSet, layer: Layer, inline: bool, today: _dt.date) -> tuple[Merged, LockSet]:

@@ -259,3 +259,44 @@ def test_diamond_is_merged_once(cli, tmp_path, write):
     r = cli("policy", "show", root)
     assert r.code == 0, r.err
     assert r.out.count("- gguf") == 1
+
+
+ORG_LOCKED = """\
+version: 1
+defaults:
+  fail_on: high
+gates:
+  fmt:
+    allowed_formats: [safetensors, onnx]
+locks:
+  only_stricter: [defaults.fail_on]
+  only_shrink: [gates.fmt.allowed_formats]
+"""
+
+
+def test_done_criteria_over_http(cli, server, repo, write):
+    """Pinned org policy over loopback HTTP: extended; lowering fail_on or re-allowing pickle
+    exits 2 naming the lock's URL and line."""
+    sha = server.serve("/org.yml", ORG_LOCKED)
+    url = server.url("/org.yml")
+    write(repo / ".mlsec-gates.yml", repo_policy(url, sha, "defaults:\n  fail_on: critical\n"))
+    r = cli("run", repo)
+    assert r.code == 2
+    assert f"{repo / '.mlsec-gates.yml'}:5: defaults.fail_on is \"critical\", looser than the floor \"high\"" in r.err
+    assert f"only_stricter lock set by {url}:8" in r.err
+    write(repo / ".mlsec-gates.yml", repo_policy(url, sha, "gates:\n  fmt:\n    +allowed_formats: [pickle]\n"))
+    r = cli("run", repo)
+    assert r.code == 2 and 'adds "pickle"' in r.err and f"only_shrink lock set by {url}:9" in r.err
+    write(repo / ".mlsec-gates.yml", repo_policy(url, sha, "gates:\n  fmt:\n    allowed_formats: [safetensors]\n"))
+    r = cli("run", repo, "--gate", "fmt")
+    assert r.code == 1 and "FMT001" in r.out  # tightened: pkl blocks
+
+
+def test_required_policy_digest(cli, server, repo, write, monkeypatch):
+    sha = server.serve("/org.yml", ORG_LOCKED)
+    monkeypatch.setenv("MLSEC_GATES_REQUIRE_POLICY", sha)
+    write(repo / ".mlsec-gates.yml", "version: 1\n")
+    r = cli("run", repo, "--gate", "fmt")
+    assert r.code == 2 and f"requires a policy with sha256 {sha}" in r.err
+    write(repo / ".mlsec-gates.yml", repo_policy(server.url("/org.yml"), sha))
+    assert cli("run", repo, "--gate", "fmt").code == 1

@@ -23,6 +23,7 @@ from .yamlsrc import KeyPath
 META_KEYS = ("extends", "locks", "merge")
 ACCUMULATE = ("waivers",)
 BUILTIN = "(built-in default)"
+_MISSING = object()
 
 
 @dataclass
@@ -69,14 +70,14 @@ def _merge_map(out: Merged, base: dict, over: Mapping, path: KeyPath, src_path: 
         append = str(k).startswith("+")
         key = k[1:] if append else k
         if append and key in plain:
-            raise PolicyError(f"{layer.where((*src_path, k))}: {_dotted((*path, key))}: both '{key}' and '+{key}' are set; use one")
+            raise PolicyError(f"{layer.where((*src_path, k))}: {dotted((*path, key))}: both '{key}' and '+{key}' are set; use one")
         kp, sp = (*path, key), (*src_path, k)
         old = base.get(key, _MISSING)
         if isinstance(old, dict) and isinstance(v, dict):
             _merge_map(out, old, v, kp, sp, layer, append_all)
             continue
         accumulate = path == () and key in ACCUMULATE
-        if isinstance(v, list) and (append or append_all or accumulate) and old is not _MISSING:
+        if isinstance(v, list) and (append or append_all or accumulate) and old is not _MISSING and not isinstance(old, dict):
             if not isinstance(old, list):
                 old = [old]  # a scalar form such as `results: a.json` extended by `+results`
                 _forget(out.provenance, kp)
@@ -90,9 +91,6 @@ def _merge_map(out: Merged, base: dict, over: Mapping, path: KeyPath, src_path: 
         base[key] = copy.deepcopy(v)
         _forget(out.provenance, kp)
         _attribute(v, kp, layer.where(sp), out.provenance, layer, sp)
-
-
-_MISSING = object()
 
 
 def _forget(prov: dict[KeyPath, str], path: KeyPath) -> None:
@@ -114,19 +112,18 @@ def _attribute(value: Any, path: KeyPath, where: str, prov: dict[KeyPath, str], 
         _attribute(v, (*path, k), sub_where, prov, layer, (*src_path, k) if src_path is not None else None)
 
 
-def _dotted(path: KeyPath) -> str:
+def dotted(path: KeyPath) -> str:
+    """``gates.eval.metrics["acc.v2"].min``, ``waivers[0].rule``: keys with dots are quoted."""
     out = ""
     for p in path:
+        s = str(p)
         if isinstance(p, int):
             out += f"[{p}]"
+        elif not s or any(c in s for c in '.[]" '):
+            out += f"[{json.dumps(s)}]"
         else:
-            s = str(p)
-            seg = json.dumps(s) if (not s or any(c in s for c in ".[]\" ")) else s
-            out += (f'[{seg}]' if seg.startswith('"') else (f".{seg}" if out else seg))
+            out += f".{s}" if out else s
     return out
-
-
-dotted = _dotted
 
 
 def add_append_keys(schema: dict[str, Any]) -> None:
@@ -190,10 +187,10 @@ def _explain(value: Any, path: KeyPath, prov: Mapping[KeyPath, str], rows: list)
             s = _source(prov, (*path, i))
             if s not in sources:
                 sources.append(s)
-        rows.append((_dotted(path), json.dumps(value), " + ".join(sources)))
+        rows.append((dotted(path), json.dumps(value), " + ".join(sources)))
         return
     if isinstance(value, list) and value:
         for i, v in enumerate(value):
             _explain(v, (*path, i), prov, rows)
         return
-    rows.append((_dotted(path), json.dumps(value, default=str), _source(prov, path)))
+    rows.append((dotted(path), json.dumps(value, default=str), _source(prov, path)))

@@ -86,7 +86,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ad.add_argument("--allow-unpinned-policy", action="store_true", help=argparse.SUPPRESS)
     ad.set_defaults(func=cmd_waivers_add)
     sc = wsub.add_parser("schema", help="print the waiver file JSON Schema (for editors)")
-    sc.set_defaults(func=lambda _a: (sys.stdout.write(json.dumps(schema(), indent=2) + "\n"), 0)[1])
+    sc.set_defaults(func=cmd_waivers_schema)
+
+
+def cmd_waivers_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(json.dumps(schema(), indent=2) + "\n")
+    return 0
 
 
 def _policy(root: Path, explicit: str | None, allow_unpinned: bool):

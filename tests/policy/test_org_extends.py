@@ -261,28 +261,15 @@ def test_diamond_is_merged_once(cli, tmp_path, write):
     assert r.out.count("- gguf") == 1
 
 
-ORG_LOCKED = """\
-version: 1
-defaults:
-  fail_on: high
-gates:
-  fmt:
-    allowed_formats: [safetensors, onnx]
-locks:
-  only_stricter: [defaults.fail_on]
-  only_shrink: [gates.fmt.allowed_formats]
-"""
-
-
 def test_done_criteria_over_http(cli, server, repo, write):
     """Pinned org policy over loopback HTTP: extended; lowering fail_on or re-allowing pickle
     exits 2 naming the lock's URL and line."""
-    sha = server.serve("/org.yml", ORG_LOCKED)
+    sha = server.serve("/org.yml", ORG)
     url = server.url("/org.yml")
     write(repo / ".mlsec-gates.yml", repo_policy(url, sha, "defaults:\n  fail_on: critical\n"))
     r = cli("run", repo)
     assert r.code == 2
-    assert f"{repo / '.mlsec-gates.yml'}:5: defaults.fail_on is \"critical\", looser than the floor \"high\"" in r.err
+    assert f"{repo / '.mlsec-gates.yml'}:5: defaults.fail_on is \"critical\", looser than the floor \"medium\"" in r.err
     assert f"only_stricter lock set by {url}:8" in r.err
     write(repo / ".mlsec-gates.yml", repo_policy(url, sha, "gates:\n  fmt:\n    +allowed_formats: [pickle]\n"))
     r = cli("run", repo)
@@ -293,7 +280,7 @@ def test_done_criteria_over_http(cli, server, repo, write):
 
 
 def test_required_policy_digest(cli, server, repo, write, monkeypatch):
-    sha = server.serve("/org.yml", ORG_LOCKED)
+    sha = server.serve("/org.yml", ORG)
     monkeypatch.setenv("MLSEC_GATES_REQUIRE_POLICY", sha)
     write(repo / ".mlsec-gates.yml", "version: 1\n")
     r = cli("run", repo, "--gate", "fmt")

@@ -113,7 +113,7 @@ def test_explain_attributes_every_key(cli, tmp_path, write):
     # every effective leaf is listed: compare with the plain show output
     flat = _leaves(effective(cli, root))
     assert len(flat) == len(rows)
-    assert f"sha256:" in r.out and "(built-in defaults)" in r.out
+    assert "sha256:" in r.out and "(built-in defaults)" in r.out
 
 
 def _leaves(value, path=""):

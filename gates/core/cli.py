@@ -205,7 +205,7 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
     if args.explain:
         sys.stdout.write(render_explain(policy))
         return 0
-    header = f"# effective policy: {'built-in defaults + ' + policy.path if policy.path else 'built-in defaults'}\n"
+    header = f"# effective policy: {' + '.join(['built-in defaults', *(c.display for c in policy.chain)])}\n"
     sys.stdout.write(header + yaml.safe_dump(policy.data, sort_keys=False, default_flow_style=False))
     return 0
 

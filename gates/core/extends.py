@@ -259,16 +259,24 @@ def fetch(res: Resolved, where: str) -> bytes:
                       f"(no cached copy{' of sha256 ' + res.sha256 if res.sha256 else ''})")
 
 
+def request_headers(res: Resolved, url: str) -> dict[str, str]:
+    """No compression (the size cap counts what the server sends); the GitHub token only to the
+    ``gh:`` host over https, never to a host a redirect leads to."""
+    headers = {"Accept": "application/yaml, text/plain, */*", "Accept-Encoding": "identity", "User-Agent": "mlsec-gates"}
+    token = os.environ.get("MLSEC_GATES_GITHUB_TOKEN") or os.environ.get("GITHUB_TOKEN")
+    parts = urlsplit(url)
+    if token and res.auth_host and parts.hostname == res.auth_host and parts.scheme == "https":
+        headers["Authorization"] = f"token {token}"
+    return headers
+
+
 def _fetch_once(res: Resolved, where: str) -> bytes:
     limit = timeout()
     deadline = time.monotonic() + 3 * limit
     url = res.ident
-    token = os.environ.get("MLSEC_GATES_GITHUB_TOKEN") or os.environ.get("GITHUB_TOKEN")
     with requests.Session() as session:
         for _hop in range(MAX_REDIRECTS + 1):
-            headers = {"Accept": "application/yaml, text/plain, */*", "User-Agent": "mlsec-gates"}
-            if token and res.auth_host and urlsplit(url).hostname == res.auth_host and urlsplit(url).scheme == "https":
-                headers["Authorization"] = f"token {token}"
+            headers = request_headers(res, url)
             try:
                 resp = session.get(url, headers=headers, timeout=(limit, limit), stream=True, allow_redirects=False)
             except requests.Timeout:

@@ -234,9 +234,11 @@ def check(lockset: LockSet, data: Mapping[str, Any], source_of: Callable[[KeyPat
     view = effective_view(data)
     problems = []
     for lock in lockset.locks:
+        seen: set[tuple[str, str]] = set()
         for path, floor in lock.floors:
             why = _violation(lock.kind, floor, get_path(view, path))
-            if why:
+            if why and (source_of(path), why) not in seen:  # a gate inheriting the default: one line
+                seen.add((source_of(path), why))
                 problems.append(f"{source_of(path)}: {dotted(path)} {why} — {lock.kind} lock set by {lock.source}")
     return problems
 

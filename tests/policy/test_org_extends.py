@@ -287,3 +287,15 @@ def test_required_policy_digest(cli, server, repo, write, monkeypatch):
     assert r.code == 2 and f"requires a policy with sha256 {sha}" in r.err
     write(repo / ".mlsec-gates.yml", repo_policy(server.url("/org.yml"), sha))
     assert cli("run", repo, "--gate", "fmt").code == 1
+
+
+def test_github_token_goes_only_to_the_gh_host_over_https(monkeypatch):
+    from gates.core.extends import SourceSpec, request_headers, resolve
+
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_example")
+    gh = resolve(SourceSpec("gh:acme/policies/base.yml@v1", "a" * 64, "x:1"), None)
+    assert request_headers(gh, gh.ident)["Authorization"] == "token ghs_example"
+    assert "Authorization" not in request_headers(gh, "https://elsewhere.example/base.yml")  # a redirect elsewhere
+    plain = resolve(SourceSpec("https://raw.githubusercontent.com/acme/policies/v1/base.yml", "a" * 64, "x:1"), None)
+    assert "Authorization" not in request_headers(plain, plain.ident)  # only gh: sources opt in
+    assert request_headers(gh, gh.ident)["Accept-Encoding"] == "identity"

@@ -98,6 +98,7 @@ def test_cli_fail_on_may_tighten_not_loosen(cli, org, write):
     r = cli("run", org, "--gate", "fmt", "--fail-on", "none")
     assert r.code == 2
     assert "--fail-on none: defaults.fail_on" in r.err and "org.yml:10" in r.err
+    assert "gates.eval.fail_on" not in r.err  # inherited from the default: reported once
     r = cli("fmt", "--root", org, "--fail-on", "critical")
     assert r.code == 2 and "looser than the floor" in r.err
     r = cli("run", org, "--gate", "fmt", "--fail-on", "low")

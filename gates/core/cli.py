@@ -8,6 +8,7 @@ and, optionally, extra commands; the CLI knows none of them by name.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -17,8 +18,11 @@ from typing import Sequence
 import yaml
 
 from .. import __version__
+from . import waiverfile
 from .errors import GatesError, PolicyError, UsageError
-from .policy import Policy, build_schema, find_policy_file, load_policy
+from .explain import render_explain
+from .locks import enforce_override
+from .policy import Policy, build_schema, deep_merge, find_policy_file, load_policy
 from .registry import available_gates
 from .reports import FORMATS, writers
 from .runner import EXIT_ERROR, RunResult, run_gates
@@ -43,7 +47,12 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", dest="outputs", action="append", metavar="FILE", help="file for the matching --format (default: stdout)")
     p.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "info", "none"], help="override the policy's severity threshold for this run")
     p.add_argument("--no-color", action="store_true", help="plain console output")
+    _add_unpinned_arg(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no console report when writing reports to files")
+
+
+def _add_unpinned_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-unpinned-policy", action="store_true", help="allow extends: URLs without a sha256 pin (not recommended)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,14 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
     psub.required = True
     v = psub.add_parser("validate", help="validate a policy file (exit 2 with FILE:LINE messages when invalid)")
     v.add_argument("file", nargs="?", help="policy file (default: .mlsec-gates.yml)")
+    _add_unpinned_arg(v)
     v.set_defaults(func=cmd_policy_validate)
     s = psub.add_parser("show", help="print the effective policy (built-in defaults merged with yours) as YAML")
     s.add_argument("path", nargs="?", default=".", help="scanned root (to find its .mlsec-gates.yml)")
     s.add_argument("--policy", metavar="FILE")
+    s.add_argument("--explain", action="store_true", help="every key with the file and line it came from, the merged documents and the locks")
+    _add_unpinned_arg(s)
     s.set_defaults(func=cmd_policy_show)
     sc = psub.add_parser("schema", help="print the policy JSON Schema (for editors)")
     sc.set_defaults(func=cmd_policy_schema)
 
+    waiverfile.add_commands(sub)
     for name, gate in available_gates().items():
         gp = sub.add_parser(name, help=gate.title, description=gate.description or gate.title,
                             epilog=gate.epilog or None, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -90,18 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _policy_for(root: Path, explicit: str | None) -> Policy:
+def _policy_for(root: Path, explicit: str | None, allow_unpinned: bool = False) -> Policy:
     gates = available_gates()
     path = Path(explicit) if explicit else find_policy_file(root)
-    return load_policy(path, gates)
+    return load_policy(path, gates, allow_unpinned=allow_unpinned, root=root)
 
 
 def _apply_fail_on(policy: Policy, fail_on: str | None) -> None:
+    """``--fail-on`` replaces every threshold, but may not loosen one a parent policy locked."""
     if not fail_on:
         return
-    policy.data.setdefault("defaults", {})["fail_on"] = fail_on
-    for g in policy.data.get("gates", {}).values():
+    data = copy.deepcopy(policy.data)
+    data.setdefault("defaults", {})["fail_on"] = fail_on
+    for g in data.get("gates", {}).values():
         g.pop("fail_on", None)
+    enforce_override(policy.locks, data, f"--fail-on {fail_on}")
+    policy.data = data
 
 
 def _emit(run: RunResult, args: argparse.Namespace) -> None:
@@ -146,7 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     root = Path(args.path)
     if not root.is_dir():
         raise UsageError(f"{args.path}: not a directory")
-    policy = _policy_for(root, args.policy)
+    policy = _policy_for(root, args.policy, args.allow_unpinned_policy)
     _apply_fail_on(policy, args.fail_on)
     gates = available_gates()
     only = args.gates or []
@@ -164,9 +181,10 @@ def cmd_gate(args: argparse.Namespace) -> int:
         raise UsageError(f"--root {args.root}: not a directory")
     gates = available_gates()
     gate = gates[args.gate_name]
-    policy = _policy_for(root, args.policy)
+    policy = _policy_for(root, args.policy, args.allow_unpinned_policy)
     _apply_fail_on(policy, args.fail_on)
     overrides = {gate.name: gate.options_from_args(args)}
+    enforce_override(policy.locks, deep_merge(policy.data, {"gates": overrides}), f"mlsec-gates {gate.name} flags")
     targets = [Path(p) for p in args.paths]
     run = run_gates(gates, policy, root, only=[gate.name], targets=targets, overrides=overrides, args=args, explicit=True)
     _emit(run, args)
@@ -177,14 +195,17 @@ def cmd_policy_validate(args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file else find_policy_file(Path("."))
     if path is None:
         raise UsageError("no policy file given and no .mlsec-gates.yml in the current directory")
-    load_policy(path, available_gates())
+    load_policy(path, available_gates(), allow_unpinned=args.allow_unpinned_policy)
     print(f"{path}: valid")
     return 0
 
 
 def cmd_policy_show(args: argparse.Namespace) -> int:
-    policy = _policy_for(Path(args.path), args.policy)
-    header = f"# effective policy: {'built-in defaults + ' + policy.path if policy.path else 'built-in defaults'}\n"
+    policy = _policy_for(Path(args.path), args.policy, args.allow_unpinned_policy)
+    if args.explain:
+        sys.stdout.write(render_explain(policy))
+        return 0
+    header = f"# effective policy: {' + '.join(['built-in defaults', *(c.display for c in policy.chain)])}\n"
     sys.stdout.write(header + yaml.safe_dump(policy.data, sort_keys=False, default_flow_style=False))
     return 0
 

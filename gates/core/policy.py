@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import hashlib
 import importlib.resources
 import json
 from dataclasses import dataclass, field
@@ -22,7 +21,8 @@ import jsonschema
 from .errors import PolicyError
 from .findings import Severity
 from .gate import Gate
-from .yamlsrc import SourcedYaml, load_yaml_file
+from .merge import add_append_keys
+from .yamlsrc import SourcedYaml
 
 DEFAULT_POLICY_NAMES = (".mlsec-gates.yml", ".mlsec-gates.yaml")
 THRESHOLD_NONE = "none"
@@ -59,6 +59,7 @@ def build_schema(gates: Mapping[str, Gate]) -> dict[str, Any]:
             "additionalProperties": False,
             "properties": gate_props,
         }
+    add_append_keys(schema)
     return schema
 
 
@@ -113,8 +114,11 @@ def validate_document(src: SourcedYaml, schema: Mapping[str, Any]) -> None:
                 problems.append(f"{src.file}:{src.line_of(kp)}: {_dotted(kp)}: unknown key (allowed: {', '.join(sorted(allowed)) or 'none'})")
             continue
         if err.validator in ("oneOf", "anyOf") and err.context:
-            best = jsonschema.exceptions.best_match(err.context)
+            # the branch that matched the value's type says what is wrong (and where) best
+            typed = [e for e in err.context if e.validator != "type" or len(e.absolute_path) > len(path)]
+            best = max(typed, key=lambda e: len(e.absolute_path)) if typed else jsonschema.exceptions.best_match(err.context)
             message = best.message
+            path = tuple(best.absolute_path)
         problems.append(f"{src.file}:{src.line_of(path)}: {_dotted(path) or '(top level)'}: {message}")
     if problems:
         raise PolicyError(f"{src.file}: invalid policy ({len(problems)} problem{'s' if len(problems) != 1 else ''})", problems)
@@ -145,12 +149,19 @@ class Waiver:
 
 @dataclass
 class Policy:
-    """The effective policy (built-in defaults merged with the user's files)."""
+    """The effective policy (built-in defaults merged with the user's files).
+
+    ``provenance`` maps each effective key path to ``FILE:LINE``; ``locks`` are the floors the
+    chain declared (command-line overrides obey them too); ``chain`` lists the merged documents.
+    """
 
     data: dict[str, Any]
     path: str | None = None
     sources: list[SourcedYaml] = field(default_factory=list)
     digest: str | None = None
+    provenance: dict[tuple, str] = field(default_factory=dict)
+    locks: Any = None
+    chain: list[Any] = field(default_factory=list)
 
     def gate_options(self, name: str) -> dict[str, Any]:
         return copy.deepcopy(self.data.get("gates", {}).get(name, {}))
@@ -175,8 +186,8 @@ class Policy:
     def waivers(self) -> list[Waiver]:
         out = []
         for i, w in enumerate(self.data.get("waivers", []) or []):
-            source = ""
-            for src in self.sources:
+            source = self.provenance.get(("waivers", i), "")
+            for src in [] if source else self.sources:
                 if isinstance(src.data, dict) and w in (src.data.get("waivers") or []):
                     idx = src.data["waivers"].index(w)
                     source = f"{src.file}:{src.line_of(('waivers', idx))}"
@@ -198,22 +209,14 @@ def find_policy_file(root: Path) -> Path | None:
     return None
 
 
-def load_policy(path: str | Path | None, gates: Mapping[str, Gate]) -> Policy:
-    """Load, validate and merge the user's policy over the built-in default.
+def load_policy(path: str | Path | None, gates: Mapping[str, Gate], *, allow_unpinned: bool = False,
+                root: Path | None = None) -> Policy:
+    """Load, validate and merge the user's policy (and what it ``extends``) over the built-in
+    default, enforcing locks; see :mod:`gates.core.loader`.
 
-    ``path`` None means the built-in default alone. A given path that does not exist is an error:
-    a typo in ``--policy`` must not fall back to defaults.
+    ``path`` None means the built-in default alone (plus a waiver file in ``root``). A given path
+    that does not exist is an error: a typo in ``--policy`` must not fall back to defaults.
     """
-    schema = build_schema(gates)
-    base = default_policy(gates)
-    if path is None:
-        return Policy(data=base)
-    p = Path(path)
-    if not p.is_file():
-        raise PolicyError(f"{p}: policy file not found")
-    src = load_yaml_file(p)
-    src.data = _normalise_dates(src.data)
-    validate_document(src, schema)
-    merged = deep_merge(base, src.data)
-    digest = hashlib.sha256(p.read_bytes()).hexdigest()
-    return Policy(data=merged, path=str(p), sources=[src], digest=digest)
+    from .loader import load_chain
+
+    return load_chain(Path(path) if path is not None else None, gates, allow_unpinned=allow_unpinned, root=root)

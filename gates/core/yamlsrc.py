@@ -18,11 +18,11 @@ from .errors import PolicyError
 
 MAX_POLICY_BYTES = 1 << 20
 MAX_DEPTH = 64
-
+MAX_NODES = 200_000  # aliases can make a small file expand enormously ("billion laughs")
 KeyPath = tuple[Any, ...]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader that keeps timestamps as the strings written, so a bad date such as
     ``2026-13-01`` becomes a schema error with a line number instead of a crash."""
 
@@ -49,40 +49,52 @@ class SourcedYaml:
 
 
 def load_yaml_text(text: str, file: str) -> SourcedYaml:
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = (mark.line + 1) if mark is not None else 1
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise PolicyError(f"{file}:{line}: invalid YAML: {problem}") from None
-    lines: dict[KeyPath, int] = {}
-    if node is None:
-        return SourcedYaml(None, file, {(): 1})
-    lines[()] = node.start_mark.line + 1
-    problems: list[str] = []
-    _walk(node, (), lines, problems, file, 0)
-    if problems:
-        raise PolicyError(f"{file}: invalid policy YAML", problems)
+    """Parse once (libyaml's safe loader when available), map lines, then construct the data
+    from the same node graph."""
     loader = _Loader(text)
     try:
-        data = loader.get_single_data()
-    except (yaml.YAMLError, ValueError, TypeError) as exc:
-        raise PolicyError(f"{file}: invalid YAML: {getattr(exc, 'problem', None) or type(exc).__name__}") from None
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = (mark.line + 1) if mark is not None else 1
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            raise PolicyError(f"{file}:{line}: invalid YAML: {problem}") from None
+        lines: dict[KeyPath, int] = {}
+        if node is None:
+            return SourcedYaml(None, file, {(): 1})
+        lines[()] = node.start_mark.line + 1
+        problems: list[str] = []
+        budget = [MAX_NODES]
+        _walk(node, (), lines, problems, file, 0, budget)
+        if problems:
+            raise PolicyError(f"{file}: invalid policy YAML", problems)
+        try:
+            data = loader.construct_document(node)
+        except (yaml.YAMLError, ValueError, TypeError) as exc:
+            raise PolicyError(f"{file}: invalid YAML: {getattr(exc, 'problem', None) or type(exc).__name__}") from None
     finally:
         loader.dispose()
     return SourcedYaml(data, file, lines)
 
 
-def load_yaml_file(path: str | Path) -> SourcedYaml:
-    p = Path(path)
+def read_policy_bytes(path: Any, label: str | None = None) -> bytes:
+    """At most :data:`MAX_POLICY_BYTES` from ``path`` (a ``Path`` or an importlib.resources
+    ``Traversable``); a larger or unreadable file is a :class:`PolicyError` naming ``label``."""
+    label = label or str(path)
     try:
-        with p.open("rb") as fh:
+        with path.open("rb") as fh:
             raw = fh.read(MAX_POLICY_BYTES + 1)
     except OSError as exc:
-        raise PolicyError(f"{p}: cannot read policy: {exc.strerror or exc}") from None
+        raise PolicyError(f"{label}: cannot read policy: {exc.strerror or exc}") from None
     if len(raw) > MAX_POLICY_BYTES:
-        raise PolicyError(f"{p}: policy file is larger than {MAX_POLICY_BYTES} bytes")
+        raise PolicyError(f"{label}: policy file is larger than {MAX_POLICY_BYTES} bytes")
+    return raw
+
+
+def load_yaml_file(path: str | Path) -> SourcedYaml:
+    p = Path(path)
+    raw = read_policy_bytes(p)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -90,7 +102,12 @@ def load_yaml_file(path: str | Path) -> SourcedYaml:
     return load_yaml_text(text, str(p))
 
 
-def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problems: list[str], file: str, depth: int) -> None:
+def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problems: list[str], file: str, depth: int, budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        if budget[0] == -1:
+            problems.append(f"{file}:{node.start_mark.line + 1}: more than {MAX_NODES} YAML nodes (alias expansion?)")
+        return
     if depth > MAX_DEPTH:
         problems.append(f"{file}:{node.start_mark.line + 1}: nesting deeper than {MAX_DEPTH}")
         return
@@ -106,8 +123,8 @@ def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problems: l
                 problems.append(f"{file}:{line}: {dotted}: duplicate key (first defined on line {seen[key]})")
             seen[key] = line
             lines[(*path, key)] = line
-            _walk(value_node, (*path, key), lines, problems, file, depth + 1)
+            _walk(value_node, (*path, key), lines, problems, file, depth + 1, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[(*path, i)] = item.start_mark.line + 1
-            _walk(item, (*path, i), lines, problems, file, depth + 1)
+            _walk(item, (*path, i), lines, problems, file, depth + 1, budget)

@@ -25,7 +25,8 @@ def to_dict(run: RunResult) -> dict[str, Any]:
         "status": run.status.value,
         "exit_code": run.exit_code,
         "root": str(run.root),
-        "policy": {"path": run.policy.path, "sha256": run.policy.digest},
+        "policy": {"path": run.policy.path, "sha256": run.policy.digest,
+                   "chain": [{"source": c.display, "sha256": c.digest} for c in run.policy.chain]},
         "started_at": run.started_at,
         "duration": round(run.duration, 4),
         "summary": {

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import abc
 import re
-import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,10 +198,7 @@ class RequirementsFile(DependencySource):
         self._read.append(path)
         text = read_text(path)
         for ll in _logical_lines(text):
-            try:
-                tokens = shlex.split(ll.text, posix=True)
-            except ValueError:
-                raise InputError(f"{path}:{ll.line}", "unbalanced quotes") from None
+            tokens = ll.text.split()  # not shlex: markers keep their quotes for packaging
             if not tokens:
                 continue
             include = _include(tokens)

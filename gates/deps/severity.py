@@ -24,7 +24,7 @@ class RecordSeverity:
     label: str  # critical/high/medium/low/none/unknown
     score: float | None = None
     vector: str | None = None
-    source: str = "unknown"  # CVSS_V3, GHSA, unknown (or "unsupported CVSS_V4" noted in source)
+    source: str = "unknown"  # CVSS_V4, CVSS_V3, GHSA or unknown
 
 
 def record_severity(rec: dict[str, Any]) -> RecordSeverity:
@@ -48,7 +48,7 @@ def record_severity(rec: dict[str, Any]) -> RecordSeverity:
     for ds in [rec.get("database_specific")] + [a.get("database_specific") for a in rec.get("affected") or [] if isinstance(a, dict)]:
         if isinstance(ds, dict) and isinstance(ds.get("severity"), str) and ds["severity"].lower() in _GHSA:
             return RecordSeverity(_GHSA[ds["severity"].lower()], None, None, "GHSA")
-    return RecordSeverity("unknown", None, None, "unknown" if not unsupported else f"unknown (unsupported {unsupported[0]})")
+    return RecordSeverity("unknown", None, None, "unknown" if not unsupported else f"unknown (invalid {unsupported[0]} vector)")
 
 
 def to_core(label: str, unknown_as: str) -> Severity:

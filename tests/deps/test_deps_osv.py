@@ -162,7 +162,21 @@ def test_cvss3_known_scores(vector, score):
     assert cvss.score(vector).score == score
 
 
-@pytest.mark.parametrize("vector", ["AV:N/AC:L", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H", "CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CVSS:2.0/AV:N"])
+@pytest.mark.parametrize("vector,score", [
+    ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3),
+    ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H", 10.0),
+    ("CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 8.5),
+    ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N", 8.7),
+    ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:P/VC:N/VI:N/VA:N/SC:L/SI:L/SA:N", 5.3),
+    ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:L/SC:N/SI:N/SA:N/E:A/MAV:A", 8.7),  # CVSS-BTE example of the reference calculator
+    ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N", 0.0),
+])
+def test_cvss4_known_scores(vector, score):
+    assert cvss.score(vector).score == score
+
+
+@pytest.mark.parametrize("vector", ["CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:Z",
+                                    "AV:N/AC:L", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H", "CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CVSS:2.0/AV:N"])
 def test_cvss_bad_vectors(vector):
     with pytest.raises(cvss.CvssError):
         cvss.score(vector)
@@ -173,8 +187,11 @@ def test_record_severity_sources():
     assert record_severity(v3).label == "critical" and record_severity(v3).score == 9.8
     ghsa = rec("X", database_specific={"severity": "MODERATE"})
     assert record_severity(ghsa).label == "medium" and record_severity(ghsa).source == "GHSA"
-    v4only = rec("X", severity=[{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}])
-    assert record_severity(v4only).label == "unknown"  # not scored by the built-in calculator: unknown, never 'none'
+    v4 = rec("X", severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L"},
+                            {"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}])
+    assert (record_severity(v4).score, record_severity(v4).source) == (9.3, "CVSS_V4")  # v4 preferred over v3
+    broken = rec("X", severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N"}], database_specific={"severity": "HIGH"})
+    assert record_severity(broken).label == "high" and record_severity(broken).source == "GHSA"  # falls through, never 'none'
     assert record_severity(rec("X")).label == "unknown"
 
 

@@ -13,6 +13,7 @@ SC:N/SI:N/SA:N`` = 9.3).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -263,27 +264,11 @@ def score_v4(vector: str) -> CvssScore:
 
     # the first highest-severity vector of the MacroVector that is at least as severe on every metric
     dist: dict[str, int] = {}
-    for a in _V4_MAX[1][eq1]:
-        for b in _V4_MAX[2][eq2]:
-            for c in _V4_MAX[3][(eq3, eq6)]:
-                for d in _V4_MAX[4][eq4]:
-                    for f in _V4_MAX[5][eq5]:
-                        top = {**a, **b, **c, **d, **f}
-                        dist = {k: _V4_LEVEL[k][e[k]] - _V4_LEVEL[k][top[k]] for k in _V4_LEVEL}
-                        if all(x >= 0 for x in dist.values()):
-                            break
-                    else:
-                        continue
-                    break
-                else:
-                    continue
-                break
-            else:
-                continue
+    for combo in itertools.product(_V4_MAX[1][eq1], _V4_MAX[2][eq2], _V4_MAX[3][(eq3, eq6)], _V4_MAX[4][eq4], _V4_MAX[5][eq5]):
+        top = {k: v for part in combo for k, v in part.items()}
+        dist = {k: _V4_LEVEL[k][e[k]] - _V4_LEVEL[k][top[k]] for k in _V4_LEVEL}
+        if all(x >= 0 for x in dist.values()):
             break
-        else:
-            continue
-        break
     current = [dist["AV"] + dist["PR"] + dist["UI"], dist["AC"] + dist["AT"],
                dist["VC"] + dist["VI"] + dist["VA"] + dist["CR"] + dist["IR"] + dist["AR"], dist["SC"] + dist["SI"] + dist["SA"], 0]
     depth = [_V4_DEPTH[1][eq1], _V4_DEPTH[2][eq2], _V4_DEPTH[3][(eq3, eq6)], _V4_DEPTH[4][eq4], 1]

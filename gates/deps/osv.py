@@ -24,6 +24,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,41 +238,106 @@ def _entries(rec: dict[str, Any], name: str) -> Iterator[dict[str, Any]]:
 def affects(rec: dict[str, Any], name: str, version: str) -> tuple[bool, tuple[str, ...]]:
     """Whether ``rec`` affects ``name==version``, and the record's fix versions for the package
     (every ``fixed`` event of its ranges, sorted: several release lines can each have a fix)."""
+    c = _compiled(rec, name)
     rid = str(rec.get("id"))
+    aliases = tuple(a for a in rec.get("aliases") or [] if isinstance(a, str))
+    if c.error is not None:
+        raise RangeError(rid, name, c.error, aliases)
+    fixed = tuple(str(f) for f in c.fixed)
     v = parse_version(version)
-    try:
-        return _affects(rec, rid, name, version, v)
-    except RangeError as exc:
-        raise RangeError(rid, name, exc.detail, tuple(a for a in rec.get("aliases") or [] if isinstance(a, str))) from None
+    if c.ranges:
+        if v is None:
+            raise RangeError(rid, name, f"the audited version {version!r} is not a PEP 440 version and cannot be compared with the range", aliases)
+        if any(_in_range(events, limits, v) for events, limits in c.ranges):
+            return True, fixed
+    if version in c.listed_raw:
+        return True, fixed
+    if v is not None:
+        key = _release_key(str(v))
+        if (key is not None and key in c.listed_keys) or v in c.listed_other:
+            return True, fixed
+    return False, fixed
 
 
-def _affects(rec: dict[str, Any], rid: str, name: str, version: str, v: Version | None) -> tuple[bool, tuple[str, ...]]:
-    hit = False
-    fixed: list[Version] = []
+@dataclass(frozen=True)
+class _Compiled:
+    """One record's entries for one package, parsed once: explicit versions, sorted range events
+    (``None`` stands for ``introduced: 0``), limits, fix versions, or why they cannot be parsed."""
+
+    listed_raw: frozenset[str] = frozenset()
+    listed_keys: frozenset[tuple[int, ...]] = frozenset()  # plain N.N.N versions, trailing zeros dropped
+    listed_other: frozenset[Version] = frozenset()  # every other PEP 440 version, parsed
+    ranges: tuple[tuple[tuple[tuple[Version | None, int, str], ...], tuple[Version, ...]], ...] = ()
+    fixed: tuple[Version, ...] = ()
+    error: str | None = None
+
+
+_ORDER = {"introduced": 0, "fixed": 1, "last_affected": 1, "limit": 2}
+_CACHE_KEY = "\x00mlsec-gates-compiled"
+
+
+def _compiled(rec: dict[str, Any], name: str) -> _Compiled:
+    cn = canonicalize_name(name)
+    cache = rec.setdefault(_CACHE_KEY, {})
+    if cn not in cache:
+        try:
+            cache[cn] = _compile(rec, cn)
+        except RangeError as exc:
+            cache[cn] = _Compiled(error=exc.detail)
+    return cache[cn]
+
+
+def _compile(rec: dict[str, Any], name: str) -> _Compiled:
+    rid = str(rec.get("id"))
+    raw: set[str] = set()
+    keys: set[tuple[int, ...]] = set()
+    other: set[Version] = set()
+    ranges = []
+    fixed: set[Version] = set()
     for a in _entries(rec, name):
-        listed = a.get("versions") or []
-        if not isinstance(listed, list):
+        vs = a.get("versions") or []
+        if not isinstance(vs, list):
             raise RangeError(rid, name, "'versions' is not a list")
-        if version in listed or (v is not None and any(parse_version(x) == v for x in listed if isinstance(x, str))):
-            hit = True
+        for x in vs:
+            if isinstance(x, str):
+                raw.add(x)
+                key = _release_key(x)
+                if key is not None:
+                    keys.add(key)
+                else:
+                    pv = parse_version(x)
+                    if pv is not None:
+                        other.add(pv)
         for r in a.get("ranges") or []:
             if not isinstance(r, dict):
                 raise RangeError(rid, name, "a range is not an object")
             if r.get("type") not in RANGE_TYPES:
                 continue
-            in_range, fx = _in_range(rid, name, r.get("events"), v, version)
-            fixed.extend(fx)
-            hit = hit or in_range
-    return hit, tuple(str(f) for f in sorted(set(fixed)))
+            events, limits = _parse_events(rid, name, r.get("events"))
+            fixed.update(pv for pv, _, kind in events if kind == "fixed" and pv is not None)
+            ranges.append((events, limits))
+    return _Compiled(frozenset(raw), frozenset(keys), frozenset(other), tuple(ranges), tuple(sorted(fixed)))
 
 
-_ORDER = {"introduced": 0, "fixed": 1, "last_affected": 1, "limit": 2}
+_PLAIN = re.compile(r"^\d+(?:\.\d+)*$")
 
 
-def _in_range(rid: str, name: str, events: Any, v: Version | None, raw: str) -> tuple[bool, list[Version]]:
+def _release_key(s: str) -> tuple[int, ...] | None:
+    """PEP 440 equality for plain release versions without parsing: ``1.0`` == ``1.0.0`` ==
+    ``01.0``. Explicit ``versions`` lists hold thousands of these; parsing each is the slow part."""
+    if not _PLAIN.match(s):
+        return None
+    parts = [int(p) for p in s.split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def _parse_events(rid: str, name: str, events: Any) -> tuple[tuple[tuple[Version | None, int, str], ...], tuple[Version, ...]]:
     if not isinstance(events, list) or not events:
         raise RangeError(rid, name, "a range has no events")
-    parsed: list[tuple[Version | None, int, str]] = []  # (version, order, kind); None = "0"
+    parsed: list[tuple[Version | None, int, str]] = []
+    limits: list[Version] = []
     for e in events:
         if not isinstance(e, dict) or len(e) != 1:
             raise RangeError(rid, name, "a range event is not a single key/value")
@@ -284,23 +350,29 @@ def _in_range(rid: str, name: str, events: Any, v: Version | None, raw: str) -> 
         pv = parse_version(value)
         if pv is None:
             raise RangeError(rid, name, f"{kind} version {value!r} is not a PEP 440 version")
-        parsed.append((pv, _ORDER[kind], kind))
-    fixed = [p[0] for p in parsed if p[2] == "fixed" and p[0] is not None]
-    if v is None:
-        raise RangeError(rid, name, f"the audited version {raw!r} is not a PEP 440 version and cannot be compared with the range")
-    limits = [p[0] for p in parsed if p[2] == "limit" and p[0] is not None]
+        if kind == "limit":
+            limits.append(pv)
+        else:
+            parsed.append((pv, _ORDER[kind], kind))
+    # OSV: evaluate events in version order (the PyPA data lists some out of order)
+    parsed.sort(key=lambda p: (p[0] is not None, p[0] or _ZERO, p[1]))
+    return tuple(parsed), tuple(limits)
+
+
+_ZERO = Version("0")
+
+
+def _in_range(events: tuple[tuple[Version | None, int, str], ...], limits: tuple[Version, ...], v: Version) -> bool:
     if limits and not any(v < lim for lim in limits):
-        return False, fixed
+        return False
     affected = False
-    for pv, _, kind in sorted((p for p in parsed if p[2] != "limit"), key=lambda p: (p[0] is not None, p[0] or Version("0"), p[1])):
+    for pv, _, kind in events:
         if kind == "introduced":
             if pv is None or v >= pv:
                 affected = True
         elif kind == "fixed":
             if pv is not None and v >= pv:
                 affected = False
-        elif kind == "last_affected":
-            if pv is not None and v > pv:
-                affected = False
-    return affected, fixed
-
+        elif pv is not None and v > pv:  # last_affected
+            affected = False
+    return affected

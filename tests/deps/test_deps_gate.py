@@ -182,3 +182,12 @@ def test_python_m_entry_point(tmp_path, reqfile, osv_db):
     p = subprocess.run([sys.executable, "-m", "gates.deps", "--requirements", str(req), "--source", "local", "--database", str(osv_db),
                         "--root", str(tmp_path), "--format", "json"], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
     assert p.returncode == 1 and "PYSEC-2022-42969" in p.stdout
+
+
+def test_demo_runs_offline(cli, tmp_path, no_network):
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo"
+    r = cli("run", demo, "--gate", "deps", "--format", "json", "--output", tmp_path / "r.json", "-q")
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert r.code == 1 and no_network == []
+    assert {(f["package"], f["advisory"], f["blocking"]) for f in vulns(rep)} == {("requests", "PYSEC-2018-28", True), ("urllib3", "PYSEC-2023-192", True)}
+    assert [(f["advisory"], f["rule"]) for f in rep["findings"] if f["rule"] == "DEPS007"] == [("PYSEC-2023-207", "DEPS007")]

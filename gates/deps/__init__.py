@@ -161,7 +161,9 @@ class DepsGate(Gate):
         gp.set_defaults(func=dispatch)
 
     def skip_reason(self, ctx: GateContext) -> str | None:
-        return None
+        if ctx.options.get("sources") or ctx.discover():
+            return None
+        return "no dependency files found (requirements*.txt, pyproject.toml, pylock.toml, uv.lock, poetry.lock)"
 
     # ---- run ---------------------------------------------------------------------------------
     def run(self, ctx: GateContext) -> None:

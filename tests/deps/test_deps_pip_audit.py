@@ -79,3 +79,21 @@ def test_internal_packages_are_never_sent_and_may_be_absent(cli, tmp_path, reqfi
     pol.write_text("version: 1\ngates:\n  deps:\n    source: pypi\n    internal_packages: [acme-models]\n")
     r, rep = run_json(cli, tmp_path, "--requirements", reqfile("acme-models==1.0\n"), "--policy", pol)
     assert r.code == 0 and pypi_404_proxy.requests == []
+
+
+def test_two_pins_of_one_package_are_audited_in_separate_pip_audit_runs(cli, tmp_path, reqfile, osv_server):
+    # pip-audit refuses one requirements file with two different pins of a name; the gate splits them
+    reqfile("urllib3==1.26.18\n", "other.txt")
+    req = reqfile("urllib3==1.24.1\n-r other.txt\n")
+    r, rep = run_json(cli, tmp_path, "--requirements", req, "--source", "osv", "--osv-url", osv_server.url)
+    assert r.code == 1, rep["gates"]["deps"]["errors"]
+    versions = {(f["version"], f["path"].rsplit("/", 1)[-1]) for f in vulns(rep)}
+    assert ("1.24.1", "requirements.txt") in versions and ("1.26.18", "other.txt") not in versions
+    assert osv_server.queries == 2
+
+
+def test_no_dependency_files_is_skipped_not_passed(cli, tmp_path):
+    (tmp_path / "README.md").write_text("nothing to audit\n")
+    r = cli("run", tmp_path, "--gate", "deps", "--format", "json", "--output", tmp_path / "r.json", "-q")
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert r.code == 0 and rep["gates"]["deps"]["status"] == "skipped"

@@ -127,6 +127,7 @@ class DepsGate(Gate):
             out["database"] = str(Path(args.database).resolve())
         if getattr(args, "osv_url", None):
             out["osv_url"] = args.osv_url
+            out.setdefault("source", "osv")  # a mirror URL means the osv service
         if getattr(args, "require_hashes", None):
             out["require_hashes"] = True
         if getattr(args, "require_pins", None) is False:
@@ -135,7 +136,8 @@ class DepsGate(Gate):
         if getattr(args, "installed", None):
             srcs.append({"path": str(Path(args.installed).resolve()), "format": "installed"})
         if srcs:
-            out["sources"] = srcs
+            out["sources"] = srcs  # replaces the policy's list; combined with PATH arguments
+            out["_cli_sources"] = True
         return out
 
     def add_commands(self, subparsers: Any) -> None:
@@ -205,12 +207,12 @@ class DepsGate(Gate):
 
     def _collect(self, ctx: GateContext) -> tuple[list[Dependency], list[Path]]:
         specs: list[tuple[Path, str | None]] = []
-        if ctx.targets:
-            for p in ctx.discover():
-                specs.append((p, None))
-            srcs = [inputs.source_for(p, f) for p, f in specs]
-            skipped: list[Path] = []
+        skipped: list[Path] = []
+        if ctx.targets and not ctx.options.get("_cli_sources"):
+            srcs, skipped = inputs.discovered_sources(ctx.discover())
         elif ctx.options.get("sources"):
+            if ctx.targets:
+                specs.extend((p, None) for p in ctx.discover())
             for s in ctx.options["sources"]:
                 path, fmt = (s, None) if isinstance(s, str) else (s["path"], s.get("format"))
                 try:
@@ -227,14 +229,14 @@ class DepsGate(Gate):
                 else:
                     specs.append((p, fmt))
             srcs = [inputs.source_for(p, f) for p, f in specs]
-            skipped = []
         else:
             srcs, skipped = inputs.discovered_sources(ctx.discover())
         for p in skipped:
             ctx.note(f"{ctx.display(p)} not audited: a lock file beside it says what is installed")
         if not srcs:
             ctx.note("no dependency files found (requirements*.txt, pyproject.toml, pylock.toml, uv.lock, poetry.lock)")
-        deps: list[Dependency] = []
+        deps: dict[tuple, Dependency] = {}
+        scanned: set[Path] = set()
         for src in srcs:
             try:
                 got = src.collect()
@@ -242,9 +244,13 @@ class DepsGate(Gate):
                 ctx.error(exc.reason, exc.path)
                 continue
             for f in src.files():
-                ctx.scanned(f, len([d for d in got if d.path == f]))
-            deps.extend(got)
-        return deps, [src.path for src in srcs if src.format == "requirements"]
+                if f.resolve() not in scanned:
+                    scanned.add(f.resolve())
+                    ctx.scanned(f, len([d for d in got if d.path == f]))
+            for d in got:
+                # a file both discovered and included with -r is read twice: count its lines once
+                deps.setdefault((d.path.resolve(), d.line, d.canonical_name, d.version, d.kind), d)
+        return list(deps.values()), [src.path for src in srcs if src.format == "requirements"]
 
     def _check_pins(self, ctx: GateContext, deps: Sequence[Dependency], require_pins: bool, require_hashes: bool) -> None:
         for d in deps:
@@ -267,7 +273,7 @@ class DepsGate(Gate):
         source = opts.get("source") or "auto"
         db_path = opts.get("database")
         if source == "auto":
-            source = "local" if db_path else "pypi"
+            source = "local" if db_path else ("osv" if opts.get("osv_url") else "pypi")
         db = None
         if db_path:
             try:

@@ -244,7 +244,7 @@ class RequirementsFile(DependencySource):
         if spec.startswith(VCS_SCHEMES) or "://" in spec.split(";")[0] and "@" not in spec.split("://")[0]:
             # bare URL / VCS URL: the name comes from #egg= if present
             m = re.search(r"#egg=([A-Za-z0-9._-]+)", spec)
-            name = m.group(1) if m else "<unnamed>"
+            name = m.group(1) if m else _name_from_url(spec)
             kind = "editable" if editable else ("vcs" if spec.startswith(VCS_SCHEMES) else "url")
             return Dependency(name, None, path, line, kind, "", "", hashes, self.format, redact_url(spec))
         if spec.startswith((".", "/", "~")) or (editable and not re.match(r"^[A-Za-z0-9]", spec)):
@@ -257,6 +257,20 @@ class RequirementsFile(DependencySource):
             # the reason from packaging quotes the input; keep only the location
             raise InputError(where, "not a valid requirement (PEP 508)") from None
         return from_requirement(req, path, line, self.format, editable=editable, hashes=hashes, text=spec)
+
+
+def _name_from_url(url: str) -> str:
+    """``https://…/pkg-1.0-py3-none-any.whl`` → ``pkg`` (wheel or sdist file name), else the URL's
+    last path segment."""
+    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+
+    last = urlsplit(url.split(";")[0].strip()).path.rsplit("/", 1)[-1]
+    try:
+        if last.endswith(".whl"):
+            return str(parse_wheel_filename(last)[0])
+        return str(parse_sdist_filename(last)[0])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return last or "<url>"
 
 
 def _include(tokens: list[str]) -> tuple[bool, str] | None:
@@ -439,12 +453,31 @@ class InstalledEnvironment(DependencySource):
             name = dist.metadata["Name"] if dist.metadata else None
             if not name:
                 continue
-            kind = "pinned"
-            direct = dist.read_text("direct_url.json")
-            if direct and '"editable": true' in direct.replace(" ", "").replace('"editable":true', '"editable": true'):
-                kind = "editable"
+            kind = _installed_kind(dist.read_text("direct_url.json"))
             out.append(Dependency(name, dist.version, self.path, None, kind, f"=={dist.version}", "", (), self.format, f"{name} {dist.version}"))
         return sorted(out, key=lambda d: d.canonical_name)
+
+
+def _installed_kind(direct_url: str | None) -> str:
+    """PEP 610 ``direct_url.json``: editable installs, VCS checkouts and URL installs are not
+    releases a database can vouch for."""
+    import json
+
+    if not direct_url:
+        return "pinned"
+    try:
+        info = json.loads(direct_url)
+    except ValueError:
+        return "url"
+    if not isinstance(info, dict):
+        return "url"
+    if (info.get("dir_info") or {}).get("editable"):
+        return "editable"
+    if "vcs_info" in info:
+        return "vcs"
+    if str(info.get("url", "")).startswith("file:"):
+        return "path"
+    return "url"
 
 
 def site_packages(path: Path) -> list[Path]:

@@ -191,3 +191,30 @@ def test_demo_runs_offline(cli, tmp_path, no_network):
     assert r.code == 1 and no_network == []
     assert {(f["package"], f["advisory"], f["blocking"]) for f in vulns(rep)} == {("requests", "PYSEC-2018-28", True), ("urllib3", "PYSEC-2023-192", True)}
     assert [(f["advisory"], f["rule"]) for f in rep["findings"] if f["rule"] == "DEPS007"] == [("PYSEC-2023-207", "DEPS007")]
+
+
+def test_paths_and_requirements_combine_and_includes_count_once(cli, tmp_path, reqfile, osv_db):
+    sub = tmp_path / "svc"
+    sub.mkdir()
+    (sub / "requirements-base.txt").write_text("py==1.11.0\n")
+    (sub / "requirements.txt").write_text("-r requirements-base.txt\nsix==1.16.0\n")
+    extra = reqfile("requests==2.19.0\n", "extra.txt")
+    r, rep = run_json(cli, tmp_path, sub, "--requirements", extra, "--source", "local", "--database", osv_db)
+    assert r.code == 1
+    found = sorted((f["package"], f["advisory"]) for f in vulns(rep))
+    assert found == [("py", "PYSEC-2022-42969"), ("requests", "PYSEC-2018-28"), ("requests", "PYSEC-2023-74")]  # py once
+
+
+def test_installed_environment_kinds(cli, tmp_path, osv_db):
+    sp = tmp_path / "site-packages"
+    for name, ver, direct in (("py", "1.11.0", None), ("mylib", "0.1", '{"url": "file:///src/mylib", "dir_info": {"editable": true}}'),
+                              ("gitlib", "2.0", '{"url": "https://g/x.git", "vcs_info": {"vcs": "git", "commit_id": "ab"}}')):
+        di = sp / f"{name}-{ver}.dist-info"
+        di.mkdir(parents=True)
+        (di / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {ver}\n")
+        if direct:
+            (di / "direct_url.json").write_text(direct)
+    r, rep = run_json(cli, tmp_path, "--installed", sp, "--source", "local", "--database", osv_db)
+    assert r.code == 1
+    assert [f["advisory"] for f in vulns(rep)] == ["PYSEC-2022-42969"]
+    assert sorted((f["package"], f["kind"]) for f in rep["findings"] if f["rule"] == "DEPS002") == [("gitlib", "vcs"), ("mylib", "editable")]

@@ -29,6 +29,16 @@ from .severity import record_severity
 
 #: pip-audit is pinned in pyproject.toml; its JSON format is the contract this adapter reads
 PIP_AUDIT_VERSION = "2.10.1"
+
+
+def pip_audit_version() -> str:
+    """The installed pip-audit's version (the report names it); ServiceError when it is absent."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("pip-audit")
+    except importlib.metadata.PackageNotFoundError:
+        raise ServiceError("pip-audit is not installed (pip install 'pip-audit==" + PIP_AUDIT_VERSION + "')") from None
 MAX_REPORT_BYTES = 64 << 20
 
 
@@ -116,7 +126,7 @@ class PipAuditService(VulnerabilityService):
         return cmd
 
     def audit(self, deps: Sequence[Dependency]) -> AuditReport:
-        label = f"pip-audit {PIP_AUDIT_VERSION} ({self.name}{' via ' + redact_url(self.osv_url) if self.osv_url else ''})"
+        label = f"pip-audit {pip_audit_version()} ({self.name}{' via ' + redact_url(self.osv_url) if self.osv_url else ''})"
         if not deps and not self.resolve_files:
             return AuditReport(source=label)
         results: list[PackageResult] = []

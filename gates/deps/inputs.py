@@ -315,7 +315,12 @@ class PyprojectFile(DependencySource):
         out = []
         cursor = 0
         for s in specs:
-            line = find_line(text, f'"{s}"', cursor) or find_line(text, f"'{s}'", cursor) or find_line(text, s)
+            # quoted as written, searched from the previous hit so repeated entries get their own line
+            hits = [i for i in (text.find(f'"{s}"', cursor), text.find(f"'{s}'", cursor)) if i >= 0]
+            at = min(hits) if hits else text.find(s)
+            line = text.count("\n", 0, at) + 1 if at >= 0 else None
+            if at >= 0:
+                cursor = at + 1
             try:
                 req = Requirement(s)
             except InvalidRequirement:

@@ -112,7 +112,7 @@ class OsvDatabase:
         except (zipfile.BadZipFile, OSError):
             raise InputError(str(path), "not a readable zip archive") from None
         with zf:
-            total = 0
+            total = actual = 0
             for info in zf.infolist():
                 if info.is_dir() or not info.filename.lower().endswith((".json", ".yaml", ".yml")):
                     continue
@@ -121,6 +121,9 @@ class OsvDatabase:
                     raise InputError(f"{path}!{info.filename}", "zip member too large (declared size above the limit)")
                 with zf.open(info) as fh:
                     data = _bounded_read(fh, MAX_RECORD_BYTES, f"{path}!{info.filename}")
+                actual += len(data)  # declared sizes can lie: count what was really inflated
+                if actual > max_bytes:
+                    raise InputError(f"{path}!{info.filename}", "zip members inflate past the size limit")
                 self._add_doc(_decode(data, info.filename, f"{path}!{info.filename}"), f"{path}!{info.filename}")
 
     def _add_doc(self, doc: Any, where: str) -> None:

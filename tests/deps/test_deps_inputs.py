@@ -57,9 +57,10 @@ def test_requirements_errors_name_file_and_line(tmp_path):
 def test_pyproject_dependencies_optional_and_groups(tmp_path):
     p = tmp_path / "pyproject.toml"
     p.write_text('[project]\nname = "x"\ndependencies = [\n  "requests==2.19.0",\n  "rich>=13",\n]\n'
-                 '[project.optional-dependencies]\ntest = ["pytest==8.0.0"]\n[dependency-groups]\ndev = ["ruff", {include-group = "test"}]\n')
+                 '[project.optional-dependencies]\ntest = ["pytest==8.0.0"]\n[dependency-groups]\ndev = ["ruff", {include-group = "test"}]\nlint = ["ruff"]\n')
     deps = inputs.PyprojectFile(p).collect()
-    assert [(d.name, d.kind, d.line) for d in deps] == [("requests", "pinned", 4), ("rich", "unpinned", 5), ("pytest", "pinned", 8), ("ruff", "unpinned", 10)]
+    assert [(d.name, d.kind, d.line) for d in deps] == [("requests", "pinned", 4), ("rich", "unpinned", 5), ("pytest", "pinned", 8),
+                                                        ("ruff", "unpinned", 10), ("ruff", "unpinned", 11)]
     p.write_text("[project\n")
     with pytest.raises(InputError, match="TOML"):
         inputs.PyprojectFile(p).collect()

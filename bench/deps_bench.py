@@ -86,8 +86,8 @@ def main_() -> int:
         return len([f for f in rep["findings"] if f["rule"] == "DEPS001"])
 
     print(f"{n} pinned packages, {hits} advisory matches; shared PyPA database ({db.records} records)")
-    print(f"| path | time (s) | exit | DEPS001 findings |")
-    print(f"|---|---:|---:|---:|")
+    print("| path | time (s) | exit | DEPS001 findings |")
+    print("|---|---:|---:|---:|")
     print(f"| local: load database (json.gz) | {t_load:.3f} | | |")
     print(f"| local: matcher only, {n} lookups | {t_match:.3f} | | |")
     print(f"| local: whole gate run (CLI) | {t_local:.3f} | {code_l} | {n_vulns(rep_l)} |")

@@ -163,7 +163,13 @@ class DepsGate(Gate):
         gp.set_defaults(func=dispatch)
 
     def skip_reason(self, ctx: GateContext) -> str | None:
-        if ctx.options.get("sources") or ctx.discover():
+        from gates.core import files as _files
+
+        if ctx.options.get("sources"):
+            return None
+        # walk, not ctx.discover(): discover() records escaped symlinks, and run() discovers again
+        found = _files.walk(ctx.root, tuple(ctx.options.get("paths") or self.default_paths), tuple(ctx.options.get("exclude") or ()))
+        if found.files or found.escaped:
             return None
         return "no dependency files found (requirements*.txt, pyproject.toml, pylock.toml, uv.lock, poetry.lock)"
 

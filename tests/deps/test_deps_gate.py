@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DONE_WHEN
 
 # Expected advisories, read off the raw PyPA records (ids named in shared/README.md plus the
 # cryptography records whose ECOSYSTEM ranges were checked by hand: PYSEC-2023-11 introduced 1.8

@@ -92,6 +92,11 @@ def main_() -> int:
     print(f"| local: matcher only, {n} lookups | {t_match:.3f} | | |")
     print(f"| local: whole gate run (CLI) | {t_local:.3f} | {code_l} | {n_vulns(rep_l)} |")
     print(f"| pip-audit 2.10.1 via loopback OSV ({queries} queries + severity lookups) | {t_pip:.3f} | {code_p} | {n_vulns(rep_p)} |")
+
+    def pairs(rep: dict) -> set:
+        return {(f["package"], f["advisory"]) for f in rep["findings"] if f["rule"] == "DEPS001"}
+
+    print(f"same (package, advisory) set from both paths: {pairs(rep_l) == pairs(rep_p)}")
     return 0
 
 

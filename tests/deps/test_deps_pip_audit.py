@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 
 import pytest
@@ -54,6 +55,8 @@ def test_default_pypi_service_unreachable_is_an_error(cli, tmp_path, reqfile, mo
 
 @pytest.fixture
 def pypi_404_proxy(tmp_path, monkeypatch):
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl CLI is needed to make the test CA for the PyPI TLS stand-in")
     ca, cert, key = make_test_ca(tmp_path)
     with PypiTlsProxy(cert, key) as p:
         for k in ("HTTPS_PROXY", "https_proxy"):

@@ -147,10 +147,9 @@ exit codes: 0 verified, 1 not verified, 2 error
         except (ValueError, OSError) as exc:
             ctx.error(f"signature policy: {exc}", ctx.root)
             return
-        ctx.note(f"trust: {settings.trust.describe()}")
-
         @functools.lru_cache(maxsize=1)
         def trusted_root() -> Any:
+            ctx.note(f"Sigstore trust: {settings.trust.describe()}")
             return load_trusted_root(settings.trust)
 
         for art in artifacts:
@@ -235,7 +234,7 @@ exit codes: 0 verified, 1 not verified, 2 error
         ctx.scanned(art.path, len(diff.verified))
         who = verified.to_fields()
         for rel, expected, actual in diff.mismatched:
-            ctx.add("SIG002", f"{rel}: content differs from the signed digest ({verified.describe()})", art.path / rel,
+            ctx.add("SIG002", f"{rel}: content differs from the signed digest (the signature itself is valid, {verified.describe()})", art.path / rel,
                     key=rel, expected=expected, actual=actual, artifact=ctx.display(art.path), **who)
         for rel in diff.missing:
             ctx.add("SIG003", f"{rel}: signed but missing from the directory", art.path / rel, key=rel, artifact=ctx.display(art.path))

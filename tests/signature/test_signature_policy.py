@@ -222,3 +222,12 @@ def test_python_dash_m_entry_point(tmp_path, shared):
     (model / "config.json").write_text("{}")
     r = subprocess.run([env_py, "-m", "gates.signature", str(model), "--public-key", str(pub)], capture_output=True, text=True)
     assert r.returncode == 1 and "SIG002" in r.stdout
+
+
+def test_demo_shows_the_tampered_model(cli, tmp_path):
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo"
+    out = tmp_path / "demo.json"
+    r = cli("run", demo, "--gate", "signature", "--format", "json", "--output", out, "-q")
+    assert r.code == 1
+    sig = [f for f in findings(out) if f["gate"] == "signature"]
+    assert [(f["rule"], Path(f["path"]).name) for f in sig] == [("SIG002", "labels.txt")]

@@ -171,8 +171,9 @@ def verify_file_bundle(path: Path, bundle_path: Path, trusted_root: TrustedRoot,
         except Exception as exc:  # noqa: BLE001
             raise InvalidSignature(f"in-toto statement is malformed: {_short(exc)}") from None
         if not matches:
-            raise DigestMismatch("the signed in-toto statement has no subject with this file's SHA-256",
-                                 None, digest.hex(), _verified_sigstore(bundle))
+            subjects = [f"{sub.name or '?'} sha256:{sub.digest.root.get('sha256', '?')}" for sub in stmt._inner.subjects][:5]
+            raise DigestMismatch("the signed in-toto statement has no subject with this file's SHA-256 "
+                                 f"(it lists {', '.join(subjects)})", ", ".join(subjects), digest.hex(), _verified_sigstore(bundle))
         return _verified_sigstore(bundle)
     signed = None
     ms = bundle._inner.message_signature

@@ -43,7 +43,14 @@ def pin(root: Path) -> str:
     return hashlib.sha256((root / "trust.json").read_bytes()).hexdigest()
 
 
-def test_policy_offline_with_pinned_trust_config_verifies(cli, tmp_path, shared):
+def test_policy_offline_with_pinned_trust_config_verifies(cli, tmp_path, shared, monkeypatch):
+    import socket
+
+    def refuse(*a, **k):
+        raise AssertionError("offline mode tried to connect")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
     root = setup_repo(tmp_path, shared)
     write_policy(root, f"""    artifacts: [{{path: models/ibm}}]
     ignore_paths: [ignore-me]

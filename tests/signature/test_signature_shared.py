@@ -234,6 +234,8 @@ def test_dsse_bundle_workflow_claims_allowed_but_subject_differs(cli, tmp_path, 
     assert r.code == 1
     (f,) = findings(out)
     assert f["rule"] == "SIG002" and f["signer"] == BEACON and f["tlog_index"] == 4026478
+    assert "a.txt sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf" in f["expected"]
+    assert f["integrated_time"].startswith("2026-05-13")  # Rekor v2: the verified RFC 3161 timestamp
     assert f["claims"]["repository"] == "sigstore-conformance/extremely-dangerous-public-oidc-beacon"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import functools
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from gates.core.errors import UsageError
 from gates.core.files import any_match
@@ -22,11 +22,13 @@ from gates.core.gate import Gate, GateContext
 from . import oms
 from .identity import SignerSpec, signers_policy
 from .policy import (
-    BUNDLE_SUFFIXES, DEFAULT_IGNORE, DEFAULT_OPTIONS, FORMATS, METHODS, OPTIONS_SCHEMA, Artifact, Settings,
+    BUNDLE_SUFFIXES, DEFAULT_IGNORE, DEFAULT_OPTIONS, OPTIONS_SCHEMA, Artifact, Settings,
     parse_signers, settings_from_options,
 )
 from .trust import TrustError, load_trusted_root
-from .verify import DigestMismatch, InvalidSignature, KeyMaterial, NotAllowed, Verified, verify_file_bundle, verify_oms
+
+# ``.verify`` pulls in sigstore's verifier (slow to import); it is loaded when the gate runs, so
+# registering the gate costs every other ``mlsec-gates`` command nothing.
 
 RULES: dict[str, Rule] = {
     r.id: r
@@ -139,6 +141,8 @@ exit codes: 0 verified, 1 not verified, 2 error
 
     # ---- run ----------------------------------------------------------------------------------
     def run(self, ctx: GateContext) -> None:
+        from .verify import KeyMaterial
+
         explicit = bool(getattr(ctx.args, "trust_config", None)) if ctx.args is not None else False
         try:
             settings = settings_from_options(ctx.options, lambda p: ctx.resolve(p), explicit)
@@ -206,7 +210,9 @@ exit codes: 0 verified, 1 not verified, 2 error
         return out
 
     # ---- OMS over a directory -----------------------------------------------------------------------
-    def _check_oms(self, ctx: GateContext, art: Artifact, s: Settings, material: KeyMaterial, trusted_root: Any) -> None:
+    def _check_oms(self, ctx: GateContext, art: Artifact, s: Settings, material: Any, trusted_root: Any) -> None:
+        from .verify import InvalidSignature, NotAllowed, verify_oms
+
         sig = art.signature or art.path / "model.sig"
         if not sig.is_file():
             ctx.add("SIG001", f"no OMS signature ({sig.name}) for this directory", art.path, key="oms", signature=ctx.display(sig))
@@ -268,6 +274,8 @@ exit codes: 0 verified, 1 not verified, 2 error
 
     # ---- Sigstore bundles next to files -------------------------------------------------------------
     def _check_bundles(self, ctx: GateContext, art: Artifact, trusted_root: Any) -> None:
+        from .verify import DigestMismatch, InvalidSignature, NotAllowed, Verified, verify_file_bundle
+
         if art.path.is_dir():
             files = [p for p in sorted(art.path.rglob("*")) if p.is_file() and not p.name.endswith(BUNDLE_SUFFIXES)
                      and not any_match(p.relative_to(art.path).as_posix(), [*DEFAULT_IGNORE, *art.ignore_paths])]

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from cryptography import x509
 from cryptography.hazmat import asn1
 from cryptography.x509 import ExtensionNotFound, ObjectIdentifier
 from sigstore.errors import VerificationError
-from sigstore.verify.policy import AllOf, AnyOf, VerificationPolicy
+
+if TYPE_CHECKING:  # sigstore.verify is slow to import: only when verifying
+    from sigstore.verify.policy import VerificationPolicy
 
 _BASE = "1.3.6.1.4.1.57264.1."
 _OTHERNAME = ObjectIdentifier(_BASE + "7")
@@ -162,7 +164,7 @@ class Recording:
     checks; recording tells "signed by someone not allowed" apart from "not a valid signature".
     """
 
-    def __init__(self, inner: VerificationPolicy) -> None:
+    def __init__(self, inner: "VerificationPolicy") -> None:
         self.inner = inner
         self.cert: x509.Certificate | None = None
         self.rejected: VerificationError | None = None
@@ -207,8 +209,10 @@ class SignerSpec:
         if unknown:
             raise ValueError(f"unknown github claim(s) {sorted(unknown)} (known: {', '.join(GITHUB_KEYS)})")
 
-    def policy(self) -> VerificationPolicy:
-        parts: list[VerificationPolicy] = [Issuer(self.issuer)]
+    def policy(self) -> "VerificationPolicy":
+        from sigstore.verify.policy import AllOf
+
+        parts: list["VerificationPolicy"] = [Issuer(self.issuer)]
         if self.identity:
             parts.append(ExactIdentity(self.identity))
         if self.identity_regex:
@@ -222,9 +226,11 @@ class SignerSpec:
         return f"{who or '*'} from {self.issuer}" + (f" [{extra}]" if extra else "")
 
 
-def signers_policy(signers: Sequence[SignerSpec]) -> VerificationPolicy:
+def signers_policy(signers: Sequence[SignerSpec]) -> "VerificationPolicy":
     """Any one allowed signer suffices. An empty list is refused (it would allow nobody, and an
     empty ``AnyOf`` reads like a mistake)."""
     if not signers:
         raise ValueError("the allowed signers list is empty")
+    from sigstore.verify.policy import AnyOf
+
     return AnyOf([s.policy() for s in signers])

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gates.core.errors import GatesError, UsageError
@@ -29,7 +29,7 @@ from gates.core.errors import GatesError, UsageError
 from . import oms
 from .hashing import sha256_file, total_size
 from .policy import BUNDLE_SUFFIXES
-from .verify import _check_curve, _hash_for, key_hint
+from .keys import check_curve, hash_for, key_hint
 
 
 class SignError(GatesError):
@@ -85,7 +85,7 @@ def load_private_key(path: Path, password_env: str | None) -> ec.EllipticCurvePr
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise SignError(f"{path}: only EC private keys (P-256/P-384/P-521) are supported")
     try:
-        _check_curve(key.public_key())
+        check_curve(key.public_key())
     except ValueError as exc:
         raise SignError(f"{path}: {exc}") from None
     return key
@@ -94,7 +94,7 @@ def load_private_key(path: Path, password_env: str | None) -> ec.EllipticCurvePr
 def sign_key(manifest: oms.Manifest, key: ec.EllipticCurvePrivateKey) -> dict[str, Any]:
     """OMS bundle signed with a bare EC key (model-signing's ``key`` method)."""
     statement = oms.statement_bytes(manifest)
-    sig = key.sign(oms.pae(oms.PAYLOAD_TYPE, statement), ec.ECDSA(_hash_for(key.public_key())))
+    sig = key.sign(oms.pae(oms.PAYLOAD_TYPE, statement), ec.ECDSA(hash_for(key.public_key())))
     return _envelope_bundle(statement, sig, {"publicKey": {"hint": key_hint(key.public_key())}})
 
 
@@ -104,7 +104,7 @@ def sign_certificate(manifest: oms.Manifest, key: ec.EllipticCurvePrivateKey, ce
     if cert.public_key() != key.public_key():
         raise SignError("the signing certificate does not belong to the private key")
     statement = oms.statement_bytes(manifest)
-    sig = key.sign(oms.pae(oms.PAYLOAD_TYPE, statement), ec.ECDSA(_hash_for(key.public_key())))
+    sig = key.sign(oms.pae(oms.PAYLOAD_TYPE, statement), ec.ECDSA(hash_for(key.public_key())))
     certs = [{"rawBytes": oms.b64(c.public_bytes(serialization.Encoding.DER))} for c in (cert, *chain)]
     return _envelope_bundle(statement, sig, {"x509CertificateChain": {"certificates": certs}})
 

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from sigstore.models import ClientTrustConfig, TrustedRoot
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # sigstore.models is slow to import: only when a trust root is needed
+    from sigstore.models import TrustedRoot
 
 STAGING_TUF_URL = "https://tuf-repo-cdn.sigstage.dev"
 PRODUCTION_TUF_URL = "https://tuf-repo-cdn.sigstore.dev"
@@ -59,8 +62,10 @@ def _embedded(url: str, name: str) -> bytes:
     return base.joinpath(name).read_bytes()
 
 
-def load_trusted_root(spec: TrustSpec) -> TrustedRoot:
+def load_trusted_root(spec: TrustSpec) -> "TrustedRoot":
     """The ``TrustedRoot`` to verify against. Raises :class:`TrustError`."""
+    from sigstore.models import ClientTrustConfig
+
     if spec.trust_config is not None:
         try:
             raw = spec.trust_config.read_bytes()
@@ -91,6 +96,8 @@ def load_trusted_root(spec: TrustSpec) -> TrustedRoot:
 def staging_trust_config_json() -> str:
     """A full ClientTrustConfig for staging (trusted root + signing config), for signing."""
     import json
+
+    from sigstore.models import ClientTrustConfig
 
     tr = json.loads(_embedded(STAGING_TUF_URL, "trusted_root.json"))
     sc = json.loads(_embedded(STAGING_TUF_URL, "signing_config.v0.2.json"))

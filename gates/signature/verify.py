@@ -11,7 +11,6 @@ with ``cryptography.x509.verification``.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,19 +18,20 @@ from typing import Any, Mapping, Sequence
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as _CryptoInvalid
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError as X509Error
-from sigstore import dsse
-from sigstore.hashes import Hashed
-from sigstore.models import Bundle, TrustedRoot
-from sigstore.verify import Verifier
-from sigstore.verify.policy import VerificationPolicy
-from sigstore_models.common.v1 import HashAlgorithm
+from typing import TYPE_CHECKING
 
 from . import oms
 from .hashing import sha256_file
 from .identity import Recording, SignerInfo
+from .keys import check_curve, hash_for, key_hint, load_public_key
+
+if TYPE_CHECKING:  # sigstore's verifier is slow to import: key/certificate checks never need it
+    from sigstore.models import Bundle, TrustedRoot
+    from sigstore.verify import Verifier
+    from sigstore.verify.policy import VerificationPolicy
 
 
 # ---- results and typed failures --------------------------------------------------------------------
@@ -100,7 +100,7 @@ class DigestMismatch(SignatureFailure):
 
 
 # ---- Sigstore ----------------------------------------------------------------------------------
-def _log_info(bundle: Bundle) -> tuple[int | None, str | None]:
+def _log_info(bundle: "Bundle") -> tuple[int | None, str | None]:
     """Transparency log index and integration time (or the RFC 3161 timestamp for Rekor v2)."""
     index: int | None = None
     when: str | None = None
@@ -121,7 +121,9 @@ def _log_info(bundle: Bundle) -> tuple[int | None, str | None]:
     return index, when
 
 
-def _load_bundle(raw: bytes) -> Bundle:
+def _load_bundle(raw: bytes | str) -> "Bundle":
+    from sigstore.models import Bundle
+
     try:
         return Bundle.from_json(raw)
     except Exception as exc:  # noqa: BLE001 - pydantic, protobuf and sigstore errors all mean "invalid"
@@ -133,7 +135,7 @@ def _short(exc: BaseException) -> str:
     return text[:240]
 
 
-def _run_sigstore(verifier: Verifier, bundle: Bundle, policy: VerificationPolicy, call: Any) -> Any:
+def _run_sigstore(verifier: "Verifier", bundle: "Bundle", policy: "VerificationPolicy", call: Any) -> Any:
     rec = Recording(policy)
     try:
         return call(rec)
@@ -147,15 +149,20 @@ def _run_sigstore(verifier: Verifier, bundle: Bundle, policy: VerificationPolicy
         raise InvalidSignature(f"Sigstore verification failed: {_short(exc)}{hint}") from None
 
 
-def _verified_sigstore(bundle: Bundle) -> Verified:
+def _verified_sigstore(bundle: "Bundle") -> Verified:
     info = SignerInfo.from_cert(bundle.signing_certificate)
     index, when = _log_info(bundle)
     return Verified("sigstore", info.identity, info.issuer, info.claims, index, when)
 
 
-def verify_file_bundle(path: Path, bundle_path: Path, trusted_root: TrustedRoot, policy: VerificationPolicy) -> Verified:
+def verify_file_bundle(path: Path, bundle_path: Path, trusted_root: "TrustedRoot", policy: "VerificationPolicy") -> Verified:
     """A Sigstore bundle over one file: a message signature (``hashedrekord``) or a DSSE
     in-toto statement whose subject must carry the file's SHA-256. The file is hashed once."""
+    from sigstore import dsse
+    from sigstore.hashes import Hashed
+    from sigstore.verify import Verifier
+    from sigstore_models.common.v1 import HashAlgorithm
+
     raw = oms.read_bundle_json(bundle_path)  # bounded read, JSON check
     bundle = _load_bundle(json.dumps(raw))
     digest = sha256_file(path)
@@ -217,34 +224,9 @@ class KeyMaterial:
         return cls(tuple(keys), tuple(cas))
 
 
-def _hash_for(key: ec.EllipticCurvePublicKey) -> hashes.HashAlgorithm:
-    return {256: hashes.SHA256(), 384: hashes.SHA384(), 521: hashes.SHA512()}[key.curve.key_size]
-
-
-def _check_curve(key: Any) -> ec.EllipticCurvePublicKey:
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name not in ("secp256r1", "secp384r1", "secp521r1"):
-        raise ValueError("only EC P-256, P-384 and P-521 keys are supported (as in model-signing)")
-    return key
-
-
-def key_hint(key: ec.EllipticCurvePublicKey) -> str:
-    """model-signing's key identifier: SHA-256 of the PEM SubjectPublicKeyInfo."""
-    pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(pem).hexdigest()
-
-
-def load_public_key(path: Path) -> ec.EllipticCurvePublicKey:
-    data = path.read_bytes()
-    try:
-        return _check_curve(serialization.load_pem_public_key(data))
-    except ValueError:
-        # a certificate is also accepted as "the key"
-        return _check_curve(x509.load_pem_x509_certificate(data).public_key())
-
-
 def _ecdsa_ok(key: ec.EllipticCurvePublicKey, sig: bytes, message: bytes) -> bool:
     try:
-        key.verify(sig, message, ec.ECDSA(_hash_for(key)))
+        key.verify(sig, message, ec.ECDSA(hash_for(key)))
         return True
     except _CryptoInvalid:
         return False
@@ -294,7 +276,7 @@ def _verify_certificate(bundle: dict[str, Any], material: KeyMaterial) -> tuple[
     if not _can_sign(leaf):
         raise InvalidSignature(f"certificate {subject} is not allowed to sign (no digitalSignature key usage or codeSigning EKU)")
     try:
-        key = _check_curve(leaf.public_key())
+        key = check_curve(leaf.public_key())
     except ValueError as exc:
         raise InvalidSignature(str(exc)) from None
     if not _ecdsa_ok(key, sig, oms.pae(ptype, payload)):
@@ -318,8 +300,8 @@ def _can_sign(cert: x509.Certificate) -> bool:
 def verify_oms(
     sig_path: Path,
     *,
-    trusted_root: TrustedRoot | None,
-    policy: VerificationPolicy | None,
+    trusted_root: "TrustedRoot | None",
+    policy: "VerificationPolicy | None",
     material: KeyMaterial,
     methods: Sequence[str] = ("sigstore", "key", "certificate"),
 ) -> tuple[Verified, oms.Manifest]:
@@ -338,6 +320,8 @@ def verify_oms(
     if method == "sigstore":
         if policy is None or trusted_root is None:
             raise NotAllowed("signed with Sigstore, but the policy lists no allowed signers", "sigstore", "sigstore")
+        from sigstore.verify import Verifier
+
         sb = _load_bundle(json.dumps(bundle))
         verifier = Verifier(trusted_root=trusted_root)
         ptype, payload = _run_sigstore(verifier, sb, policy, lambda p: verifier.verify_dsse(sb, p))

@@ -98,7 +98,8 @@ exit codes: 0 verified, 1 not verified, 2 error
         g.add_argument("--public-key", metavar="PEM", action="append", help="EC public key for OMS key signatures (repeatable)")
         g.add_argument("--ca-cert", metavar="PEM", action="append", help="CA certificate for OMS certificate signatures (repeatable)")
         g.add_argument("--signature", metavar="FILE", help="signature file (default: PATH/model.sig, or PATH.sigstore.json for a file)")
-        g.add_argument("--ignore-paths", metavar="P", nargs="+", help="paths inside the directory allowed to be present unsigned")
+        g.add_argument("--ignore-paths", metavar="P", nargs="+", action="extend",
+                       help="paths inside the directory allowed to be present unsigned (repeatable)")
 
     def options_from_args(self, args: argparse.Namespace) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -119,6 +120,7 @@ exit codes: 0 verified, 1 not verified, 2 error
         if getattr(args, "ca_cert", None):
             out["ca_certs"] = [str(Path(p).resolve()) for p in args.ca_cert]
         if getattr(args, "ignore_paths", None):
+            _reclaim_target(args)
             out["ignore_paths"] = list(args.ignore_paths)
         trust: dict[str, Any] = {}
         if getattr(args, "staging", False):
@@ -310,6 +312,19 @@ exit codes: 0 verified, 1 not verified, 2 error
             ctx.scanned(f, 1)
             ctx.add("SIG010", f"Sigstore bundle verified: {v.describe()}", f, key="bundle", blocking=False,
                     signature=ctx.display(sig), **v.to_fields())
+
+
+def _reclaim_target(args: argparse.Namespace) -> None:
+    """``--ignore-paths a b MODEL_DIR`` swallows the positional PATH (``nargs='+'``). When no PATH
+    was given and the last ignore path is itself a signed artifact (a directory holding
+    ``model.sig``, or a file with a bundle next to it), it was meant as the PATH."""
+    if getattr(args, "paths", None) or len(args.ignore_paths) < 2:
+        return
+    last = Path(args.ignore_paths[-1])
+    signed = (last.is_dir() and (last / "model.sig").is_file()) or (
+        last.is_file() and any(last.with_name(last.name + s).is_file() for s in BUNDLE_SUFFIXES))
+    if signed:
+        args.paths = [args.ignore_paths.pop()]
 
 
 GATE = SignatureGate

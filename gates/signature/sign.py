@@ -169,7 +169,7 @@ def add_sign_command(subparsers: Any) -> None:
     p.add_argument("--certificate", metavar="PEM", help="signing certificate (certificate method)")
     p.add_argument("--cert-chain", metavar="PEM", action="append", default=[], help="intermediate/root certificates (repeatable)")
     p.add_argument("--signature", metavar="FILE", help="output (default: PATH/model.sig, or PATH.sigstore.json for a file)")
-    p.add_argument("--ignore-paths", metavar="P", nargs="+", default=[], help="paths inside the directory to leave unsigned")
+    p.add_argument("--ignore-paths", metavar="P", nargs="+", action="extend", default=[], help="paths inside the directory to leave unsigned (repeatable)")
     p.add_argument("--shard-size", metavar="BYTES", type=int, help="sign file shards of this size instead of whole files")
     p.add_argument("--hash", choices=["sha256", "blake2"], default="sha256", help="digest for each file (default sha256)")
     p.add_argument("--workers", type=int, help="hashing threads (default: CPU count, at most 8)")

@@ -328,3 +328,14 @@ def test_network_guard_trips_for_online_trust(cli, tmp_path, shared, monkeypatch
     assert r.code == 2
     rep = json.loads(out.read_text())
     assert "trust root" in json.dumps(rep["gates"]["signature"]["errors"])
+
+
+def test_ignore_paths_before_path_and_repeated(cli, tmp_path, shared, prod_trust):
+    """``--ignore-paths`` takes several values and may be repeated; a PATH written right after it
+    (a signed directory) is still the PATH."""
+    base = ("--identity", IBM_ID, "--issuer", IBM_ISS, "--trust-config", prod_trust, "--format", "json", "-q")
+    out = tmp_path / "r.json"
+    r = cli("signature", *base, "--output", out, "--ignore-paths", "nothing", "ignore-me", shared / "model-signing/v1.1.0-sigstore")
+    assert r.code == 0 and rules(out) == ["SIG010"]
+    r = cli("signature", shared / "model-signing/v1.1.0-sigstore", *base, "--output", out, "--ignore-paths", "x", "--ignore-paths", "ignore-me")
+    assert r.code == 0 and rules(out) == ["SIG010"]

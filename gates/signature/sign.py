@@ -141,14 +141,19 @@ def sign_sigstore_oms(manifest: oms.Manifest, staging: bool, trust_config: Path 
         return signer.sign_dsse(Statement(oms.statement_bytes(manifest))).to_json()
 
 
-def sign_sigstore_file(path: Path, staging: bool, trust_config: Path | None, token_env: str) -> str:  # pragma: no cover - network
+def sign_sigstore_files(paths: Sequence[Path], staging: bool, trust_config: Path | None, token_env: str) -> list[str]:  # pragma: no cover - network
+    """One Sigstore bundle per file (message signatures over each file's SHA-256), one token."""
     from sigstore.hashes import Hashed
     from sigstore_models.common.v1 import HashAlgorithm
 
     ctx = _signing_context(staging, trust_config)
-    hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=sha256_file(path))
-    with ctx.signer(_identity_token(token_env)) as signer:
-        return signer.sign_artifact(hashed).to_json()
+    token = _identity_token(token_env)
+    out = []
+    with ctx.signer(token) as signer:
+        for path in paths:
+            hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=sha256_file(path))
+            out.append(signer.sign_artifact(hashed).to_json())
+    return out
 
 
 # ---- command line -------------------------------------------------------------------------------
@@ -173,6 +178,7 @@ def add_sign_command(subparsers: Any) -> None:
     p.add_argument("--shard-size", metavar="BYTES", type=int, help="sign file shards of this size instead of whole files")
     p.add_argument("--hash", choices=["sha256", "blake2"], default="sha256", help="digest for each file (default sha256)")
     p.add_argument("--workers", type=int, help="hashing threads (default: CPU count, at most 8)")
+    p.add_argument("--per-file", action="store_true", help="sigstore: a bundle next to every file of the directory (datasets) instead of model.sig")
     p.add_argument("--staging", action="store_true", help="sigstore: use the staging instance")
     p.add_argument("--trust-config", metavar="FILE", help="sigstore: ClientTrustConfig of a private instance")
     p.add_argument("--identity-token-env", metavar="VAR", default="SIGSTORE_ID_TOKEN", help="sigstore: variable holding an OIDC token")
@@ -186,13 +192,23 @@ def cmd_sign(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: no such file or directory")
     if args.shard_size is not None and args.shard_size <= 0:
         raise UsageError("--shard-size must be positive")
-    if path.is_file():
+    if path.is_file() or args.per_file:
         if args.method != "sigstore":
-            raise UsageError("a single file gets a Sigstore bundle: use --method sigstore, or sign its directory")
-        out = Path(args.signature) if args.signature else path.with_name(path.name + BUNDLE_SUFFIXES[0])
-        text = sign_sigstore_file(path, args.staging, Path(args.trust_config) if args.trust_config else None, args.identity_token_env)
-        out.write_text(text, encoding="utf-8")
-        print(f"signed {path} with sigstore in {time.perf_counter() - t0:.2f}s -> {out}")
+            raise UsageError("per-file signatures are Sigstore bundles: use --method sigstore, or sign the directory (OMS)")
+        if path.is_file():
+            files = [path]
+            outs = [Path(args.signature) if args.signature else path.with_name(path.name + BUNDLE_SUFFIXES[0])]
+        else:
+            if args.signature:
+                raise UsageError("--per-file writes <file>.sigstore.json next to each file; --signature does not apply")
+            ignore = [*oms.DEFAULT_IGNORE, *args.ignore_paths]
+            tree = oms.walk(path)
+            files = [p for r, p in sorted(tree.files.items()) if not r.endswith(BUNDLE_SUFFIXES) and not oms.Serialization(ignore_paths=tuple(ignore)).ignores(r)]
+            outs = [f.with_name(f.name + BUNDLE_SUFFIXES[0]) for f in files]
+        texts = sign_sigstore_files(files, args.staging, Path(args.trust_config) if args.trust_config else None, args.identity_token_env)
+        for out, text in zip(outs, texts):
+            out.write_text(text, encoding="utf-8")
+        print(f"signed {len(files)} file(s) with sigstore in {time.perf_counter() - t0:.2f}s -> {outs[0] if len(outs) == 1 else '<file>.sigstore.json'}")
         return 0
     out = Path(args.signature) if args.signature else path / "model.sig"
     if args.method in ("key", "certificate") and not args.key:

@@ -256,3 +256,10 @@ def test_keyless_sigstore_round_trip(cli, tmp_path):  # pragma: no cover - needs
     assert cli("sign", model, "--method", "sigstore", "--staging").code == 0
     r, out = verify(cli, tmp_path, model, "--identity-regex", ".+", "--issuer", os.environ.get("SIGSTORE_ISSUER", "https://oauth2.sigstage.dev/auth"), "--staging")
     assert r.code == 0
+
+
+def test_per_file_needs_sigstore(cli, tmp_path):
+    model = make_model(tmp_path / "model")
+    priv, _ = write_key(tmp_path)
+    r = cli("sign", model, "--method", "key", "--key", priv, "--per-file")
+    assert r.code == 2 and "Sigstore" in r.err

@@ -153,6 +153,7 @@ exit codes: 0 verified, 1 not verified, 2 error
         except (ValueError, OSError) as exc:
             ctx.error(f"signature policy: {exc}", ctx.root)
             return
+
         @functools.lru_cache(maxsize=1)
         def trusted_root() -> Any:
             ctx.note(f"Sigstore trust: {settings.trust.describe()}")
@@ -191,9 +192,14 @@ exit codes: 0 verified, 1 not verified, 2 error
             signers = parse_signers(a.get("signers"), where + ".signers") if "signers" in a else list(s.signers)
             pattern = a["path"]
             if any(c in pattern for c in "*?["):
-                matches = sorted(ctx.root.glob(pattern))
+                if ".." in Path(pattern).parts or Path(pattern).is_absolute():
+                    raise ValueError(f"{where}: a glob must stay inside the root ({pattern!r})")
+                root = ctx.root.resolve()
+                matches = sorted(m for m in ctx.root.glob(pattern) if m.resolve().is_relative_to(root))
                 if not matches:
                     raise ValueError(f"{where}: no path matches {pattern!r}")
+                if a.get("signature") and len(matches) > 1:
+                    raise ValueError(f"{where}: 'signature' names one file but {pattern!r} matches {len(matches)} paths")
             else:
                 p = ctx.resolve(pattern)
                 if not p.exists():

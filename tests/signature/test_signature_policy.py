@@ -238,3 +238,14 @@ def test_demo_shows_the_tampered_model(cli, tmp_path):
     assert r.code == 1
     sig = [f for f in findings(out) if f["gate"] == "signature"]
     assert [(f["rule"], Path(f["path"]).name) for f in sig] == [("SIG002", "labels.txt")]
+
+
+def test_artifact_glob_may_not_climb_out(cli, tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    make_model(tmp_path / "outside")
+    write_key(root)
+    write_policy(root, "    artifacts: [{path: '../out*'}]\n    public_keys: [release.pub]\n")
+    r, out = run_gate(cli, root)
+    assert r.code == 2
+    assert "inside the root" in json.dumps(json.loads(out.read_text())["gates"]["signature"]["errors"])

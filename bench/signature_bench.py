@@ -112,7 +112,7 @@ def main() -> None:
     else:
         print("model_signing CLI not found: install model-signing to compare", file=sys.stderr)
     print(f"model directory: {model} ({size / 1e9:.2f} GB, {len(os.listdir(model)) - 1} files), CPUs: {os.cpu_count()}")
-    print(f"best of {REPEAT} runs per step; each CLI run includes interpreter start-up (~0.4 s)")
+    print(f"best of {REPEAT} runs per step; each CLI run includes interpreter and import start-up")
     print(f"| {'step':<48} | {'seconds':>8} | {'GB/s':>6} |")
     print(f"|{'-' * 50}|{'-' * 10}|{'-' * 8}|")
     for name, secs in rows:

@@ -209,7 +209,9 @@ class GateResult:
             "findings": len(self.findings),
             "blocking": len(self.blocking),
             "waived": len(self.waived),
-            "warnings": len([f for f in self.findings if not f.blocking and not f.waived]),
+            # info findings (e.g. "signature verified") are context, not warnings to act on
+            "warnings": len([f for f in self.findings if not f.blocking and not f.waived and f.severity is not Severity.INFO]),
+            "info": len([f for f in self.findings if not f.blocking and not f.waived and f.severity is Severity.INFO]),
             "errors": len(self.errors),
             "files": len(self.files),
         }

@@ -1,0 +1,57 @@
+"""The streaming hasher must agree with hashlib on every block and shard boundary."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from gates.signature import hashing
+from gates.signature.hashing import Piece, digest_range, hash_pieces, shard_pieces
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(hashing, "BLOCK", 1000)  # exercise many reads on a small file
+
+
+@pytest.mark.parametrize("size", [0, 1, 999, 1000, 1001, 12_345])
+def test_whole_file_matches_hashlib(tmp_path, small_blocks, size):
+    data = os.urandom(size)
+    f = tmp_path / "f"
+    f.write_bytes(data)
+    assert digest_range(f) == hashlib.sha256(data).digest()
+    assert digest_range(f, "blake2") == hashlib.blake2b(data).digest()
+
+
+def test_shards_match_hashlib(tmp_path, small_blocks):
+    data = os.urandom(10_001)
+    f = tmp_path / "f"
+    f.write_bytes(data)
+    pieces = shard_pieces("f", f, 3000)
+    assert [(p.start, p.end) for p in pieces] == [(0, 3000), (3000, 6000), (6000, 9000), (9000, 10_001)]
+    got = hash_pieces(pieces, max_workers=2)
+    for p in pieces:
+        assert got[p.name] == hashlib.sha256(data[p.start:p.end]).digest()
+
+
+def test_parallel_equals_serial(tmp_path):
+    pieces = []
+    for i in range(6):
+        f = tmp_path / f"f{i}"
+        f.write_bytes(os.urandom(5000 * (i + 1)))
+        pieces.append(Piece(f.name, f))
+    assert hash_pieces(pieces, max_workers=1) == hash_pieces(pieces, max_workers=4)
+
+
+def test_file_that_shrinks_is_an_error(tmp_path):
+    f = tmp_path / "f"
+    f.write_bytes(b"abc")
+    with pytest.raises(OSError):
+        digest_range(f, start=0, end=10)
+
+
+def test_unknown_algorithm(tmp_path):
+    with pytest.raises(ValueError):
+        hashing.hasher_for("md5")

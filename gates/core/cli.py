@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     sc = psub.add_parser("schema", help="print the policy JSON Schema (for editors)")
     sc.set_defaults(func=cmd_policy_schema)
 
+    from .ci import add_commands as add_ci_commands  # comment github|gitlab, annotations
+
+    add_ci_commands(sub)
+
     for name, gate in available_gates().items():
         gp = sub.add_parser(name, help=gate.title, description=gate.description or gate.title,
                             epilog=gate.epilog or None, formatter_class=argparse.RawDescriptionHelpFormatter)

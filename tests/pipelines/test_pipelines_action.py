@@ -20,6 +20,13 @@ def fingerprints(report_path: str | Path) -> set[str]:
     return {f["fingerprint"] for f in json.loads(Path(report_path).read_text())["findings"]}
 
 
+def pr_env(ws: Path, forge: Forge, number: int) -> dict[str, str]:
+    """The environment of a pull_request run whose API is the local forge."""
+    event = ws.parent / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": number}}))
+    return {"GITHUB_REPOSITORY": "acme/models", "GITHUB_EVENT_PATH": str(event), "GITHUB_API_URL": forge.url + "/api/v3"}
+
+
 def test_action_fails_on_the_demo_with_reports_summary_and_annotations(action_fail, shared, tmp_path):
     run = action_fail
     assert run.step("install").code == 0 and "mlsec-gates 0.1.0" in run.step("install").stdout
@@ -47,9 +54,7 @@ def test_action_passes_on_the_fixed_demo_and_comments_once(run_installed):
     ws, run = run_installed
     write_clean_demo(ws / "demo")
     with Forge() as forge:
-        event = ws.parent / "event.json"
-        event.write_text(json.dumps({"pull_request": {"number": 7}}))
-        env = {"GITHUB_REPOSITORY": "acme/models", "GITHUB_EVENT_PATH": str(event), "GITHUB_API_URL": forge.url + "/api/v3"}
+        env = pr_env(ws, forge, 7)
         first = run({"path": "demo", "comment": "always", "gates": "eval", "sarif": "false"}, env, event_name="pull_request", token=WRITE_TOKEN)
         second = run({"path": "demo", "comment": "always", "gates": "eval", "sarif": "false"}, env, event_name="pull_request", token=WRITE_TOKEN)
         methods = [m for m, _, _ in forge.state.requests if m != "GET"]
@@ -66,9 +71,7 @@ def test_action_fork_token_warns_and_the_verdict_stands(run_installed):
     ws, run = run_installed
     write_clean_demo(ws / "demo")
     with Forge() as forge:
-        event = ws.parent / "event.json"
-        event.write_text(json.dumps({"pull_request": {"number": 8}}))
-        env = {"GITHUB_REPOSITORY": "acme/models", "GITHUB_EVENT_PATH": str(event), "GITHUB_API_URL": forge.url + "/api/v3"}
+        env = pr_env(ws, forge, 8)
         r = run({"path": "demo", "comment": "always"}, env, event_name="pull_request", token=READ_TOKEN)
         assert forge.state.comments.get("acme/models/8") is None
     assert not r.failed

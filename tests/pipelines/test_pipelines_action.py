@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -87,6 +88,9 @@ def test_action_inputs_never_reach_the_shell_as_code(run_installed):
     assert not any((ws / n).exists() for n in ("pwned", "pwned2", "pwned3"))
     assert r.failed and r.outputs["status"] == "error"  # a usage error fails closed (exit 2)
     assert "exit code 2" in r.steps[-1].stdout
+    opt = run({"path": "--version", "policy": "--help"})  # an input that looks like a flag stays a value
+    assert opt.failed and opt.outputs["status"] == "error"
+    assert "--version: not a directory" in opt.step("gates").stderr and "usage:" not in opt.step("gates").stdout
 
 
 def test_action_selects_gates_and_names_the_sarif_category(run_installed):
@@ -104,6 +108,24 @@ def test_action_rejects_bad_choice_inputs(run_installed, inputs, message):
     r = run(inputs)
     assert r.failed and r.step("gates").code == 2 and message in r.step("gates").stdout
     assert r.steps[-1].ran is False  # nothing after a failed step runs
+
+
+def test_action_sets_up_the_requested_python(run_installed):
+    ws, run = run_installed
+    write_clean_demo(ws / "demo")
+    r = run({"path": "demo", "python-version": "3.12"})
+    setup = r.steps[0]
+    assert setup.uses.startswith("actions/setup-python@") and setup.wanted and setup.with_ == {"python-version": "3.12"}
+    assert not run_installed[1]({"path": "demo"}).steps[0].wanted  # default: the runner's python3
+
+
+def test_action_refuses_an_old_python(tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "python3").write_text("#!/bin/sh\nexit 1\n")  # answers the version check like Python 3.8 would
+    (fake / "python3").chmod(0o755)
+    r = run_action(ACTION, {}, tmp_path, {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}, tmp_path)
+    assert r.failed and r.step("install").code == 2 and "Python 3.10 or newer" in r.step("install").stdout
 
 
 def test_action_rejects_a_version_that_is_not_one(tmp_path):

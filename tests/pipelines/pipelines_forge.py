@@ -27,6 +27,7 @@ class ForgeState:
     page_size: int = 2
     max_body: int = GITHUB_MAX_BODY
     rate_limit_next: int = 0  # answer this many requests with 429 first
+    foreign_next: bool = False  # a hostile server: the next-page link points at another host
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # thread -> comments
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, token used
     next_id: int = 1000
@@ -88,7 +89,8 @@ def make_handler(state: ForgeState):
                 chunk = items[(page - 1) * size: page * size]
                 headers = {}
                 if page * size < len(items):
-                    headers["Link"] = f'<http://{self.headers["Host"]}{url.path}?per_page={size}&page={page + 1}>; rel="next"'
+                    host = "collector.invalid" if state.foreign_next else self.headers["Host"]
+                    headers["Link"] = f'<http://{host}{url.path}?per_page={size}&page={page + 1}>; rel="next"'
                 return self._send(200, chunk, headers)
             if method in ("POST", "PATCH", "PUT") and token == READ_TOKEN:
                 msg = "Resource not accessible by integration" if not gitlab else "403 Forbidden"
@@ -138,7 +140,7 @@ class Forge:
         self.state = ForgeState()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(self.state))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self) -> "Forge":
         self._thread.start()

@@ -111,6 +111,14 @@ def test_github_rate_limit_is_retried(cli, forge, github_env, demo_reports):
     assert len(marked(forge, GH_THREAD)) == 1
 
 
+def test_a_next_link_to_another_host_never_gets_the_token(cli, forge, github_env, demo_reports):
+    forge.state.seed(GH_THREAD, ["a", "b", "c"])
+    forge.state.foreign_next = True
+    r = cli("comment", "github", "--report", demo_reports["fail"])
+    assert r.code == 2 and "refusing to send the token to another origin (collector.invalid)" in r.err
+    assert writes(forge) == []
+
+
 def test_github_missing_token_or_pr_is_a_usage_error(cli, forge, github_env, demo_reports, monkeypatch):
     monkeypatch.delenv("GITHUB_TOKEN")
     r = cli("comment", "github", "--report", demo_reports["fail"])

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from pipelines_support import ACTION, DEMO, REPO, run_json, write_clean_demo
+from pipelines_support import ACTION, write_clean_demo
 from gates.core.reports.markdown import MARKER
 from pipelines_forge import READ_TOKEN, WRITE_TOKEN, Forge
 from pipelines_harness import Context, parse_file_commands, run_action
@@ -28,23 +28,26 @@ def pr_env(ws: Path, forge: Forge, number: int) -> dict[str, str]:
     return {"GITHUB_REPOSITORY": "acme/models", "GITHUB_EVENT_PATH": str(event), "GITHUB_API_URL": forge.url + "/api/v3"}
 
 
-def test_action_fails_on_the_demo_with_reports_summary_and_annotations(action_fail, shared, tmp_path):
+def test_action_fails_on_the_demo_with_reports_summary_and_annotations(action_fail, demo_reports, shared):
     run = action_fail
     assert run.step("install").code == 0 and "mlsec-gates 0.1.0" in run.step("install").stdout
     assert run.failed and run.steps[-1].name == "Verdict" and run.steps[-1].code == 1
     assert run.step("gates").code == 0  # the gates step reports; only the verdict step fails
+    # the same verdict and findings as `mlsec-gates run examples/demo` itself (whichever gates exist)
+    direct = json.loads(demo_reports["fail"].read_text())
+    blocking = direct["summary"]["blocking"]
+    assert blocking >= 4  # the eval demo alone blocks four times
     out = run.outputs
-    assert (out["status"], out["findings"], out["blocking"]) == ("fail", "5", "4")
-    # the same findings as mlsec-gates run on the demo itself
-    _, direct = run_json(DEMO, tmp_path / "direct.json", cwd=REPO)
+    assert (out["status"], out["findings"], out["blocking"]) == ("fail", str(len(direct["findings"])), str(blocking))
     assert fingerprints(out["report-json"]) == {f["fingerprint"] for f in direct["findings"]}
     assert Path(out["report-markdown"]).read_text() == run.step("gates").summary
-    assert run.summary.startswith(MARKER) and "4 blocking findings" in run.summary
+    assert run.summary.startswith(MARKER) and f"{blocking} blocking findings" in run.summary
     errors = [line for line in run.step("gates").stdout.splitlines() if line.startswith("::error ")]
-    assert len(errors) == 4 and all(re.match(r"::error file=examples/demo/eval/[^,]+,line=\d+,title=EVAL00\d", e) for e in errors)
+    assert len(errors) == min(10, blocking + direct["summary"]["errors"])
+    assert sum(bool(re.match(r"::error file=examples/demo/eval/[^,]+,line=\d+,title=EVAL00\d", e)) for e in errors) >= min(4, len(errors))
     sarif = json.loads(Path(out["sarif-file"]).read_text())
     jsonschema.validate(sarif, json.loads((shared / "schemas" / "sarif-schema-2.1.0.json").read_text()))
-    assert sum(len(r["results"]) for r in sarif["runs"]) == 5
+    assert sum(len(r["results"]) for r in sarif["runs"]) == len(direct["findings"])
     upload = next(s for s in run.steps if s.uses and "upload-sarif" in s.uses)
     assert upload.wanted and upload.with_["sarif_file"] == out["sarif-file"] and upload.with_["category"] == "mlsec-gates"
     comment = next(s for s in run.steps if s.name.startswith("Comment"))

@@ -57,7 +57,8 @@ def test_github_second_run_edits_the_first_comment(cli, forge, github_env, demo_
     assert r1.code == 0, r1.err
     assert writes(forge) == [("POST", "/api/v3/repos/acme/models/issues/7/comments")]
     [c] = marked(forge, GH_THREAD)
-    assert "4 blocking findings" in c["body"] and "https://github.example/acme/models/actions/runs/99" in c["body"]
+    blocking = json.loads(demo_reports["fail"].read_text())["summary"]["blocking"]
+    assert f"{blocking} blocking findings" in c["body"] and "https://github.example/acme/models/actions/runs/99" in c["body"]
     forge.state.requests.clear()
     r2 = cli("comment", "github", "--report", demo_reports["pass"])
     assert r2.code == 0, r2.err

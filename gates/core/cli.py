@@ -19,6 +19,7 @@ import yaml
 
 from .. import __version__
 from . import waiverfile
+from .ci import add_commands as add_ci_commands
 from .errors import GatesError, PolicyError, UsageError
 from .explain import render_explain
 from .locks import enforce_override
@@ -89,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc.set_defaults(func=cmd_policy_schema)
 
     waiverfile.add_commands(sub)
+    add_ci_commands(sub)  # comment github|gitlab, annotations
+
     for name, gate in available_gates().items():
         gp = sub.add_parser(name, help=gate.title, description=gate.description or gate.title,
                             epilog=gate.epilog or None, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -60,7 +60,7 @@ NUMPY = frozenset(
         "numpy.random._philox.Philox", "numpy.random._sfc64.SFC64", "numpy.random.bit_generator.SeedSequence",
         "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer",
         "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
-        "numpy.dtypes.*DType", "_codecs.encode", "builtins.slice",
+        "numpy.dtypes.*DType", "_codecs.encode", "builtins.slice", "joblib.numpy_pickle.NumpyArrayWrapper",
     ]
     + [f"numpy.{t}" for t in (
         "bool_ bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 intc uintc intp uintp longlong ulonglong "

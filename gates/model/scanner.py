@@ -20,6 +20,8 @@ from .stream import Source, file_size
 
 LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
 SECOND_OPINION_MAX = 8 << 20
+# names whose content must be a model: unknown content there is inconclusive, not "not a model"
+PICKLE_EXTS = {".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib", ".dill", ".p", ".sav", ".npy", ".safetensors", ".gguf", ".onnx", ".keras", ".h5", ".hdf5"}
 REMEDIATION_PICKLE = (
     "Do not load this file. Re-export the weights in a format that cannot run code "
     "(safetensors: `safetensors.torch.save_file(model.state_dict(), ...)`), or save only a state dict "
@@ -57,12 +59,18 @@ def scan_path(path: str, cfg: ScanConfig) -> FileReport:
                      extra={"size": size})
             return report
         with open(path, "rb") as f:
-            scan_stream(scan, f, member=None, depth=0, name=path, size=size)
+            kind = scan_stream(scan, f, member=None, depth=0, name=path, size=size)
+        if kind in ("unknown", "text") and pickle_named(path):
+            scan.inconclusive("the file is named like a pickle but its content is not a recognisable model format", offset=0, key="unrecognised")
     except OSError as exc:
         scan.inconclusive(f"cannot read the file ({exc.strerror or type(exc).__name__})", key="unreadable")
     except RecursionError:
         scan.inconclusive("structure nested too deeply to follow", key="recursion")
     return report
+
+
+def pickle_named(name: str) -> bool:
+    return os.path.splitext(name.lower())[1] in PICKLE_EXTS
 
 
 def scan_bytes(scan: Scan, data: bytes, member: str | None, depth: int, name: str = "") -> None:
@@ -106,7 +114,7 @@ def scan_pickle_stream(scan: Scan, src: Source, member: str | None, depth: int, 
     src.limit = lim.max_pickle_bytes if src.limit is None else src.limit
     hits_before = len(scan.report.hits)
     start_pos = src.pos
-    kind = _walk_stacked(scan, src, member, depth, tentative)
+    kind = _walk_stacked(scan, src, member, depth, tentative, name)
     if scan.cfg.second_opinion and src.pos - start_pos <= SECOND_OPINION_MAX:
         flagged = [h for h in scan.report.hits[hits_before:] if h.rule in ("MODEL001", "MODEL002") and h.member == member]
         if flagged:
@@ -119,7 +127,7 @@ def scan_pickle_stream(scan: Scan, src: Source, member: str | None, depth: int, 
     return kind
 
 
-def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tentative: bool) -> str:
+def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tentative: bool, name: str) -> str:
     lim = scan.cfg.limits
     kind = "pickle"
     legacy_left: int | None = None  # pickles still to read in a legacy torch file
@@ -129,7 +137,7 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
         start = src.offset
         res = Walker(src, max_memo=lim.max_memo, on_build=hook).walk()
         scan.report.items += res.opcodes
-        if first and tentative and not res.stopped and not res.globals and res.opcodes <= 3:
+        if first and tentative and not res.stopped and not res.globals and res.opcodes <= 3 and not pickle_named(name):
             return "unknown"  # text that merely starts with an opcode byte
         if not first and not res.stopped and not res.globals and not res.nested:
             scan.hit("MODEL018", "data after the pickle's STOP is not another pickle (ignored by pickle.load)", member, start,

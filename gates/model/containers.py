@@ -146,7 +146,28 @@ def scan_compressed(scan: "Scan", f: BinaryIO, src: Source, member: str | None, 
         scan.inconclusive(f"{kind}-compressed data cannot be inspected (the decompressor is not installed)", member, 0, key=f"codec:{kind}")
         return
     inner = re.sub(r"\.(gz|bz2|xz|lzma|z|lz4|zst)$", "", name)
-    scan_stream(scan, stream, member, depth + 1, inner, None, limit=scan.cfg.limits.max_decompressed_bytes)
+    scan_stream(scan, ForwardOnly(stream), member, depth + 1, inner, None, limit=scan.cfg.limits.max_decompressed_bytes)
+
+
+class ForwardOnly(io.RawIOBase):
+    """Hide ``seek`` of decompressing files: their emulated seek decompresses everything."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, n: int = -1) -> bytes:
+        return self._f.read(1 << 16 if n is None or n < 0 else n)
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
 
 
 class _SourceFile(io.RawIOBase):
@@ -181,12 +202,10 @@ def scan_lfs(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: 
 
 
 # ---- zip --------------------------------------------------------------------------------------------
-def _seekable(scan: "Scan", f: BinaryIO, member: str | None) -> BinaryIO | None:
-    try:
-        if f.seekable():
-            return f
-    except (AttributeError, OSError, ValueError):
-        pass
+def _seekable(scan: "Scan", f: BinaryIO, src: Source, member: str | None) -> BinaryIO | None:
+    if _is_seekable(f):
+        return f
+    f = _SourceFile(src)  # type: ignore[assignment]  # includes the bytes the sniffer peeked at
     limit = scan.cfg.limits.max_member_bytes
     spool = tempfile.SpooledTemporaryFile(max_size=32 << 20)
     total = 0
@@ -221,7 +240,7 @@ def scan_zip(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: 
     from .scanner import scan_stream
 
     lim = scan.cfg.limits
-    g = _seekable(scan, f, member)
+    g = _seekable(scan, f, src, member)
     if g is None:
         return
     if g is f and src.start:
@@ -369,6 +388,7 @@ def scan_tar(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: 
         return
     names = set()
     count = 0
+    me = len(scan.report.formats) - 1
     try:
         for ti in tf:
             count += 1
@@ -395,7 +415,7 @@ def scan_tar(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: 
         scan.inconclusive(f"tar archive cannot be followed ({type(exc).__name__})", member, None, key="tar-read")
         return
     if {"pickle", "storages", "tensors"} & names and "sys_info" in names:
-        scan.report.formats[-1] = "pytorch-legacy"
+        scan.report.formats[me] = "pytorch-legacy"
 
 
 def _is_seekable(f: BinaryIO) -> bool:

@@ -16,7 +16,7 @@ from .allowlists import UNKNOWN, danger_of
 from .config import FileReport, Hit, ScanConfig
 from .pickle_engine import Broken, Nested, WalkResult, Walker, is_joblib_wrapper
 from .sniff import sniff
-from .stream import Source, file_size
+from .stream import OverLimit, Source, Truncated, file_size
 
 LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
 SECOND_OPINION_MAX = 8 << 20
@@ -83,6 +83,14 @@ def scan_stream(scan: Scan, f: BinaryIO, member: str | None, depth: int, name: s
     if depth > scan.cfg.limits.max_depth:
         scan.inconclusive(f"nesting deeper than {scan.cfg.limits.max_depth} levels (archive or nested pickle)", member, key="depth")
         return "unknown"
+    try:
+        return _dispatch(scan, f, member, depth, name, size, base, limit)
+    except (Truncated, OverLimit) as exc:
+        scan.inconclusive(f"stream cannot be read to the end: {exc}", member, None, key="stream")
+        return "unknown"
+
+
+def _dispatch(scan: Scan, f: BinaryIO, member: str | None, depth: int, name: str, size: int | None, base: int, limit: int | None) -> str:
     if size is None:
         size = file_size(f)
     src = Source(f, size=size, base=base, limit=limit)

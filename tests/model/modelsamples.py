@@ -248,6 +248,8 @@ def joblib_array(data: bytes = b"\xff" * 32, after: bytes = b"", dtype: str = "f
              + ustr("numpy_array_alignment_bytes") + binint(16)
              + SETITEMS)
     head = PROTO(2) + glob("joblib.numpy_pickle", "NumpyArrayWrapper") + EMPTY_TUPLE + NEWOBJ + state + BUILD
+    if dtype.startswith("O"):
+        return head + data + after + STOP  # object arrays: a nested pickle, no padding
     pad = 3
     return head + bytes([pad]) + b"\xff" * pad + data + after + STOP
 

@@ -305,6 +305,9 @@ def scan_zip(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: 
         if layout == "keras" and info.filename == "config.json":
             scan_keras_config(scan, stream, m, info.file_size)
             scan.report.formats.append("json")
+        elif layout == "keras" and info.filename.endswith(".h5") and stream.read(8) == b"\x89HDF\r\n\x1a\n":
+            # Keras 3 keeps the architecture in config.json; the .h5 member holds arrays only
+            scan.report.formats.append("hdf5")
         else:
             base_off = data_start if info.compress_type == 0 else 0
             scan_stream(scan, stream, m, depth + 1, info.filename, info.file_size if info.compress_type == 0 else None,

@@ -94,6 +94,8 @@ def sniff(head: bytes, name: str = "") -> str:
         return "onnx"
     if lower.endswith(".pb") and head[:1] == b"\x08":
         return "savedmodel"
+    if lower.endswith(".safetensors"):
+        return "safetensors"  # let the strict header check say what is wrong with it
     stripped = head.lstrip()
     if stripped[:1] in (b"{", b"["):
         return "json"

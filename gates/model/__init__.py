@@ -184,6 +184,8 @@ class ModelGate(Gate):
 
 def _policy_hits(p: Path, opts: Mapping[str, Any], rep: FileReport, top: str) -> list[Hit]:
     out: list[Hit] = []
+    if not rep.formats:
+        return out  # not scanned (over a limit, unreadable): that finding is already there
     allowed = opts.get("allowed_formats")
     if allowed:
         check = [top] + ([f for f in rep.formats[1:] if f not in TRIVIAL] if top in CONTAINERS else [])

@@ -180,7 +180,7 @@ class Walker:
     ``NumpyArrayWrapper`` BUILD, exactly where joblib's unpickler reads them.
     """
 
-    def __init__(self, src: Source, *, max_memo: int = 1_000_000, on_build: JoblibHook | None = None) -> None:
+    def __init__(self, src: Source, *, max_memo: int = 1_000_000, on_build: JoblibHook | None = None, max_stack: int = 4_000_000) -> None:
         self.src = src
         self.max_memo = max_memo
         self.on_build = on_build
@@ -191,6 +191,8 @@ class Walker:
         self.proto = 0
         self.opindex = -1
         self.op_offset = 0
+        self.max_stack = max_stack
+        self._seen_globals: set[tuple] = set()
 
     # ---- helpers ---------------------------------------------------------------------------
     def _pop(self) -> Any:
@@ -232,7 +234,12 @@ class Walker:
         elif module in _compat_pickle.IMPORT_MAPPING:
             module = _compat_pickle.IMPORT_MAPPING[module]
         g = GlobalRef(module, name, opcode, self.opindex, self.src.base + self.op_offset, self.proto, raw_module, raw_name)
-        self.res.globals.append(g)
+        # the first occurrence of each distinct resolution is kept: memory stays flat however
+        # many times a stream repeats a GLOBAL
+        key = (module, name, raw_module, raw_name, self.proto >= 3)
+        if key not in self._seen_globals:
+            self._seen_globals.add(key)
+            self.res.globals.append(g)
         return g
 
     def _bytes(self, n: int, *, kind: str) -> Any:
@@ -296,6 +303,8 @@ class Walker:
                 self.opindex += 1
                 res.opcodes += 1
                 self._op_end = None
+                if not self.opindex & 0xFFFF and (len(self.stack) > self.max_stack or len(self.metastack) > self.max_stack):
+                    raise OverLimit(f"more than {self.max_stack} values on the unpickling stack")
                 if self._step(op):
                     res.stopped = True
                     res.first_value = self.stack[-1] if self.stack else None

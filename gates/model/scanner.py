@@ -216,7 +216,8 @@ def scan_nested(scan: Scan, n: Nested, member: str | None, depth: int, src: Sour
         if region is not None:
             scan_stream(scan, region._f, label, depth + 1, name="nested.pkl", size=n.ref.length, base=n.ref.abs_offset)
             return
-    scan.hit("MODEL007", f"`{sink}` is handed an argument that is not a constant, so what it unpickles cannot be checked",
+    what = "a payload that cannot be re-read here" if n.ref is not None else "an argument that is not a constant"
+    scan.hit("MODEL007", f"`{sink}` is handed {what}, so what it unpickles cannot be checked",
              member, n.offset, blocking=True, key=f"nested:{sink}", extra={"global": sink, "opcode_index": n.opindex})
 
 

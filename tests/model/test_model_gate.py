@@ -198,3 +198,25 @@ def test_demo_policy_is_valid_and_demo_blocks(cli, monkeypatch, tmp_path):
     assert r.code == 1
     rules = {f["rule"] for f in data["findings"] if f["gate"] == "model" and f["blocking"]}
     assert "MODEL001" in rules
+
+
+@pytest.mark.parametrize("proto", [2, 3, 4, 5])
+def test_numpy_random_state_pickles_pass(tmp_path, proto):
+    np = pytest.importorskip("numpy")
+    import pickle
+
+    from modelsamples import scan_file
+
+    # dumping (never loading) real NumPy objects gives the exact globals NumPy writes
+    for i, obj in enumerate([np.random.RandomState(0), np.random.default_rng(0), np.arange(6.0).reshape(2, 3), np.float32(1.5)]):
+        rep = scan_file(tmp_path, f"np{i}.pkl", pickle.dumps(obj, protocol=proto))
+        assert not rep.hits, (type(obj).__name__, [(h.rule, h.message) for h in rep.hits])
+
+
+def test_transformers_profile(tmp_path):
+    from modelsamples import EMPTY_DICT, EMPTY_TUPLE, NEWOBJ, BUILD, glob, scan_file, rules
+
+    body = glob("transformers.training_args", "TrainingArguments") + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT + BUILD
+    data = pickle_of(body)
+    assert "MODEL002" in rules(scan_file(tmp_path, "training_args.bin", data))
+    assert not scan_file(tmp_path, "t2.bin", data, profiles=["torch", "transformers"]).hits

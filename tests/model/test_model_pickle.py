@@ -286,3 +286,23 @@ def test_tuple_opcodes_keep_stack_consistent(tmp_path):
     # TUPLE1/TUPLE2 around a MARK: args land where the real unpickler puts them
     body = glob("collections", "OrderedDict") + MARK + EMPTY_LIST + binint(1) + TUPLE2 + TUPLE1 + TUPLE + POP + glob("os", "getcwd") + EMPTY_TUPLE + REDUCE
     assert blocked_globals(scan_file(tmp_path, "m.pkl", pickle_of(body))) == {"os.getcwd"}
+
+
+def test_repeated_globals_are_reported_once(tmp_path):
+    body = (glob("os", "getcwd") + POP) * 5000 + EMPTY_DICT
+    rep = scan_file(tmp_path, "m.pkl", pickle_of(body))
+    assert [h.extra["global"] for h in rep.hits] == ["os.getcwd"]
+
+
+def test_stack_growth_is_bounded(tmp_path):
+    from gates.model.pickle_engine import walk_pickle
+    from gates.model.stream import Source
+    import io
+
+    data = PROTO(2) + binint(1) * 200_000 + STOP
+    res = walk_pickle(Source(io.BytesIO(data), size=len(data)))
+    assert res.stopped
+    from gates.model.pickle_engine import Walker
+
+    res = Walker(Source(io.BytesIO(data), size=len(data)), max_stack=1000).walk()
+    assert res.issues and res.issues[0].code == "over_limit"

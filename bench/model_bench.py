@@ -63,6 +63,44 @@ def generate(d: Path) -> dict[str, Path]:
     return files
 
 
+def bypass_samples(d: Path) -> dict[str, Path]:
+    """Small malicious samples (harmless commands), one per published bypass class."""
+    import gzip
+
+    from modelsamples import (
+        EMPTY_DICT, POP, STACK_GLOBAL, EMPTY_TUPLE, REDUCE, MARK, TUPLE, binget, binput, call, glob, joblib_array,
+        legacy_torch, os_system, pickle_of, sbytes, torch_state_dict_pickle, torch_zip, ustr,
+    )
+
+    crc = bytearray(torch_zip(os_system()))
+    i = crc.index(b"echo harmless")
+    crc[i] = ord("E")
+    samples = {
+        "plain os.system (control)": ("plain.pkl", os_system()),
+        "protocol-0 alias commands.getoutput": ("alias.pkl", b"ccommands\ngetoutput\n(S'id'\ntR."),
+        "importlib + getattr resolver chain": ("chain.pkl", pickle_of(glob("builtins", "getattr") + MARK + call("importlib", "import_module", ustr("os")) + ustr("system") + TUPLE + REDUCE + MARK + ustr("id") + TUPLE + REDUCE)),
+        "pkgutil.resolve_name": ("resolve.pkl", pickle_of(call("pkgutil", "resolve_name", ustr("os:system")))),
+        "STACK_GLOBAL names from memo": ("memo.pkl", pickle_of(ustr("subprocess") + binput(0) + ustr("getoutput") + binput(1) + POP + POP + binget(0) + binget(1) + STACK_GLOBAL + MARK + ustr("id") + TUPLE + REDUCE, 4)),
+        "dotted STACK_GLOBAL qualname": ("dotted.pkl", pickle_of(ustr("collections") + ustr("OrderedDict.__init__.__globals__") + STACK_GLOBAL + EMPTY_TUPLE + REDUCE, 4)),
+        "payload then broken stream": ("broken.pkl", b"\x80\x02" + call("os", "system", ustr("id")) + b"\xff\xfe"),
+        "second stacked pickle": ("stacked.pkl", pickle_of(EMPTY_DICT) + os_system()),
+        "nested pickle.loads": ("nested.pkl", pickle_of(call("pickle", "loads", sbytes(os_system())))),
+        "zip CRC mismatch (torch)": ("crc.pt", bytes(crc)),
+        "legacy torch, payload in 4th pickle": ("legacy.pt", legacy_torch(os_system())),
+        "joblib payload after numpy buffer": ("after.joblib", joblib_array(data=b"}." + b"\x00" * 30, after=POP + call("os", "system", ustr("id")))),
+        "gzip-compressed joblib": ("comp.joblib", gzip.compress(joblib_array(after=POP + call("os", "system", ustr("id"))))),
+        "pickle renamed .safetensors": ("model.safetensors", os_system()),
+        "truncated checkpoint (fail closed)": ("trunc.pt", torch_zip(torch_state_dict_pickle(5), n_storages=5)[:-60]),
+    }
+    out = {}
+    for label, (name, data) in samples.items():
+        p = d / "bypass" / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        out[label] = p
+    return out
+
+
 def _bin(name: str) -> str | None:
     cand = Path(sys.executable).parent / name
     return str(cand) if cand.exists() else shutil.which(name)
@@ -79,11 +117,12 @@ def commands(path: Path) -> dict[str, list[str] | None]:
     }
 
 
-def measure(cmd: list[str]) -> dict:
+def measure(cmd: list[str], cwd: str) -> dict:
     """Run ``cmd`` once in this (fresh) process; report wall time and the child's peak RSS."""
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=TIMEOUT)
+        # cwd: fickling's CLI writes safety_results.json into the working directory
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=TIMEOUT, cwd=cwd)
         code: int | str = proc.returncode
     except subprocess.TimeoutExpired:
         code = "timeout"
@@ -92,9 +131,10 @@ def measure(cmd: list[str]) -> dict:
     return {"seconds": wall, "rss_mb": rss_kb / 1024, "exit": code}
 
 
-def run_one(cmd: list[str]) -> dict:
+def run_one(cmd: list[str], cwd: Path) -> dict:
     # a wrapper process per run, so RUSAGE_CHILDREN covers exactly one tool invocation
-    out = subprocess.run([sys.executable, __file__, "--measure", json.dumps(cmd)], capture_output=True, text=True, timeout=TIMEOUT + 60)
+    payload = json.dumps({"cmd": cmd, "cwd": str(cwd)})
+    out = subprocess.run([sys.executable, __file__, "--measure", payload], capture_output=True, text=True, timeout=TIMEOUT + 60)
     try:
         return json.loads(out.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -104,10 +144,12 @@ def run_one(cmd: list[str]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR and keep the files")
+    ap.add_argument("--detection", action="store_true", help="also run each tool on small bypass samples")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
-        print(json.dumps(measure(json.loads(args.measure))))
+        job = json.loads(args.measure)
+        print(json.dumps(measure(job["cmd"], job["cwd"])))
         return 0
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="model-bench-"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -119,13 +161,23 @@ def main() -> int:
                 if cmd is None:
                     rows.append((label, tool, "not available", "", ""))
                     continue
-                r = run_one(cmd)
+                r = run_one(cmd, tmp)
                 rows.append((label, tool, f"{r['seconds']:.2f} s", f"{r['rss_mb']:.0f} MB", str(r["exit"])))
                 print(f"  {label:32} {tool:18} {rows[-1][2]:>10} {rows[-1][3]:>8}  exit {rows[-1][4]}", file=sys.stderr)
         print("| file | tool | wall time | peak RSS | exit |")
         print("|---|---|---:|---:|---|")
         for r in rows:
             print("| " + " | ".join(r) + " |")
+        if args.detection:
+            tools = list(commands(tmp).keys())
+            print("\nDetection (exit code; 1 = the tool flagged the file, 0 = passed it, other = error):\n")
+            print("| sample | " + " | ".join(tools) + " |")
+            print("|---|" + "---|" * len(tools))
+            for label, path in bypass_samples(tmp).items():
+                cells = []
+                for tool, cmd in commands(path).items():
+                    cells.append("n/a" if cmd is None else str(run_one(cmd, tmp)["exit"]))
+                print(f"| {label} | " + " | ".join(cells) + " |")
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

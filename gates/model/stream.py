@@ -36,9 +36,10 @@ class Source:
         self._f = f
         self._buf = b""
         self._bpos = 0
-        self._fpos = 0  # bytes taken from ``f`` so far (relative to where we started)
+        self._bufbase = 0  # position of ``_buf[0]`` relative to the start of this source
         self.size = size
-        self.limit = limit
+        self._limit = limit
+        self._hard = _cap(size, limit)
         self.base = base  # absolute offset of the first byte (for regions of a larger file)
         self._seekable = False
         self.start = 0
@@ -49,24 +50,39 @@ class Source:
         except (OSError, AttributeError, ValueError):
             self._seekable = False
 
+    @property
+    def limit(self) -> int | None:
+        return self._limit
+
+    @limit.setter
+    def limit(self, value: int | None) -> None:
+        self._limit = value
+        self._hard = _cap(self.size, value)
+
     # ---- position ------------------------------------------------------------------------------
     @property
     def pos(self) -> int:
         """Bytes consumed so far, relative to the start of this source."""
-        return self._fpos - (len(self._buf) - self._bpos)
+        return self._bufbase + self._bpos
 
     @property
     def offset(self) -> int:
         """Absolute byte offset of the next byte (for findings)."""
-        return self.base + self.pos
+        return self.base + self._bufbase + self._bpos
 
     def remaining(self) -> int | None:
         return None if self.size is None else self.size - self.pos
 
     # ---- reading -------------------------------------------------------------------------------
-    def _check_limit(self, n: int) -> None:
-        if self.limit is not None and self.pos + n > self.limit:
-            raise OverLimit(f"more than {self.limit} bytes")
+    def _check(self, n: int) -> None:
+        """Raise when consuming ``n`` more bytes would pass the size (truncated) or the limit."""
+        if n < 0:
+            raise Truncated("negative length")
+        p = self.pos
+        if self._limit is not None and p + n > self._limit:
+            raise OverLimit(f"more than {self._limit} bytes")
+        if self.size is not None and p + n > self.size:
+            raise Truncated(f"needs {n} bytes, {self.size - p} left")
 
     def _fill(self, want: int) -> None:
         """Make at least ``want`` unread bytes available in the buffer, or as many as exist."""
@@ -74,12 +90,12 @@ class Source:
         if avail >= want:
             return
         parts = [self._buf[self._bpos:]]
+        self._bufbase += self._bpos
         need = want - avail
         while need > 0:
             chunk = self._raw_read(max(need, CHUNK))
             if not chunk:
                 break
-            self._fpos += len(chunk)
             parts.append(chunk)
             need -= len(chunk)
         self._buf = b"".join(parts)
@@ -93,12 +109,13 @@ class Source:
             raise Truncated(f"the stream cannot be read ({type(exc).__name__})") from None
 
     def read(self, n: int) -> bytes:
-        """Exactly ``n`` bytes, else :class:`Truncated`."""
-        if n < 0:
-            raise Truncated("negative length")
-        self._check_limit(n)
-        if self.size is not None and n > self.size - self.pos:
-            raise Truncated(f"needs {n} bytes, {self.size - self.pos} left")
+        """Exactly ``n`` bytes, else :class:`Truncated` (or :class:`OverLimit`)."""
+        b = self._bpos
+        e = b + n
+        if 0 <= n and e <= len(self._buf) and self._bufbase + e <= self._hard:
+            self._bpos = e
+            return self._buf[b:e]
+        self._check(n)
         self._fill(n)
         if len(self._buf) - self._bpos < n:
             raise Truncated(f"needs {n} bytes, stream ended")
@@ -108,16 +125,20 @@ class Source:
 
     def read1(self) -> int | None:
         """One byte as an int, or None at the end of the stream."""
-        if self._bpos < len(self._buf):
-            b = self._buf[self._bpos]
-            self._bpos += 1
-            if self.limit is not None and self.pos > self.limit:
-                raise OverLimit(f"more than {self.limit} bytes")
-            return b
+        b = self._bpos
+        if b < len(self._buf) and self._bufbase + b < self._hard:
+            self._bpos = b + 1
+            return self._buf[b]
+        p = self.pos
+        if self.size is not None and p >= self.size:
+            return None
+        if self._limit is not None and p >= self._limit:
+            raise OverLimit(f"more than {self._limit} bytes")
         self._fill(1)
         if self._bpos >= len(self._buf):
             return None
-        return self.read1()
+        self._bpos += 1
+        return self._buf[self._bpos - 1]
 
     def peek(self, n: int) -> bytes:
         self._fill(n)
@@ -144,27 +165,26 @@ class Source:
 
     def skip(self, n: int) -> None:
         """Move forward ``n`` bytes without keeping them (seek when possible)."""
-        if n < 0:
-            raise Truncated("negative length")
-        self._check_limit(n)
-        if self.size is not None and n > self.size - self.pos:
-            raise Truncated(f"payload of {n} bytes runs past the end ({self.size - self.pos} left)")
+        self._check(n)
         avail = len(self._buf) - self._bpos
         if n <= avail:
             self._bpos += n
             return
-        n -= avail
+        target = self.pos + n
+        left = n - avail
+        end_of_buf = self._bufbase + len(self._buf)
         self._buf, self._bpos = b"", 0
         if self._seekable and self.size is not None:
-            self._fpos += n
-            self._f.seek(self.start + self._fpos)
+            self._f.seek(self.start + target)
+            self._bufbase = target
             return
-        while n > 0:
-            chunk = self._raw_read(min(n, 1 << 20))
+        self._bufbase = end_of_buf
+        while left > 0:
+            chunk = self._raw_read(min(left, 1 << 20))
             if not chunk:
                 raise Truncated("payload runs past the end of the stream")
-            self._fpos += len(chunk)
-            n -= len(chunk)
+            self._bufbase += len(chunk)
+            left -= len(chunk)
 
     def region(self, offset: int, length: int) -> "Source | None":
         """A new source over ``[offset, offset+length)`` of the same seekable file (relative to
@@ -182,6 +202,11 @@ class Source:
         if data is None or len(data) != length:
             return None
         return Source(io.BytesIO(data), size=length, base=self.base + offset)
+
+
+def _cap(size: int | None, limit: int | None) -> int | float:
+    caps = [c for c in (size, limit) if c is not None]
+    return min(caps) if caps else float("inf")
 
 
 def file_size(f: BinaryIO) -> int | None:

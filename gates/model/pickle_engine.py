@@ -143,6 +143,7 @@ class WalkResult:
     issues: list[Issue] = field(default_factory=list)
     nested: list[Nested] = field(default_factory=list)
     calls: int = 0
+    chains: dict[int, str] = field(default_factory=dict)  # id(GlobalRef) -> first call's shape
     opcodes: int = 0
     proto: int = 0
     start: int = 0
@@ -180,7 +181,8 @@ class Walker:
     ``NumpyArrayWrapper`` BUILD, exactly where joblib's unpickler reads them.
     """
 
-    def __init__(self, src: Source, *, max_memo: int = 1_000_000, on_build: JoblibHook | None = None, max_stack: int = 4_000_000) -> None:
+    def __init__(self, src: Source, *, max_memo: int = 1_000_000, on_build: JoblibHook | None = None, max_stack: int = 4_000_000,
+                 explain: Callable[[GlobalRef], bool] | None = None) -> None:
         self.src = src
         self.max_memo = max_memo
         self.on_build = on_build
@@ -192,6 +194,7 @@ class Walker:
         self.opindex = -1
         self.op_offset = 0
         self.max_stack = max_stack
+        self.explain = explain
         self._seen_globals: set[tuple] = set()
 
     # ---- helpers ---------------------------------------------------------------------------
@@ -272,6 +275,8 @@ class Walker:
             # error in CPython or a callable produced by another call: we cannot follow it
             raise Broken("callable_not_global", f"{kind} calls a value that is not a resolved global")
         self.res.calls += 1
+        if self.explain is not None and id(func) not in self.res.chains and len(self.res.chains) < 1000 and self.explain(func):
+            self.res.chains[id(func)] = describe(Call(func, args, kind))
         if (func.module, func.name) in NESTED_SINKS:
             self._nested(func, args)
         keep = args if isinstance(args, tuple) and len(args) <= MAX_ITEMS else None
@@ -572,6 +577,28 @@ class Walker:
         else:
             raise Broken("invalid_opcode", f"invalid load key {op:#04x}")
         return False
+
+
+def describe(value: Any, depth: int = 0) -> str:
+    """The shape of a value for a report: globals and calls by name, constants by type only
+    (argument values may be data and are never copied into reports)."""
+    if depth > 4:
+        return "…"
+    if isinstance(value, GlobalRef):
+        return value.dotted
+    if isinstance(value, Call):
+        args = value.args if isinstance(value.args, tuple) else ()
+        inner = ", ".join(describe(a, depth + 1) for a in args[:6]) + (", …" if len(args) > 6 else "")
+        return f"{describe(value.func, depth + 1)}({inner})"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(describe(a, depth + 1) for a in value[:6]) + ")"
+    if isinstance(value, (BigBytes,)):
+        return "<bytes>"
+    if isinstance(value, Obj):
+        return f"<{value.kind}>"
+    if isinstance(value, Opaque):
+        return f"<{value.what}>"
+    return "None" if value is None else f"<{type(value).__name__}>"
 
 
 def constant_bytes(value: Any, depth: int = 0) -> bytes | BigBytes | None:

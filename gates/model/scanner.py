@@ -9,12 +9,12 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from . import containers, formats
 from .allowlists import UNKNOWN, danger_of
 from .config import FileReport, Hit, ScanConfig
-from .pickle_engine import Broken, Nested, WalkResult, Walker, is_joblib_wrapper
+from .pickle_engine import Broken, GlobalRef, Nested, WalkResult, Walker, is_joblib_wrapper
 from .sniff import sniff
 from .stream import OverLimit, Source, Truncated, file_size
 
@@ -39,13 +39,24 @@ class Scan:
     path: str
 
     def hit(self, rule: str, message: str, member: str | None = None, offset: int | None = None, **kw: Any) -> None:
-        self.report.hits.append(Hit(rule, message, member=member or None, offset=offset, **kw))
+        # names come from the file: escape control characters so a report cannot be used to
+        # drive a terminal or forge lines
+        if kw.get("evidence"):
+            kw["evidence"] = printable(kw["evidence"])
+        if kw.get("extra"):
+            kw["extra"] = {k: printable(v) if isinstance(v, str) else v for k, v in kw["extra"].items()}
+        self.report.hits.append(Hit(rule, printable(message, 600), member=printable(member) if member else None, offset=offset, **kw))
 
     def inconclusive(self, message: str, member: str | None = None, offset: int | None = None, key: str = "", **extra: Any) -> None:
         self.hit("MODEL003", message, member, offset, blocking=True, key=key or message.split(":")[0], extra=extra)
 
     def fmt(self, name: str) -> None:
         self.report.formats.append(name)
+
+
+def printable(text: str, limit: int = 300) -> str:
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def scan_path(path: str, cfg: ScanConfig) -> FileReport:
@@ -143,7 +154,7 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
     first = True
     while True:
         start = src.offset
-        res = Walker(src, max_memo=lim.max_memo, on_build=hook).walk()
+        res = Walker(src, max_memo=lim.max_memo, on_build=hook, explain=_not_allowed(scan)).walk()
         scan.report.items += res.opcodes
         if first and tentative and not res.stopped and not res.globals and res.opcodes <= 3 and not pickle_named(name):
             return "unknown"  # text that merely starts with an opcode byte
@@ -167,6 +178,11 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
                 scan.inconclusive("legacy PyTorch file ends before all of its pickles", member, src.offset, key="legacy-short")
             return kind
         first = False
+
+
+def _not_allowed(scan: Scan) -> Callable[[GlobalRef], bool]:
+    allow = scan.cfg.allowlist
+    return lambda g: any(not allow.allows(f"{m}.{n}") for m, n in g.candidates())
 
 
 def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src: Source | None) -> None:
@@ -196,6 +212,8 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
         extra: dict[str, Any] = {"global": bad, "opcode": g.opcode, "opcode_index": g.opindex, "protocol": g.proto}
         if alias:
             extra["alias"] = alias
+        if id(g) in res.chains:
+            extra["call"] = res.chains[id(g)]
         scan.hit(rule, f"{what}: {d.reason}", member, g.offset, severity=d.severity if known else "high",
                  blocking=blocking, key=bad, extra=extra)
     for issue in res.issues:
@@ -242,7 +260,7 @@ class _JoblibHook:
             raise _broken("joblib NumpyArrayWrapper state cannot be followed (needed to find the next opcode)")
         nbytes, is_object, aligned = info
         if is_object:
-            sub = Walker(src, max_memo=self.scan.cfg.limits.max_memo, on_build=self)
+            sub = Walker(src, max_memo=self.scan.cfg.limits.max_memo, on_build=self, explain=_not_allowed(self.scan))
             res = sub.walk()
             self.scan.report.items += res.opcodes
             report_walk(self.scan, res, self.member, self.depth, src)

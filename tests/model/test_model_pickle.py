@@ -306,3 +306,17 @@ def test_stack_growth_is_bounded(tmp_path):
 
     res = Walker(Source(io.BytesIO(data), size=len(data)), max_stack=1000).walk()
     assert res.issues and res.issues[0].code == "over_limit"
+
+
+def test_call_shape_recorded_without_argument_values(tmp_path):
+    body = glob("builtins", "getattr") + MARK + call("importlib", "import_module", ustr("os")) + ustr("system") + TUPLE + REDUCE
+    rep = scan_file(tmp_path, "m.pkl", pickle_of(body))
+    hit = [h for h in rep.hits if h.extra.get("global") == "builtins.getattr"][0]
+    assert hit.extra["call"] == "builtins.getattr(importlib.import_module(<str>), <str>)"
+    assert "system" not in hit.extra["call"]
+
+
+def test_control_characters_in_names_are_escaped(tmp_path):
+    rep = scan_file(tmp_path, "m.pkl", pickle_of(call("evil\x1b[2J", "x\ny")))
+    hit = rep.hits[0]
+    assert "\x1b" not in hit.message and "\n" not in hit.message and "\\x1b" in hit.extra["global"]

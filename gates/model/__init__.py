@@ -24,7 +24,7 @@ from gates.core.gate import Gate, GateContext
 from .allowlists import PROFILES
 from .config import FileReport, Hit, config_from_options
 from .rules import RULES
-from .scanner import scan_path
+from .scanner import safe_scan
 from .sniff import EXPECTED, FORMATS, MODEL_GLOBS
 
 CONTAINERS = {"zip", "tar", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "zstd"}
@@ -147,18 +147,18 @@ class ModelGate(Gate):
             cfgs.append(config_from_options(fopts))
         workers = int(ctx.options.get("workers") or os.cpu_count() or 1)
         if len(jobs) < PARALLEL_MIN_FILES or workers <= 1:
-            return [scan_path(str(p), c) for (p, _), c in zip(jobs, cfgs)]
+            return [safe_scan(str(p), c) for (p, _), c in zip(jobs, cfgs)]
         # processes, not threads: the opcode walk is pure Python and CPU-bound
         mp = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
         with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=mp) as pool:
-            futures = [pool.submit(scan_path, str(p), c) for (p, _), c in zip(jobs, cfgs)]
+            futures = [pool.submit(safe_scan, str(p), c) for (p, _), c in zip(jobs, cfgs)]
             out = []
             for (p, _), fut in zip(jobs, futures):
                 try:
                     out.append(fut.result())
-                except Exception as exc:  # noqa: BLE001 - a crashed worker must not pass the file
+                except Exception as exc:  # noqa: BLE001 - a dead worker (e.g. out of memory) must not pass the file
                     rep = FileReport(path=str(p))
-                    rep.hits.append(Hit("MODEL003", f"scanner crashed on this file ({type(exc).__name__})", blocking=True, key="crash"))
+                    rep.hits.append(Hit("MODEL003", f"the scanner process failed on this file ({type(exc).__name__})", blocking=True, key="crash"))
                     out.append(rep)
             return out
 

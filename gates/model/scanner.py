@@ -22,13 +22,6 @@ LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
 SECOND_OPINION_MAX = 8 << 20
 # names whose content must be a model: unknown content there is inconclusive, not "not a model"
 PICKLE_EXTS = {".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib", ".dill", ".p", ".sav", ".npy", ".safetensors", ".gguf", ".onnx", ".keras", ".h5", ".hdf5"}
-REMEDIATION_PICKLE = (
-    "Do not load this file. Re-export the weights in a format that cannot run code "
-    "(safetensors: `safetensors.torch.save_file(model.state_dict(), ...)`), or save only a state dict "
-    "(`torch.save(model.state_dict(), ...)`) and load it with `torch.load(..., weights_only=True)`. "
-    "If the global is genuinely safe, add its exact name to `gates.model.allow_globals`."
-)
-
 
 @dataclass
 class Scan:
@@ -80,6 +73,16 @@ def scan_path(path: str, cfg: ScanConfig) -> FileReport:
     return report
 
 
+def safe_scan(path: str, cfg: ScanConfig) -> FileReport:
+    """``scan_path`` that turns a scanner bug into a blocking finding instead of a pass."""
+    try:
+        return scan_path(path, cfg)
+    except Exception as exc:  # noqa: BLE001 - fail closed; the type only (the text may quote input)
+        report = FileReport(path=path)
+        report.hits.append(Hit("MODEL003", f"the scanner failed on this file ({type(exc).__name__})", blocking=True, key="crash"))
+        return report
+
+
 def pickle_named(name: str) -> bool:
     return os.path.splitext(name.lower())[1] in PICKLE_EXTS
 
@@ -112,11 +115,12 @@ def _dispatch(scan: Scan, f: BinaryIO, member: str | None, depth: int, name: str
         tentative = True
     else:
         tentative = False
+    idx = len(scan.report.formats)
+    scan.fmt(kind)  # reserved first: nested content appends after its container
     if kind == "pickle":
         kind = scan_pickle_stream(scan, src, member, depth, tentative=tentative, name=name)
-        scan.fmt(kind)
+        scan.report.formats[idx] = kind
         return kind
-    scan.fmt(kind)
     handler = _HANDLERS.get(kind)
     if handler is not None:
         handler(scan, f, src, member, depth, name, size)

@@ -220,3 +220,18 @@ def test_transformers_profile(tmp_path):
     data = pickle_of(body)
     assert "MODEL002" in rules(scan_file(tmp_path, "training_args.bin", data))
     assert not scan_file(tmp_path, "t2.bin", data, profiles=["torch", "transformers"]).hits
+
+
+def test_scanner_bug_blocks_instead_of_passing(tmp_path, cli, monkeypatch):
+    import gates.model.scanner as scanner
+
+    def boom(*a, **k):
+        raise ZeroDivisionError("secret input text")
+
+    monkeypatch.setattr(scanner, "scan_path", boom)
+    monkeypatch.chdir(tmp_path)
+    Path("ok.safetensors").write_bytes(safetensors({"a": ("F32", [1], b"\x00" * 4)}))
+    r, rep = _run(cli, tmp_path, "ok.safetensors")
+    assert r.code == 1
+    (f,) = _blocking(rep)
+    assert f["rule"] == "MODEL003" and "ZeroDivisionError" in f["message"] and "secret" not in json.dumps(rep)

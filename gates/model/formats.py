@@ -292,8 +292,12 @@ def _onnx_graph(f: BinaryIO, fld: pb.Field, state: dict, depth: int) -> None:
             continue
         if sub.number == 1:
             _onnx_node(f, sub, state, depth)
-        elif sub.number in (5, 15):  # initializer / sparse_initializer
+        elif sub.number == 5:  # initializer
             _onnx_tensor(f, sub, state)
+        elif sub.number == 15:  # sparse_initializer: values and indices are tensors
+            for part in pb.fields(f, sub.start, sub.start + sub.length):
+                if part.number in (1, 2) and part.wire == 2:
+                    _onnx_tensor(f, part, state)
 
 
 def _onnx_node(f: BinaryIO, fld: pb.Field, state: dict, depth: int) -> None:

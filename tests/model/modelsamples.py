@@ -206,13 +206,13 @@ def pb_field(num: int, payload: bytes | int) -> bytes:
     return pb_varint(num << 3 | 2) + pb_varint(len(payload)) + payload
 
 
-def onnx_model(location: str | None = None, domain: str = "") -> bytes:
+def onnx_model(location: str | None = None, domain: str = "", sparse: bool = False) -> bytes:
     node = pb_field(1, b"x") + pb_field(2, b"y") + pb_field(4, b"Relu") + (pb_field(7, domain.encode()) if domain else b"")
     graph = pb_field(1, node) + pb_field(2, b"g")
     if location is not None:
         ext = pb_field(1, b"location") + pb_field(2, location.encode())
         tensor = pb_field(1, 4) + pb_field(2, 1) + pb_field(8, b"w") + pb_field(13, ext) + pb_field(14, 1)
-        graph += pb_field(5, tensor)
+        graph += pb_field(15, pb_field(1, tensor) + pb_field(3, 4)) if sparse else pb_field(5, tensor)
     opset = pb_field(2, 17) if not domain else pb_field(1, domain.encode()) + pb_field(2, 1)
     return pb_field(1, 8) + pb_field(7, graph) + pb_field(8, opset)
 

@@ -127,6 +127,11 @@ def test_onnx_external_data_escape(tmp_path, loc):
     assert hits and hits[0].blocking is True and hits[0].evidence == loc
 
 
+def test_onnx_sparse_initializer_external_data(tmp_path):
+    rep = scan_file(tmp_path, "m.onnx", onnx_model(location="/etc/shadow", sparse=True))
+    assert [h.evidence for h in rep.hits if h.rule == "MODEL012"] == ["/etc/shadow"]
+
+
 def test_onnx_external_data_symlink_outside(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()

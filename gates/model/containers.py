@@ -314,6 +314,90 @@ def scan_zip(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: 
                         base=base_off, limit=info.file_size + 1 if info.compress_type else None)
         if info.file_size <= CRC_CHECK_MAX and not storage:
             _check_crc(scan, info, _member_stream(info.compress_type, Region(g, data_start, info.compress_size), zf, info), m)
+    _unlisted(scan, g, zf, infos, member, depth)
+
+
+def _span_end(g: BinaryIO, info: zipfile.ZipInfo) -> int | None:
+    """Where a member's bytes end: local header, name, extra, data and data descriptor."""
+    try:
+        g.seek(info.header_offset)
+        hdr = g.read(30)
+        if len(hdr) < 30 or hdr[:4] != b"PK\x03\x04":
+            return None
+        nlen, elen = struct.unpack("<HH", hdr[26:30])
+        end = info.header_offset + 30 + nlen + elen + info.compress_size
+        if info.flag_bits & 0x8:
+            g.seek(end)
+            desc = g.read(4)
+            big = info.compress_size >= 0xFFFFFFFF or info.file_size >= 0xFFFFFFFF
+            end += (4 if desc == b"PK\x07\x08" else 0) + (20 if big else 12)
+        return end
+    except (OSError, ValueError, struct.error):
+        return None
+
+
+UNLISTED_SEARCH = 64 << 20
+
+
+def _unlisted(scan: "Scan", g: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], member: str | None, depth: int) -> None:
+    """Bytes the central directory does not account for: a streaming reader (unzip -, Java's
+    ZipInputStream, some scanners) sees local entries hidden there, and overlapping entries
+    make one byte range two members. Hidden local entries are scanned like members."""
+    from .scanner import scan_stream
+
+    spans = []
+    for info in infos:
+        end = _span_end(g, info)
+        if end is not None:
+            spans.append((info.header_offset, end, info.filename))
+    spans.sort()
+    cursor = 0
+    gaps = []
+    for start, end, name in spans:
+        if start < cursor:
+            _anomaly(scan, f"zip member {name!r} overlaps the previous member's bytes", _join(member, name), start, f"overlap:{name}")
+        elif start > cursor:
+            gaps.append((cursor, start))
+        cursor = max(cursor, end)
+    cd = getattr(zf, "start_dir", None)
+    if isinstance(cd, int) and cd > cursor:
+        gaps.append((cursor, cd))
+    budget = UNLISTED_SEARCH
+    for start, end in gaps:
+        if start == 0 and not spans:
+            continue
+        take = min(end - start, budget)
+        budget -= take
+        g.seek(start)
+        blob = g.read(take)
+        hidden = [i for i in _find_all(blob, b"PK\x03\x04")]
+        _anomaly(scan, f"{end - start} bytes of the zip are not listed in its central directory"
+                 + (f" and hold {len(hidden)} hidden local entr{'y' if len(hidden) == 1 else 'ies'}" if hidden else ""),
+                 member, start, f"unlisted:{start}", severity="high" if hidden else "medium")
+        for i in hidden:
+            hdr = blob[i : i + 30]
+            if len(hdr) < 30:
+                continue
+            _, _, flags, method, _, _, _, csize, _, nlen, elen = struct.unpack("<IHHHHHIIIHH", hdr)
+            name = blob[i + 30 : i + 30 + nlen].decode("utf-8", "replace")
+            data_start = start + i + 30 + nlen + elen
+            length = csize if csize and data_start + csize <= end else end - data_start
+            raw = Region(g, data_start, max(length, 0))
+            stream: Any = raw if method == 0 else Decompressing(raw, zlib.decompressobj(-15)) if method == 8 else None
+            label = _join(member, f"<unlisted>{name}")
+            if stream is None or flags & 1:
+                scan.inconclusive("hidden zip entry cannot be decompressed", label, data_start, key="unlisted-method")
+                continue
+            scan_stream(scan, stream, label, depth + 1, name, length if method == 0 else None, base=data_start if method == 0 else 0,
+                        limit=None if method == 0 else scan.cfg.limits.max_decompressed_bytes)
+
+
+def _find_all(blob: bytes, needle: bytes) -> list[int]:
+    out, i = [], blob.find(needle)
+    while i >= 0 and len(out) < 64:
+        out.append(i)
+        i = blob.find(needle, i + 1)
+    return out
 
 
 def _member_stream(method: int, raw: Region, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> BinaryIO | None:

@@ -248,3 +248,29 @@ def test_truncated_torch_zip_storage_offsets_do_not_matter(tmp_path):
     assert not scan_file(tmp_path, "m.pt", big).hits
     assert time.perf_counter() - t0 < 5
     assert struct.calcsize("<Q") == 8
+
+
+def test_hidden_local_entry_not_in_central_directory(tmp_path):
+    # a local entry spliced in before the central directory: zipfile and torch never list it,
+    # streaming readers do
+    hidden = zip_bytes([("evil.pkl", os_system())])
+    hidden_local = hidden[: hidden.index(b"PK\x01\x02")]
+    good = torch_zip(torch_state_dict_pickle(1), n_storages=1)
+    cd = good.index(b"PK\x01\x02")
+    eocd = good.rindex(b"PK\x05\x06")
+    shifted = bytearray(good[:cd] + hidden_local + good[cd:])
+    struct.pack_into("<I", shifted, eocd + len(hidden_local) + 16, cd + len(hidden_local))  # central dir offset
+    rep = scan_file(tmp_path, "m.pt", bytes(shifted))
+    assert any(h.rule == "MODEL004" and h.key.startswith("unlisted:") and h.severity == "high" for h in rep.hits)
+    assert [h.member for h in rep.hits if h.rule == "MODEL001"] == ["<unlisted>evil.pkl"]
+
+
+def test_benign_zips_have_no_unlisted_bytes(tmp_path):
+    for compress in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        data = zip_bytes([("a/data.pkl", torch_state_dict_pickle(2)), ("a/data/0", b"\x00" * 16)], compress=compress)
+        assert not scan_file(tmp_path, f"m{compress}.pt", data).hits
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:  # data descriptors (written when streaming)
+        with zf.open("a/data.pkl", "w") as fh:
+            fh.write(torch_state_dict_pickle(2))
+    assert not scan_file(tmp_path, "dd.pt", buf.getvalue()).hits

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 
-PICKLE_OPCODES = frozenset(b"()01245FGIJKLMNPQRSTUVXabcdeghijlopqrstu}]\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x91\x92\x93\x94\x95\x96\x97\x98BC.")
+PICKLE_OPCODES = frozenset(b"()012FGIJKLMNPQRSTUVXabcdeghijlopqrstu}]\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x91\x92\x93\x94\x95\x96\x97\x98BC.")
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
 
 # formats a user may name in ``allowed_formats``

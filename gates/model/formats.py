@@ -342,16 +342,31 @@ def scan_savedmodel(scan: "Scan", f: BinaryIO, src: Source, member: str | None, 
         scan.inconclusive("SavedModel inside a compressed stream cannot be inspected", member, 0, key="tf-stream")
         return
     ops: dict[str, int] = {}
+    configs: list[str] = []
     base = src.start
     try:
-        for mg in pb.fields(f, base, base + size):
-            if mg.number == 2 and mg.wire == 2:  # meta_graphs
-                for part in pb.fields(f, mg.start, mg.start + mg.length):
-                    if part.number == 2 and part.wire == 2:  # graph_def
-                        _tf_graph(f, part, ops)
+        if os.path.basename(name) == "keras_metadata.pb":
+            # Keras 2 SavedModel: SavedMetadata.nodes[].metadata holds each layer's JSON config
+            for node in pb.fields(f, base, base + size):
+                if node.number == 1 and node.wire == 2:
+                    configs += [pb.read_string(f, m, scan.cfg.limits.max_header_bytes)
+                                for m in pb.fields(f, node.start, node.start + node.length) if m.number == 5 and m.wire == 2]
+        else:
+            for mg in pb.fields(f, base, base + size):
+                if mg.number == 2 and mg.wire == 2:  # meta_graphs
+                    for part in pb.fields(f, mg.start, mg.start + mg.length):
+                        if part.number == 2 and part.wire == 2:  # graph_def
+                            _tf_graph(f, part, ops)
+                        elif part.number == 7 and part.wire == 2:  # object_graph_def
+                            configs += _tf_user_metadata(f, part, scan.cfg.limits.max_header_bytes)
     except (pb.ProtoError, OSError, ValueError) as exc:
         scan.inconclusive(f"SavedModel protobuf cannot be parsed ({exc})", member, None, key="tf-parse")
         return
+    for text in configs:
+        try:
+            keras_problems(scan, json.loads(text), member)
+        except (ValueError, RecursionError):
+            continue  # metadata that is not JSON is not a Keras config
     scan.report.items += sum(ops.values())
     allowed = set(scan.cfg.savedmodel_allowed_ops)
     for op in sorted(ops):
@@ -361,6 +376,18 @@ def scan_savedmodel(scan: "Scan", f: BinaryIO, src: Source, member: str | None, 
             why = TF_CODE_OPS.get(op) or TF_FILE_OPS[op]
             scan.hit("MODEL011", f"TensorFlow graph uses `{op}` ({why}) {ops[op]} time(s)", member, None,
                      severity="critical" if op in TF_CODE_OPS else "high", key=f"op:{op}", extra={"op": op})
+
+
+def _tf_user_metadata(f: BinaryIO, fld: pb.Field, limit: int) -> list[str]:
+    """SavedObjectGraph.nodes[].user_object.metadata: the Keras layer configs of a TF2 SavedModel."""
+    out = []
+    for node in pb.fields(f, fld.start, fld.start + fld.length):
+        if node.number != 1 or node.wire != 2:
+            continue
+        for kind in pb.fields(f, node.start, node.start + node.length):
+            if kind.number == 6 and kind.wire == 2:  # user_object
+                out += [pb.read_string(f, m, limit) for m in pb.fields(f, kind.start, kind.start + kind.length) if m.number == 3 and m.wire == 2]
+    return out
 
 
 def _tf_graph(f: BinaryIO, fld: pb.Field, ops: dict[str, int]) -> None:
@@ -420,6 +447,8 @@ def keras_problems(scan: "Scan", config: Any, member: str | None) -> None:
         layer = (node.get("config") or {}).get("name") if isinstance(node.get("config"), dict) else None
         where = f" (layer {layer!r})" if isinstance(layer, str) else ""
         module = node.get("module")
+        if cls == "__lambda__" and any(k.startswith("lambda:") for k in seen):
+            continue  # the marshalled function of a Lambda layer already reported
         if cls == "Lambda" or cls == "__lambda__":
             k = f"lambda:{layer}"
             if k not in seen:

@@ -88,7 +88,7 @@ def sniff(head: bytes, name: str = "") -> str:
     if len(head) >= 2 and head[0] == 0x78 and ((head[0] << 8) | head[1]) % 31 == 0:
         return "zlib"
     lower = name.lower()
-    if lower.endswith("saved_model.pb"):
+    if lower.endswith("saved_model.pb") or lower.endswith("keras_metadata.pb"):
         return "savedmodel"
     if lower.endswith(".onnx") or (head[:1] == b"\x08" and looks_like_onnx(head)):
         return "onnx"

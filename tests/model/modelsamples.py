@@ -217,10 +217,15 @@ def onnx_model(location: str | None = None, domain: str = "", sparse: bool = Fal
     return pb_field(1, 8) + pb_field(7, graph) + pb_field(8, opset)
 
 
-def saved_model(ops: Iterable[str]) -> bytes:
+def saved_model(ops: Iterable[str], keras_configs: Iterable[dict] = ()) -> bytes:
     nodes = b"".join(pb_field(1, pb_field(1, f"n{i}".encode()) + pb_field(2, op.encode())) for i, op in enumerate(ops))
-    meta_graph = pb_field(2, nodes)
+    objects = b"".join(pb_field(1, pb_field(6, pb_field(1, b"_tf_keras_layer") + pb_field(3, json.dumps(c).encode()))) for c in keras_configs)
+    meta_graph = pb_field(2, nodes) + (pb_field(7, objects) if objects else b"")
     return pb_field(1, 1) + pb_field(2, meta_graph)
+
+
+def keras_metadata(configs: Iterable[dict]) -> bytes:
+    return b"".join(pb_field(1, pb_field(2, i) + pb_field(4, b"_tf_keras_layer") + pb_field(5, json.dumps(c).encode())) for i, c in enumerate(configs))
 
 
 def keras_zip(layers: list[dict]) -> bytes:

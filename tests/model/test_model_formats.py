@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from modelsamples import gguf, keras_zip, onnx_model, os_system, rules, safetensors, saved_model, scan_file, zip_bytes
+from modelsamples import gguf, keras_metadata, keras_zip, onnx_model, os_system, rules, safetensors, saved_model, scan_file, zip_bytes
 
 F32x4 = ("F32", [4], b"\x00" * 16)
 
@@ -211,3 +211,17 @@ def test_savedmodel_allowed_ops(tmp_path):
 def test_zip_member_json_keras_config(tmp_path):
     data = zip_bytes([("model/config.json", json.dumps({"class_name": "Functional", "config": {"layers": [{"class_name": "Lambda", "config": {"name": "x"}}]}}).encode())])
     assert "MODEL010" in rules(scan_file(tmp_path, "bundle.zip", data))
+
+
+LAMBDA = {"class_name": "Lambda", "config": {"name": "lam", "function": {"class_name": "__lambda__", "config": {"code": "4wEA"}}}}
+
+
+def test_savedmodel_keras_lambda_in_object_graph(tmp_path):
+    rep = scan_file(tmp_path, "saved_model.pb", saved_model(["MatMul"], keras_configs=[{"class_name": "Dense", "config": {"name": "d"}}, LAMBDA]))
+    assert [h.rule for h in rep.hits] == ["MODEL010"] and "Lambda" in rep.hits[0].message
+
+
+def test_keras_metadata_pb_lambda(tmp_path):
+    rep = scan_file(tmp_path, "keras_metadata.pb", keras_metadata([{"class_name": "Sequential", "config": {"layers": [LAMBDA]}}]))
+    assert "MODEL010" in rules(rep)
+    assert not scan_file(tmp_path, "x/keras_metadata.pb", keras_metadata([{"class_name": "Dense", "config": {}}])).hits

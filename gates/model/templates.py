@@ -54,7 +54,8 @@ def analyse_template(template: str) -> list[TemplateProblem]:
         if ESCAPE_RE.search(block):
             add("escape", "high", "builds names from escape sequences (e.g. \\x5f for '_'), an obfuscation of dunder access", block)
         if UNDERSCORE_LITERAL_RE.search(block):
-            add("underscore", "high", "builds names from underscore string literals, an obfuscation of dunder access", block)
+            # medium: templates do use `replace(" ", "_")`; combined with other signs it is an escape
+            add("underscore", "medium", "builds names from underscore string literals, an obfuscation of dunder access", block)
         g = GADGET_RE.search(block)
         if g:
             add("gadget", "high", f"uses `{g.group(1)}`, a known template-injection gadget", block)

@@ -93,7 +93,7 @@ def test_gguf_malicious_templates(tmp_path, template, code):
     rep = scan_file(tmp_path, "m.gguf", gguf({"tokenizer.chat_template": template}))
     hits = [h for h in rep.hits if h.rule == "MODEL014"]
     assert hits and any(h.key.endswith(":" + code) for h in hits), [(h.key, h.message) for h in rep.hits]
-    assert all(h.severity in ("high", "critical") for h in hits)
+    assert all(h.severity in ("medium", "high", "critical") for h in hits)
 
 
 def test_gguf_named_template_and_text_outside_blocks(tmp_path):
@@ -225,3 +225,20 @@ def test_keras_metadata_pb_lambda(tmp_path):
     rep = scan_file(tmp_path, "keras_metadata.pb", keras_metadata([{"class_name": "Sequential", "config": {"layers": [LAMBDA]}}]))
     assert "MODEL010" in rules(rep)
     assert not scan_file(tmp_path, "x/keras_metadata.pb", keras_metadata([{"class_name": "Dense", "config": {}}])).hits
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{%- set ns = namespace(found=false) -%}{%- for message in messages -%}{%- if message['role'] == 'system' -%}{{- raise_exception('no system') }}{%- endif -%}{{ message['content'] | trim }}{%- endfor -%}",
+        "{% for tool in tools %}{{- '\\n' }}{{- tool | tojson }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+        "{%- set date_string = strftime_now('%d %b %Y') %}{{- bos_token }}{{ messages[0]['content'] }}",
+    ],
+)
+def test_ordinary_chat_templates_pass(tmp_path, template):
+    assert not scan_file(tmp_path, "m.gguf", gguf({"tokenizer.chat_template": template})).hits
+
+
+def test_underscore_literal_alone_does_not_block(tmp_path):
+    rep = scan_file(tmp_path, "m.gguf", gguf({"tokenizer.chat_template": "{{ tool.name | replace(' ', '_') }}"}))
+    assert [h.severity for h in rep.hits] == ["medium"]

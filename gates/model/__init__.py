@@ -142,12 +142,17 @@ class ModelGate(Gate):
         return opts
 
     def _scan_all(self, ctx: GateContext, jobs: list[tuple[Path, dict[str, Any]]]) -> list[FileReport]:
-        cfgs = []
-        for p, fopts in jobs:
-            cfgs.append(config_from_options(fopts))
+        cfgs = [config_from_options(fopts) for _, fopts in jobs]
         workers = int(ctx.options.get("workers") or os.cpu_count() or 1)
         if len(jobs) < PARALLEL_MIN_FILES or workers <= 1:
             return [safe_scan(str(p), c) for (p, _), c in zip(jobs, cfgs)]
+        try:
+            return self._scan_pool(jobs, cfgs, workers)
+        except (OSError, NotImplementedError) as exc:  # no process support here (sandbox, no /dev/shm)
+            ctx.note(f"parallel scanning unavailable ({type(exc).__name__}); files were scanned one by one")
+            return [safe_scan(str(p), c) for (p, _), c in zip(jobs, cfgs)]
+
+    def _scan_pool(self, jobs: list[tuple[Path, dict[str, Any]]], cfgs: list[Any], workers: int) -> list[FileReport]:
         # processes, not threads: the opcode walk is pure Python and CPU-bound
         mp = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
         with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=mp) as pool:

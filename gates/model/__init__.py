@@ -1,0 +1,220 @@
+"""The model gate: an allowlist-first static scanner for model files.
+
+It never imports, unpickles or loads a model. Files are identified by content, containers are
+walked, every pickle stream is followed opcode by opcode the way CPython's unpickler would, and
+each global the stream would import must be in an allowlist profile (``torch``, ``numpy``,
+``sklearn``, ``transformers``) or in the policy's ``allow_globals``. Anything the scanner cannot
+follow is an *inconclusive* finding that blocks: a scanner that passes what it cannot parse is
+the bypass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import hashlib
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from gates.core import files as _files
+from gates.core.gate import Gate, GateContext
+
+from .allowlists import PROFILES
+from .config import FileReport, Hit, config_from_options
+from .rules import RULES
+from .scanner import safe_scan
+from .sniff import EXPECTED, FORMATS, MODEL_GLOBS
+
+CONTAINERS = {"zip", "tar", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "zstd"}
+TRIVIAL = {"text", "json", "unknown"}
+PARALLEL_MIN_FILES = 2
+
+_globs = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_scan_options: dict[str, Any] = {
+    "profiles": {"type": "array", "items": {"enum": sorted(PROFILES)}, "description": "Allowlist profiles of pickle globals (default: torch, numpy)."},
+    "allow_globals": {"type": "array", "items": {"type": "string", "minLength": 3}, "description": "Extra allowed globals: exact dotted names (`mypkg.layers.MyLayer`); `*` = one name segment, `**` = several."},
+    "deny_globals": {"type": "array", "items": {"type": "string", "minLength": 3}, "description": "Globals to block even when a profile allows them."},
+    "unknown_globals": {"enum": ["block", "warn"], "description": "What a global outside the allowlist does (default: block)."},
+    "allowed_formats": {"type": "array", "items": {"enum": list(FORMATS)}, "description": "Only these formats may be present (e.g. [safetensors, gguf, onnx]). Default: all."},
+    "extension_must_match": {"type": "boolean", "description": "A file whose extension names another format than its content blocks (default true)."},
+    "allow_torchscript": {"type": "boolean", "description": "TorchScript archives (code/) pass (default false)."},
+    "allow_npy_object_arrays": {"type": "boolean", "description": "NumPy object arrays only warn (their pickle is still checked)."},
+    "onnx_allowed_domains": {"type": "array", "items": {"type": "string"}, "description": "Custom ONNX operator domains that are fine (e.g. com.microsoft)."},
+    "keras_allowed_modules": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Keras config modules that are not custom code (default keras, tf_keras, tensorflow.keras)."},
+    "savedmodel_allowed_ops": {"type": "array", "items": {"type": "string"}, "description": "TensorFlow ops to accept even though they touch files."},
+    "second_opinion": {"type": "boolean", "description": "Record fickling's verdict next to blocking pickle findings (never decides)."},
+    "max_file_mb": {"type": "number", "minimum": 0, "description": "Files larger than this block (0 = no limit: only headers and pickle streams are read)."},
+    "limits": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "max_pickle_mb": {"type": "number", "exclusiveMinimum": 0},
+            "max_member_mb": {"type": "number", "exclusiveMinimum": 0},
+            "max_decompressed_mb": {"type": "number", "exclusiveMinimum": 0},
+            "max_ratio": {"type": "number", "exclusiveMinimum": 1},
+            "max_depth": {"type": "integer", "minimum": 0, "maximum": 16},
+            "max_members": {"type": "integer", "minimum": 1},
+            "max_header_mb": {"type": "number", "exclusiveMinimum": 0},
+        },
+    },
+}
+OVERRIDABLE = tuple(k for k in _scan_options)
+
+
+class ModelGate(Gate):
+    name = "model"
+    title = "Model files"
+    description = "Model files that could run code when loaded (pickle, PyTorch, joblib, Keras, TF, ONNX, GGUF...) or that break the policy."
+    rules = RULES
+    default_paths = MODEL_GLOBS
+    options_schema = {
+        **_scan_options,
+        "trusted_sha256": {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                           "description": "Files with these SHA-256 digests are reviewed: their findings do not block."},
+        "symlinks": {"enum": ["block", "follow"], "description": "A scanned symlink pointing outside the root blocks (default) or is followed."},
+        "workers": {"type": "integer", "minimum": 1, "maximum": 64, "description": "Files scanned in parallel (default: CPU count)."},
+        "overrides": {
+            "type": "array",
+            "description": "Options for some paths only: the first entry whose `paths` glob matches applies.",
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["paths"],
+                "properties": {"paths": _globs, **_scan_options},
+            },
+        },
+    }
+    default_options = {
+        "profiles": ["torch", "numpy"], "allow_globals": [], "deny_globals": [], "unknown_globals": "block",
+        "extension_must_match": True, "allow_torchscript": False, "allow_npy_object_arrays": False,
+        "second_opinion": True, "max_file_mb": 0, "trusted_sha256": [], "symlinks": "block", "overrides": [],
+    }
+    epilog = """examples:
+  mlsec-gates model                                   # every model file under the current directory
+  mlsec-gates model models/ ckpt.pt --format json --output model.json
+  mlsec-gates model model.pkl --profile sklearn --allow-global mypkg.MyScaler
+"""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--profile", dest="model_profiles", action="append", choices=sorted(PROFILES),
+                            help="allowlist profile (repeatable; replaces the policy's profiles)")
+        parser.add_argument("--allow-global", dest="model_allow", action="append", metavar="NAME",
+                            help="allow one more global, e.g. mypkg.layers.MyLayer (repeatable)")
+        parser.add_argument("--allowed-format", dest="model_formats", action="append", choices=FORMATS, metavar="FMT",
+                            help="only allow these formats (repeatable)")
+        parser.add_argument("--workers", dest="model_workers", type=int, metavar="N", help="files scanned in parallel")
+
+    def options_from_args(self, args: argparse.Namespace) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if getattr(args, "model_profiles", None):
+            out["profiles"] = list(args.model_profiles)
+        if getattr(args, "model_allow", None):
+            out["allow_globals"] = list(args.model_allow)
+        if getattr(args, "model_formats", None):
+            out["allowed_formats"] = list(args.model_formats)
+        if getattr(args, "model_workers", None):
+            out["workers"] = args.model_workers
+        return out
+
+    # ------------------------------------------------------------------------------------------
+    def run(self, ctx: GateContext) -> None:
+        opts = ctx.options
+        paths = ctx.discover()
+        jobs: list[tuple[Path, dict[str, Any]]] = []
+        for p in paths:
+            if p.is_symlink() and not _files.is_within(p, ctx.root) and opts.get("symlinks", "block") == "block":
+                ctx.add("MODEL016", "symlink points outside the scanned root; it was not read", p, key="symlink", blocking=True)
+                continue
+            if not p.is_file():
+                continue
+            jobs.append((p, self._options_for(ctx, p)))
+        reports = self._scan_all(ctx, jobs)
+        trusted = {h.lower() for h in opts.get("trusted_sha256") or []}
+        for (p, fopts), rep in zip(jobs, reports):
+            self._report(ctx, p, fopts, rep, trusted)
+
+    def _options_for(self, ctx: GateContext, p: Path) -> dict[str, Any]:
+        opts = dict(ctx.options)
+        rel = ctx.relative(p)
+        for ov in opts.get("overrides") or []:
+            if _files.any_match(rel, ov.get("paths") or []):
+                opts.update({k: v for k, v in ov.items() if k != "paths"})
+                break
+        return opts
+
+    def _scan_all(self, ctx: GateContext, jobs: list[tuple[Path, dict[str, Any]]]) -> list[FileReport]:
+        cfgs = [config_from_options(fopts) for _, fopts in jobs]
+        workers = int(ctx.options.get("workers") or os.cpu_count() or 1)
+        if len(jobs) < PARALLEL_MIN_FILES or workers <= 1:
+            return [safe_scan(str(p), c) for (p, _), c in zip(jobs, cfgs)]
+        try:
+            return self._scan_pool(jobs, cfgs, workers)
+        except (OSError, NotImplementedError) as exc:  # no process support here (sandbox, no /dev/shm)
+            ctx.note(f"parallel scanning unavailable ({type(exc).__name__}); files were scanned one by one")
+            return [safe_scan(str(p), c) for (p, _), c in zip(jobs, cfgs)]
+
+    def _scan_pool(self, jobs: list[tuple[Path, dict[str, Any]]], cfgs: list[Any], workers: int) -> list[FileReport]:
+        # processes, not threads: the opcode walk is pure Python and CPU-bound
+        mp = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+        with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=mp) as pool:
+            futures = [pool.submit(safe_scan, str(p), c) for (p, _), c in zip(jobs, cfgs)]
+            out = []
+            for (p, _), fut in zip(jobs, futures):
+                try:
+                    out.append(fut.result())
+                except Exception as exc:  # noqa: BLE001 - a dead worker (e.g. out of memory) must not pass the file
+                    rep = FileReport(path=str(p))
+                    rep.hits.append(Hit("MODEL003", f"the scanner process failed on this file ({type(exc).__name__})", blocking=True, key="crash"))
+                    out.append(rep)
+            return out
+
+    def _report(self, ctx: GateContext, p: Path, opts: Mapping[str, Any], rep: FileReport, trusted: set[str]) -> None:
+        hits = list(rep.hits)
+        top = rep.formats[0] if rep.formats else "unknown"
+        hits += _policy_hits(p, opts, rep, top)
+        digest = _sha256(p) if trusted and hits else None
+        is_trusted = digest is not None and digest in trusted
+        for h in hits:
+            extra = dict(h.extra)
+            extra.setdefault("format", top)
+            blocking = h.blocking
+            if is_trusted:
+                blocking = False
+                extra["trusted_sha256"] = digest
+            ctx.add(h.rule, h.message, p, severity=h.severity, blocking=blocking, key=h.key, member=h.member,
+                    offset=h.offset, evidence=h.evidence, **extra)
+        if is_trusted:
+            ctx.note(f"{ctx.display(p)}: findings do not block, its SHA-256 is listed in trusted_sha256")
+        ctx.scanned(p, rep.items)
+
+
+def _policy_hits(p: Path, opts: Mapping[str, Any], rep: FileReport, top: str) -> list[Hit]:
+    out: list[Hit] = []
+    if not rep.formats:
+        return out  # not scanned (over a limit, unreadable): that finding is already there
+    allowed = opts.get("allowed_formats")
+    if allowed:
+        check = [top] + ([f for f in rep.formats[1:] if f not in TRIVIAL] if top in CONTAINERS else [])
+        for fmt in dict.fromkeys(check):
+            if fmt not in allowed:
+                out.append(Hit("MODEL005", f"format `{fmt}` is not in the policy's allowed_formats ({', '.join(allowed)})",
+                               blocking=True, key=f"format:{fmt}"))
+    if opts.get("extension_must_match", True):
+        ext = p.suffix.lower()
+        expected = EXPECTED.get(ext)
+        if expected is not None and top not in expected:
+            out.append(Hit("MODEL006", f"the file is named `{ext}` but its content is `{top}`", blocking=True, key=f"ext:{ext}:{top}"))
+    return out
+
+
+def _sha256(p: Path) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+__all__ = ["ModelGate"]

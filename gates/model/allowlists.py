@@ -1,0 +1,292 @@
+"""Allowlist profiles and the severity denylist for pickle globals.
+
+Allowlist first: a global the active profiles do not name blocks, whatever it is. The denylist
+below never lets anything pass; it only says *how bad* a blocked global is (``os.system`` →
+critical, "runs a shell command") so the report explains itself.
+
+Names are compared as the full dotted path ``module.qualname``, as PyTorch's weights-only loader
+does. Profile entries may use globs: ``*`` is one identifier segment, ``**`` any number of
+segments, ``[A-Z]`` a character class. A glob never matches a dunder segment (``__globals__``,
+``__builtins__``...), so a pattern cannot be stretched into an attribute-walk.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+_TORCH_DTYPES = (
+    "float32 float float64 double float16 half bfloat16 complex32 chalf complex64 cfloat complex128 cdouble "
+    "uint8 int8 int16 short int32 int int64 long bool qint8 quint8 qint32 quint4x2 quint2x4 "
+    "uint16 uint32 uint64 float8_e4m3fn float8_e5m2 float8_e4m3fnuz float8_e5m2fnuz float8_e8m0fnu "
+    "float4_e2m1fn_x2 bits1x8 bits2x4 bits4x2 bits8 bits16 "
+    "uint1 uint2 uint3 uint4 uint5 uint6 uint7 int1 int2 int3 int4 int5 int6 int7"
+).split()
+_TORCH_KINDS = "Float Double Half BFloat16 Byte Char Short Int Long Bool ComplexFloat ComplexDouble QInt8 QUInt8 QInt32 QUInt4x2 QUInt2x4".split()
+
+TORCH = frozenset(
+    [
+        "collections.OrderedDict", "collections.Counter", "torch.nn.parameter.Parameter",
+        "torch.serialization._get_layout", "torch.Size", "torch.Tensor", "torch.device",
+        "_codecs.encode", "builtins.bytearray", "builtins.set", "builtins.complex",
+        "torch._tensor._rebuild_from_type_v2", "torch.storage.TypedStorage", "torch.storage.UntypedStorage",
+        "torch.per_tensor_affine", "torch.per_tensor_symmetric", "torch.per_channel_affine",
+        "torch.per_channel_symmetric", "torch.per_channel_affine_float_qparams",
+    ]
+    + [f"torch._utils.{f}" for f in (
+        "_rebuild_parameter", "_rebuild_parameter_with_state", "_rebuild_qtensor", "_rebuild_tensor",
+        "_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_sparse_tensor", "_rebuild_meta_tensor_no_storage",
+        "_rebuild_wrapper_subclass", "_rebuild_device_tensor_from_numpy", "_rebuild_device_tensor_from_cpu_tensor",
+        "_rebuild_nested_tensor",
+    )]
+    + [f"torch.{d}" for d in _TORCH_DTYPES]
+    + [f"torch.{k}Storage" for k in _TORCH_KINDS]
+    + [f"torch.cuda.{k}Storage" for k in _TORCH_KINDS]
+    + [f"torch.{k}Tensor" for k in _TORCH_KINDS]
+    + [f"torch.cuda.{k}Tensor" for k in _TORCH_KINDS]
+)
+
+NUMPY = frozenset(
+    [
+        "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
+        "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
+        "numpy.ndarray", "numpy.dtype", "numpy.ma.core._mareconstruct", "numpy.ma.core.MaskedArray",
+        "numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__bit_generator_ctor",
+        "numpy.random._pickle.__generator_ctor", "numpy.random.mtrand.RandomState",
+        "numpy.random._generator.Generator", "numpy.random.__RandomState_ctor",
+        "numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64", "numpy.random._pcg64.PCG64DXSM",
+        "numpy.random._philox.Philox", "numpy.random._sfc64.SFC64", "numpy.random.bit_generator.SeedSequence",
+        "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer",
+        "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
+        "numpy.dtypes.*DType", "_codecs.encode", "builtins.slice", "joblib.numpy_pickle.NumpyArrayWrapper",
+    ]
+    + [f"numpy.{t}" for t in (
+        "bool_ bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 intc uintc intp uintp longlong ulonglong "
+        "float16 float32 float64 longdouble half single double complex64 complex128 clongdouble "
+        "str_ bytes_ void object_ datetime64 timedelta64 generic number integer floating"
+    ).split()]
+)
+# functions that read or write files, or call what they are given, even if a glob would match them
+NUMPY_EXCLUDE = frozenset({"numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile", "numpy.memmap", "numpy.save", "numpy.savez", "numpy.savetxt", "numpy.tofile", "numpy.frompyfunc", "numpy.vectorize", "numpy.piecewise", "numpy.apply_along_axis", "numpy.apply_over_axes", "numpy.fromregex", "numpy.DataSource", "numpy.info", "numpy.source", "numpy.lookfor", "numpy.test", "numpy.show_config", "numpy.get_include", "numpy.setbufsize", "numpy.seterrcall", "numpy.ctypeslib"})
+
+_SKLEARN_PACKAGES = (
+    "linear_model ensemble tree svm neighbors preprocessing pipeline compose decomposition cluster "
+    "naive_bayes neural_network feature_extraction feature_selection impute discriminant_analysis "
+    "kernel_ridge gaussian_process isotonic calibration multiclass multioutput cross_decomposition "
+    "manifold mixture random_projection semi_supervised dummy covariance kernel_approximation "
+    "model_selection _loss metrics utils"
+).split()
+SKLEARN = frozenset(
+    [f"sklearn.{p}.[A-Z]*" for p in _SKLEARN_PACKAGES]
+    + [f"sklearn.{p}.**.[A-Z]*" for p in _SKLEARN_PACKAGES]
+    + ["sklearn.tree._tree.Tree", "sklearn._loss.link.Interval", "sklearn.utils._bunch.Bunch",
+       "joblib.numpy_pickle.NumpyArrayWrapper", "builtins.slice", "copyreg._reconstructor", "builtins.object"]
+)
+
+TRANSFORMERS = frozenset(
+    [
+        "transformers.training_args.TrainingArguments", "transformers.training_args_seq2seq.Seq2SeqTrainingArguments",
+        "transformers.training_args.OptimizerNames", "transformers.training_args.ParallelMode",
+        "transformers.trainer_utils.IntervalStrategy", "transformers.trainer_utils.SchedulerType",
+        "transformers.trainer_utils.HubStrategy", "transformers.trainer_utils.SaveStrategy",
+        "transformers.trainer_utils.EvaluationStrategy", "transformers.trainer_utils.FSDPOption",
+        "transformers.debug_utils.DebugOption", "transformers.trainer_pt_utils.AcceleratorConfig",
+        "transformers.trainer_callback.TrainerState", "transformers.trainer_callback.TrainerControl",
+        "transformers.generation.configuration_utils.GenerationConfig",
+        "accelerate.utils.dataclasses.DistributedType", "accelerate.state.PartialState",
+        "transformers.tokenization_utils_base.BatchEncoding", "enum.Enum",
+        "torch.device", "builtins.set", "collections.OrderedDict",
+    ]
+)
+
+PROFILES: dict[str, frozenset[str]] = {"torch": TORCH, "numpy": NUMPY, "sklearn": SKLEARN, "transformers": TRANSFORMERS}
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(r"[A-Za-z0-9_.]*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append(r"[A-Za-z0-9_]*")
+            i += 1
+        elif pattern[i] == "[":
+            j = pattern.find("]", i)
+            if j < 0:
+                out.append(re.escape(pattern[i:]))
+                break
+            out.append(pattern[i : j + 1])
+            i = j + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("^" + "".join(out) + "$")
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """Exact dotted names plus glob patterns; ``exclude`` wins over both."""
+
+    exact: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...]
+    exclude: frozenset[str]
+
+    def allows(self, dotted: str) -> bool:
+        if dotted in self.exclude:
+            return False
+        if dotted in self.exact:
+            return True
+        if any(seg.startswith("__") and seg.endswith("__") for seg in dotted.split(".")):
+            return False  # patterns never reach dunder attributes
+        return any(p.match(dotted) for p in self.patterns)
+
+
+@functools.lru_cache(maxsize=64)
+def build_allowlist(profiles: tuple[str, ...], extra: tuple[str, ...] = (), deny: tuple[str, ...] = ()) -> Allowlist:
+    entries: set[str] = set(extra)
+    for p in profiles:
+        if p not in PROFILES:
+            raise ValueError(f"unknown allowlist profile {p!r} (known: {', '.join(sorted(PROFILES))})")
+        entries |= PROFILES[p]
+    exclude = set(deny)
+    if "numpy" in profiles:
+        exclude |= NUMPY_EXCLUDE
+    exact = frozenset(e for e in entries if not set(e) & set("*["))
+    patterns = tuple(_glob_regex(e) for e in sorted(entries) if set(e) & set("*["))
+    return Allowlist(exact, patterns, frozenset(exclude))
+
+
+# ---- severity labels (never used to pass anything) -----------------------------------------------
+@dataclass(frozen=True)
+class Danger:
+    severity: str
+    reason: str
+
+
+_DANGER_EXACT: dict[str, Danger] = {
+    "builtins.eval": Danger("critical", "evaluates Python source"),
+    "builtins.exec": Danger("critical", "executes Python source"),
+    "builtins.compile": Danger("critical", "compiles Python source to code"),
+    "builtins.__import__": Danger("critical", "imports an arbitrary module"),
+    "builtins.getattr": Danger("critical", "reaches any attribute: the first step of a resolver chain"),
+    "builtins.setattr": Danger("critical", "overwrites attributes of live objects"),
+    "builtins.delattr": Danger("high", "deletes attributes of live objects"),
+    "builtins.open": Danger("critical", "opens files for reading or writing"),
+    "builtins.breakpoint": Danger("high", "starts a debugger"),
+    "builtins.input": Danger("medium", "reads from the terminal"),
+    "builtins.globals": Danger("critical", "exposes the module namespace"),
+    "builtins.vars": Danger("high", "exposes an object's namespace"),
+    "builtins.apply": Danger("critical", "calls an arbitrary callable"),
+    "pkgutil.resolve_name": Danger("critical", "resolves any dotted name to an object (resolver chain)"),
+    "pydoc.locate": Danger("critical", "resolves any dotted name to an object (resolver chain)"),
+    "operator.attrgetter": Danger("critical", "builds an attribute getter (resolver chain)"),
+    "operator.methodcaller": Danger("critical", "calls an arbitrary method"),
+    "operator.getitem": Danger("high", "indexes live objects (resolver chain)"),
+    "functools.partial": Danger("high", "binds arguments to an arbitrary callable"),
+    "functools.reduce": Danger("high", "calls an arbitrary callable repeatedly"),
+    "marshal.loads": Danger("critical", "turns bytes into a code object"),
+    "types.FunctionType": Danger("critical", "builds a function from a code object"),
+    "types.CodeType": Danger("critical", "builds a code object"),
+    "types.MethodType": Danger("high", "binds a callable to an object"),
+    "torch.storage._load_from_bytes": Danger("critical", "unpickles embedded bytes with torch.load"),
+    "torch.load": Danger("critical", "loads (unpickles) another file"),
+    "torch.serialization.load": Danger("critical", "loads (unpickles) another file"),
+    "numpy.load": Danger("high", "loads (possibly unpickles) another file"),
+    "numpy.testing._private.utils.runstring": Danger("critical", "executes Python source"),
+    "code.InteractiveInterpreter.runsource": Danger("critical", "executes Python source"),
+    "timeit.timeit": Danger("critical", "executes Python source"),
+    "cProfile.run": Danger("critical", "executes Python source"),
+    "profile.run": Danger("critical", "executes Python source"),
+    "trace.Trace.runctx": Danger("critical", "executes Python source"),
+    "sys.modules": Danger("high", "exposes every loaded module"),
+    "asyncio.unix_events._UnixSubprocessTransport._start": Danger("critical", "starts a process"),
+}
+_DANGER_MODULES: dict[str, Danger] = {
+    "os": Danger("critical", "operating-system calls (os.system runs a shell command)"),
+    "posix": Danger("critical", "operating-system calls (posix.system runs a shell command)"),
+    "nt": Danger("critical", "operating-system calls"),
+    "subprocess": Danger("critical", "runs a shell command"),
+    "_posixsubprocess": Danger("critical", "starts a process"),
+    "commands": Danger("critical", "runs a shell command"),
+    "pty": Danger("critical", "spawns a process"),
+    "popen2": Danger("critical", "runs a shell command"),
+    "runpy": Danger("critical", "runs a module or file as code"),
+    "code": Danger("critical", "runs Python source"),
+    "codeop": Danger("critical", "compiles Python source"),
+    "importlib": Danger("critical", "imports an arbitrary module (resolver chain)"),
+    "imp": Danger("critical", "imports an arbitrary module"),
+    "ctypes": Danger("critical", "calls native code"),
+    "_ctypes": Danger("critical", "calls native code"),
+    "shutil": Danger("critical", "copies, moves or deletes files"),
+    "tempfile": Danger("high", "creates files"),
+    "pathlib": Danger("high", "reads or writes files"),
+    "io": Danger("high", "opens files"),
+    "_io": Danger("high", "opens files"),
+    "socket": Danger("critical", "opens network connections"),
+    "ssl": Danger("high", "opens network connections"),
+    "http": Danger("critical", "makes HTTP requests"),
+    "urllib": Danger("critical", "makes network requests"),
+    "urllib2": Danger("critical", "makes network requests"),
+    "requests": Danger("critical", "makes HTTP requests"),
+    "httplib": Danger("critical", "makes HTTP requests"),
+    "ftplib": Danger("critical", "makes network requests"),
+    "smtplib": Danger("critical", "sends mail"),
+    "telnetlib": Danger("critical", "opens network connections"),
+    "webbrowser": Danger("critical", "opens a browser"),
+    "multiprocessing": Danger("critical", "starts processes"),
+    "threading": Danger("high", "starts threads"),
+    "_thread": Danger("high", "starts threads"),
+    "signal": Danger("high", "changes signal handlers"),
+    "sys": Danger("high", "interpreter internals"),
+    "pickle": Danger("critical", "unpickles nested data"),
+    "_pickle": Danger("critical", "unpickles nested data"),
+    "cPickle": Danger("critical", "unpickles nested data"),
+    "dill": Danger("critical", "unpickles nested data or code"),
+    "cloudpickle": Danger("critical", "unpickles nested data or code"),
+    "joblib": Danger("high", "loads nested files"),
+    "shelve": Danger("critical", "unpickles a database"),
+    "marshal": Danger("critical", "loads code objects"),
+    "pip": Danger("critical", "installs packages"),
+    "setuptools": Danger("critical", "runs build code"),
+    "distutils": Danger("critical", "runs build code"),
+    "pdb": Danger("critical", "debugger can run code"),
+    "bdb": Danger("critical", "debugger can run code"),
+    "asyncio": Danger("high", "event loop (can start processes)"),
+    "venv": Danger("high", "creates environments"),
+    "zipimport": Danger("critical", "imports code from archives"),
+    "builtins": Danger("high", "a built-in outside the allowlist"),
+    "__builtin__": Danger("high", "a built-in outside the allowlist"),
+    "torch.jit": Danger("critical", "compiles and runs TorchScript"),
+    "torch._dynamo": Danger("high", "compiles code"),
+    "torch.hub": Danger("critical", "downloads and runs code"),
+    "numpy.f2py": Danger("critical", "compiles and runs code"),
+    "numpy.distutils": Danger("critical", "runs build code"),
+    "keras": Danger("high", "model code outside the allowlist"),
+    "tensorflow": Danger("high", "TensorFlow internals (file I/O ops)"),
+}
+UNKNOWN = Danger("high", "not in the allowlist; loading it imports and may call arbitrary code")
+
+
+def danger_of(dotted: str) -> Danger:
+    """Severity label for a global outside the allowlist."""
+    if dotted in _DANGER_EXACT:
+        return _DANGER_EXACT[dotted]
+    parts = dotted.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        mod = ".".join(parts[:i])
+        if mod in _DANGER_MODULES:
+            return _DANGER_MODULES[mod]
+    if any(p.startswith("__") and p.endswith("__") for p in parts[1:]):
+        return Danger("critical", "walks dunder attributes (e.g. __globals__, __builtins__) to reach other code")
+    return UNKNOWN
+
+
+def is_known_dangerous(dotted: str) -> bool:
+    return danger_of(dotted) is not UNKNOWN
+
+
+def profiles_names() -> Iterable[str]:
+    return sorted(PROFILES)

@@ -1,0 +1,90 @@
+"""The gate's effective configuration and the raw findings scanners produce.
+
+Scanners run in worker processes, so what they return must be plain picklable data (our own
+dataclasses; the gate turns them into core findings in the parent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .allowlists import Allowlist, build_allowlist
+
+MB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 0  # 0 = no limit on the file itself (we only read headers/streams)
+    max_pickle_bytes: int = 4096 * MB  # bytes a pickle stream may span (payloads are seeked past)
+    max_member_bytes: int = 64 * 1024 * MB  # one archive member, uncompressed
+    max_decompressed_bytes: int = 4096 * MB  # per compressed stream
+    max_ratio: float = 200.0  # zip member uncompressed/compressed
+    max_depth: int = 4  # nested archives / nested pickles
+    max_members: int = 200_000
+    max_header_bytes: int = 100 * MB  # safetensors/GGUF/npy headers, JSON configs
+    max_memo: int = 2_000_000
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    allowlist: Allowlist
+    limits: Limits = field(default_factory=Limits)
+    unknown_globals_block: bool = True
+    allow_torchscript: bool = False
+    allow_npy_object_arrays: bool = False
+    second_opinion: bool = True
+    custom_onnx_domains: tuple[str, ...] = ()
+    keras_allowed_modules: tuple[str, ...] = ("keras", "tf_keras", "tensorflow.keras")
+    savedmodel_allowed_ops: tuple[str, ...] = ()
+
+
+def config_from_options(opts: Mapping[str, Any]) -> ScanConfig:
+    lim = opts.get("limits") or {}
+    limits = Limits(
+        max_file_bytes=int(float(opts.get("max_file_mb") or 0) * MB),
+        max_pickle_bytes=int(float(lim.get("max_pickle_mb", 4096)) * MB),
+        max_member_bytes=int(float(lim.get("max_member_mb", 64 * 1024)) * MB),
+        max_decompressed_bytes=int(float(lim.get("max_decompressed_mb", 4096)) * MB),
+        max_ratio=float(lim.get("max_ratio", 200)),
+        max_depth=int(lim.get("max_depth", 4)),
+        max_members=int(lim.get("max_members", 200_000)),
+        max_header_bytes=int(float(lim.get("max_header_mb", 100)) * MB),
+    )
+    allow = build_allowlist(tuple(opts.get("profiles") or ()), tuple(opts.get("allow_globals") or ()), tuple(opts.get("deny_globals") or ()))
+    return ScanConfig(
+        allowlist=allow,
+        limits=limits,
+        unknown_globals_block=opts.get("unknown_globals", "block") == "block",
+        allow_torchscript=bool(opts.get("allow_torchscript", False)),
+        allow_npy_object_arrays=bool(opts.get("allow_npy_object_arrays", False)),
+        second_opinion=bool(opts.get("second_opinion", True)),
+        custom_onnx_domains=tuple(opts.get("onnx_allowed_domains") or ()),
+        keras_allowed_modules=tuple(opts.get("keras_allowed_modules") or ("keras", "tf_keras", "tensorflow.keras")),
+        savedmodel_allowed_ops=tuple(opts.get("savedmodel_allowed_ops") or ()),
+    )
+
+
+@dataclass
+class Hit:
+    """One raw finding from a scanner (turned into a core ``Finding`` by the gate)."""
+
+    rule: str
+    message: str
+    member: str | None = None
+    offset: int | None = None
+    severity: str | None = None
+    blocking: bool | None = None
+    key: str = ""
+    evidence: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FileReport:
+    path: str
+    formats: list[str] = field(default_factory=list)  # top-level format first, then members
+    hits: list[Hit] = field(default_factory=list)
+    items: int = 0  # opcodes/tensors/members looked at
+    error: str | None = None

@@ -1,0 +1,630 @@
+"""Containers: zip (PyTorch, TorchScript, Keras, npz), tar, compressed streams, .npy, LFS pointers.
+
+Zip is read from the central directory (what PyTorch's reader and ``zipfile`` use), and every
+member's local header is compared with it: a different name, flag or method, a bad CRC or a
+duplicate name is the kind of trick that makes one reader see what another does not, so it is
+reported and the member is still scanned. Members are sniffed by content, whatever their names.
+Decompression is streamed with a byte limit; nothing is extracted to disk except a nested zip
+inside a compressed member, which is spooled (bounded) because zip needs random access.
+"""
+
+from __future__ import annotations
+
+import ast
+import bz2
+import gzip
+import io
+import lzma
+import re
+import struct
+import tarfile
+import tempfile
+import zipfile
+import zlib
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from .pickle_engine import Call, GlobalRef, Obj
+from .stream import OverLimit, Source, Truncated
+
+if TYPE_CHECKING:
+    from .scanner import Scan
+
+STORAGE_RE = re.compile(r"(?:^|/)data/\d+$")
+CRC_CHECK_MAX = 64 << 20
+
+
+def _join(member: str | None, name: str) -> str:
+    return f"{member}!{name}" if member else name
+
+
+def _anomaly(scan: "Scan", message: str, member: str | None, offset: int | None, key: str, severity: str = "high", **extra: Any) -> None:
+    scan.hit("MODEL004", message, member, offset, severity=severity, key=key, extra=extra)
+
+
+class Region(io.RawIOBase):
+    """A seekable window ``[start, start+length)`` of a shared seekable file."""
+
+    def __init__(self, f: BinaryIO, start: int, length: int) -> None:
+        self._f, self._start, self._len, self._pos = f, start, length, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._len}[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def read(self, n: int = -1) -> bytes:
+        left = self._len - self._pos
+        if left <= 0:
+            return b""
+        n = left if n is None or n < 0 else min(n, left)
+        self._f.seek(self._start + self._pos)
+        data = self._f.read(n)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+class Decompressing(io.RawIOBase):
+    """Stream a zlib/raw-deflate/bz2/lzma decompressor over ``raw`` with bounded output per read."""
+
+    def __init__(self, raw: BinaryIO, decomp: Any) -> None:
+        self._raw, self._d = raw, decomp
+        self._buf = b""
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        n = 1 << 20 if n is None or n < 0 else n
+        while len(self._buf) < n and not self._eof:
+            tail = getattr(self._d, "unconsumed_tail", b"")
+            if tail:
+                data = tail
+            elif getattr(self._d, "needs_input", True) is False:
+                data = b""
+            else:
+                data = self._raw.read(1 << 16)
+                if not data:
+                    self._eof = True
+                    if hasattr(self._d, "flush"):
+                        self._buf += self._d.flush()
+                    break
+            self._buf += self._d.decompress(data, max(n - len(self._buf), 1 << 16))
+            if getattr(self._d, "eof", False) and not getattr(self._d, "unconsumed_tail", b""):
+                self._eof = True
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+
+def _decompressor_stream(kind: str, raw: BinaryIO) -> BinaryIO | None:
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if kind == "bz2":
+        return bz2.BZ2File(raw)  # type: ignore[return-value]
+    if kind in ("xz", "lzma"):
+        return lzma.LZMAFile(raw)  # type: ignore[return-value]
+    if kind == "zlib":
+        return Decompressing(raw, zlib.decompressobj())  # type: ignore[return-value]
+    if kind == "deflate":
+        return Decompressing(raw, zlib.decompressobj(-15))  # type: ignore[return-value]
+    if kind == "lz4":
+        try:
+            import lz4.frame  # type: ignore[import-not-found]
+        except ImportError:
+            return None
+        return lz4.frame.LZ4FrameFile(raw, mode="rb")  # type: ignore[return-value]
+    if kind == "zstd":
+        try:
+            import zstandard  # type: ignore[import-not-found]
+        except ImportError:
+            return None
+        return zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[return-value]
+    return None
+
+
+# ---- compressed single streams (gzip, bz2, xz, lzma, zlib, lz4: joblib's compressors) --------------
+def scan_compressed(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+    from .scanner import scan_stream
+
+    kind = scan.report.formats[-1]
+    stream = _decompressor_stream(kind, _SourceFile(src))
+    if stream is None:
+        scan.inconclusive(f"{kind}-compressed data cannot be inspected (the decompressor is not installed)", member, 0, key=f"codec:{kind}")
+        return
+    inner = re.sub(r"\.(gz|bz2|xz|lzma|z|lz4|zst)$", "", name)
+    scan_stream(scan, ForwardOnly(stream), member, depth + 1, inner, None, limit=scan.cfg.limits.max_decompressed_bytes)
+
+
+class ForwardOnly(io.RawIOBase):
+    """Hide ``seek`` of decompressing files: their emulated seek decompresses everything."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, n: int = -1) -> bytes:
+        return self._f.read(1 << 16 if n is None or n < 0 else n)
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+class _SourceFile(io.RawIOBase):
+    """Expose the rest of a :class:`Source` as a file (for decompressors)."""
+
+    def __init__(self, src: Source) -> None:
+        self._src = src
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        n = 1 << 16 if n is None or n < 0 else n
+        data = self._src.peek(n)
+        self._src.skip(len(data))
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+def scan_unsupported(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+    kind = scan.report.formats[-1]
+    scan.inconclusive(f"{kind} archives cannot be inspected by this gate", member, 0, key=f"format:{kind}")
+
+
+def scan_lfs(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+    scan.hit("MODEL017", "this is a Git LFS pointer, not the model: the real file was not scanned", member, 0,
+             blocking=True, key="lfs")
+
+
+# ---- zip --------------------------------------------------------------------------------------------
+def _seekable(scan: "Scan", f: BinaryIO, src: Source, member: str | None) -> BinaryIO | None:
+    if _is_seekable(f):
+        return f
+    f = _SourceFile(src)  # type: ignore[assignment]  # includes the bytes the sniffer peeked at
+    limit = scan.cfg.limits.max_member_bytes
+    spool = tempfile.SpooledTemporaryFile(max_size=32 << 20)
+    total = 0
+    while True:
+        chunk = f.read(1 << 20)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > limit:
+            scan.inconclusive("nested archive larger than max_member_mb", member, 0, key="nested-size")
+            return None
+        spool.write(chunk)
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
+def zip_layout(names: list[str]) -> str:
+    """PyTorch (``*/data.pkl``), TorchScript (``*/code/``, ``constants.pkl``), Keras v3, npz, zip."""
+    if any(n.endswith("constants.pkl") for n in names) or any("/code/" in n or n.startswith("code/") for n in names):
+        return "torchscript"
+    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+        return "pytorch"
+    if "config.json" in names and ("metadata.json" in names or "model.weights.h5" in names):
+        return "keras"
+    if names and all(n.endswith(".npy") for n in names):
+        return "npz"
+    return "zip"
+
+
+def scan_zip(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+    from .formats import scan_keras_config
+    from .scanner import scan_stream
+
+    lim = scan.cfg.limits
+    g = _seekable(scan, f, src, member)
+    if g is None:
+        return
+    if g is f and src.start:
+        g = Region(f, src.start, size if size is not None else 1 << 62)  # type: ignore[assignment]
+    try:
+        zf = zipfile.ZipFile(g)  # reads the central directory only
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error, NotImplementedError) as exc:
+        scan.inconclusive(f"zip central directory cannot be read ({type(exc).__name__})", member, 0, key="zip-cd")
+        return
+    if len(infos) > lim.max_members:
+        scan.inconclusive(f"zip has {len(infos)} members, over the limit of {lim.max_members}", member, 0, key="zip-members")
+        return
+    names = [i.filename for i in infos]
+    layout = zip_layout(names)
+    scan.report.formats[-1] = layout
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            _anomaly(scan, f"zip has two members named {n!r}: readers disagree on which one counts", member, None, f"dup:{n}", member_name=n)
+        seen.add(n)
+    if layout == "torchscript" and not scan.cfg.allow_torchscript:
+        code = [n for n in names if "/code/" in n or n.startswith("code/")]
+        scan.hit("MODEL008", "TorchScript archive: its code/ members are programs that torch.jit.load compiles and runs",
+                 member, None, key="torchscript", extra={"code_members": len(code)})
+    total_out = 0
+    for info in infos:
+        m = _join(member, info.filename)
+        scan.report.items += 1
+        if info.filename.startswith("/") or ".." in info.filename.replace("\\", "/").split("/"):
+            _anomaly(scan, "zip member name escapes the extraction directory (absolute or '..')", m, info.header_offset, "traversal")
+        if info.is_dir():
+            continue
+        local = _local_header(scan, g, info, m)
+        if local is None:
+            continue
+        data_start, flags, method = local
+        if flags & 0x1:
+            scan.inconclusive("zip member is marked encrypted: its content cannot be inspected", m, info.header_offset, key="encrypted")
+            continue
+        if info.file_size > lim.max_member_bytes:
+            scan.inconclusive(f"zip member is {info.file_size} bytes, over max_member_mb", m, info.header_offset, key="member-size")
+            continue
+        if info.compress_type != 0 and info.compress_size and info.file_size > (8 << 20) and info.file_size / info.compress_size > lim.max_ratio:
+            scan.inconclusive(f"zip member expands {info.file_size / info.compress_size:.0f}x (zip bomb?), over max_ratio", m, info.header_offset, key="ratio")
+            continue
+        total_out += info.file_size
+        if total_out > lim.max_decompressed_bytes and info.compress_type != 0:
+            scan.inconclusive("zip expands to more than max_decompressed_mb in total", m, info.header_offset, key="zip-total")
+            return
+        raw = Region(g, data_start, info.compress_size)
+        stream = _member_stream(info.compress_type, raw, zf, info)
+        if stream is None:
+            scan.inconclusive(f"zip compression method {info.compress_type} is not supported", m, info.header_offset, key=f"method:{info.compress_type}")
+            continue
+        storage = layout in ("pytorch", "torchscript") and STORAGE_RE.search(info.filename) is not None
+        if storage:
+            head = stream.read(2)
+            if not (len(head) == 2 and head[0] == 0x80 and head[1] <= 5):
+                continue  # raw tensor bytes: torch never unpickles these
+            stream = _member_stream(info.compress_type, Region(g, data_start, info.compress_size), zf, info)
+        if layout == "keras" and info.filename == "config.json":
+            scan_keras_config(scan, stream, m, info.file_size)
+            scan.report.formats.append("json")
+        elif layout == "keras" and info.filename.endswith(".h5") and stream.read(8) == b"\x89HDF\r\n\x1a\n":
+            # Keras 3 keeps the architecture in config.json; the .h5 member holds arrays only
+            scan.report.formats.append("hdf5")
+        else:
+            base_off = data_start if info.compress_type == 0 else 0
+            scan_stream(scan, stream, m, depth + 1, info.filename, info.file_size if info.compress_type == 0 else None,
+                        base=base_off, limit=info.file_size + 1 if info.compress_type else None)
+        if info.file_size <= CRC_CHECK_MAX and not storage:
+            _check_crc(scan, info, _member_stream(info.compress_type, Region(g, data_start, info.compress_size), zf, info), m)
+    _unlisted(scan, g, zf, infos, member, depth)
+
+
+def _span_end(g: BinaryIO, info: zipfile.ZipInfo) -> int | None:
+    """Where a member's bytes end: local header, name, extra, data and data descriptor."""
+    try:
+        g.seek(info.header_offset)
+        hdr = g.read(30)
+        if len(hdr) < 30 or hdr[:4] != b"PK\x03\x04":
+            return None
+        nlen, elen = struct.unpack("<HH", hdr[26:30])
+        end = info.header_offset + 30 + nlen + elen + info.compress_size
+        if info.flag_bits & 0x8:
+            g.seek(end)
+            desc = g.read(4)
+            big = info.compress_size >= 0xFFFFFFFF or info.file_size >= 0xFFFFFFFF
+            end += (4 if desc == b"PK\x07\x08" else 0) + (20 if big else 12)
+        return end
+    except (OSError, ValueError, struct.error):
+        return None
+
+
+UNLISTED_SEARCH = 64 << 20
+
+
+def _unlisted(scan: "Scan", g: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], member: str | None, depth: int) -> None:
+    """Bytes the central directory does not account for: a streaming reader (unzip -, Java's
+    ZipInputStream, some scanners) sees local entries hidden there, and overlapping entries
+    make one byte range two members. Hidden local entries are scanned like members."""
+    from .scanner import scan_stream
+
+    spans = []
+    for info in infos:
+        end = _span_end(g, info)
+        if end is not None:
+            spans.append((info.header_offset, end, info.filename))
+    spans.sort()
+    cursor = 0
+    gaps = []
+    for start, end, name in spans:
+        if start < cursor:
+            _anomaly(scan, f"zip member {name!r} overlaps the previous member's bytes", _join(member, name), start, f"overlap:{name}")
+        elif start > cursor:
+            gaps.append((cursor, start))
+        cursor = max(cursor, end)
+    cd = getattr(zf, "start_dir", None)
+    if isinstance(cd, int) and cd > cursor:
+        gaps.append((cursor, cd))
+    budget = UNLISTED_SEARCH
+    for start, end in gaps:
+        if start == 0 and not spans:
+            continue
+        take = min(end - start, budget)
+        budget -= take
+        g.seek(start)
+        blob = g.read(take)
+        hidden = [i for i in _find_all(blob, b"PK\x03\x04")]
+        _anomaly(scan, f"{end - start} bytes of the zip are not listed in its central directory"
+                 + (f" and hold {len(hidden)} hidden local entr{'y' if len(hidden) == 1 else 'ies'}" if hidden else ""),
+                 member, start, f"unlisted:{start}", severity="high" if hidden else "medium")
+        for i in hidden:
+            hdr = blob[i : i + 30]
+            if len(hdr) < 30:
+                continue
+            _, _, flags, method, _, _, _, csize, _, nlen, elen = struct.unpack("<IHHHHHIIIHH", hdr)
+            name = blob[i + 30 : i + 30 + nlen].decode("utf-8", "replace")
+            data_start = start + i + 30 + nlen + elen
+            length = csize if csize and data_start + csize <= end else end - data_start
+            raw = Region(g, data_start, max(length, 0))
+            stream: Any = raw if method == 0 else Decompressing(raw, zlib.decompressobj(-15)) if method == 8 else None
+            label = _join(member, f"<unlisted>{name}")
+            if stream is None or flags & 1:
+                scan.inconclusive("hidden zip entry cannot be decompressed", label, data_start, key="unlisted-method")
+                continue
+            scan_stream(scan, stream, label, depth + 1, name, length if method == 0 else None, base=data_start if method == 0 else 0,
+                        limit=None if method == 0 else scan.cfg.limits.max_decompressed_bytes)
+
+
+def _find_all(blob: bytes, needle: bytes) -> list[int]:
+    out, i = [], blob.find(needle)
+    while i >= 0 and len(out) < 64:
+        out.append(i)
+        i = blob.find(needle, i + 1)
+    return out
+
+
+def _member_stream(method: int, raw: Region, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> BinaryIO | None:
+    if method == zipfile.ZIP_STORED:
+        return raw  # type: ignore[return-value]
+    if method == zipfile.ZIP_DEFLATED:
+        return Decompressing(raw, zlib.decompressobj(-15))  # type: ignore[return-value]
+    if method == zipfile.ZIP_BZIP2:
+        return Decompressing(raw, bz2.BZ2Decompressor())  # type: ignore[return-value]
+    if method == zipfile.ZIP_LZMA:
+        try:
+            return zf.open(info)  # type: ignore[return-value]
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError):
+            return None
+    return None
+
+
+def _local_header(scan: "Scan", g: BinaryIO, info: zipfile.ZipInfo, m: str) -> tuple[int, int, int] | None:
+    try:
+        g.seek(info.header_offset)
+        hdr = g.read(30)
+    except (OSError, ValueError):
+        hdr = b""
+    if len(hdr) < 30 or hdr[:4] != b"PK\x03\x04":
+        scan.inconclusive("zip member's local header is missing or corrupt", m, info.header_offset, key="local-header")
+        return None
+    _, _, flags, method, _, _, crc, _, _, nlen, elen = struct.unpack("<IHHHHHIIIHH", hdr)
+    lname = g.read(nlen)
+    if lname != info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace"):
+        _anomaly(scan, "zip member's local header names a different file than the central directory", m, info.header_offset,
+                 "name-mismatch", local_name=lname.decode("utf-8", "replace")[:200])
+    if (flags & 0x1) != (info.flag_bits & 0x1):
+        _anomaly(scan, "zip member's encryption flag differs between local header and central directory", m, info.header_offset, "flag-mismatch")
+    if method != info.compress_type:
+        _anomaly(scan, "zip member's compression method differs between local header and central directory", m, info.header_offset, "method-mismatch")
+    if not flags & 0x8 and crc != info.CRC:
+        _anomaly(scan, "zip member's CRC differs between local header and central directory", m, info.header_offset, "crc-header-mismatch")
+    return info.header_offset + 30 + nlen + elen, info.flag_bits, info.compress_type
+
+
+def _check_crc(scan: "Scan", info: zipfile.ZipInfo, stream: BinaryIO | None, m: str) -> None:
+    if stream is None:
+        return
+    crc, total = 0, 0
+    try:
+        while True:
+            chunk = stream.read(1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > info.file_size + 1:
+                break
+            crc = zlib.crc32(chunk, crc)
+    except (OSError, zlib.error, EOFError, ValueError, lzma.LZMAError):
+        scan.inconclusive("zip member data cannot be decompressed", m, info.header_offset, key="member-data")
+        return
+    if total != info.file_size:
+        _anomaly(scan, f"zip member holds {total}{'+' if total > info.file_size else ''} bytes, the directory says {info.file_size}", m, info.header_offset, "size-mismatch")
+    elif crc != info.CRC:
+        _anomaly(scan, "zip member's CRC does not match its data (a reader that ignores CRCs sees different content than one that checks)", m, info.header_offset, "crc-mismatch")
+
+
+# ---- tar --------------------------------------------------------------------------------------------
+def scan_tar(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+    from .scanner import scan_stream
+
+    seekable = _is_seekable(f)
+    try:
+        if seekable:
+            tf = tarfile.open(fileobj=Region(f, src.start, size if size is not None else 1 << 62), mode="r:")
+        else:
+            tf = tarfile.open(fileobj=_SourceFile(src), mode="r|")  # type: ignore[arg-type]
+    except (tarfile.TarError, OSError, ValueError, EOFError) as exc:
+        scan.inconclusive(f"tar archive cannot be read ({type(exc).__name__})", member, 0, key="tar")
+        return
+    names = set()
+    count = 0
+    me = len(scan.report.formats) - 1
+    try:
+        for ti in tf:
+            count += 1
+            if count > scan.cfg.limits.max_members:
+                scan.inconclusive("tar has too many members", member, None, key="tar-members")
+                return
+            m = _join(member, ti.name)
+            names.add(ti.name)
+            if ti.name.startswith("/") or ".." in ti.name.split("/"):
+                _anomaly(scan, "tar member name escapes the extraction directory (absolute or '..')", m, ti.offset, "traversal")
+            if ti.issym() or ti.islnk():
+                _anomaly(scan, "tar member is a link; extracting it can overwrite or expose files", m, ti.offset, "link", severity="medium")
+                continue
+            if not ti.isreg():
+                continue
+            if ti.size > scan.cfg.limits.max_member_bytes:
+                scan.inconclusive("tar member over max_member_mb", m, ti.offset, key="member-size")
+                continue
+            fh = tf.extractfile(ti)
+            if fh is None:
+                continue
+            scan_stream(scan, fh, m, depth + 1, ti.name, ti.size, base=ti.offset_data)
+    except (tarfile.TarError, OSError, EOFError, Truncated, OverLimit) as exc:
+        scan.inconclusive(f"tar archive cannot be followed ({type(exc).__name__})", member, None, key="tar-read")
+        return
+    if {"pickle", "storages", "tensors"} & names and "sys_info" in names:
+        scan.report.formats[me] = "pytorch-legacy"
+
+
+def _is_seekable(f: BinaryIO) -> bool:
+    try:
+        return bool(f.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+# ---- numpy ------------------------------------------------------------------------------------------
+def descr_itemsize(descr: Any) -> int | None:
+    """Item size of a .npy ``descr`` (``'<f8'``, ``'|S5'``, ``'<U3'``, a structured list)."""
+    if isinstance(descr, str):
+        mt = re.fullmatch(r"[<>|=]?([a-zA-Z])(\d*)(?:\[[a-z]+\])?", descr)
+        if not mt:
+            return None
+        kind, num = mt.group(1), mt.group(2)
+        if kind == "U":
+            return 4 * int(num or 0)
+        if kind == "O":
+            return 8
+        if kind in "?b" and not num:
+            return 1
+        return int(num) if num else None
+    if isinstance(descr, list):
+        total = 0
+        for field in descr:
+            if not isinstance(field, tuple) or len(field) < 2:
+                return None
+            sub = descr_itemsize(field[1])
+            if sub is None:
+                return None
+            count = 1
+            if len(field) > 2:
+                shape = field[2] if isinstance(field[2], tuple) else (field[2],)
+                for s in shape:
+                    count *= int(s)
+            total += sub * count
+        return total
+    return None
+
+
+def _has_object(descr: Any) -> bool:
+    if isinstance(descr, str):
+        return "O" in descr.lstrip("<>|=")[:1]
+    if isinstance(descr, list):
+        return any(isinstance(fl, tuple) and len(fl) >= 2 and _has_object(fl[1]) for fl in descr)
+    return True  # anything else: assume the worst
+
+
+def scan_npy(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+    from .scanner import scan_pickle_stream
+
+    try:
+        magic = src.read(8)
+        major = magic[6]
+        if major == 1:
+            hlen = struct.unpack("<H", src.read(2))[0]
+        elif major in (2, 3):
+            hlen = struct.unpack("<I", src.read(4))[0]
+        else:
+            scan.inconclusive(f"unsupported .npy format version {major}", member, 6, key="npy-version")
+            return
+        if hlen > min(scan.cfg.limits.max_header_bytes, 1 << 20):
+            scan.inconclusive(f".npy header of {hlen} bytes is over the limit", member, 8, key="npy-header")
+            return
+        text = src.read(hlen).decode("utf-8" if major == 3 else "latin-1")
+        header = ast.literal_eval(text)  # literals only: no names, calls or attributes
+    except (Truncated, OverLimit, ValueError, SyntaxError, MemoryError, RecursionError, IndexError, UnicodeDecodeError) as exc:
+        scan.inconclusive(f".npy header cannot be parsed ({type(exc).__name__})", member, 0, key="npy-header")
+        return
+    if not isinstance(header, dict) or not {"descr", "fortran_order", "shape"} <= set(header) or not isinstance(header.get("shape"), tuple):
+        scan.inconclusive(".npy header is not a dict with descr, fortran_order and shape", member, 0, key="npy-header")
+        return
+    descr = header["descr"]
+    if _has_object(descr):
+        scan.hit("MODEL009", "NumPy object array: its data is a pickle, loaded only with allow_pickle=True", member, src.offset,
+                 severity="medium" if scan.cfg.allow_npy_object_arrays else "high",
+                 blocking=None if scan.cfg.allow_npy_object_arrays else True, key="npy-object")
+        scan_pickle_stream(scan, src, member, depth + 1)
+        return
+    itemsize = descr_itemsize(descr)
+    count = 1
+    try:
+        for d in header["shape"]:
+            if not isinstance(d, int) or d < 0:
+                raise ValueError
+            count *= d
+    except (ValueError, TypeError):
+        scan.inconclusive(".npy shape is not a tuple of non-negative integers", member, 0, key="npy-shape")
+        return
+    left = src.remaining()
+    if itemsize is None or left is None:
+        return
+    need = count * itemsize
+    if left < need:
+        scan.inconclusive(f".npy data is truncated: needs {need} bytes, has {left}", member, src.offset, key="npy-truncated")
+    elif left > need:
+        scan.hit("MODEL018", f".npy has {left - need} bytes after its array data", member, src.offset + need, severity="low", key="npy-trailing")
+
+
+# ---- joblib -----------------------------------------------------------------------------------------
+def joblib_array_info(state: Any) -> tuple[int, bool, bool] | None:
+    """(array bytes, is object dtype, has alignment padding) from a NumpyArrayWrapper's state."""
+    if not isinstance(state, Obj) or state.kind != "dict" or state.items is None:
+        return None
+    it = state.items
+    d = {it[i]: it[i + 1] for i in range(0, len(it) - 1, 2) if isinstance(it[i], str)}
+    shape, dtype = d.get("shape"), d.get("dtype")
+    if not isinstance(shape, tuple) or not all(isinstance(x, int) and x >= 0 for x in shape):
+        return None
+    if not (isinstance(dtype, Call) and isinstance(dtype.func, GlobalRef) and dtype.func.name == "dtype" and isinstance(dtype.args, tuple) and dtype.args and isinstance(dtype.args[0], str)):
+        return None
+    code = dtype.args[0]
+    st = dtype.state if isinstance(dtype.state, tuple) else ()
+    flags = st[7] if len(st) > 7 and isinstance(st[7], int) else 0
+    is_object = code.startswith("O") or bool(flags & 1)
+    elsize = st[5] if len(st) > 5 and isinstance(st[5], int) and st[5] > 0 else descr_itemsize(code)
+    if elsize is None:
+        return None
+    count = 1
+    for x in shape:
+        count *= x
+    aligned = d.get("numpy_array_alignment_bytes") is not None
+    return count * elsize, is_object, aligned

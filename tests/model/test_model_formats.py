@@ -1,0 +1,244 @@
+"""safetensors, GGUF, ONNX, Keras, HDF5 and SavedModel checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import time
+
+import pytest
+
+from modelsamples import gguf, keras_metadata, keras_zip, onnx_model, os_system, rules, safetensors, saved_model, scan_file, zip_bytes
+
+F32x4 = ("F32", [4], b"\x00" * 16)
+
+
+def _keys(rep) -> set[str]:
+    return {h.key for h in rep.hits}
+
+
+def test_safetensors_valid(tmp_path):
+    rep = scan_file(tmp_path, "m.safetensors", safetensors({"a": F32x4, "b": ("BF16", [2, 3], b"\x00" * 12)}, metadata={"format": "pt"}))
+    assert not rep.hits and rep.formats == ["safetensors"]
+
+
+@pytest.mark.parametrize(
+    "data,key",
+    [
+        (safetensors({"a": ("F32", [4], b"\x00" * 12)}), "st-tensor"),  # span != dtype x shape
+        (safetensors({"a": ("F99", [4], b"\x00" * 16)}), "st-tensor"),  # unknown dtype
+        (safetensors({"a": F32x4}, tail=b"EXTRA!!!"), "st-size"),  # data appended
+        (safetensors({"a": F32x4})[:-4], "st-size"),  # truncated data
+        (safetensors({}, raw_header=b'{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', tail=b"\x00" * 4), "st-json"),
+        (safetensors({}, raw_header=b'{"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}', tail=b"\x00" * 8), "st-offsets"),
+        (safetensors({}, raw_header=b'{"__metadata__": {"x": 1}}'), "st-metadata"),
+        (safetensors({}, raw_header=b'{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "extra": 1}}', tail=b"\x00" * 4), "st-tensor"),
+        (struct.pack("<Q", 1 << 40) + b"{}", "st-header-size"),
+        (struct.pack("<Q", 500) + b"{" + b" " * 20, "st-header-bounds"),
+        (safetensors({}, raw_header=b"[1, 2]"), "st-json"),
+    ],
+)
+def test_safetensors_strict_header(tmp_path, data, key):
+    rep = scan_file(tmp_path, "m.safetensors", data)
+    assert key in _keys(rep), [(h.key, h.message) for h in rep.hits]
+    assert all(h.blocking for h in rep.hits)
+
+
+def test_two_gb_sparse_safetensors_is_instant(tmp_path):
+    n = 2 << 30
+    header = json.dumps({"w": {"dtype": "U8", "shape": [n], "data_offsets": [0, n]}}).encode()
+    header += b" " * (-len(header) % 8)
+    p = tmp_path / "big.safetensors"
+    with open(p, "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header)
+        f.truncate(8 + len(header) + n)
+    from gates.model.config import config_from_options
+    from gates.model.scanner import scan_path
+
+    t0 = time.perf_counter()
+    rep = scan_path(str(p), config_from_options({"profiles": ["torch"]}))
+    assert not rep.hits and time.perf_counter() - t0 < 1
+
+
+def test_pickle_named_safetensors(tmp_path, cli):
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(os_system())
+    out = tmp_path / "r.json"
+    r = cli("model", p, "--format", "json", "--output", out)
+    assert r.code == 1
+    found = {f["rule"] for f in json.loads(out.read_text())["findings"]}
+    assert {"MODEL001", "MODEL006"} <= found
+
+
+def test_gguf_benign_template(tmp_path):
+    t = "{% for m in messages %}{% if m['role'] == 'system' %}{{ m['content'] }}{% endif %}{% endfor %}"
+    rep = scan_file(tmp_path, "m.gguf", gguf({"general.architecture": "llama", "tokenizer.chat_template": t}, [("w", [4], 0, 0)], b"\x00" * 32))
+    assert not rep.hits
+
+
+@pytest.mark.parametrize(
+    "template,code",
+    [
+        ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "dunder"),
+        ("{{ cycler.__init__.__globals__.os.popen('id').read() }}", "dunder"),
+        ("{{ (messages|attr('\\x5f\\x5fclass\\x5f\\x5f')) }}", "attr"),
+        ("{{ x|attr('_'*2 ~ 'class' ~ '_'*2) }}", "attr"),
+        ("{% set u = '_' %}{{ messages[u ~ u ~ 'class' ~ u ~ u] }}", "underscore"),
+        ("{{ lipsum['x'] }}", "gadget"),
+        ("{{ self._TemplateReference__context }}", "gadget"),
+    ],
+)
+def test_gguf_malicious_templates(tmp_path, template, code):
+    rep = scan_file(tmp_path, "m.gguf", gguf({"tokenizer.chat_template": template}))
+    hits = [h for h in rep.hits if h.rule == "MODEL014"]
+    assert hits and any(h.key.endswith(":" + code) for h in hits), [(h.key, h.message) for h in rep.hits]
+    assert all(h.severity in ("medium", "high", "critical") for h in hits)
+
+
+def test_gguf_named_template_and_text_outside_blocks(tmp_path):
+    rep = scan_file(tmp_path, "m.gguf", gguf({"tokenizer.chat_template.tool_use": "{{ x.__globals__ }}", "tokenizer.chat_template": "Say __init__ to me"}))
+    assert [h.key for h in rep.hits] == ["tokenizer.chat_template.tool_use:dunder"]
+
+
+def test_gguf_tensor_out_of_bounds(tmp_path):
+    rep = scan_file(tmp_path, "m.gguf", gguf({"a": 1}, [("w", [1024], 0, 0)], b"\x00" * 32))
+    assert "gguf-tensor-bounds" in _keys(rep)
+
+
+def test_gguf_truncated_and_huge_counts(tmp_path):
+    full = gguf({"tokenizer.chat_template": "hello"})
+    assert "MODEL003" in rules(scan_file(tmp_path, "a.gguf", full[:40]))
+    bad = b"GGUF" + struct.pack("<I", 3) + struct.pack("<Q", 1 << 60) + struct.pack("<Q", 0)
+    assert "gguf-counts" in _keys(scan_file(tmp_path, "b.gguf", bad))
+    huge_str = b"GGUF" + struct.pack("<I", 3) + struct.pack("<Q", 0) + struct.pack("<Q", 1) + struct.pack("<Q", 1 << 50)
+    assert "MODEL003" in rules(scan_file(tmp_path, "c.gguf", huge_str))
+
+
+def test_onnx_benign(tmp_path):
+    rep = scan_file(tmp_path, "m.onnx", onnx_model(location="weights.bin"))
+    assert not rep.hits and rep.formats == ["onnx"]
+
+
+@pytest.mark.parametrize("loc", ["../../../etc/passwd", "/etc/passwd", "C:\\Windows\\win.ini", "sub/../../x"])
+def test_onnx_external_data_escape(tmp_path, loc):
+    rep = scan_file(tmp_path, "m.onnx", onnx_model(location=loc))
+    hits = [h for h in rep.hits if h.rule == "MODEL012"]
+    assert hits and hits[0].blocking is True and hits[0].evidence == loc
+
+
+def test_onnx_sparse_initializer_external_data(tmp_path):
+    rep = scan_file(tmp_path, "m.onnx", onnx_model(location="/etc/shadow", sparse=True))
+    assert [h.evidence for h in rep.hits if h.rule == "MODEL012"] == ["/etc/shadow"]
+
+
+def test_onnx_external_data_symlink_outside(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("x")
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    os.symlink(outside / "secret", model_dir / "w.bin")
+    rep = scan_file(model_dir, "m.onnx", onnx_model(location="w.bin"))
+    assert any("symlink" in h.message for h in rep.hits)
+
+
+def test_onnx_custom_domain(tmp_path):
+    rep = scan_file(tmp_path, "m.onnx", onnx_model(domain="com.evil.ops"))
+    hit = [h for h in rep.hits if h.rule == "MODEL012"][0]
+    assert hit.extra["domain"] == "com.evil.ops" and hit.severity == "medium"
+    assert not scan_file(tmp_path, "n.onnx", onnx_model(domain="com.evil.ops"), onnx_allowed_domains=["com.evil.ops"]).hits
+
+
+def test_onnx_garbage_is_inconclusive(tmp_path):
+    assert "MODEL003" in rules(scan_file(tmp_path, "m.onnx", b"\x08\x07\x3a\xff\xff\xff\xff\x0f"))
+
+
+def test_keras_lambda_and_custom_objects(tmp_path):
+    layers = [
+        {"module": "keras.layers", "class_name": "Dense", "config": {"name": "d"}},
+        {"module": "keras.layers", "class_name": "Lambda", "config": {"name": "lam", "function": {"class_name": "__lambda__", "config": {"code": "4wEAAAAA"}}}},
+        {"module": "my_project.layers", "class_name": "Backdoor", "config": {"name": "bd"}},
+        {"module": "keras.layers", "class_name": "TFSMLayer", "config": {"name": "tfsm", "filepath": "/tmp/x"}},
+    ]
+    rep = scan_file(tmp_path, "m.keras", keras_zip(layers))
+    msgs = [h.message for h in rep.hits if h.rule == "MODEL010"]
+    assert rep.formats[0] == "keras"
+    assert any("Lambda" in m for m in msgs) and any("my_project.layers.Backdoor" in m for m in msgs) and any("TFSMLayer" in m for m in msgs)
+    assert all(h.member == "config.json" for h in rep.hits)
+
+
+def test_keras_dense_only_passes(tmp_path):
+    assert not scan_file(tmp_path, "m.keras", keras_zip([{"module": "keras.layers", "class_name": "Dense", "config": {"name": "d"}}])).hits
+
+
+def test_keras_h5_with_lambda(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    p = tmp_path / "m.h5"
+    with h5py.File(p, "w") as f:
+        f.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {"name": "l"}}]}})
+    rep = scan_file(tmp_path, "m.h5", p.read_bytes())
+    assert "MODEL010" in rules(rep)
+
+
+def test_h5_without_h5py_is_inconclusive(tmp_path, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def fake(name, *a, **k):
+        if name == "h5py":
+            raise ImportError("no h5py")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", fake)
+    rep = scan_file(tmp_path, "m.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 100)
+    assert [h.key for h in rep.hits] == ["h5-noh5py"] and rep.hits[0].blocking
+
+
+def test_savedmodel_file_ops(tmp_path):
+    rep = scan_file(tmp_path, "saved_model.pb", saved_model(["Const", "ReadFile", "PyFunc", "MatMul", "ReadFile"]))
+    ops = {h.extra["op"]: h for h in rep.hits if h.rule == "MODEL011"}
+    assert set(ops) == {"ReadFile", "PyFunc"} and ops["PyFunc"].severity == "critical"
+    assert not scan_file(tmp_path, "x/saved_model.pb", saved_model(["Const", "MatMul", "SaveV2", "RestoreV2"])).hits
+
+
+def test_savedmodel_allowed_ops(tmp_path):
+    rep = scan_file(tmp_path, "saved_model.pb", saved_model(["ReadFile"]), savedmodel_allowed_ops=["ReadFile"])
+    assert not rep.hits
+
+
+def test_zip_member_json_keras_config(tmp_path):
+    data = zip_bytes([("model/config.json", json.dumps({"class_name": "Functional", "config": {"layers": [{"class_name": "Lambda", "config": {"name": "x"}}]}}).encode())])
+    assert "MODEL010" in rules(scan_file(tmp_path, "bundle.zip", data))
+
+
+LAMBDA = {"class_name": "Lambda", "config": {"name": "lam", "function": {"class_name": "__lambda__", "config": {"code": "4wEA"}}}}
+
+
+def test_savedmodel_keras_lambda_in_object_graph(tmp_path):
+    rep = scan_file(tmp_path, "saved_model.pb", saved_model(["MatMul"], keras_configs=[{"class_name": "Dense", "config": {"name": "d"}}, LAMBDA]))
+    assert [h.rule for h in rep.hits] == ["MODEL010"] and "Lambda" in rep.hits[0].message
+
+
+def test_keras_metadata_pb_lambda(tmp_path):
+    rep = scan_file(tmp_path, "keras_metadata.pb", keras_metadata([{"class_name": "Sequential", "config": {"layers": [LAMBDA]}}]))
+    assert "MODEL010" in rules(rep)
+    assert not scan_file(tmp_path, "x/keras_metadata.pb", keras_metadata([{"class_name": "Dense", "config": {}}])).hits
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{%- set ns = namespace(found=false) -%}{%- for message in messages -%}{%- if message['role'] == 'system' -%}{{- raise_exception('no system') }}{%- endif -%}{{ message['content'] | trim }}{%- endfor -%}",
+        "{% for tool in tools %}{{- '\\n' }}{{- tool | tojson }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+        "{%- set date_string = strftime_now('%d %b %Y') %}{{- bos_token }}{{ messages[0]['content'] }}",
+    ],
+)
+def test_ordinary_chat_templates_pass(tmp_path, template):
+    assert not scan_file(tmp_path, "m.gguf", gguf({"tokenizer.chat_template": template})).hits
+
+
+def test_underscore_literal_alone_does_not_block(tmp_path):
+    rep = scan_file(tmp_path, "m.gguf", gguf({"tokenizer.chat_template": "{{ tool.name | replace(' ', '_') }}"}))
+    assert [h.severity for h in rep.hits] == ["medium"]

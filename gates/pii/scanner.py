@@ -299,6 +299,11 @@ class ColumnScanner:
 
     def _h_kv(self, m: Any, cell: str) -> None:
         value = re.split(r"[:=]", m.group(), maxsplit=1)[1].strip().strip("\"'")
+        inner = [m2 for m2 in self.rx.finditer(value) if m2.lastgroup not in ("kv", "kw")]
+        if inner:  # token=ghp_...: the vendor pattern is the better answer
+            for m2 in inner:
+                self.handlers[m2.lastgroup](m2, value)
+            return
         self._validated("GENERIC_SECRET", value, V.generic_secret)
 
     def _h_any(self, m: Any, cell: str) -> None:

@@ -248,6 +248,9 @@ class ColumnScanner:
         return lambda m, cell: self._validated(name, m.group(), fn)
 
     def _h_num(self, m: Any, cell: str) -> None:
+        a, b = m.span()
+        if (a > 1 and cell[a - 1] in ".," and cell[a - 2].isdigit()) or (b + 1 < len(cell) and cell[b] in ".," and cell[b + 1].isdigit()):
+            return  # the digits of a decimal number (0.4111...), not an identifier
         self._num(m.group(), self.ctx, self.strict)
 
     def _h_email(self, m: Any, cell: str) -> None:

@@ -69,7 +69,7 @@ ENTITIES: dict[str, Entity] = {
 
 #: card numbers by issuer prefix, bare or in 4-digit groups (Amex/Diners 4-6-5 / 4-6-4)
 CARD_STRICT = (
-    r"(?:4|5[1-5]|2[2-7]|3[0-9]|6[0-9]|5[06-9]|1\d)\d{11,18}"
+    r"4\d{12}(?:\d{3}){0,2}|(?:5\d|2[2-7]|3\d|6\d)\d{10,17}|1\d{14}"
     r"|(?:4|5|2|3|6)\d{3}(?:[ -]\d{4}){2}[ -]\d{4}(?:[ -]?\d{1,3})?"
     r"|3\d{3}[ -]\d{6}[ -]\d{4,5}"
 )

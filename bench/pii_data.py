@@ -12,7 +12,7 @@ import uuid
 
 FIRST = ["james", "mary", "li", "sofia", "omar", "anna", "kenji", "fatima", "lucas", "chloe", "ivan", "amara"]
 LAST = ["smith", "garcia", "chen", "muller", "okafor", "rossi", "tanaka", "novak", "silva", "dubois"]
-DOMAINS = ["mailbox.test", "corp-mail.net", "inbox.org", "post.io"]
+DOMAINS = ["mail.example.com", "corp.example.net", "inbox.example.org", "post.example.io"]
 
 
 def luhn_complete(prefix: str, length: int, rng: random.Random) -> str:

@@ -66,6 +66,8 @@ class ScanConfig:
     sampling: bool = True
     examples: int = 5
     phone_region: str = "US"
+    #: keep every hit's (row, entity) on the scanner: for benchmarks and tests, never for reports
+    record: bool = False
 
     def sampled(self, entity: str) -> bool:
         r = self.rules.get(entity)
@@ -210,6 +212,7 @@ class ColumnScanner:
         self.allow_any = bool(cfg.allow_values or cfg.allow_patterns or cfg.allow_hashes)
         self.strict = not (set(WEAK_NUMERIC) & pos)
         self.handlers = self._handlers()
+        self.hits: list[tuple[int, str]] = []
         self._row = 0
         self._line: int | None = None
         self._path: str | None = None
@@ -413,6 +416,8 @@ class ColumnScanner:
                 st.test_example = Example(self._row, mask(entity, value), h or value_hash(cfg.salt, entity, value), 1, self._line, self._path)
             return
         st.count += 1
+        if cfg.record:
+            self.hits.append((self._row, entity))
         if st._last_row != self._row:
             st.rows += 1
             st._last_row = self._row

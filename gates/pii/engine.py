@@ -68,14 +68,22 @@ class BatchScan:
         idx = pc.indices_nonzero(mask)
         if len(idx) == 0:
             return
-        cells = pc.take(arr, idx).to_pylist()
+        cand = pc.take(arr, idx)
+        cells = cand.to_pylist()
         pos = idx.to_pylist()
+        whole: list[str | None] | None = None
+        if len(cells) >= 64 and sc.whole:
+            whole = [None] * len(cells)
+            for cls, pat in sc.whole:
+                for i in pc.indices_nonzero(pc.match_substring_regex(cand, pat)).to_pylist():
+                    if whole[i] is None:
+                        whole[i] = cls
         if rows is None:
             rws = [row_base + i + 1 for i in pos]
         else:
             rws = [rows[i] for i in pos]
         pth = [paths[i] for i in pos] if paths is not None else None
-        sc.scan(cells, rws, lines=lines, paths=pth)
+        sc.scan(cells, rws, lines=lines, paths=pth, whole=whole)
 
     def results(self) -> list[ColumnStats]:
         return [s.stats for s in self.scanners.values()]

@@ -43,6 +43,7 @@ DATASET_GLOBS = tuple(
 TEXT_CHUNK_LINES = 65_536
 JSON_MAX_DEPTH = 100
 MAX_LINE = 1 << 20
+CSV_BLOCK_BYTES = 4 << 20  # one chunk of work for a worker process
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,7 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
         bad.append((row.number if row.number and row.number > 0 else None, row.text))
         return "skip"
 
-    ropts = pcsv.ReadOptions(column_names=keys, skip_rows=1, block_size=4 << 20, encoding=enc.replace("-sig", ""))
+    ropts = pcsv.ReadOptions(column_names=keys, skip_rows=1, block_size=CSV_BLOCK_BYTES, encoding=enc.replace("-sig", ""))
     popts = pcsv.ParseOptions(delimiter=delim, quote_char=quote or False, double_quote=dq, escape_char=esc or False,
                               newlines_in_values=True, invalid_row_handler=on_invalid)
     copts = pcsv.ConvertOptions(column_types={k: pa.string() for k in keys}, strings_can_be_null=False, quoted_strings_can_be_null=False)

@@ -153,6 +153,30 @@ _CLASS_ENTITIES = {
     "email": ("EMAIL_ADDRESS",), "iban": ("IBAN_CODE",), "ip4": ("IP_ADDRESS",), "ip6": ("IP_ADDRESS",),
     "mac": ("MAC_ADDRESS",), "btc": ("CRYPTO",), "eth": ("CRYPTO",), "num": ("CREDIT_CARD", "US_SSN", "US_ITIN"),
 }
+WHOLE_CELL = ("email", "num", "iban", "ip4", "tok")
+
+
+class _Whole:
+    """A stand-in for a regex match covering a whole cell (same methods the handlers use)."""
+
+    __slots__ = ("s",)
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+
+    def group(self) -> str:
+        return self.s
+
+    def span(self) -> tuple[int, int]:
+        return 0, len(self.s)
+
+    def start(self) -> int:
+        return 0
+
+    def end(self) -> int:
+        return len(self.s)
+
+
 _SSN_FMT = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
 _NUM_BROAD_RX = re.compile(r"(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b")
 _NONDIGIT = re.compile(r"\D")
@@ -186,6 +210,7 @@ class ColumnScanner:
         self.sampled = {n for n in self.active if cfg.sampled(n)}
         self.card_on = "CREDIT_CARD" in self.active
         parts: list[str] = []
+        self_strict = not (set(WEAK_NUMERIC) & pos & self.active)
         for cls, pat in CLASSES.items():
             if not set(_CLASS_ENTITIES[cls]) & self.active:
                 continue
@@ -207,6 +232,9 @@ class ColumnScanner:
             parts.append(f"(?P<kw>{keyword_regex(weak_free)})")
         self.kw_rx = re.compile(keyword_regex(weak_free)) if weak_free else None
         self.pattern = "|".join(parts)
+        #: (class, anchored pattern) for cells that are one token: validated without a regex walk
+        self.whole = [(cls, f"^(?:{CLASSES[cls] if cls != 'num' or self_strict else NUM_BROAD})$")
+                      for cls in WHOLE_CELL if set(_CLASS_ENTITIES[cls]) & self.active]
         self.rx = compile_pattern(self.pattern or "(?!)", engine) if parts else None
         self.allow_rx = [compile_pattern(p, "re2") for p in cfg.allow_patterns]
         self.allow_any = bool(cfg.allow_values or cfg.allow_patterns or cfg.allow_hashes)
@@ -218,8 +246,11 @@ class ColumnScanner:
         self._path: str | None = None
 
     # ---- driving ------------------------------------------------------------------------------
-    def scan(self, cells: Sequence[str | None], rows: Sequence[int], lines: bool = False, paths: Sequence[str] | None = None) -> None:
-        """Scan candidate ``cells`` whose data rows are ``rows`` (same length)."""
+    def scan(self, cells: Sequence[str | None], rows: Sequence[int], lines: bool = False, paths: Sequence[str] | None = None,
+             whole: Sequence[str | None] | None = None) -> None:
+        """Scan candidate ``cells`` whose data rows are ``rows`` (same length). ``whole[i]``, when
+        given, names the class that matches cell ``i`` entirely (found by a vectorised pass): its
+        handler is called directly, skipping the regex walk over the cell."""
         if self.rx is None:
             return
         finditer = self.rx.finditer
@@ -232,6 +263,10 @@ class ColumnScanner:
                 self._line = self._row
             if paths is not None:
                 self._path = paths[i]
+            cls = whole[i] if whole is not None else None
+            if cls is not None:
+                handlers[cls](_Whole(cell), cell)
+                continue
             for m in finditer(cell):
                 handlers[m.lastgroup](m, cell)
 

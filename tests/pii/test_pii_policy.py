@@ -154,3 +154,19 @@ def test_sampling_reports_interval_but_never_samples_zero_tolerance(pii, tmp_pat
     assert mail["sampled"] is False and mail["column_count"] == n // 3
     _, rep, _ = pii(p, policy=policy, extra=("--no-sampling",))
     assert found(rep, "IP_ADDRESS")[0]["sampled"] is False
+
+
+def test_worker_processes_give_the_same_findings(pii, tmp_path, monkeypatch):
+    from gates.pii import readers
+
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 64 << 10)  # many chunks, spread over the workers
+    p = emails_csv(tmp_path / "e.csv", 30000, 7)
+    with open(p, "a") as fh:
+        fh.write(f"30001,{fake_card('4', 16, 9)}\n")
+    policy = "version: 1\ngates:\n  pii:\n    parallel_min_mb: 0\n"
+    _, one, _ = pii(p, policy=policy, extra=("--workers", "1"))
+    _, two, _ = pii(p, policy=policy, extra=("--workers", "2"))
+    key = lambda rep: sorted((f["fingerprint"], f["row"], f["column_count"], f["blocking"]) for f in rep["findings"])  # noqa: E731
+    assert key(one) == key(two) and len(key(one)) == 6
+    assert found(two, "CREDIT_CARD")[0]["row"] == 30001
+    assert found(two, "EMAIL_ADDRESS")[0]["column_count"] == 30000 // 7

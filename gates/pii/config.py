@@ -84,7 +84,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "entities": {},
     "allow": {},
     "custom": {},
-    "sampling": {"enabled": True, "min_rows": 2000, "rate": 0.05},
+    "sampling": {"enabled": True, "min_rows": 1000, "rate": 0.02},
     "examples": 5,
     "phone_region": "US",
     "format": "auto",
@@ -151,7 +151,7 @@ def build(options: Mapping[str, Any], policy_file: str | None = None) -> tuple[S
         rules=rules, salt=resolve_salt(options.get("salt")), custom=tuple(custom),
         allow_values=frozenset(allow.get("values", [])), allow_patterns=tuple(allow.get("patterns", [])),
         allow_hashes=frozenset(allow.get("hashes", [])), allow_columns=tuple(allow.get("columns", [])),
-        sample_min_rows=int(sampling.get("min_rows", 2000)), sample_rate=float(sampling.get("rate", 0.05)),
+        sample_min_rows=int(sampling.get("min_rows", 1000)), sample_rate=float(sampling.get("rate", 0.02)),
         sampling=bool(sampling.get("enabled", True)), examples=int(options.get("examples", 5)),
         phone_region=str(options.get("phone_region", "US")),
     )

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .scanner import ColumnScanner, ColumnStats, ScanConfig
+from . import vector as X
+from .entities import TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC
+from .scanner import _KNUTH, ColumnScanner, ColumnStats, ScanConfig
 
 if TYPE_CHECKING:
     from .readers import Chunk
@@ -71,6 +73,10 @@ class BatchScan:
         cand = pc.take(arr, idx)
         cells = cand.to_pylist()
         pos = idx.to_pylist()
+        if rows is None and not sc.allow_any and len(pos) >= 64:
+            rws0 = [row_base + i + 1 for i in pos]
+            for i in vector_pass(sc, cand, rws0):
+                cells[i] = None  # booked already
         whole: list[str | None] | None = None
         if len(cells) >= 64 and sc.whole:
             whole = [None] * len(cells)
@@ -83,10 +89,76 @@ class BatchScan:
         else:
             rws = [rows[i] for i in pos]
         pth = [paths[i] for i in pos] if paths is not None else None
-        sc.scan(cells, rws, lines=lines, paths=pth, whole=whole)
+        kw = pc.match_substring_regex(cand, sc.kw_pattern).to_pylist() if sc.kw_pattern else None
+        kv = pc.match_substring_regex(cand, sc.kv_pattern).to_pylist() if sc.kv_pattern else None
+        sc.scan(cells, rws, lines=lines, paths=pth, whole=whole, kw=kw, kv=kv)
 
     def results(self) -> list[ColumnStats]:
         return [s.stats for s in self.scanners.values()]
+
+
+def vector_pass(sc: ColumnScanner, cand: pa.Array, rows: list[int]) -> list[int]:
+    """Validate whole-cell candidates of the common structured shapes in pyarrow kernels and
+    book the accepted ones; return the positions consumed. Rejected cells stay for the Python
+    path, so results equal the per-cell validators'. Sampled entities (IP addresses under the
+    default policy) get their sampling decided here: unsampled cells are counted, not parsed."""
+    consumed: list[int] = []
+    for cls, pat in sc.whole:
+        if cls not in ("email", "num", "iban", "ip4"):
+            continue
+        idx = pc.indices_nonzero(pc.match_substring_regex(cand, pat))
+        if len(idx) == 0:
+            continue
+        pos = idx.to_pylist()
+        if cls == "ip4":
+            if "IP_ADDRESS" in sc.sampled:
+                skip = [i for i in pos if _unsampled(sc.cfg, rows[i])]
+                if skip:
+                    sc._stat("IP_ADDRESS").candidates += len(skip)
+                    consumed.extend(skip)
+            continue
+        sub = pc.take(cand, idx)
+        if cls == "email":
+            groups = [("EMAIL_ADDRESS", X.emails, sub, pos)]
+        elif cls == "iban":
+            groups = [("IBAN_CODE", X.ibans, sub, pos)]
+        else:
+            is_ssn = pc.match_substring_regex(sub, X.SSN_FORMATTED)
+            si = pc.indices_nonzero(is_ssn)
+            ci = pc.indices_nonzero(pc.invert(is_ssn))
+            not_ssn = [pos[j] for j in ci.to_pylist()]
+            groups = [("US_SSN", X.ssns, pc.take(sub, si), [pos[j] for j in si.to_pylist()]),
+                      ("CREDIT_CARD", X.cards, pc.take(sub, ci), not_ssn)]
+        for entity, fn, cells, where in groups:
+            if not where or entity not in sc.active or entity in sc.sampled:
+                continue
+            ok, norm = fn(cells)
+            acc = pc.indices_nonzero(ok)
+            if len(acc) == 0:
+                continue
+            norm_acc = pc.take(norm, acc)
+            if entity == "EMAIL_ADDRESS":
+                tmask = pc.ends_with(norm_acc, TEST_EMAIL_DOMAINS[0])
+            else:
+                tmask = pc.is_in(norm_acc, value_set=pa.array(sorted(TEST_VALUES.get(entity, ())), pa.string()))
+            test = tmask.to_pylist() if pc.any(tmask).as_py() else None
+            at = [where[j] for j in acc.to_pylist()]
+            sc.bulk(entity, [rows[i] for i in at], norm_acc, test)
+            consumed.extend(at)
+        if cls == "num" and sc.ctx & set(WEAK_NUMERIC) == {"PHONE_NUMBER"} and "PHONE_NUMBER" in sc.sampled:
+            # a phone column: what is not a card or an SSN-shaped value would only be counted as
+            # a phone candidate on rows outside the sample, so count those here
+            done = set(consumed)
+            skip = [i for i in not_ssn if i not in done and _unsampled(sc.cfg, rows[i])]
+            if skip:
+                sc._stat("PHONE_NUMBER").candidates += len(skip)
+                consumed.extend(skip)
+    return consumed
+
+
+def _unsampled(cfg: ScanConfig, row: int) -> bool:
+    """The complement of the scanner's row sampling rule (see ColumnScanner._sample)."""
+    return row > cfg.sample_min_rows and (row * _KNUTH) % 1_000_003 >= cfg.sample_rate * 1_000_003
 
 
 # ---- files, in process or across worker processes ------------------------------------------------

@@ -247,6 +247,14 @@ def _header(sample: str, delim: str, quote: str | None) -> list[str]:
     return names
 
 
+def _malformed(bad: list[tuple[int | None, str]], base: int, info: FileInfo) -> Column:
+    """Rows with the wrong number of fields: scanned whole, so nothing hides in them."""
+    col = Column("(malformed rows)", pa.array([t for _, t in bad], pa.string()), rows=[n if n is not None else base + 1 for n, _ in bad])
+    info.notes.append(f"{len(bad)} row(s) with the wrong number of fields were scanned as whole lines")
+    bad.clear()
+    return col
+
+
 def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str, head: bytes, enc: str) -> Iterator[Chunk]:
     import pyarrow.csv as pcsv
 
@@ -284,14 +292,12 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
                 break
             cols = [Column(names[i], batch.column(i)) for i in range(batch.num_columns)]
             if bad:
-                texts = pa.array([t for _, t in bad], pa.string())
-                rows = [n if n is not None else base for n, _ in bad]
-                cols.append(Column("(malformed rows)", texts, rows=rows))
-                info.notes.append(f"{len(bad)} row(s) with the wrong number of fields were scanned as whole lines")
-                bad.clear()
+                cols.append(_malformed(bad, base, info))
             yield Chunk(cols, base, batch.num_rows)
             base += batch.num_rows
             info.rows = base
+        if bad:
+            yield Chunk([_malformed(bad, base, info)], base, 0)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         msg = str(exc)
         m = _SAFE_CSV_ERROR.match(msg)

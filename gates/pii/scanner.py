@@ -61,8 +61,8 @@ class ScanConfig:
     allow_patterns: tuple[str, ...] = ()
     allow_hashes: frozenset[str] = frozenset()
     allow_columns: tuple[str, ...] = ()
-    sample_min_rows: int = 2_000
-    sample_rate: float = 0.05
+    sample_min_rows: int = 1_000
+    sample_rate: float = 0.02
     sampling: bool = True
     examples: int = 5
     phone_region: str = "US"
@@ -219,23 +219,29 @@ class ColumnScanner:
                 parts.append(f"(?P<num>(?:\\+\\(?|\\(|\\b)\\d[\\d ().-]{{6,22}}\\d\\b)")
                 continue
             parts.append(f"(?P<{cls}>\\b(?:{pat})\\b)" if cls in BOUNDED else f"(?P<{cls}>{pat})")
+        #: keyword-led classes run as separate passes on the cells pyarrow flags for them: their
+        #: case-insensitive alternations are cheap in RE2 but slow in ``re`` over free text
+        self.kv_pattern = self.kw_pattern = None
         if "GENERIC_SECRET" in self.active:
             if "GENERIC_SECRET" in pos:
                 parts.append(r"(?P<any>\S{8,})")
             else:
-                parts.append(f"(?P<kv>{SECRET_ASSIGNMENT})")
+                self.kv_pattern = SECRET_ASSIGNMENT
         for i, c in enumerate(cfg.custom):
             if c.name in self.active:
                 parts.append(f"(?P<c{i}>{c.pattern})")
         weak_free = [ENTITIES[n] for n in WEAK_NUMERIC if n in self.active and n not in pos]
         if weak_free:
-            parts.append(f"(?P<kw>{keyword_regex(weak_free)})")
-        self.kw_rx = re.compile(keyword_regex(weak_free)) if weak_free else None
-        self.pattern = "|".join(parts)
+            self.kw_pattern = keyword_regex(weak_free)
+        self.kw_rx = re.compile(self.kw_pattern) if self.kw_pattern else None
+        self.kv_rx = re.compile(self.kv_pattern) if self.kv_pattern else None
+        #: the prefilter (pyarrow, RE2) must let through anything any pass could use
+        self.pattern = "|".join(parts + [p for p in (self.kv_pattern, self.kw_pattern) if p])
+        main = "|".join(parts)
         #: (class, anchored pattern) for cells that are one token: validated without a regex walk
         self.whole = [(cls, f"^(?:{CLASSES[cls] if cls != 'num' or self_strict else NUM_BROAD})$")
                       for cls in WHOLE_CELL if set(_CLASS_ENTITIES[cls]) & self.active]
-        self.rx = compile_pattern(self.pattern or "(?!)", engine) if parts else None
+        self.rx = compile_pattern(main or "(?!)", engine) if self.pattern else None
         self.allow_rx = [compile_pattern(p, "re2") for p in cfg.allow_patterns]
         self.allow_any = bool(cfg.allow_values or cfg.allow_patterns or cfg.allow_hashes)
         self.strict = not (set(WEAK_NUMERIC) & pos)
@@ -247,7 +253,7 @@ class ColumnScanner:
 
     # ---- driving ------------------------------------------------------------------------------
     def scan(self, cells: Sequence[str | None], rows: Sequence[int], lines: bool = False, paths: Sequence[str] | None = None,
-             whole: Sequence[str | None] | None = None) -> None:
+             whole: Sequence[str | None] | None = None, kw: Sequence[bool] | None = None, kv: Sequence[bool] | None = None) -> None:
         """Scan candidate ``cells`` whose data rows are ``rows`` (same length). ``whole[i]``, when
         given, names the class that matches cell ``i`` entirely (found by a vectorised pass): its
         handler is called directly, skipping the regex walk over the cell."""
@@ -267,15 +273,25 @@ class ColumnScanner:
             if cls is not None:
                 handlers[cls](_Whole(cell), cell)
                 continue
+            spans: list[tuple[int, int]] = []
             for m in finditer(cell):
-                handlers[m.lastgroup](m, cell)
+                g = m.lastgroup
+                handlers[g](m, cell)
+                if g == "num":
+                    spans.append(m.span())
+            if kw is not None and kw[i]:
+                for m in self.kw_rx.finditer(cell):
+                    self._keyword(m.group(), cell, m.end(), spans)
+            if kv is not None and kv[i]:
+                for m in self.kv_rx.finditer(cell):
+                    self._h_kv(m, cell)
 
     # ---- classification: one handler per pattern class ----------------------------------------
     def _handlers(self) -> dict[str, Callable[[Any, str], None]]:
         h: dict[str, Callable[[Any, str], None]] = {
             "num": self._h_num, "email": self._h_email, "tok": self._h_tok, "iban": self._h_iban,
             "ip4": self._h_ip4, "ip6": self._h_ip6, "mac": self._h_mac, "btc": self._h_btc, "eth": self._h_eth,
-            "pem": self._h_pem, "jwt": self._h_jwt, "kv": self._h_kv, "any": self._h_any, "kw": self._h_kw,
+            "pem": self._h_pem, "jwt": self._h_jwt, "any": self._h_any,
         }
         for i, c in enumerate(self.cfg.custom):
             fn = _CUSTOM_VALIDATORS.get(c.validator) if c.validator else None
@@ -340,23 +356,21 @@ class ColumnScanner:
 
     def _h_kv(self, m: Any, cell: str) -> None:
         value = re.split(r"[:=]", m.group(), maxsplit=1)[1].strip().strip("\"'")
-        inner = [m2 for m2 in self.rx.finditer(value) if m2.lastgroup not in ("kv", "kw")]
-        if inner:  # token=ghp_...: the vendor pattern is the better answer
-            for m2 in inner:
-                self.handlers[m2.lastgroup](m2, value)
-            return
+        if self.rx.search(value):
+            return  # token=ghp_...: the main pass reports it under its own (better) entity
         self._validated("GENERIC_SECRET", value, V.generic_secret)
 
     def _h_any(self, m: Any, cell: str) -> None:
         self._validated("GENERIC_SECRET", m.group(), V.generic_secret)
 
-    def _h_kw(self, m: Any, cell: str) -> None:
-        self._keyword(m.group(), cell, m.end())
-
-    def _keyword(self, kw: str, cell: str, end: int) -> None:
-        """A context word in free text: classify the first number right after it."""
+    def _keyword(self, kw: str, cell: str, end: int, seen: list[tuple[int, int]] = ()) -> None:
+        """A context word in free text: classify the first number right after it (unless the
+        main pass already classified that number on its own)."""
         m = _NUM_BROAD_RX.search(cell, end, min(len(cell), end + 48))
         if m is None:
+            return
+        a, b = m.span()
+        if any(x < b and a < y for x, y in seen):
             return
         toks = name_tokens(kw)
         ctx = frozenset(n for n in WEAK_NUMERIC if toks & set(ENTITIES[n].context))
@@ -398,6 +412,38 @@ class ColumnScanner:
 
     def _phone(self, text: str) -> str | None:
         return V.phone(text, self.cfg.phone_region)
+
+    def bulk(self, entity: str, rows: list[int], norm: Any, test: list[bool] | None) -> None:
+        """Book cells a vectorised validator accepted (one value per cell, rows ascending):
+        the same counts, test values and examples :meth:`_hit` would produce one by one."""
+        st = self._stat(entity)
+        n = len(rows)
+        st.candidates += n
+        st.sampled += n
+        ntest = sum(test) if test is not None else 0
+        st.test_values += ntest
+        st.count += n - ntest
+        st.rows += n - ntest
+        cfg = self.cfg
+        if ntest and st.test_example is None:
+            j = test.index(True)
+            v = norm[j].as_py()
+            st.test_example = Example(rows[j], mask(entity, v), value_hash(cfg.salt, entity, v))
+        if n - ntest:
+            st._last_row = rows[-1]
+        if cfg.record:
+            self.hits.extend((r, entity) for j, r in enumerate(rows) if not (test and test[j]))
+        ex = st.examples
+        j = 0
+        while len(ex) < cfg.examples and j < n:
+            if not (test and test[j]):
+                v = norm[j].as_py()
+                h = value_hash(cfg.salt, entity, v)
+                if h in ex:
+                    ex[h].occurrences += 1
+                else:
+                    ex[h] = Example(rows[j], mask(entity, v), h)
+            j += 1
 
     # ---- bookkeeping --------------------------------------------------------------------------
     def _stat(self, entity: str) -> EntityStats:

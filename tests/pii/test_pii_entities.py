@@ -74,7 +74,7 @@ def test_labelled_csv(pii, tmp_path):
     rows = [
         [CARDS["visa19"], "jane.doe@mailbox.test", ssn, fake_iban("GB", "WEST12345698765433"[:18]), "1234567890", "10.20.30.40", "ok"],
         [CARDS["mc2series"], "not an email", "000-12-3456", "", "2345678901", "1.2.3", "call +1 415 555 2671 please"],
-        [CARDS["visa16"][:-1] + str((int(CARDS["visa16"][-1]) + 1) % 10), "", "666-01-2345", "", "3456789012", "", "my ssn is 123456780"],
+        [CARDS["visa16"][:-1] + str((int(CARDS["visa16"][-1]) + 1) % 10), "", "666-01-2345", "", "3456789012", "", "my ssn is 123456780, ssn: 123-45-6781"],
     ]
     p = write_csv(tmp_path / "people.csv", ["card", "email", "ssn", "iban", "order_id", "client_ip", "notes"], rows)
     code, rep, _ = pii(p)
@@ -87,6 +87,8 @@ def test_labelled_csv(pii, tmp_path):
     assert [(f["row"], f["column"], f["evidence"]) for f in emails] == [(1, "email", "j***@m***.test")]
     ssns = found(rep, "US_SSN")
     assert {(f["row"], f["column"]) for f in ssns} == {(1, "ssn"), (3, "notes")}  # 000-/666- rejected; context "ssn"
+    assert [f["column_count"] for f in ssns if f["column"] == "ssn"] == [1]
+    assert [f["column_count"] for f in ssns if f["column"] == "notes"] == [2, 2]  # each number once, not per keyword
     assert [f["row"] for f in found(rep, "IBAN_CODE")] == [1]
     assert not [f for f in rep["findings"] if f["column"] == "order_id"]  # 10-digit ids are not phones
     ips = found(rep, "IP_ADDRESS")
@@ -127,7 +129,7 @@ def test_secrets(pii, tmp_path):
     got = {(f["entity"], f["row"]) for f in rep["findings"] if f["rule"] == "PII002"}
     assert got >= {("GITHUB_TOKEN", 1), ("SLACK_TOKEN", 2), ("STRIPE_KEY", 3), ("OPENAI_API_KEY", 4), ("HUGGINGFACE_TOKEN", 5),
                    ("AWS_ACCESS_KEY", 6), ("JWT", 7), ("PRIVATE_KEY", 8), ("GITLAB_TOKEN", 10), ("GENERIC_SECRET", 11)}
-    assert ("GENERIC_SECRET", 12) not in got
+    assert ("GENERIC_SECRET", 12) not in got and ("GENERIC_SECRET", 1) not in got  # token=ghp_… is a GitHub token
     test = found(rep, "AWS_ACCESS_KEY", rule="PII003")
     assert [(f["row"], f["blocking"], f["severity"]) for f in test] == [(13, False, "info")]
     for f in rep["findings"]:

@@ -185,3 +185,12 @@ def test_directory_discovery_defaults(pii, tmp_path):
     (d / "image.png").write_bytes(b"\x89PNG\x00\x00")
     _, rep, _ = pii(d)
     assert [f["path"].rsplit("/", 1)[-1] for f in rep["findings"]] == ["a.csv"]
+
+
+def test_malformed_csv_rows_are_scanned_whole(pii, tmp_path):
+    p = tmp_path / "ragged.csv"
+    p.write_text(f"a,b\n1,2\nnote: contact {EMAIL}, later,extra\n")
+    code, rep, _ = pii(p)
+    assert [(f["column"], f["entity"]) for f in rep["findings"]] == [("(malformed rows)", "EMAIL_ADDRESS")]
+    assert any("wrong number of fields" in n for n in rep["gates"]["pii"]["notes"])
+    assert code == 1

@@ -14,20 +14,35 @@ import functools
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .validators import _BRANDS, IBAN_LENGTHS
+from .validators import CARD_BRANDS, IBAN_LENGTHS
 
 FILLERS = pa.array([d * n for d in "0123456789" for n in range(12, 20)])
 
 
+def range_regex(lo: str, hi: str) -> str:
+    """A small regex for the equal-length digit strings from ``lo`` to ``hi`` inclusive."""
+    if lo == hi:
+        return lo
+    if len(lo) == 1:
+        return f"[{lo}-{hi}]"
+    if lo[0] == hi[0]:
+        return lo[0] + range_regex(lo[1:], hi[1:])
+    rest = len(lo) - 1
+    parts = [lo[0] + "(?:" + range_regex(lo[1:], "9" * rest) + ")"]
+    if int(hi[0]) - int(lo[0]) > 1:
+        parts.append(f"[{int(lo[0]) + 1}-{int(hi[0]) - 1}]" + r"\d" * rest)
+    parts.append(hi[0] + "(?:" + range_regex("0" * rest, hi[1:]) + ")")
+    return "(?:" + "|".join(parts) + ")"
+
+
 @functools.lru_cache(maxsize=1)
 def _card_regex() -> str:
-    """``^(?:prefix\\d{rest}|...)$`` over the expanded (prefix, length) issuer table."""
-    by_len: dict[tuple[int, int], list[str]] = {}
-    for (prefix, n) in _BRANDS:
-        by_len.setdefault((len(prefix), n), []).append(prefix)
+    """``^(?:range(?:tail)|...)$`` over the issuer table: prefix ranges times allowed lengths."""
     alts = []
-    for (plen, n), prefixes in sorted(by_len.items()):
-        alts.append(f"(?:{'|'.join(sorted(prefixes))})\\d{{{n - plen}}}")
+    for _brand, ranges, lengths in CARD_BRANDS:
+        for lo, hi in ranges:
+            tails = "|".join(f"\\d{{{n - len(lo)}}}" for n in sorted(lengths))
+            alts.append(f"{range_regex(lo, hi)}(?:{tails})")
     return "^(?:" + "|".join(alts) + ")$"
 
 

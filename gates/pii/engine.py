@@ -75,7 +75,7 @@ class BatchScan:
         pos = idx.to_pylist()
         if rows is None and not sc.allow_any and len(pos) >= 64:
             rws0 = [row_base + i + 1 for i in pos]
-            for i in vector_pass(sc, cand, rws0):
+            for i in vector_pass(sc, cand, rws0, lines):
                 cells[i] = None  # booked already
         whole: list[str | None] | None = None
         if len(cells) >= 64 and sc.whole:
@@ -97,7 +97,7 @@ class BatchScan:
         return [s.stats for s in self.scanners.values()]
 
 
-def vector_pass(sc: ColumnScanner, cand: pa.Array, rows: list[int]) -> list[int]:
+def vector_pass(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool = False) -> list[int]:
     """Validate whole-cell candidates of the common structured shapes in pyarrow kernels and
     book the accepted ones; return the positions consumed. Rejected cells stay for the Python
     path, so results equal the per-cell validators'. Sampled entities (IP addresses under the
@@ -143,7 +143,7 @@ def vector_pass(sc: ColumnScanner, cand: pa.Array, rows: list[int]) -> list[int]
                 tmask = pc.is_in(norm_acc, value_set=pa.array(sorted(TEST_VALUES.get(entity, ())), pa.string()))
             test = tmask.to_pylist() if pc.any(tmask).as_py() else None
             at = [where[j] for j in acc.to_pylist()]
-            sc.bulk(entity, [rows[i] for i in at], norm_acc, test)
+            sc.bulk(entity, [rows[i] for i in at], norm_acc, test, lines)
             consumed.extend(at)
         if cls == "num" and sc.ctx & set(WEAK_NUMERIC) == {"PHONE_NUMBER"} and "PHONE_NUMBER" in sc.sampled:
             # a phone column: what is not a card or an SSN-shaped value would only be counted as

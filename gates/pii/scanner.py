@@ -413,7 +413,7 @@ class ColumnScanner:
     def _phone(self, text: str) -> str | None:
         return V.phone(text, self.cfg.phone_region)
 
-    def bulk(self, entity: str, rows: list[int], norm: Any, test: list[bool] | None) -> None:
+    def bulk(self, entity: str, rows: list[int], norm: Any, test: list[bool] | None, lines: bool = False) -> None:
         """Book cells a vectorised validator accepted (one value per cell, rows ascending):
         the same counts, test values and examples :meth:`_hit` would produce one by one."""
         st = self._stat(entity)
@@ -428,7 +428,7 @@ class ColumnScanner:
         if ntest and st.test_example is None:
             j = test.index(True)
             v = norm[j].as_py()
-            st.test_example = Example(rows[j], mask(entity, v), value_hash(cfg.salt, entity, v))
+            st.test_example = Example(rows[j], mask(entity, v), value_hash(cfg.salt, entity, v), 1, rows[j] if lines else None)
         if n - ntest:
             st._last_row = rows[-1]
         if cfg.record:
@@ -442,7 +442,7 @@ class ColumnScanner:
                 if h in ex:
                     ex[h].occurrences += 1
                 else:
-                    ex[h] = Example(rows[j], mask(entity, v), h)
+                    ex[h] = Example(rows[j], mask(entity, v), h, 1, rows[j] if lines else None)
             j += 1
 
     # ---- bookkeeping --------------------------------------------------------------------------

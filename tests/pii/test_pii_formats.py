@@ -194,3 +194,12 @@ def test_malformed_csv_rows_are_scanned_whole(pii, tmp_path):
     assert [(f["column"], f["entity"]) for f in rep["findings"]] == [("(malformed rows)", "EMAIL_ADDRESS")]
     assert any("wrong number of fields" in n for n in rep["gates"]["pii"]["notes"])
     assert code == 1
+
+
+def test_long_text_file_lines(pii, tmp_path):
+    p = tmp_path / "mails.txt"
+    p.write_text("".join(f"user{i}@corp.example.net\n" if i % 2 else "-\n" for i in range(1, 301)))
+    _, rep, _ = pii(p)
+    fs = found(rep, "EMAIL_ADDRESS")
+    assert [(f["row"], f["line"]) for f in fs] == [(1, 1), (3, 3), (5, 5), (7, 7), (9, 9)]
+    assert fs[0]["column_count"] == 150 and fs[0]["column"] is None

@@ -98,14 +98,15 @@ def test_labelled_csv(pii, tmp_path):
 
 
 def test_weak_types_need_context(pii, tmp_path):
-    p = write_csv(tmp_path / "w.csv", ["ref", "routing_number", "phone", "nhs_number", "amount"],
-                  [["123456780", "011000015", "(212) 555-0123", "943 476 5919", "4155552671"],
-                   ["234567891", "011000016", "n/a", "943 476 5918", "2125550123"]])
+    p = write_csv(tmp_path / "w.csv", ["ref", "routing_number", "phone", "nhs_number", "amount", "bank_account"],
+                  [["123456780", "011000015", "(212) 555-0123", "943 476 5919", "4155552671", "000123456789"],
+                   ["234567891", "011000016", "n/a", "943 476 5918", "2125550123", "1111111111"]])
     code, rep, _ = pii(p)
     cols = {(f["entity"], f["column"], f["row"]) for f in rep["findings"]}
     assert ("ABA_ROUTING_NUMBER", "routing_number", 1) in cols
     assert ("PHONE_NUMBER", "phone", 1) in cols
     assert ("UK_NHS", "nhs_number", 1) in cols
+    assert ("US_BANK_NUMBER", "bank_account", 1) in cols and ("US_BANK_NUMBER", "bank_account", 2) not in cols  # filler
     assert not [c for c in cols if c[1] in ("ref", "amount")]   # bare 9/10 digits without context
     assert not [c for c in cols if c[2] == 2 and c[1] != "phone"]  # checksum failures
     assert code == 0  # weak types warn by default

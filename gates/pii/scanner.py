@@ -177,6 +177,7 @@ class _Whole:
         return len(self.s)
 
 
+_HEX = frozenset("0123456789abcdefABCDEF")
 _SSN_FMT = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
 _NUM_BROAD_RX = re.compile(r"(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b")
 _NONDIGIT = re.compile(r"\D")
@@ -303,8 +304,10 @@ class ColumnScanner:
 
     def _h_num(self, m: Any, cell: str) -> None:
         a, b = m.span()
-        if (a > 1 and cell[a - 1] in ".," and cell[a - 2].isdigit()) or (b + 1 < len(cell) and cell[b] in ".," and cell[b + 1].isdigit()):
-            return  # the digits of a decimal number (0.4111...), not an identifier
+        if a > 1 and ((cell[a - 1] in ".," and cell[a - 2].isdigit()) or (cell[a - 1] == "-" and cell[a - 2] in _HEX)):
+            return  # the digits of a decimal number (0.4111...) or the tail of a UUID, not an identifier
+        if b + 1 < len(cell) and ((cell[b] in ".," and cell[b + 1].isdigit()) or (cell[b] == "-" and cell[b + 1] in _HEX)):
+            return
         self._num(m.group(), self.ctx, self.strict)
 
     def _h_email(self, m: Any, cell: str) -> None:

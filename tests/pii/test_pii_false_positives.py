@@ -7,7 +7,7 @@ import hashlib
 import random
 import uuid
 
-from pii_helpers import found
+from pii_helpers import fake_card, found
 
 
 def neutral_csv(path, target_bytes: int, seed: int = 5) -> int:
@@ -57,3 +57,15 @@ def test_ssn_shaped_but_invalid(pii, tmp_path):
     p.write_text("ssn\n000-12-3456\n666-12-3456\n912-34-5678\n123-00-4567\n123-45-0000\n")
     code, rep, _ = pii(p)
     assert found(rep, "US_SSN") == [] and code == 0
+
+
+def test_uuid_digit_groups_are_not_cards(pii, tmp_path):
+    # a UUID whose last group is all digits, Luhn-valid, with a Maestro prefix (56-58, 12 digits)
+    tail = fake_card("57", 12, 4)
+    p = tmp_path / "u.csv"
+    p.write_text(f"uuid,note\nd8642da8-c7d0-4c0d-b72b-{tail},x\n1b2c3d4e-aaaa-4bbb-8ccc-{fake_card('56', 12, 5)},ref {tail}-a\n")
+    code, rep, _ = pii(p)
+    assert found(rep, "CREDIT_CARD") == [] and code == 0
+    p.write_text(f"note\npaid with {tail} today\n")  # the same digits on their own are a card
+    code, rep, _ = pii(p)
+    assert len(found(rep, "CREDIT_CARD")) == 1

@@ -92,11 +92,16 @@ PII005 binary file not scanned. Evidence is always masked; value_hash is a salte
         fmt = opts.get("format", "auto")
         skipped = 0
         try:
+            files = []
             for path in ctx.discover():
                 if allow_paths and _files.any_match(ctx.relative(path), allow_paths):
                     skipped += 1
                     continue
-                self._scan(ctx, path, cfg, limits, fmt, pool if path.stat().st_size >= min_parallel else None)
+                files.append((path, _size(path)))
+            if pool is not None and any(size >= min_parallel for _, size in files):
+                pool.warm()
+            for path, size in files:
+                self._scan(ctx, path, cfg, limits, fmt, pool if size >= min_parallel else None)
         finally:
             if pool is not None:
                 pool.close()
@@ -127,6 +132,13 @@ PII005 binary file not scanned. Evidence is always masked; value_hash is a salte
         for p in info.problems:
             ctx.error(p, path)
         report_file(ctx, path, info, columns, cfg)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported by the reader, which names the file
 
 
 def info_name(exc: BaseException) -> str:

@@ -43,7 +43,7 @@ DATASET_GLOBS = tuple(
 TEXT_CHUNK_LINES = 65_536
 JSON_MAX_DEPTH = 100
 MAX_LINE = 1 << 20
-CSV_BLOCK_BYTES = 4 << 20  # one chunk of work for a worker process
+CSV_BLOCK_BYTES = 8 << 20  # one chunk of work for a worker process
 
 
 @dataclass(frozen=True)

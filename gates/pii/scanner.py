@@ -248,6 +248,8 @@ class ColumnScanner:
         self.strict = not (set(WEAK_NUMERIC) & pos)
         self.handlers = self._handlers()
         self.hits: list[tuple[int, str]] = []
+        #: most cells were candidates in the last chunk: skip the prefilter next time
+        self.dense = False
         self._row = 0
         self._line: int | None = None
         self._path: str | None = None

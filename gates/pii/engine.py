@@ -242,8 +242,11 @@ class Pool:
 
             # forkserver, not fork: the parent runs pyarrow threads, and forking a threaded
             # process can deadlock. The server preloads this module so workers start warm.
-            mp = multiprocessing.get_context("forkserver")
-            mp.set_forkserver_preload(["gates.pii.engine"])
+            try:
+                mp = multiprocessing.get_context("forkserver")
+                mp.set_forkserver_preload(["gates.pii.engine"])
+            except ValueError:  # no forkserver (Windows)
+                mp = multiprocessing.get_context("spawn")
             self._ex = ProcessPoolExecutor(self.workers, mp_context=mp, initializer=_worker_init, initargs=(self.cfg,))
         return self._ex
 

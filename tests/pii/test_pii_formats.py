@@ -203,3 +203,28 @@ def test_long_text_file_lines(pii, tmp_path):
     fs = found(rep, "EMAIL_ADDRESS")
     assert [(f["row"], f["line"]) for f in fs] == [(1, 1), (3, 3), (5, 5), (7, 7), (9, 9)]
     assert fs[0]["column_count"] == 150 and fs[0]["column"] is None
+
+
+def test_bom_latin1_and_duplicate_headers(pii, tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes("\ufeffmail,mail,\n".encode("utf-8") + f"x,{EMAIL},\n".encode())
+    _, rep, _ = pii(p)
+    assert by_entity(rep, "EMAIL_ADDRESS") == [(1, "mail_2")]
+    q = tmp_path / "latin.csv"
+    q.write_bytes("name,mail\nJosé,".encode("latin-1") + EMAIL.encode() + b"\n")
+    code, rep, _ = pii(q)
+    assert code == 2 and "encoding" in rep["gates"]["pii"]["errors"][0]["message"]
+    code, rep, _ = pii(q, policy="version: 1\ngates:\n  pii:\n    encoding: latin-1\n")
+    assert by_entity(rep, "EMAIL_ADDRESS") == [(1, "mail")] and code == 1
+
+
+def test_python_dash_m_matches_cli(tmp_path):
+    import subprocess
+    import sys
+
+    p = tmp_path / "a.csv"
+    p.write_text(f"mail\n{EMAIL}\n")
+    r = subprocess.run([sys.executable, "-m", "gates.pii", str(p), "--format", "json", "-q"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 1
+    rep = json.loads(r.stdout)
+    assert [(f["entity"], f["row"], f["column"]) for f in rep["findings"]] == [("EMAIL_ADDRESS", 1, "mail")]

@@ -78,3 +78,19 @@ def test_crash_messages_do_not_quote_input(cli, tmp_path):
     text = out.read_text() + r.out + r.err
     assert v["card"] not in text, "the card number leaked through an error message"
     assert "not valid utf-8" in text.lower()
+
+
+def test_sarif_with_pii_findings_is_valid(cli, tmp_path, shared):
+    import jsonschema
+
+    v = planted()
+    p = tmp_path / "t.txt"
+    p.write_text(f"mail {v['email']}\ncard {v['card']}\n")
+    out = tmp_path / "r.sarif"
+    cli("pii", str(p), "--root", str(tmp_path), "--format", "sarif", "--output", str(out))
+    schema = json.loads((shared / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, schema)
+    results = doc["runs"][0]["results"]
+    assert {r["properties"]["entity"] for r in results} == {"EMAIL_ADDRESS", "CREDIT_CARD"}
+    assert sorted(r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results) == [1, 2]

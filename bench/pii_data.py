@@ -5,7 +5,6 @@ with look-alikes (order ids, uuids, versions, coordinates, timestamps). Every va
 from __future__ import annotations
 
 import csv
-import io
 import random
 import string
 import uuid

@@ -84,7 +84,7 @@ PII005 binary file not scanned. Evidence is always masked; value_hash is a salte
 
     def run(self, ctx: GateContext) -> None:
         opts = ctx.options
-        cfg, limits = _config.build(opts, ctx.policy.get("__file__") if isinstance(ctx.policy, dict) else None)
+        cfg, limits = _config.build(opts)
         allow_paths = list((opts.get("allow") or {}).get("paths") or [])
         workers = int(opts.get("workers", 0)) or (os.cpu_count() or 1)
         min_parallel = int(float(opts.get("parallel_min_mb", 24)) * (1 << 20))
@@ -124,7 +124,7 @@ PII005 binary file not scanned. Evidence is always masked; value_hash is a salte
             ctx.error(f"cannot read: {type(exc).__name__}", path)
             return
         except Exception as exc:  # noqa: BLE001 - decompressors raise their own types; never echo their text
-            ctx.error(f"cannot read ({info_name(exc)})", path)
+            ctx.error(f"cannot read ({type(exc).__name__})", path)
             return
         ctx.scanned(path, info.rows)
         for n in info.notes:
@@ -139,10 +139,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0  # reported by the reader, which names the file
-
-
-def info_name(exc: BaseException) -> str:
-    return type(exc).__name__
 
 
 GATE = PiiGate

@@ -116,7 +116,7 @@ def check_pattern(name: str, pattern: str) -> None:
         raise ValueError(f"custom entity {name}: pattern is not a valid regex") from None
 
 
-def build(options: Mapping[str, Any], policy_file: str | None = None) -> tuple[ScanConfig, Limits]:
+def build(options: Mapping[str, Any], policy_file: str = "policy") -> tuple[ScanConfig, Limits]:
     """ScanConfig and Limits from the merged options. Raises InputError (naming the policy) on
     a custom pattern that is refused."""
     rules: dict[str, EntityRule] = {}
@@ -128,24 +128,24 @@ def build(options: Mapping[str, Any], policy_file: str | None = None) -> tuple[S
     custom = []
     for name, c in (options.get("custom") or {}).items():
         if name in ENTITIES:
-            raise InputError(policy_file or "policy", f"custom entity {name} clashes with a built-in entity name")
+            raise InputError(policy_file, f"custom entity {name} clashes with a built-in entity name")
         try:
             check_pattern(name, c["pattern"])
         except ValueError as exc:
-            raise InputError(policy_file or "policy", str(exc)) from None
+            raise InputError(policy_file, str(exc)) from None
         pattern = re.sub(r"(?<!\\)\((?!\?)", "(?:", c["pattern"])
         custom.append(CustomEntity(name, pattern, c.get("validator"), c.get("kind", "pii")))
         rules[name] = EntityRule(action=c.get("action", "block"), min_count=int(c.get("min_count", 1)),
                                  max_fraction=float(c.get("max_fraction", 0.0)), severity=c.get("severity"))
     unknown = sorted(set(user) - set(rules))
     if unknown:
-        raise InputError(policy_file or "policy", f"gates.pii.entities names unknown entities: {', '.join(unknown)}")
+        raise InputError(policy_file, f"gates.pii.entities names unknown entities: {', '.join(unknown)}")
     allow = options.get("allow") or {}
     for p in allow.get("patterns", []):
         try:
             compile_pattern(p, "re2")
         except Exception:  # noqa: BLE001
-            raise InputError(policy_file or "policy", "gates.pii.allow.patterns: a pattern is not valid RE2 syntax") from None
+            raise InputError(policy_file, "gates.pii.allow.patterns: a pattern is not valid RE2 syntax") from None
     sampling = options.get("sampling") or {}
     cfg = ScanConfig(
         rules=rules, salt=resolve_salt(options.get("salt")), custom=tuple(custom),

@@ -112,7 +112,7 @@ PII005 binary file not scanned. Evidence is always masked; value_hash is a salte
 
     def _scan(self, ctx: GateContext, path: Path, cfg: Any, limits: Any, fmt: str, pool: Pool | None) -> None:
         try:
-            info, chunks = read(path, limits, fmt)
+            info, chunks = read(path, limits, fmt, inline=pool is None)
             columns = scan_chunks(chunks, cfg, pool)
         except Binary:
             ctx.add("PII005", "binary file: not scanned for PII", path, blocking=False, key="binary")

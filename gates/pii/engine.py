@@ -8,6 +8,7 @@ for the candidate pass Python's ``re`` on short cells beat ``google-re2``'s per-
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
@@ -58,15 +59,19 @@ class BatchScan:
         return s
 
     def column(self, label: str | None, arr: pa.Array | pa.ChunkedArray, row_base: int = 0,
-               rows: Sequence[int] | None = None, lines: bool = False, paths: Sequence[str] | None = None) -> None:
-        """Scan one column chunk. Rows are ``row_base + i + 1`` unless ``rows`` gives them."""
+               rows: Sequence[int] | None = None, lines: bool = False, paths: Sequence[str] | None = None,
+               pre: pa.Array | None = None) -> None:
+        """Scan one column chunk. Rows are ``row_base + i + 1`` unless ``rows`` gives them;
+        ``pre``, when given, is the prefilter's answer computed together with other columns."""
         sc = self.scanner(label)
         sc.stats.rows += len(arr)
         if sc.rx is None or self.cfg.column_allowed(label) or len(arr) == 0:
             return
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()  # one RE2 compile per column, not per chunk
-        if sc.dense:
+        if pre is not None:
+            idx = pre
+        elif sc.dense:
             # most cells of this column were candidates last time: the prefilter would keep
             # nearly everything, so only drop empty cells
             mask = pc.greater(pc.utf8_length(arr), 0)
@@ -109,9 +114,7 @@ def prefilter(arr: pa.Array, pattern: str) -> pa.Array:
     n = len(arr)
     if n < 16 * BLOCK:
         return pc.indices_nonzero(pc.match_substring_regex(arr, pattern))
-    a = arr if arr.null_count == 0 else pc.fill_null(arr, "")
-    offsets = pa.array([*range(0, n, BLOCK), n], pa.int32())
-    blocks = pc.binary_join(pa.ListArray.from_arrays(offsets, a), "\n")
+    blocks = _blocks(arr)
     hit = pc.indices_nonzero(pc.match_substring_regex(blocks, "(?m)" + pattern))
     if len(hit) == 0:
         return hit
@@ -201,8 +204,56 @@ def _unsampled(cfg: ScanConfig, row: int) -> bool:
 # ---- files, in process or across worker processes ------------------------------------------------
 
 def scan_chunk(bs: BatchScan, chunk: "Chunk") -> None:
+    """Scan every column of a chunk. Columns that share a prefilter pattern (most columns: the
+    pattern only differs where a column name gives context) are prefiltered in one regex call,
+    because pyarrow compiles the pattern again on every call."""
+    groups: dict[tuple[str, Any], list[Any]] = {}
     for col in chunk.columns:
-        bs.column(col.label, col.values, chunk.row_base, rows=col.rows, lines=chunk.lines, paths=col.paths)
+        sc = bs.scanner(col.label)
+        if (col.rows is None and sc.rx is not None and not sc.dense and isinstance(col.values, pa.Array)
+                and len(col.values) >= 16 * BLOCK and not bs.cfg.column_allowed(col.label)):
+            groups.setdefault((sc.pattern, col.values.type), []).append(col)
+    pre: dict[int, pa.Array] = {}
+    for (pattern, _), members in groups.items():
+        if len(members) > 1:
+            for col, idx in zip(members, prefilter_many([c.values for c in members], pattern)):
+                pre[id(col)] = idx
+    for col in chunk.columns:
+        bs.column(col.label, col.values, chunk.row_base, rows=col.rows, lines=chunk.lines, paths=col.paths, pre=pre.get(id(col)))
+
+
+def _blocks(arr: pa.Array) -> pa.Array:
+    a = arr if arr.null_count == 0 else pc.fill_null(arr, "")
+    offsets = pa.array([*range(0, len(a), BLOCK), len(a)], pa.int32())
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, a), "\n")
+
+
+def prefilter_many(arrs: list[pa.Array], pattern: str) -> list[pa.Array]:
+    """:func:`prefilter` for several columns at once: two regex calls in all."""
+    blocks = [_blocks(a) for a in arrs]
+    starts = [0]
+    for b in blocks:
+        starts.append(starts[-1] + len(b))
+    hits: list[list[int]] = [[] for _ in arrs]
+    for h in pc.indices_nonzero(pc.match_substring_regex(pa.concat_arrays(blocks), "(?m)" + pattern)).to_pylist():
+        j = bisect.bisect_right(starts, h) - 1
+        hits[j].append(h - starts[j])
+    cells: list[pa.Array] = []
+    for a, b, hs in zip(arrs, blocks, hits):
+        n = len(a)
+        if len(hs) > len(b) // 10:
+            cells.append(pa.array(range(n), pa.int64()))
+        else:
+            cells.append(pa.array([i for h in hs for i in range(h * BLOCK, min(n, h * BLOCK + BLOCK))], pa.int64()))
+    taken = [pc.take(a, c) for a, c in zip(arrs, cells)]
+    if not any(len(t) for t in taken):
+        return cells
+    ok = pc.match_substring_regex(pa.concat_arrays(taken), pattern)
+    out, at = [], 0
+    for c in cells:
+        out.append(pc.filter(c, ok.slice(at, len(c))))
+        at += len(c)
+    return out
 
 
 _WORKER: dict[str, Any] = {}

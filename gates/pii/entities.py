@@ -69,10 +69,12 @@ ENTITIES: dict[str, Entity] = {
 
 #: card numbers by issuer prefix, bare or in 4-digit groups (Amex/Diners 4-6-5 / 4-6-4)
 CARD_STRICT = (
-    r"4\d{12}(?:\d{3}){0,2}|(?:5\d|2[2-7]|3\d|6\d)\d{10,17}|1\d{14}"
-    r"|[1-6]\d{3}(?:[ -]\d{3,4}){2,3}(?:[ -]\d{1,4})?"
+    r"4\d{12}(?:\d{3}){0,2}|(?:5\d|2[2-7]|3\d|6\d)\d{11,17}|1\d{14}"
+    r"|[1-6]\d{3}(?:[ -]\d{4}){3}[ -]\d{1,3}|[1-6]\d{3}[ -]\d{4}[ -]\d{4}[ -]\d{1,7}"
     r"|3\d{3}[ -]\d{6}[ -]\d{4,5}"
 )
+#: (12-digit Maestro numbers are only looked for where the column name or a keyword says "card":
+#: twelve digits are also the last group of many UUIDs)
 SSN_FORMATTED = r"\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}"
 #: any run of digits with separators: only used when a weak numeric entity is in context
 NUM_BROAD = r"\+?\(?\d[\d ().-]{6,22}\d"

@@ -211,11 +211,12 @@ class ColumnScanner:
         self.sampled = {n for n in self.active if cfg.sampled(n)}
         self.card_on = "CREDIT_CARD" in self.active
         parts: list[str] = []
-        self_strict = not (set(WEAK_NUMERIC) & pos & self.active)
+        # broad numbers where a weak numeric entity has context, and in card columns (12-digit Maestro)
+        self_strict = not (set(WEAK_NUMERIC) & pos & self.active or "CREDIT_CARD" in pos)
         for cls, pat in CLASSES.items():
             if not set(_CLASS_ENTITIES[cls]) & self.active:
                 continue
-            if cls == "num" and set(WEAK_NUMERIC) & pos & self.active:
+            if cls == "num" and not self_strict:
                 pat = NUM_BROAD
                 parts.append(f"(?P<num>(?:\\+\\(?|\\(|\\b)\\d[\\d ().-]{{6,22}}\\d\\b)")
                 continue

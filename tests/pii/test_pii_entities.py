@@ -155,3 +155,14 @@ def test_crypto_mac_itin(pii, tmp_path):
     got = {(f["entity"], f["row"]) for f in rep["findings"]}
     assert {("CRYPTO", 1), ("CRYPTO", 2), ("MAC_ADDRESS", 1)} <= got
     assert ("US_ITIN", 2) not in got and ("MAC_ADDRESS", 2) not in got
+
+
+def test_formatted_card_lengths(pii, tmp_path):
+    v19 = CARDS["visa19"]
+    grouped19 = "-".join(v19[i:i + 4] for i in range(0, 19, 4))          # 4-4-4-4-3
+    amex = CARDS["amex"]
+    amex465 = f"{amex[:4]} {amex[4:10]} {amex[10:]}"                       # 4-6-5
+    p = tmp_path / "f.txt"
+    p.write_text(f"paid {grouped19} ok\npaid {amex465} ok\n")
+    _, rep, _ = pii(p)
+    assert sorted(f["row"] for f in found(rep, "CREDIT_CARD")) == [1, 2]

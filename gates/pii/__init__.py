@@ -98,8 +98,6 @@ PII005 binary file not scanned. Evidence is always masked; value_hash is a salte
                     skipped += 1
                     continue
                 files.append((path, _size(path)))
-            if pool is not None and any(size >= min_parallel for _, size in files):
-                pool.warm()
             for path, size in files:
                 self._scan(ctx, path, cfg, limits, fmt, pool if size >= min_parallel else None)
         finally:

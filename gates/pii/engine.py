@@ -267,10 +267,6 @@ def _worker_init(cfg: ScanConfig) -> None:
     _WORKER["bs"] = BatchScan(cfg)
 
 
-def _noop() -> None:
-    return None
-
-
 def _worker_scan(chunk: "Chunk") -> list[ColumnStats]:
     """Scan one chunk in a worker; compiled scanners are reused, their counts start afresh."""
     bs: BatchScan = _WORKER["bs"]
@@ -301,12 +297,6 @@ class Pool:
             self._ex = ProcessPoolExecutor(self.workers, mp_context=mp, initializer=_worker_init, initargs=(self.cfg,))
         return self._ex
 
-    def warm(self) -> None:
-        """Start the workers now, so they boot while the first file is being read."""
-        ex = self.executor()
-        for _ in range(self.workers):
-            ex.submit(_noop)
-
     def close(self) -> None:
         if self._ex is not None:
             self._ex.shutdown(cancel_futures=True)
@@ -322,19 +312,46 @@ def merge_into(acc: dict[str | None, ColumnStats], parts: Iterable[ColumnStats],
             mine.merge(st, limit)
 
 
+#: set False to send every chunk to the workers (tests of the parallel path)
+ADAPTIVE = True
+SPARSE = 0.02
+
+
+def candidate_share(bs: BatchScan, chunk: "Chunk", sample: int = 2048) -> float:
+    """Share of cells the prefilter keeps, on the first ``sample`` rows of each column."""
+    kept = seen = 0
+    for col in chunk.columns:
+        sc = bs.scanner(col.label)
+        if sc.rx is None or not isinstance(col.values, pa.Array):
+            continue
+        part = col.values.slice(0, sample)
+        seen += len(part)
+        kept += pc.sum(pc.match_substring_regex(part, sc.pattern)).as_py() or 0
+    return kept / seen if seen else 0.0
+
+
 def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -> list[ColumnStats]:
-    """Scan every chunk, in this process or on ``pool`` (bounded number of chunks in flight)."""
-    if pool is None or pool.workers < 2:
-        bs = BatchScan(cfg)
-        for chunk in chunks:
+    """Scan every chunk, in this process or on ``pool`` (bounded number of chunks in flight).
+
+    PII-sparse data (the prefilter keeps under 2 % of the cells of the first rows) stays in
+    this process: there, reading costs more than scanning, and shipping chunks to workers
+    would only add copying."""
+    bs = BatchScan(cfg)
+    it = iter(chunks)
+    first = next(it, None)
+    if first is None:
+        return []
+    if pool is None or pool.workers < 2 or (ADAPTIVE and candidate_share(bs, first) < SPARSE):
+        scan_chunk(bs, first)
+        for chunk in it:
             scan_chunk(bs, chunk)
         return bs.results()
     from collections import deque
 
     ex = pool.executor()
     acc: dict[str | None, ColumnStats] = {}
-    pending: deque = deque()
-    for chunk in chunks:
+    pending: deque = deque([ex.submit(_worker_scan, first)])
+    for chunk in it:
         pending.append(ex.submit(_worker_scan, chunk))
         while len(pending) > 2 * pool.workers:
             merge_into(acc, pending.popleft().result(), cfg.examples)

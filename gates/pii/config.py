@@ -108,6 +108,8 @@ def check_pattern(name: str, pattern: str) -> None:
         compile_pattern(pattern, "re2")
     except Exception:  # noqa: BLE001 - re2.error and friends
         raise ValueError(f"custom entity {name}: pattern is not valid RE2 syntax (no look-around or backreferences)") from None
+    if "(?P<" in pattern or "(?<" in pattern:
+        raise ValueError(f"custom entity {name}: named groups are not allowed (the scanner names its own)")
     if _NESTED_QUANTIFIER.search(pattern):
         raise ValueError(f"custom entity {name}: nested quantifiers such as (a+)+ can backtrack catastrophically; rewrite the pattern")
     try:

@@ -124,6 +124,8 @@ def test_catastrophic_custom_pattern_rejected(pii, tmp_path):
     assert code == 2 and "nested quantifiers" in rep["gates"]["pii"]["errors"][0]["message"]
     code, rep, _ = pii(p, policy="version: 1\ngates:\n  pii:\n    custom:\n      BAD: {pattern: '(a)\\1'}\n")
     assert code == 2 and "RE2" in rep["gates"]["pii"]["errors"][0]["message"]
+    code, rep, _ = pii(p, policy="version: 1\ngates:\n  pii:\n    custom:\n      BAD: {pattern: '(?P<num>x)'}\n")
+    assert code == 2 and "named groups" in rep["gates"]["pii"]["errors"][0]["message"]
 
 
 def test_unknown_entity_and_bad_action_are_policy_errors(pii, tmp_path):

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gates.core.errors import InputError
+
 from . import vector as X
 from .entities import TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC
 from .scanner import _KNUTH, ColumnScanner, ColumnStats, ScanConfig
@@ -22,7 +24,7 @@ from .scanner import _KNUTH, ColumnScanner, ColumnStats, ScanConfig
 if TYPE_CHECKING:
     from .readers import Chunk
 
-SCANNABLE = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+SCANNABLE = (pa.types.is_string, pa.types.is_large_string)
 
 
 def as_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
@@ -32,8 +34,15 @@ def as_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | 
     if pa.types.is_dictionary(t):
         arr = arr.cast(t.value_type) if hasattr(arr, "cast") else pc.cast(arr, t.value_type)
         t = arr.type
+    if pa.types.is_large_string(t):
+        try:
+            return pc.cast(arr, pa.string())  # one kernel set for all; a batch is far below 2 GiB
+        except pa.ArrowInvalid:
+            return arr
     if any(f(t) for f in SCANNABLE):
         return arr
+    if pa.types.is_string_view(t):
+        return pc.cast(arr, pa.string())  # the regex kernels take string and large_string only
     if pa.types.is_integer(t) or pa.types.is_decimal(t):
         return pc.cast(arr, pa.string())
     if pa.types.is_binary(t) or pa.types.is_large_binary(t):
@@ -69,6 +78,10 @@ class BatchScan:
             return
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()  # one RE2 compile per column, not per chunk
+        if not pa.types.is_string(arr.type):
+            arr = as_strings(arr)
+            if arr is None or not pa.types.is_string(arr.type):
+                raise InputError(str(label), "column too large for one batch")
         if pre is not None:
             idx = pre
         elif sc.dense:
@@ -93,8 +106,7 @@ class BatchScan:
             for i in whole_cells(sc, cand, rws, lines, whole, vector=rows is None and not sc.allow_any):
                 cells[i] = None  # booked already
         pth = [paths[i] for i in pos] if paths is not None else None
-        kw = pc.match_substring_regex(cand, sc.kw_pattern).to_pylist() if sc.kw_pattern else None
-        kv = pc.match_substring_regex(cand, sc.kv_pattern).to_pylist() if sc.kv_pattern else None
+        kw, kv = _flags(cand, sc.kw_pattern, whole), _flags(cand, sc.kv_pattern, whole)
         sc.scan(cells, rws, lines=lines, paths=pth, whole=whole, kw=kw, kv=kv)
 
     def results(self) -> list[ColumnStats]:
@@ -102,6 +114,22 @@ class BatchScan:
 
 
 BLOCK = 64
+
+
+def _flags(cand: pa.Array, pattern: str | None, whole: list[str | None] | None) -> list[bool] | None:
+    """Which cells match a keyword-led ``pattern``; cells that are one token (``whole``) cannot
+    hold a keyword followed by a value, so they are not tested."""
+    if not pattern:
+        return None
+    if whole is None:
+        return pc.match_substring_regex(cand, pattern).to_pylist()
+    rest = [i for i, w in enumerate(whole) if w is None]
+    out = [False] * len(cand)
+    if rest:
+        idx = pa.array(rest, pa.int64())
+        for i in pc.indices_nonzero(pc.match_substring_regex(pc.take(cand, idx), pattern)).to_pylist():
+            out[rest[i]] = True
+    return out
 
 
 def prefilter(arr: pa.Array, pattern: str) -> pa.Array:
@@ -150,7 +178,7 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool,
             continue
         if cls == "ip4":
             if "IP_ADDRESS" in sc.sampled:
-                skip = [i for i in pos if _unsampled(sc.cfg, rows[i])]
+                skip = _unsampled_of(sc.cfg, rows, pos)
                 if skip:
                     sc._stat("IP_ADDRESS").candidates += len(skip)
                     consumed.extend(skip)
@@ -189,16 +217,17 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool,
         if cls == "num" and sc.ctx & set(WEAK_NUMERIC) == {"PHONE_NUMBER"} and "PHONE_NUMBER" in sc.sampled:
             # a phone column: what is not a card or an SSN-shaped value would only be counted as
             # a phone candidate on rows outside the sample, so count those here
-            skip = [i for i in not_ssn if i not in done and _unsampled(sc.cfg, rows[i])]
+            skip = _unsampled_of(sc.cfg, rows, (i for i in not_ssn if i not in done))
             if skip:
                 sc._stat("PHONE_NUMBER").candidates += len(skip)
                 consumed.extend(skip)
     return consumed
 
 
-def _unsampled(cfg: ScanConfig, row: int) -> bool:
-    """The complement of the scanner's row sampling rule (see ColumnScanner._sample)."""
-    return row > cfg.sample_min_rows and (row * _KNUTH) % 1_000_003 >= cfg.sample_rate * 1_000_003
+def _unsampled_of(cfg: ScanConfig, rows: list[int], positions: Iterable[int]) -> list[int]:
+    """The positions whose rows fall outside the scanner's row sample (see ColumnScanner._sample)."""
+    lim, cut = cfg.sample_min_rows, cfg.sample_rate * 1_000_003
+    return [i for i in positions if rows[i] > lim and (rows[i] * _KNUTH) % 1_000_003 >= cut]
 
 
 # ---- files, in process or across worker processes ------------------------------------------------
@@ -225,7 +254,7 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk") -> None:
 def _blocks(arr: pa.Array) -> pa.Array:
     a = arr if arr.null_count == 0 else pc.fill_null(arr, "")
     offsets = pa.array([*range(0, len(a), BLOCK), len(a)], pa.int32())
-    return pc.binary_join(pa.ListArray.from_arrays(offsets, a), "\n")
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, a), pa.scalar("\n", a.type))
 
 
 def prefilter_many(arrs: list[pa.Array], pattern: str) -> list[pa.Array]:

@@ -228,3 +228,16 @@ def test_python_dash_m_matches_cli(tmp_path):
     assert r.returncode == 1
     rep = json.loads(r.stdout)
     assert [(f["entity"], f["row"], f["column"]) for f in rep["findings"]] == [("EMAIL_ADDRESS", 1, "mail")]
+
+
+def test_parquet_large_string_and_string_view(pii, tmp_path):
+    p = tmp_path / "v.parquet"
+    n = 3000
+    cols = {"a_large": pa.array([EMAIL if i == 2500 else "x" for i in range(n)], pa.large_string())}
+    if hasattr(pa, "string_view"):
+        cols["b_view"] = pa.array([CARD if i == 10 else "y" for i in range(n)]).cast(pa.string_view())
+    pq.write_table(pa.table(cols), p)
+    _, rep, _ = pii(p)
+    assert by_entity(rep, "EMAIL_ADDRESS") == [(2501, "a_large")]
+    if hasattr(pa, "string_view"):
+        assert by_entity(rep, "CREDIT_CARD") == [(11, "b_view")]

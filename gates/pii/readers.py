@@ -268,6 +268,14 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
     names = _header(sample, delim, quote)
     if not names:
         return
+    from .scanner import sensitive
+
+    skip_header = 1
+    if any(sensitive(n) for n in names):
+        # the first line holds data (an email, a card...), not column names: never print it
+        names = [f"column_{i + 1}" for i in range(len(names))]
+        skip_header = 0
+        info.notes.append("the first line holds personal data or secrets, so it was read as data (columns are numbered)")
     keys = [f"c{i}" for i in range(len(names))]
     bad: list[tuple[int | None, str]] = []
 
@@ -275,7 +283,7 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
         bad.append((row.number if row.number and row.number > 0 else None, row.text))
         return "skip"
 
-    ropts = pcsv.ReadOptions(column_names=keys, skip_rows=1, block_size=block, encoding=enc.replace("-sig", ""))
+    ropts = pcsv.ReadOptions(column_names=keys, skip_rows=skip_header, block_size=block, encoding=enc.replace("-sig", ""))
     popts = pcsv.ParseOptions(delimiter=delim, quote_char=quote or False, double_quote=dq, escape_char=esc or False,
                               newlines_in_values=True, invalid_row_handler=on_invalid)
     copts = pcsv.ConvertOptions(column_types={k: pa.string() for k in keys}, strings_can_be_null=False, quoted_strings_can_be_null=False)
@@ -328,7 +336,7 @@ def _flatten(arr: pa.Array, label: str, rows: list[int] | None, depth: int = 0) 
             child = arr.field(i)
             if arr.null_count:
                 child = pc.if_else(arr.is_valid(), child, pa.nulls(len(child), child.type))
-            yield from _flatten(child, f"{label}.{t.field(i).name}", rows, depth + 1)
+            yield from _flatten(child, f"{label}.{_safe_name(t.field(i).name, i)}", rows, depth + 1)
     elif pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         parents = pc.list_parent_indices(arr).to_pylist()
         flat = pc.list_flatten(arr)
@@ -339,6 +347,13 @@ def _flatten(arr: pa.Array, label: str, rows: list[int] | None, depth: int = 0) 
         yield from _flatten(pa.ListArray.from_arrays(arr.offsets, arr.items), f"{label}{{}}", rows, depth + 1)
     else:
         yield label, arr, rows
+
+
+def _safe_name(name: str, i: int) -> str:
+    """A schema name, unless it is itself a value we look for (then its position)."""
+    from .scanner import sensitive
+
+    return f"column_{i + 1}" if sensitive(name) else name
 
 
 def _parquet(path: Path, comp: str | None, limits: Limits, info: FileInfo, batch_rows: int) -> Iterator[Chunk]:
@@ -361,8 +376,8 @@ def _parquet(path: Path, comp: str | None, limits: Limits, info: FileInfo, batch
         try:
             for batch in pf.iter_batches(batch_size=batch_rows):
                 cols: list[Column] = []
-                for name, arr in zip(batch.schema.names, batch.columns):
-                    for label, leaf, rows in _flatten(arr, name, None):
+                for i, (name, arr) in enumerate(zip(batch.schema.names, batch.columns)):
+                    for label, leaf, rows in _flatten(arr, _safe_name(name, i), None):
                         s = as_strings(leaf)
                         if s is None:
                             continue
@@ -382,6 +397,9 @@ def _parquet(path: Path, comp: str | None, limits: Limits, info: FileInfo, batch
 # ---- JSON / JSONL --------------------------------------------------------------------------------
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_\- ]{0,63}$")
+
+
+from .scanner import sensitive  # noqa: E402  (readers → scanner is one-way)
 
 
 class _Walker:
@@ -408,7 +426,7 @@ class _Walker:
             if isinstance(o, dict):
                 for k, v in o.items():
                     k = str(k)
-                    if _IDENT.match(k):
+                    if _IDENT.match(k) and not sensitive(k):
                         part = k
                     else:
                         part = "*"
@@ -417,7 +435,8 @@ class _Walker:
             elif isinstance(o, list):
                 for i, v in enumerate(o):
                     rr = r if (r is not None or fixed_row) else i + 1
-                    stack.append((v, rr, f"{lab}[]", f"{wh}[{i}]", depth + 1))
+                    # the records of a top-level array are rows: their fields are the columns
+                    stack.append((v, rr, f"{lab}[]" if (lab or depth) else "", f"{wh}[{i}]", depth + 1))
             elif isinstance(o, str):
                 self.add(lab or "$", o, r or 1, wh)
             elif isinstance(o, int) and not isinstance(o, bool):

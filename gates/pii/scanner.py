@@ -14,6 +14,7 @@ are :class:`ColumnStats` that merge by addition.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
@@ -522,3 +523,23 @@ class ColumnScanner:
 
 def scanners_for(cfg: ScanConfig, labels: Iterable[str | None], engine: str = "re") -> dict[str | None, ColumnScanner]:
     return {lab: ColumnScanner(cfg, lab, engine) for lab in labels}
+
+
+@functools.lru_cache(maxsize=1)
+def _name_scanner() -> ColumnScanner:
+    from .entities import ENTITIES as _E
+
+    cfg = ScanConfig(rules={n: EntityRule(action="warn") for n in _E}, salt="-", sampling=False, examples=1)
+    return ColumnScanner(cfg, None)
+
+
+@functools.lru_cache(maxsize=65536)
+def sensitive(name: str) -> bool:
+    """Does a column name or JSON key itself hold something we look for? Then it must not be
+    printed as a label (a header row that is really data, an email used as a JSON key)."""
+    sc = _name_scanner()
+    sc.stats = ColumnStats(None)
+    kw = [sc.kw_rx is not None and bool(sc.kw_rx.search(name))]
+    kv = [sc.kv_rx is not None and bool(sc.kv_rx.search(name))]
+    sc.scan([name], [1], kw=kw, kv=kv)
+    return any(st.count or st.test_values for st in sc.stats.entities.values())

@@ -94,3 +94,23 @@ def test_sarif_with_pii_findings_is_valid(cli, tmp_path, shared):
     results = doc["runs"][0]["results"]
     assert {r["properties"]["entity"] for r in results} == {"EMAIL_ADDRESS", "CREDIT_CARD"}
     assert sorted(r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results) == [1, 2]
+
+
+def test_headerless_csv_and_sensitive_keys_are_never_labels(cli, tmp_path):
+    v = planted()
+    p = tmp_path / "noheader.csv"
+    other = fake_card("51", 16, 99)
+    p.write_text(f"{v['email']},{v['card']}\nx,y\nother,{other}\n")
+    j = tmp_path / "keys.json"
+    j.write_text(json.dumps([{v["aws"]: "x", "ok": v["email"]}]))
+    out = tmp_path / "r.json"
+    r = cli("pii", str(p), str(j), "--root", str(tmp_path), "--format", "json", "--output", str(out))
+    text = out.read_text() + r.out + r.err
+    leaked = [k for k, val in v.items() if val in text]
+    assert not leaked, f"raw values leaked: {leaked}"
+    rep = json.loads(text[: len(out.read_text())])
+    got = {(f["path"].rsplit("/", 1)[-1], f["entity"], f["row"], f["column"]) for f in rep["findings"]}
+    assert ("noheader.csv", "EMAIL_ADDRESS", 1, "column_1") in got
+    assert ("noheader.csv", "CREDIT_CARD", 3, "column_2") in got
+    assert ("keys.json", "AWS_ACCESS_KEY", 1, "{key}") in got and ("keys.json", "EMAIL_ADDRESS", 1, "ok") in got
+    assert any("read as data" in n for n in rep["gates"]["pii"]["notes"])

@@ -61,10 +61,11 @@ def _mod(x: pa.Array, m: int) -> pa.Array:
 
 def luhn_valid(digits: pa.Array) -> pa.Array:
     """Luhn over digit-only strings of length ≤ 19 (left-padded with zeros, which keep the sum)."""
+    width = max(1, pc.max(pc.utf8_length(digits)).as_py() or 1)
     total = None
-    for i, col in enumerate(byte_columns(pc.utf8_lpad(digits, 19, "0"), 19)):
+    for i, col in enumerate(byte_columns(pc.utf8_lpad(digits, width, "0"), width)):
         d = pc.subtract(pc.cast(col, pa.int16()), 48)
-        if (18 - i) % 2 == 1:  # every second digit from the right is doubled
+        if (width - 1 - i) % 2 == 1:  # every second digit from the right is doubled
             d = pc.subtract(pc.multiply(d, 2), pc.multiply(pc.cast(pc.greater_equal(d, 5), pa.int16()), 9))
         total = d if total is None else pc.add(total, d)
     return pc.equal(_mod(total, 10), 0)
@@ -112,9 +113,10 @@ def ibans(cells: pa.Array) -> tuple[pa.Array, pa.Array]:
     compact = pc.replace_substring(cells, " ", "")
     ok = pc.match_substring_regex(compact, _iban_regex())
     safe = pc.if_else(ok, compact, pa.scalar("GB00"))
-    moved = pc.utf8_lpad(pc.binary_join_element_wise(pc.utf8_slice_codeunits(safe, 4), pc.utf8_slice_codeunits(safe, 0, 4), ""), 34, "0")
+    width = max(4, pc.max(pc.utf8_length(safe)).as_py() or 4)
+    moved = pc.utf8_lpad(pc.binary_join_element_wise(pc.utf8_slice_codeunits(safe, 4), pc.utf8_slice_codeunits(safe, 0, 4), ""), width, "0")
     rem = None
-    for col in byte_columns(moved, 34):  # letters count as two digits (A=10 ... Z=35)
+    for col in byte_columns(moved, width):  # letters count as two digits (A=10 ... Z=35)
         b = pc.cast(col, pa.int32())
         letter = pc.cast(pc.greater_equal(b, 65), pa.int32())
         v = pc.subtract(pc.subtract(b, 48), pc.multiply(letter, 7))

@@ -202,6 +202,14 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool,
                 continue
             ok, norm = fn(cells)
             acc = pc.indices_nonzero(ok)
+            # where the Python path could not find anything else in a rejected cell, the
+            # rejection is final too: an email that fails the full pattern, a 13-19 digit
+            # number that fails Luhn/issuer in a column without weak-number context
+            final = entity == "EMAIL_ADDRESS" or (entity == "CREDIT_CARD" and sc.strict)
+            if final:
+                rejected = [where[j] for j in pc.indices_nonzero(pc.invert(ok)).to_pylist()]
+                consumed.extend(rejected)
+                done.update(rejected)
             if len(acc) == 0:
                 continue
             norm_acc = pc.take(norm, acc)

@@ -85,7 +85,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "allow": {},
     "custom": {},
     "sampling": {"enabled": True, "min_rows": 1000, "rate": 0.02},
-    "examples": 5,
+    "examples": 10,
     "phone_region": "US",
     "format": "auto",
     "encoding": "utf-8",
@@ -154,7 +154,7 @@ def build(options: Mapping[str, Any], policy_file: str = "policy") -> tuple[Scan
         allow_values=frozenset(allow.get("values", [])), allow_patterns=tuple(allow.get("patterns", [])),
         allow_hashes=frozenset(allow.get("hashes", [])), allow_columns=tuple(allow.get("columns", [])),
         sample_min_rows=int(sampling.get("min_rows", 1000)), sample_rate=float(sampling.get("rate", 0.02)),
-        sampling=bool(sampling.get("enabled", True)), examples=int(options.get("examples", 5)),
+        sampling=bool(sampling.get("enabled", True)), examples=int(options.get("examples", 10)),
         phone_region=str(options.get("phone_region", "US")),
     )
     mb = 1 << 20

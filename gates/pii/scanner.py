@@ -65,7 +65,7 @@ class ScanConfig:
     sample_min_rows: int = 1_000
     sample_rate: float = 0.02
     sampling: bool = True
-    examples: int = 5
+    examples: int = 10
     phone_region: str = "US"
     #: keep every hit's (row, entity) on the scanner: for benchmarks and tests, never for reports
     record: bool = False

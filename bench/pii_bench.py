@@ -75,6 +75,12 @@ def presidio_recognizers():
 def child_presidio(path: str) -> dict:
     import csv
 
+    import tldextract
+    from presidio_analyzer.predefined_recognizers.generic import email_recognizer
+
+    # Presidio's email check fetches the public suffix list over the network on first use;
+    # use the snapshot bundled with tldextract instead (same answers, no network)
+    email_recognizer.tldextract = type("offline", (), {"extract": staticmethod(tldextract.TLDExtract(suffix_list_urls=()))})
     recs = presidio_recognizers()
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))

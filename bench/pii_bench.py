@@ -172,7 +172,9 @@ def main() -> None:
     for eng, data, size, wall, cpu, rss in rows:
         pooled = "2 worker" in eng or ("worker" in eng and not eng.endswith("1 worker(s)"))
         cpu_s, per_cpu = ("n/a", "n/a") if pooled else (f"{cpu:.2f}", f"{size / cpu:.1f}")
-        print(f"| {eng} | {data} | {size:.1f} | {wall:.2f} | {size / wall:.1f} | {cpu_s} | {per_cpu} | {rss} |")
+        rate = size / wall
+        shown = f"{rate:.1f}" if rate >= 1 else f"{rate:.3f}"
+        print(f"| {eng} | {data} | {size:.1f} | {wall:.2f} | {shown} | {cpu_s} | {per_cpu} | {rss} |")
     print("\nwall: the gate's own run time (reading, scanning, decisions, JSON report), interpreter start excluded. "
           "CPU: the child and what it waited for, interpreter start included; n/a with worker processes (forkserver "
           "children are not counted). Peak RSS: the largest single process. Files below parallel_min_mb (24 MB) and "

@@ -1,0 +1,397 @@
+"""Run the scanner over columnar batches: prefilter in pyarrow, validate candidates in Python.
+
+Measured on this project's benchmark (2 cores): the pyarrow ``match_substring_regex`` kernel
+(RE2 in C++) filters a column at several hundred MB/s, so PII-sparse data never reaches Python;
+for the candidate pass Python's ``re`` on short cells beat ``google-re2``'s per-call overhead (see
+``bench/pii_bench.py --engines``), so ``re`` is the default there.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gates.core.errors import InputError
+
+from . import vector as X
+from .entities import TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC
+from .scanner import _KNUTH, ColumnScanner, ColumnStats, ScanConfig
+
+if TYPE_CHECKING:
+    from .readers import Chunk
+
+SCANNABLE = (pa.types.is_string, pa.types.is_large_string)
+
+
+def as_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
+    """A string view of a column, or None when the type cannot hold PII we look for (floats,
+    booleans, timestamps). Integers are kept: SSNs and card numbers are often stored as ints."""
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = arr.cast(t.value_type) if hasattr(arr, "cast") else pc.cast(arr, t.value_type)
+        t = arr.type
+    if pa.types.is_large_string(t):
+        try:
+            return pc.cast(arr, pa.string())  # one kernel set for all; a batch is far below 2 GiB
+        except pa.ArrowInvalid:
+            return arr
+    if any(f(t) for f in SCANNABLE):
+        return arr
+    if pa.types.is_string_view(t):
+        return pc.cast(arr, pa.string())  # the regex kernels take string and large_string only
+    if pa.types.is_integer(t) or pa.types.is_decimal(t):
+        return pc.cast(arr, pa.string())
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        try:
+            return pc.cast(arr, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    return None
+
+
+@dataclass
+class BatchScan:
+    """Scans labelled columns chunk after chunk, keeping one scanner per label."""
+
+    cfg: ScanConfig
+    engine: str = "re"
+    scanners: dict[str | None, ColumnScanner] = field(default_factory=dict)
+
+    def scanner(self, label: str | None) -> ColumnScanner:
+        s = self.scanners.get(label)
+        if s is None:
+            s = self.scanners[label] = ColumnScanner(self.cfg, label, self.engine)
+        return s
+
+    def column(self, label: str | None, arr: pa.Array | pa.ChunkedArray, row_base: int = 0,
+               rows: Sequence[int] | None = None, lines: bool = False, paths: Sequence[str] | None = None,
+               pre: pa.Array | None = None) -> None:
+        """Scan one column chunk. Rows are ``row_base + i + 1`` unless ``rows`` gives them;
+        ``pre``, when given, is the prefilter's answer computed together with other columns."""
+        sc = self.scanner(label)
+        sc.stats.rows += len(arr)
+        if sc.rx is None or self.cfg.column_allowed(label) or len(arr) == 0:
+            return
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()  # one RE2 compile per column, not per chunk
+        if not pa.types.is_string(arr.type):
+            arr = as_strings(arr)
+            if arr is None or not pa.types.is_string(arr.type):
+                raise InputError(str(label), "column too large for one batch")
+        if pre is not None:
+            idx = pre
+        elif sc.dense:
+            # most cells of this column were candidates last time: the prefilter would keep
+            # nearly everything, so only drop empty cells
+            mask = pc.greater(pc.utf8_length(arr), 0)
+            idx = pc.indices_nonzero(mask)
+        else:
+            idx = prefilter(arr, sc.pattern)
+        if len(idx) == 0:
+            sc.dense = False
+            return
+        non_empty = len(arr) - arr.null_count
+        sc.dense = len(idx) > 0.6 * max(non_empty, 1) and len(idx) >= 256
+        cand = pc.take(arr, idx)
+        cells = cand.to_pylist()
+        pos = idx.to_pylist()
+        rws = [row_base + i + 1 for i in pos] if rows is None else [rows[i] for i in pos]
+        whole: list[str | None] | None = None
+        if len(cells) >= 64 and sc.whole:
+            whole = [None] * len(cells)
+            for i in whole_cells(sc, cand, rws, lines, whole, vector=rows is None and not sc.allow_any):
+                cells[i] = None  # booked already
+        pth = [paths[i] for i in pos] if paths is not None else None
+        kw, kv = _flags(cand, sc.kw_pattern, whole), _flags(cand, sc.kv_pattern, whole)
+        sc.scan(cells, rws, lines=lines, paths=pth, whole=whole, kw=kw, kv=kv)
+
+    def results(self) -> list[ColumnStats]:
+        return [s.stats for s in self.scanners.values()]
+
+
+BLOCK = 64
+
+
+def _flags(cand: pa.Array, pattern: str | None, whole: list[str | None] | None) -> list[bool] | None:
+    """Which cells match a keyword-led ``pattern``; cells that are one token (``whole``) cannot
+    hold a keyword followed by a value, so they are not tested."""
+    if not pattern:
+        return None
+    if whole is None:
+        return pc.match_substring_regex(cand, pattern).to_pylist()
+    rest = [i for i, w in enumerate(whole) if w is None]
+    out = [False] * len(cand)
+    if rest:
+        idx = pa.array(rest, pa.int64())
+        for i in pc.indices_nonzero(pc.match_substring_regex(pc.take(cand, idx), pattern)).to_pylist():
+            out[rest[i]] = True
+    return out
+
+
+def prefilter(arr: pa.Array, pattern: str) -> pa.Array:
+    """Indices of the cells that match ``pattern``.
+
+    RE2 in pyarrow costs about as much per call as per byte on short cells, so cells are first
+    joined in blocks of 64 (newline-separated; ``(?m)`` keeps ``^``/``$`` true at cell starts, so
+    a block matches whenever one of its cells does) and only the cells of matching blocks are
+    tested one by one. On PII-sparse data that is 64 times fewer regex calls."""
+    n = len(arr)
+    if n < 16 * BLOCK:
+        return pc.indices_nonzero(pc.match_substring_regex(arr, pattern))
+    blocks = _blocks(arr)
+    hit = pc.indices_nonzero(pc.match_substring_regex(blocks, "(?m)" + pattern))
+    if len(hit) == 0:
+        return hit
+    if len(hit) > len(blocks) // 10:
+        return pc.indices_nonzero(pc.match_substring_regex(arr, pattern))
+    idx = pa.array([i for b in hit.to_pylist() for i in range(b * BLOCK, min(n, b * BLOCK + BLOCK))], pa.int64())
+    return pc.filter(idx, pc.match_substring_regex(pc.take(arr, idx), pattern))
+
+
+def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool, whole: list[str | None], vector: bool) -> list[int]:
+    """Find the cells that are exactly one token of a class (``whole[i] = class``), each class
+    tried on the cells no earlier class took. With ``vector``, validate the common structured
+    shapes in pyarrow kernels and book the accepted cells; return the positions booked.
+    Rejected cells stay for the Python path, so results equal the per-cell validators'. Sampled
+    entities (IP addresses, phone numbers under the default policy) get their sampling decided
+    here: unsampled cells are counted, not parsed."""
+    consumed: list[int] = []
+    remaining = pa.array(range(len(cand)), pa.int64())
+    for cls, pat in sc.whole:
+        if len(remaining) == 0:
+            break
+        sub_all = pc.take(cand, remaining)
+        m = pc.match_substring_regex(sub_all, pat)
+        hit = pc.indices_nonzero(m)
+        if len(hit) == 0:
+            continue
+        remaining_next = pc.filter(remaining, pc.invert(m))
+        pos = pc.take(remaining, hit).to_pylist()
+        remaining = remaining_next
+        for i in pos:
+            whole[i] = cls
+        if not vector or cls not in ("email", "num", "iban", "ip4"):
+            continue
+        if cls == "ip4":
+            if "IP_ADDRESS" in sc.sampled:
+                skip = _unsampled_of(sc.cfg, rows, pos)
+                if skip:
+                    sc._stat("IP_ADDRESS").candidates += len(skip)
+                    consumed.extend(skip)
+            continue
+        sub = pc.take(sub_all, hit)
+        not_ssn = pos
+        if cls == "email":
+            groups = [("EMAIL_ADDRESS", X.emails, sub, pos)]
+        elif cls == "iban":
+            groups = [("IBAN_CODE", X.ibans, sub, pos)]
+        else:
+            is_ssn = pc.match_substring_regex(sub, X.SSN_FORMATTED)
+            si = pc.indices_nonzero(is_ssn)
+            ci = pc.indices_nonzero(pc.invert(is_ssn))
+            not_ssn = [pos[j] for j in ci.to_pylist()]
+            groups = [("US_SSN", X.ssns, pc.take(sub, si), [pos[j] for j in si.to_pylist()]),
+                      ("CREDIT_CARD", X.cards, pc.take(sub, ci), not_ssn)]
+        done: set[int] = set()
+        for entity, fn, cells, where in groups:
+            if not where or entity not in sc.active or entity in sc.sampled:
+                continue
+            ok, norm = fn(cells)
+            acc = pc.indices_nonzero(ok)
+            # where the Python path could not find anything else in a rejected cell, the
+            # rejection is final too: an email that fails the full pattern, a 13-19 digit
+            # number that fails Luhn/issuer in a column without weak-number context
+            final = entity == "EMAIL_ADDRESS" or (entity == "CREDIT_CARD" and sc.strict)
+            if final:
+                rejected = [where[j] for j in pc.indices_nonzero(pc.invert(ok)).to_pylist()]
+                consumed.extend(rejected)
+                done.update(rejected)
+            if len(acc) == 0:
+                continue
+            norm_acc = pc.take(norm, acc)
+            if entity == "EMAIL_ADDRESS":
+                tmask = pc.ends_with(norm_acc, TEST_EMAIL_DOMAINS[0])
+            else:
+                tmask = pc.is_in(norm_acc, value_set=pa.array(sorted(TEST_VALUES.get(entity, ())), pa.string()))
+            test = tmask.to_pylist() if pc.any(tmask).as_py() else None
+            at = [where[j] for j in acc.to_pylist()]
+            sc.bulk(entity, [rows[i] for i in at], norm_acc, test, lines)
+            consumed.extend(at)
+            done.update(at)
+        if cls == "num" and sc.ctx & set(WEAK_NUMERIC) == {"PHONE_NUMBER"} and "PHONE_NUMBER" in sc.sampled:
+            # a phone column: what is not a card or an SSN-shaped value would only be counted as
+            # a phone candidate on rows outside the sample, so count those here
+            skip = _unsampled_of(sc.cfg, rows, (i for i in not_ssn if i not in done))
+            if skip:
+                sc._stat("PHONE_NUMBER").candidates += len(skip)
+                consumed.extend(skip)
+    return consumed
+
+
+def _unsampled_of(cfg: ScanConfig, rows: list[int], positions: Iterable[int]) -> list[int]:
+    """The positions whose rows fall outside the scanner's row sample (see ColumnScanner._sample)."""
+    lim, cut = cfg.sample_min_rows, cfg.sample_rate * 1_000_003
+    return [i for i in positions if rows[i] > lim and (rows[i] * _KNUTH) % 1_000_003 >= cut]
+
+
+# ---- files, in process or across worker processes ------------------------------------------------
+
+def scan_chunk(bs: BatchScan, chunk: "Chunk") -> None:
+    """Scan every column of a chunk. Columns that share a prefilter pattern (most columns: the
+    pattern only differs where a column name gives context) are prefiltered in one regex call,
+    because pyarrow compiles the pattern again on every call."""
+    groups: dict[tuple[str, Any], list[Any]] = {}
+    for col in chunk.columns:
+        sc = bs.scanner(col.label)
+        if (col.rows is None and sc.rx is not None and not sc.dense and isinstance(col.values, pa.Array)
+                and len(col.values) >= 16 * BLOCK and not bs.cfg.column_allowed(col.label)):
+            groups.setdefault((sc.pattern, col.values.type), []).append(col)
+    pre: dict[int, pa.Array] = {}
+    for (pattern, _), members in groups.items():
+        if len(members) > 1:
+            for col, idx in zip(members, prefilter_many([c.values for c in members], pattern)):
+                pre[id(col)] = idx
+    for col in chunk.columns:
+        bs.column(col.label, col.values, chunk.row_base, rows=col.rows, lines=chunk.lines, paths=col.paths, pre=pre.get(id(col)))
+
+
+def _blocks(arr: pa.Array) -> pa.Array:
+    a = arr if arr.null_count == 0 else pc.fill_null(arr, "")
+    offsets = pa.array([*range(0, len(a), BLOCK), len(a)], pa.int32())
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, a), pa.scalar("\n", a.type))
+
+
+def prefilter_many(arrs: list[pa.Array], pattern: str) -> list[pa.Array]:
+    """:func:`prefilter` for several columns at once: two regex calls in all."""
+    blocks = [_blocks(a) for a in arrs]
+    starts = [0]
+    for b in blocks:
+        starts.append(starts[-1] + len(b))
+    hits: list[list[int]] = [[] for _ in arrs]
+    for h in pc.indices_nonzero(pc.match_substring_regex(pa.concat_arrays(blocks), "(?m)" + pattern)).to_pylist():
+        j = bisect.bisect_right(starts, h) - 1
+        hits[j].append(h - starts[j])
+    cells: list[pa.Array] = []
+    for a, b, hs in zip(arrs, blocks, hits):
+        n = len(a)
+        if len(hs) > len(b) // 10:
+            cells.append(pa.array(range(n), pa.int64()))
+        else:
+            cells.append(pa.array([i for h in hs for i in range(h * BLOCK, min(n, h * BLOCK + BLOCK))], pa.int64()))
+    taken = [pc.take(a, c) for a, c in zip(arrs, cells)]
+    if not any(len(t) for t in taken):
+        return cells
+    ok = pc.match_substring_regex(pa.concat_arrays(taken), pattern)
+    out, at = [], 0
+    for c in cells:
+        out.append(pc.filter(c, ok.slice(at, len(c))))
+        at += len(c)
+    return out
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(cfg: ScanConfig) -> None:
+    # one thread per worker: the workers are the parallelism; pyarrow's own pools would only
+    # oversubscribe the cores
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    _WORKER["bs"] = BatchScan(cfg)
+
+
+def _worker_scan(chunk: "Chunk") -> list[ColumnStats]:
+    """Scan one chunk in a worker; compiled scanners are reused, their counts start afresh."""
+    bs: BatchScan = _WORKER["bs"]
+    for sc in bs.scanners.values():
+        sc.stats = ColumnStats(sc.label)
+    scan_chunk(bs, chunk)
+    return [s for s in bs.results() if s.rows]
+
+
+class Pool:
+    """A lazily started process pool shared by all files of one gate run."""
+
+    def __init__(self, cfg: ScanConfig, workers: int) -> None:
+        self.cfg, self.workers, self._ex = cfg, workers, None
+
+    def executor(self) -> Any:
+        if self._ex is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # forkserver, not fork: the parent runs pyarrow threads, and forking a threaded
+            # process can deadlock. The server preloads this module so workers start warm.
+            try:
+                mp = multiprocessing.get_context("forkserver")
+                mp.set_forkserver_preload(["gates.pii.engine"])
+            except ValueError:  # no forkserver (Windows)
+                mp = multiprocessing.get_context("spawn")
+            self._ex = ProcessPoolExecutor(self.workers, mp_context=mp, initializer=_worker_init, initargs=(self.cfg,))
+        return self._ex
+
+    def close(self) -> None:
+        if self._ex is not None:
+            self._ex.shutdown(cancel_futures=True)
+            self._ex = None
+
+
+def merge_into(acc: dict[str | None, ColumnStats], parts: Iterable[ColumnStats], limit: int) -> None:
+    for st in parts:
+        mine = acc.get(st.label)
+        if mine is None:
+            acc[st.label] = st
+        else:
+            mine.merge(st, limit)
+
+
+#: set False to send every chunk to the workers (tests of the parallel path)
+ADAPTIVE = True
+SPARSE = 0.02
+
+
+def candidate_share(bs: BatchScan, chunk: "Chunk", sample: int = 2048) -> float:
+    """Share of cells the prefilter keeps, on the first ``sample`` rows of each column."""
+    kept = seen = 0
+    for col in chunk.columns:
+        sc = bs.scanner(col.label)
+        if sc.rx is None or not isinstance(col.values, pa.Array):
+            continue
+        part = col.values.slice(0, sample)
+        seen += len(part)
+        kept += pc.sum(pc.match_substring_regex(part, sc.pattern)).as_py() or 0
+    return kept / seen if seen else 0.0
+
+
+def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -> list[ColumnStats]:
+    """Scan every chunk, in this process or on ``pool`` (bounded number of chunks in flight).
+
+    PII-sparse data (the prefilter keeps under 2 % of the cells of the first rows) stays in
+    this process: there, reading costs more than scanning, and shipping chunks to workers
+    would only add copying."""
+    bs = BatchScan(cfg)
+    it = iter(chunks)
+    first = next(it, None)
+    if first is None:
+        return []
+    if pool is None or pool.workers < 2 or (ADAPTIVE and candidate_share(bs, first) < SPARSE):
+        scan_chunk(bs, first)
+        for chunk in it:
+            scan_chunk(bs, chunk)
+        return bs.results()
+    from collections import deque
+
+    ex = pool.executor()
+    acc: dict[str | None, ColumnStats] = {}
+    pending: deque = deque([ex.submit(_worker_scan, first)])
+    for chunk in it:
+        pending.append(ex.submit(_worker_scan, chunk))
+        while len(pending) > 2 * pool.workers:
+            merge_into(acc, pending.popleft().result(), cfg.examples)
+    while pending:
+        merge_into(acc, pending.popleft().result(), cfg.examples)
+    return list(acc.values())

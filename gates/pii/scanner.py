@@ -1,0 +1,545 @@
+"""The two-stage engine: a prefilter over whole columns, then validators on candidates only.
+
+Stage 1 runs one RE2 alternation per column inside pyarrow (``match_substring_regex``: C++, no
+Python per cell) and keeps only the cells that could hold something. Stage 2 walks those cells
+with the same alternation (named groups) in Python and hands each match to the validator of its
+class. The alternation is built per column: weak entities (phone numbers, bare 9-digit SSNs, bank
+accounts) only join it when the column name gives context, so an ``order_id`` column never pays
+for — or trips over — a phone-number pattern.
+
+Everything here is picklable and free of I/O so worker processes can run it on chunks; results
+are :class:`ColumnStats` that merge by addition.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+from . import validators as V
+from .entities import (
+    BOUNDED, CLASSES, ENTITIES, NUM_BROAD, SECRET_ASSIGNMENT, TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC,
+    column_context, keyword_regex, name_tokens,
+)
+from .redact import mask, value_hash
+
+_KNUTH = 2654435761
+
+
+@dataclass(frozen=True)
+class EntityRule:
+    """The effective policy for one entity."""
+
+    action: str = "warn"  # block | warn | ignore
+    min_count: int = 1
+    max_fraction: float = 0.0
+    severity: str | None = None
+
+    @property
+    def zero_tolerance(self) -> bool:
+        """Blocks on a single occurrence: must be scanned in full, never sampled."""
+        return self.action == "block" and self.max_fraction <= 0 and self.min_count <= 1
+
+
+@dataclass(frozen=True)
+class CustomEntity:
+    name: str
+    pattern: str
+    validator: str | None = None
+    kind: str = "pii"
+    context: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    rules: dict[str, EntityRule]
+    salt: str
+    custom: tuple[CustomEntity, ...] = ()
+    allow_values: frozenset[str] = frozenset()
+    allow_patterns: tuple[str, ...] = ()
+    allow_hashes: frozenset[str] = frozenset()
+    allow_columns: tuple[str, ...] = ()
+    sample_min_rows: int = 1_000
+    sample_rate: float = 0.02
+    sampling: bool = True
+    examples: int = 10
+    phone_region: str = "US"
+    #: keep every hit's (row, entity) on the scanner: for benchmarks and tests, never for reports
+    record: bool = False
+
+    def sampled(self, entity: str) -> bool:
+        r = self.rules.get(entity)
+        return self.sampling and r is not None and r.action != "ignore" and not r.zero_tolerance
+
+    def column_allowed(self, label: str | None) -> bool:
+        return label is not None and any(fnmatch.fnmatchcase(label, g) for g in self.allow_columns)
+
+
+# ---- results -----------------------------------------------------------------------------------
+
+@dataclass
+class Example:
+    row: int
+    evidence: str
+    hash: str
+    occurrences: int = 1
+    line: int | None = None
+    json_path: str | None = None
+
+
+@dataclass
+class EntityStats:
+    count: int = 0          # validated occurrences (in the sample, for sampled entities)
+    rows: int = 0           # distinct rows with at least one validated occurrence
+    candidates: int = 0     # occurrences that reached this entity's validator
+    sampled: int = 0        # candidates actually validated (== candidates when not sampled)
+    test_values: int = 0
+    allowed: int = 0
+    examples: dict[str, Example] = field(default_factory=dict)
+    test_example: Example | None = None
+    _last_row: int = -1
+
+    def merge(self, other: "EntityStats", limit: int) -> None:
+        self.count += other.count
+        self.rows += other.rows
+        self.candidates += other.candidates
+        self.sampled += other.sampled
+        self.test_values += other.test_values
+        self.allowed += other.allowed
+        for h, ex in other.examples.items():
+            mine = self.examples.get(h)
+            if mine is not None:
+                mine.occurrences += ex.occurrences
+                if ex.row < mine.row:
+                    mine.row, mine.line, mine.json_path = ex.row, ex.line, ex.json_path
+            else:
+                self.examples[h] = ex
+        if len(self.examples) > limit:
+            keep = sorted(self.examples.values(), key=lambda e: e.row)[:limit]
+            self.examples = {e.hash: e for e in keep}
+        if other.test_example and (self.test_example is None or other.test_example.row < self.test_example.row):
+            self.test_example = other.test_example
+
+
+@dataclass
+class ColumnStats:
+    label: str | None
+    rows: int = 0
+    entities: dict[str, EntityStats] = field(default_factory=dict)
+
+    def merge(self, other: "ColumnStats", limit: int) -> None:
+        self.rows += other.rows
+        for name, st in other.entities.items():
+            mine = self.entities.get(name)
+            if mine is None:
+                self.entities[name] = st
+            else:
+                mine.merge(st, limit)
+
+
+# ---- the per-column scanner --------------------------------------------------------------------
+
+_TOKEN_ENTITY = (
+    ("AKIA", "AWS_ACCESS_KEY"), ("ASIA", "AWS_ACCESS_KEY"), ("ABIA", "AWS_ACCESS_KEY"), ("ACCA", "AWS_ACCESS_KEY"),
+    ("gh", "GITHUB_TOKEN"), ("github_pat_", "GITHUB_TOKEN"), ("gl", "GITLAB_TOKEN"), ("xox", "SLACK_TOKEN"),
+    ("hooks.slack.com", "SLACK_TOKEN"), ("sk_", "STRIPE_KEY"), ("rk_", "STRIPE_KEY"), ("sk-", "OPENAI_API_KEY"),
+    ("hf_", "HUGGINGFACE_TOKEN"), ("AIza", "GOOGLE_API_KEY"),
+)
+_CLASS_ENTITIES = {
+    "pem": ("PRIVATE_KEY",), "jwt": ("JWT",),
+    "tok": ("AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITLAB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_API_KEY", "HUGGINGFACE_TOKEN", "GOOGLE_API_KEY"),
+    "email": ("EMAIL_ADDRESS",), "iban": ("IBAN_CODE",), "ip4": ("IP_ADDRESS",), "ip6": ("IP_ADDRESS",),
+    "mac": ("MAC_ADDRESS",), "btc": ("CRYPTO",), "eth": ("CRYPTO",), "num": ("CREDIT_CARD", "US_SSN", "US_ITIN"),
+}
+WHOLE_CELL = ("email", "num", "iban", "ip4", "tok")
+
+
+class _Whole:
+    """A stand-in for a regex match covering a whole cell (same methods the handlers use)."""
+
+    __slots__ = ("s",)
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+
+    def group(self) -> str:
+        return self.s
+
+    def span(self) -> tuple[int, int]:
+        return 0, len(self.s)
+
+    def start(self) -> int:
+        return 0
+
+    def end(self) -> int:
+        return len(self.s)
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+_SSN_FMT = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
+_NUM_BROAD_RX = re.compile(r"(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b")
+_NONDIGIT = re.compile(r"\D")
+_CUSTOM_VALIDATORS: dict[str, Callable[[str], str | None]] = dict(V.VALIDATORS)
+
+
+def compile_pattern(pattern: str, engine: str = "re") -> Any:
+    if engine == "re2":
+        import re2
+
+        opts = re2.Options()
+        opts.max_mem = 64 << 20
+        return re2.compile(pattern, options=opts)
+    return re.compile(pattern)
+
+
+class ColumnScanner:
+    """Scans the cells of one column (or JSON path, or the lines of a text file)."""
+
+    def __init__(self, cfg: ScanConfig, label: str | None, engine: str = "re") -> None:
+        self.cfg = cfg
+        self.label = label
+        self.stats = ColumnStats(label)
+        pos, neg = column_context(label)
+        self.ctx = pos
+        rules = cfg.rules
+        self.active = {n for n, r in rules.items() if r.action != "ignore" and n not in neg}
+        for c in cfg.custom:
+            if rules.get(c.name, EntityRule()).action != "ignore":
+                self.active.add(c.name)
+        self.sampled = {n for n in self.active if cfg.sampled(n)}
+        self.card_on = "CREDIT_CARD" in self.active
+        parts: list[str] = []
+        # broad numbers where a weak numeric entity has context, and in card columns (12-digit Maestro)
+        self_strict = not (set(WEAK_NUMERIC) & pos & self.active or "CREDIT_CARD" in pos)
+        for cls, pat in CLASSES.items():
+            if not set(_CLASS_ENTITIES[cls]) & self.active:
+                continue
+            if cls == "num" and not self_strict:
+                pat = NUM_BROAD
+                parts.append(f"(?P<num>(?:\\+\\(?|\\(|\\b)\\d[\\d ().-]{{6,22}}\\d\\b)")
+                continue
+            parts.append(f"(?P<{cls}>\\b(?:{pat})\\b)" if cls in BOUNDED else f"(?P<{cls}>{pat})")
+        #: keyword-led classes run as separate passes on the cells pyarrow flags for them: their
+        #: case-insensitive alternations are cheap in RE2 but slow in ``re`` over free text
+        self.kv_pattern = self.kw_pattern = None
+        if "GENERIC_SECRET" in self.active:
+            if "GENERIC_SECRET" in pos:
+                parts.append(r"(?P<any>\S{8,})")
+            else:
+                self.kv_pattern = SECRET_ASSIGNMENT
+        for i, c in enumerate(cfg.custom):
+            if c.name in self.active:
+                parts.append(f"(?P<c{i}>{c.pattern})")
+        weak_free = [ENTITIES[n] for n in WEAK_NUMERIC if n in self.active and n not in pos]
+        if weak_free:
+            self.kw_pattern = keyword_regex(weak_free)
+        self.kw_rx = re.compile(self.kw_pattern) if self.kw_pattern else None
+        self.kv_rx = re.compile(self.kv_pattern) if self.kv_pattern else None
+        #: the prefilter (pyarrow, RE2) must let through anything any pass could use
+        self.pattern = "|".join(parts + [p for p in (self.kv_pattern, self.kw_pattern) if p])
+        main = "|".join(parts)
+        #: (class, anchored pattern) for cells that are one token: validated without a regex walk
+        self.whole = [(cls, f"^(?:{CLASSES[cls] if cls != 'num' or self_strict else NUM_BROAD})$")
+                      for cls in WHOLE_CELL if set(_CLASS_ENTITIES[cls]) & self.active]
+        self.rx = compile_pattern(main or "(?!)", engine) if self.pattern else None
+        self.allow_rx = [compile_pattern(p, "re2") for p in cfg.allow_patterns]
+        self.allow_any = bool(cfg.allow_values or cfg.allow_patterns or cfg.allow_hashes)
+        self.strict = not (set(WEAK_NUMERIC) & pos)
+        self.handlers = self._handlers()
+        self.hits: list[tuple[int, str]] = []
+        #: most cells were candidates in the last chunk: skip the prefilter next time
+        self.dense = False
+        self._row = 0
+        self._line: int | None = None
+        self._path: str | None = None
+
+    # ---- driving ------------------------------------------------------------------------------
+    def scan(self, cells: Sequence[str | None], rows: Sequence[int], lines: bool = False, paths: Sequence[str] | None = None,
+             whole: Sequence[str | None] | None = None, kw: Sequence[bool] | None = None, kv: Sequence[bool] | None = None) -> None:
+        """Scan candidate ``cells`` whose data rows are ``rows`` (same length). ``whole[i]``, when
+        given, names the class that matches cell ``i`` entirely (found by a vectorised pass): its
+        handler is called directly, skipping the regex walk over the cell."""
+        if self.rx is None:
+            return
+        finditer = self.rx.finditer
+        handlers = self.handlers
+        for i, cell in enumerate(cells):
+            if not cell:
+                continue
+            self._row = rows[i]
+            if lines:
+                self._line = self._row
+            if paths is not None:
+                self._path = paths[i]
+            cls = whole[i] if whole is not None else None
+            if cls is not None:
+                handlers[cls](_Whole(cell), cell)
+                continue
+            spans: list[tuple[int, int]] = []
+            for m in finditer(cell):
+                g = m.lastgroup
+                handlers[g](m, cell)
+                if g == "num":
+                    spans.append(m.span())
+            if kw is not None and kw[i]:
+                for m in self.kw_rx.finditer(cell):
+                    self._keyword(m.group(), cell, m.end(), spans)
+            if kv is not None and kv[i]:
+                for m in self.kv_rx.finditer(cell):
+                    self._h_kv(m, cell)
+
+    # ---- classification: one handler per pattern class ----------------------------------------
+    def _handlers(self) -> dict[str, Callable[[Any, str], None]]:
+        h: dict[str, Callable[[Any, str], None]] = {
+            "num": self._h_num, "email": self._h_email, "tok": self._h_tok, "iban": self._h_iban,
+            "ip4": self._h_ip4, "ip6": self._h_ip6, "mac": self._h_mac, "btc": self._h_btc, "eth": self._h_eth,
+            "pem": self._h_pem, "jwt": self._h_jwt, "any": self._h_any,
+        }
+        for i, c in enumerate(self.cfg.custom):
+            fn = _CUSTOM_VALIDATORS.get(c.validator) if c.validator else None
+            h[f"c{i}"] = self._custom_handler(c.name, fn or (lambda s: s))
+        return h
+
+    def _custom_handler(self, name: str, fn: Callable[[str], str | None]) -> Callable[[Any, str], None]:
+        return lambda m, cell: self._validated(name, m.group(), fn)
+
+    def _h_num(self, m: Any, cell: str) -> None:
+        a, b = m.span()
+        if a > 1 and ((cell[a - 1] in ".," and cell[a - 2].isdigit()) or (cell[a - 1] == "-" and cell[a - 2] in _HEX)):
+            return  # the digits of a decimal number (0.4111...) or the tail of a UUID, not an identifier
+        if b + 1 < len(cell) and ((cell[b] in ".," and cell[b + 1].isdigit()) or (cell[b] == "-" and cell[b + 1] in _HEX)):
+            return
+        self._num(m.group(), self.ctx, self.strict)
+
+    def _h_email(self, m: Any, cell: str) -> None:
+        v = V.email(m.group())
+        if v is not None:
+            self._hit("EMAIL_ADDRESS", v, m.group(), test=v.endswith(TEST_EMAIL_DOMAINS))
+
+    def _h_tok(self, m: Any, cell: str) -> None:
+        text = m.group()
+        for prefix, ent in _TOKEN_ENTITY:
+            if text.startswith(prefix):
+                break
+        else:
+            return
+        v = V.aws_access_key(text) if ent == "AWS_ACCESS_KEY" else V.token(text)
+        if v is not None:
+            self._hit(ent, v, text)
+
+    def _h_iban(self, m: Any, cell: str) -> None:
+        compact = m.group().replace(" ", "")
+        want = V.IBAN_LENGTHS.get(compact[:2])
+        if want is not None and len(compact) >= want:
+            self._validated("IBAN_CODE", compact[:want], V.iban)
+
+    def _h_ip4(self, m: Any, cell: str) -> None:
+        end = m.end()
+        if end + 1 < len(cell) and cell[end] == "." and cell[end + 1].isdigit():
+            return  # 1.2.3.4.5: a version or an OID, not an address
+        self._validated("IP_ADDRESS", m.group(), V.ip_address)
+
+    def _h_ip6(self, m: Any, cell: str) -> None:
+        self._validated("IP_ADDRESS", m.group(), V.ip_address)
+
+    def _h_mac(self, m: Any, cell: str) -> None:
+        self._validated("MAC_ADDRESS", m.group(), V.mac_address)
+
+    def _h_btc(self, m: Any, cell: str) -> None:
+        text = m.group()
+        self._validated("CRYPTO", text, V.btc_bech32 if text[:3].lower() == "bc1" else V.btc_base58)
+
+    def _h_eth(self, m: Any, cell: str) -> None:
+        self._validated("CRYPTO", m.group(), V.eth_address)
+
+    def _h_pem(self, m: Any, cell: str) -> None:
+        self._hit("PRIVATE_KEY", m.group(), m.group())
+
+    def _h_jwt(self, m: Any, cell: str) -> None:
+        self._validated("JWT", m.group(), V.jwt)
+
+    def _h_kv(self, m: Any, cell: str) -> None:
+        value = re.split(r"[:=]", m.group(), maxsplit=1)[1].strip().strip("\"'")
+        if self.rx.search(value):
+            return  # token=ghp_...: the main pass reports it under its own (better) entity
+        self._validated("GENERIC_SECRET", value, V.generic_secret)
+
+    def _h_any(self, m: Any, cell: str) -> None:
+        self._validated("GENERIC_SECRET", m.group(), V.generic_secret)
+
+    def _keyword(self, kw: str, cell: str, end: int, seen: list[tuple[int, int]] = ()) -> None:
+        """A context word in free text: classify the first number right after it (unless the
+        main pass already classified that number on its own)."""
+        m = _NUM_BROAD_RX.search(cell, end, min(len(cell), end + 48))
+        if m is None:
+            return
+        a, b = m.span()
+        if any(x < b and a < y for x, y in seen):
+            return
+        toks = name_tokens(kw)
+        ctx = frozenset(n for n in WEAK_NUMERIC if toks & set(ENTITIES[n].context))
+        if "US_ITIN" in ctx:
+            ctx |= {"US_SSN"}
+        self._num(m.group(), ctx | self.ctx, strict=False)
+
+    def _num(self, text: str, ctx: frozenset[str], strict: bool) -> None:
+        digits = text.replace(" ", "").replace("-", "")
+        n = len(digits)
+        plain = digits.isdigit()
+        if n >= 12 and plain and self.card_on:
+            v = V.card_digits(digits)
+            if v is not None:
+                self._hit("CREDIT_CARD", v, text)
+                return
+        if n == 9 and plain:
+            formatted = n != len(text) and _SSN_FMT.fullmatch(text) is not None
+            if digits[0] == "9":
+                if (formatted or "US_ITIN" in ctx) and self._sample("US_ITIN"):
+                    if self._validated("US_ITIN", digits, V.itin):
+                        return
+            elif (formatted or "US_SSN" in ctx) and self._sample("US_SSN"):
+                if self._validated("US_SSN", digits, V.ssn):
+                    return
+            if "ABA_ROUTING_NUMBER" in ctx and self._sample("ABA_ROUTING_NUMBER"):
+                if self._validated("ABA_ROUTING_NUMBER", digits, V.aba_routing):
+                    return
+        if strict:
+            return
+        if plain and n == 10 and "UK_NHS" in ctx and self._sample("UK_NHS"):
+            if self._validated("UK_NHS", digits, V.uk_nhs):
+                return
+        if plain and 8 <= n <= 17 and "US_BANK_NUMBER" in ctx and self._sample("US_BANK_NUMBER"):
+            if self._validated("US_BANK_NUMBER", digits, V.us_bank_number):
+                return
+        if "PHONE_NUMBER" in ctx and self._sample("PHONE_NUMBER"):
+            self._validated("PHONE_NUMBER", text, self._phone)
+
+    def _phone(self, text: str) -> str | None:
+        return V.phone(text, self.cfg.phone_region)
+
+    def bulk(self, entity: str, rows: list[int], norm: Any, test: list[bool] | None, lines: bool = False) -> None:
+        """Book cells a vectorised validator accepted (one value per cell, rows ascending):
+        the same counts, test values and examples :meth:`_hit` would produce one by one."""
+        st = self._stat(entity)
+        n = len(rows)
+        st.candidates += n
+        st.sampled += n
+        ntest = sum(test) if test is not None else 0
+        st.test_values += ntest
+        st.count += n - ntest
+        st.rows += n - ntest
+        cfg = self.cfg
+        if ntest and st.test_example is None:
+            j = test.index(True)
+            v = norm[j].as_py()
+            st.test_example = Example(rows[j], mask(entity, v), value_hash(cfg.salt, entity, v), 1, rows[j] if lines else None)
+        if n - ntest:
+            st._last_row = rows[-1]
+        if cfg.record:
+            self.hits.extend((r, entity) for j, r in enumerate(rows) if not (test and test[j]))
+        ex = st.examples
+        j = 0
+        while len(ex) < cfg.examples and j < n:
+            if not (test and test[j]):
+                v = norm[j].as_py()
+                h = value_hash(cfg.salt, entity, v)
+                if h in ex:
+                    ex[h].occurrences += 1
+                else:
+                    ex[h] = Example(rows[j], mask(entity, v), h, 1, rows[j] if lines else None)
+            j += 1
+
+    # ---- bookkeeping --------------------------------------------------------------------------
+    def _stat(self, entity: str) -> EntityStats:
+        st = self.stats.entities.get(entity)
+        if st is None:
+            st = self.stats.entities[entity] = EntityStats()
+        return st
+
+    def _sample(self, entity: str) -> bool:
+        """Count a candidate; True when it should be validated (always, unless sampled)."""
+        if entity not in self.active:
+            return False
+        st = self._stat(entity)
+        st.candidates += 1
+        if entity in self.sampled and self._row > self.cfg.sample_min_rows:
+            if (self._row * _KNUTH) % 1_000_003 >= self.cfg.sample_rate * 1_000_003:
+                return False
+        st.sampled += 1
+        return True
+
+    def _validated(self, entity: str, text: str, fn: Callable[[str], str | None]) -> bool:
+        if entity not in WEAK_NUMERIC and not self._sample(entity):  # weak numeric types were counted already
+            return False
+        v = fn(text)
+        if v is None:
+            return False
+        self._hit(entity, v, text, counted=True)
+        return True
+
+    def _hit(self, entity: str, value: str, raw: str, test: bool = False, counted: bool = False) -> None:
+        if entity not in self.active:
+            return
+        st = self.stats.entities.get(entity) or self._stat(entity)
+        if not counted:
+            st.candidates += 1
+            st.sampled += 1
+        cfg = self.cfg
+        h = None
+        if self.allow_any:
+            if value in cfg.allow_values or raw in cfg.allow_values or any(r.search(raw) for r in self.allow_rx):
+                st.allowed += 1
+                return
+            if cfg.allow_hashes:
+                h = value_hash(cfg.salt, entity, value)
+                if h in cfg.allow_hashes:
+                    st.allowed += 1
+                    return
+        if test or value in TEST_VALUES.get(entity, ()):
+            st.test_values += 1
+            if st.test_example is None:
+                st.test_example = Example(self._row, mask(entity, value), h or value_hash(cfg.salt, entity, value), 1, self._line, self._path)
+            return
+        st.count += 1
+        if cfg.record:
+            self.hits.append((self._row, entity))
+        if st._last_row != self._row:
+            st.rows += 1
+            st._last_row = self._row
+        ex = st.examples
+        if len(ex) < cfg.examples:
+            h = h or value_hash(cfg.salt, entity, value)
+            e = ex.get(h)
+            if e is not None:
+                e.occurrences += 1
+            else:
+                ex[h] = Example(self._row, mask(entity, value), h, 1, self._line, self._path)
+        elif h is not None and h in ex:
+            ex[h].occurrences += 1
+
+
+def scanners_for(cfg: ScanConfig, labels: Iterable[str | None], engine: str = "re") -> dict[str | None, ColumnScanner]:
+    return {lab: ColumnScanner(cfg, lab, engine) for lab in labels}
+
+
+@functools.lru_cache(maxsize=1)
+def _name_scanner() -> ColumnScanner:
+    from .entities import ENTITIES as _E
+
+    cfg = ScanConfig(rules={n: EntityRule(action="warn") for n in _E}, salt="-", sampling=False, examples=1)
+    return ColumnScanner(cfg, None)
+
+
+@functools.lru_cache(maxsize=65536)
+def sensitive(name: str) -> bool:
+    """Does a column name or JSON key itself hold something we look for? Then it must not be
+    printed as a label (a header row that is really data, an email used as a JSON key)."""
+    sc = _name_scanner()
+    sc.stats = ColumnStats(None)
+    kw = [sc.kw_rx is not None and bool(sc.kw_rx.search(name))]
+    kv = [sc.kv_rx is not None and bool(sc.kv_rx.search(name))]
+    sc.scan([name], [1], kw=kw, kv=kv)
+    return any(st.count or st.test_values for st in sc.stats.entities.values())

@@ -342,7 +342,7 @@ class DepsGate(Gate):
             summary=a.summary, requirement=d.text, source_format=d.source_format,
         )
         ig = self._active_ignore(ignores, a.ids, d, today, used)
-        common = dict(line=d.line, key=f"{d.canonical_name}|{a.id}", entity=d.name, evidence=(f"{a.id}: {a.summary}" if a.summary else a.id)[:200])
+        common = dict(line=d.line, key=f"{d.canonical_name}|{a.id}")
         path = d.path if d.path != Path(".") else None
         if ig is not None:
             ctx.add("DEPS007", f"{d.name} {d.version}: {a.id}{score} ignored until {ig.expires}: {ig.reason}", path, blocking=False,
@@ -350,6 +350,9 @@ class DepsGate(Gate):
             return
         blocking = None
         msg = f"{d.name} {d.version} is affected by {a.id}{score}{fix_txt}"
+        if a.summary:
+            brief = " ".join(a.summary.split())
+            msg += f" — {brief[:117] + '...' if len(brief) > 120 else brief}"
         if only_fixable and not a.fixed_versions:
             blocking = False
             msg += " (not blocking: only_fixable)"
@@ -359,7 +362,7 @@ class DepsGate(Gate):
         pol, text = _policy_file(ctx)
         for ig in ignores:
             line = inputs.find_line(text, ig.id) if text else None
-            common = dict(line=line, key=f"ignore|{ig.id}|{ig.package or ''}|{ig.version or ''}", entity=ig.id, advisory=ig.id,
+            common = dict(line=line, key=f"ignore|{ig.id}|{ig.package or ''}|{ig.version or ''}", advisory=ig.id,
                           package=ig.package, ignore_expires=ig.expires.isoformat(), ignore_reason=ig.reason)
             if ig.expired(today):
                 ctx.add("DEPS004", f"ignore for {ig.id} expired on {ig.expires}" + ("" if ig.index in used else " (it also matches nothing)"),

@@ -81,7 +81,7 @@ def _gate_header(r: GateResult) -> str:
     if c["errors"]:
         parts.append(f"{c['errors']} error{'s' if c['errors'] != 1 else ''}")
     open_attr = " open" if r.status in (Status.FAIL, Status.ERROR) else ""
-    return f"<details{open_attr}><summary><b>{r.gate}</b> — {STATUS_ICON[r.status]} {r.status.value}: {', '.join(parts)} ({r.duration:.2f}s, {c['files']} files)</summary>\n"
+    return f"<details{open_attr}><summary><b>{r.gate}</b> — {STATUS_ICON[r.status]} {r.status.value}: {', '.join(parts)} ({r.duration:.2f}s, {c['files']} file{'s' if c['files'] != 1 else ''})</summary>\n"
 
 
 def render(run: RunResult, max_chars: int = MAX_CHARS, today: _dt.date | None = None) -> str:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import dataclasses
 import hashlib
 import multiprocessing
 import os
+import sys
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -23,6 +25,7 @@ from gates.core.gate import Gate, GateContext
 
 from .allowlists import PROFILES
 from .config import FileReport, Hit, config_from_options
+from .explain import file_block
 from .rules import RULES
 from .scanner import safe_scan
 from .sniff import EXPECTED, FORMATS, MODEL_GLOBS
@@ -30,6 +33,7 @@ from .sniff import EXPECTED, FORMATS, MODEL_GLOBS
 CONTAINERS = {"zip", "tar", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "zstd"}
 TRIVIAL = {"text", "json", "unknown"}
 PARALLEL_MIN_FILES = 2
+PICKLE_RULES = {"MODEL001", "MODEL002"}  # what --explain explains
 
 _globs = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _scan_options: dict[str, Any] = {
@@ -92,6 +96,7 @@ class ModelGate(Gate):
   mlsec-gates model                                   # every model file under the current directory
   mlsec-gates model models/ ckpt.pt --format json --output model.json
   mlsec-gates model model.pkl --profile sklearn --allow-global mypkg.MyScaler
+  mlsec-gates model suspicious.pt --explain            # why it blocks: opcode trace + decompiled view (stderr)
 """
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -102,6 +107,9 @@ class ModelGate(Gate):
         parser.add_argument("--allowed-format", dest="model_formats", action="append", choices=FORMATS, metavar="FMT",
                             help="only allow these formats (repeatable)")
         parser.add_argument("--workers", dest="model_workers", type=int, metavar="N", help="files scanned in parallel")
+        parser.add_argument("--explain", dest="model_explain", action="store_true",
+                            help="for each file with a blocking pickle global, print the opcodes around it and fickling's "
+                                 "decompiled view to stderr (never into --format reports)")
 
     def options_from_args(self, args: argparse.Namespace) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -127,10 +135,16 @@ class ModelGate(Gate):
             if not p.is_file():
                 continue
             jobs.append((p, self._options_for(ctx, p)))
-        reports = self._scan_all(ctx, jobs)
+        explain = bool(getattr(ctx.args, "model_explain", False))
+        reports = self._scan_all(ctx, jobs, explain)
         trusted = {h.lower() for h in opts.get("trusted_sha256") or []}
+        explained: list[str] = []
         for (p, fopts), rep in zip(jobs, reports):
-            self._report(ctx, p, fopts, rep, trusted)
+            if self._report(ctx, p, fopts, rep, trusted) and rep.explanations:
+                explained += file_block(ctx.display(p), rep.explanations)
+        if explain:
+            # the console only: stderr never mixes with a --format report written to stdout
+            sys.stderr.write("\n".join(explained or ["mlsec-gates model --explain: no blocking pickle globals to explain"]) + "\n")
 
     def _options_for(self, ctx: GateContext, p: Path) -> dict[str, Any]:
         opts = dict(ctx.options)
@@ -141,8 +155,8 @@ class ModelGate(Gate):
                 break
         return opts
 
-    def _scan_all(self, ctx: GateContext, jobs: list[tuple[Path, dict[str, Any]]]) -> list[FileReport]:
-        cfgs = [config_from_options(fopts) for _, fopts in jobs]
+    def _scan_all(self, ctx: GateContext, jobs: list[tuple[Path, dict[str, Any]]], explain: bool = False) -> list[FileReport]:
+        cfgs = [dataclasses.replace(config_from_options(fopts), explain=explain) for _, fopts in jobs]
         workers = int(ctx.options.get("workers") or os.cpu_count() or 1)
         if len(jobs) < PARALLEL_MIN_FILES or workers <= 1:
             return [safe_scan(str(p), c) for (p, _), c in zip(jobs, cfgs)]
@@ -167,7 +181,8 @@ class ModelGate(Gate):
                     out.append(rep)
             return out
 
-    def _report(self, ctx: GateContext, p: Path, opts: Mapping[str, Any], rep: FileReport, trusted: set[str]) -> None:
+    def _report(self, ctx: GateContext, p: Path, opts: Mapping[str, Any], rep: FileReport, trusted: set[str]) -> bool:
+        """Turn the file's hits into findings; True when a pickle global in it blocks."""
         hits = list(rep.hits)
         top = rep.formats[0] if rep.formats else "unknown"
         hits += _policy_hits(p, opts, rep, top)
@@ -185,6 +200,7 @@ class ModelGate(Gate):
         if is_trusted:
             ctx.note(f"{ctx.display(p)}: findings do not block, its SHA-256 is listed in trusted_sha256")
         ctx.scanned(p, rep.items)
+        return not is_trusted and any(h.blocking and h.rule in PICKLE_RULES for h in hits)
 
 
 def _policy_hits(p: Path, opts: Mapping[str, Any], rep: FileReport, top: str) -> list[Hit]:

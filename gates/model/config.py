@@ -38,6 +38,7 @@ class ScanConfig:
     custom_onnx_domains: tuple[str, ...] = ()
     keras_allowed_modules: tuple[str, ...] = ("keras", "tf_keras", "tensorflow.keras")
     savedmodel_allowed_ops: tuple[str, ...] = ()
+    explain: bool = False  # ``--explain``: trace rejected globals for the console (never in reports)
 
 
 def config_from_options(opts: Mapping[str, Any]) -> ScanConfig:
@@ -88,3 +89,11 @@ class FileReport:
     hits: list[Hit] = field(default_factory=list)
     items: int = 0  # opcodes/tensors/members looked at
     error: str | None = None
+    explanations: list[list[str]] = field(default_factory=list)  # ``--explain`` blocks, already escaped
+
+
+def printable(text: str, limit: int = 300) -> str:
+    """``text`` with control characters escaped (``\\x1b``, ``\\n``) and cut to ``limit``: names
+    from a file must not drive a terminal or forge report lines."""
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return out if len(out) <= limit else out[: limit - 1] + "…"

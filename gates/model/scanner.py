@@ -13,7 +13,8 @@ from typing import Any, BinaryIO, Callable
 
 from . import containers, formats
 from .allowlists import UNKNOWN, danger_of
-from .config import FileReport, Hit, ScanConfig
+from .config import FileReport, Hit, ScanConfig, printable
+from .explain import MAX_FICKLING_BYTES, Explained, PickleExplanation, TracingWalker
 from .pickle_engine import Broken, GlobalRef, Nested, WalkResult, Walker, is_joblib_wrapper
 from .sniff import sniff
 from .stream import OverLimit, Source, Truncated, file_size
@@ -45,11 +46,6 @@ class Scan:
 
     def fmt(self, name: str) -> None:
         self.report.formats.append(name)
-
-
-def printable(text: str, limit: int = 300) -> str:
-    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def scan_path(path: str, cfg: ScanConfig) -> FileReport:
@@ -158,7 +154,8 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
     first = True
     while True:
         start = src.offset
-        res = Walker(src, max_memo=lim.max_memo, on_build=hook, explain=_not_allowed(scan)).walk()
+        walker = walker_for(scan)(src, max_memo=lim.max_memo, on_build=hook, explain=_not_allowed(scan))
+        res = walker.walk()
         scan.report.items += res.opcodes
         if first and tentative and not res.stopped and not res.globals and res.opcodes <= 3 and not pickle_named(name):
             return "unknown"  # text that merely starts with an opcode byte
@@ -170,7 +167,7 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
             kind, legacy_left = "pytorch-legacy", 5
         if hook.used and kind == "pickle":
             kind = "joblib"
-        report_walk(scan, res, member, depth, src)
+        report_walk(scan, res, member, depth, src, walker)
         if res.issues:
             return kind
         if legacy_left is not None:
@@ -184,14 +181,21 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
         first = False
 
 
+def walker_for(scan: Scan) -> type[Walker]:
+    """The plain walker, or the tracing one when ``--explain`` asked for opcode traces."""
+    return TracingWalker if scan.cfg.explain else Walker
+
+
 def _not_allowed(scan: Scan) -> Callable[[GlobalRef], bool]:
     allow = scan.cfg.allowlist
     return lambda g: any(not allow.allows(f"{m}.{n}") for m, n in g.candidates())
 
 
-def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src: Source | None) -> None:
+def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src: Source | None,
+                walker: Walker | None = None) -> None:
     cfg = scan.cfg
     seen: dict[str, int] = {}
+    explained = PickleExplanation(member, res.start, res.end) if cfg.explain else None
     for g in res.globals:
         bad = None
         for module, name in g.candidates():
@@ -220,11 +224,34 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
             extra["call"] = res.chains[id(g)]
         scan.hit(rule, f"{what}: {d.reason}", member, g.offset, severity=d.severity if known else "high",
                  blocking=blocking, key=bad, extra=extra)
+        if explained is not None and blocking:
+            windows = getattr(walker, "windows", {})
+            explained.items.append(Explained(rule, d.severity if known else "high", bad, d.reason, g.opcode, g.opindex, g.offset,
+                                             g.proto, extra.get("call"), windows.get(id(g))))
+    if explained is not None and explained.items:
+        _add_explanation(scan, explained, src)
     for issue in res.issues:
         scan.inconclusive(f"pickle cannot be followed: {issue.message}", member, issue.offset, key=f"pickle:{issue.code}",
                           opcode_index=issue.opindex, reason=issue.code)
     for n in res.nested:
         scan_nested(scan, n, member, depth, src)
+
+
+def _add_explanation(scan: Scan, explained: PickleExplanation, src: Source | None) -> None:
+    """Render one pickle's explanation now, while its bytes can still be re-read."""
+    data, why = None, ""
+    length = explained.end - explained.start
+    if src is None:
+        why = "the stream cannot be re-read here"
+    elif length > MAX_FICKLING_BYTES:
+        why = f"the pickle is over {MAX_FICKLING_BYTES >> 20} MB"
+    else:
+        region = src.region(explained.start - src.base, length)
+        if region is None:
+            why = "the pickle is inside a compressed stream that cannot be re-read"
+        else:
+            data = region.read(length)
+    scan.report.explanations.append(explained.lines(data, why))
 
 
 def scan_nested(scan: Scan, n: Nested, member: str | None, depth: int, src: Source | None) -> None:
@@ -264,10 +291,10 @@ class _JoblibHook:
             raise _broken("joblib NumpyArrayWrapper state cannot be followed (needed to find the next opcode)")
         nbytes, is_object, aligned = info
         if is_object:
-            sub = Walker(src, max_memo=self.scan.cfg.limits.max_memo, on_build=self, explain=_not_allowed(self.scan))
+            sub = walker_for(self.scan)(src, max_memo=self.scan.cfg.limits.max_memo, on_build=self, explain=_not_allowed(self.scan))
             res = sub.walk()
             self.scan.report.items += res.opcodes
-            report_walk(self.scan, res, self.member, self.depth, src)
+            report_walk(self.scan, res, self.member, self.depth, src, sub)
             if res.issues:
                 raise _broken("object array pickle inside the joblib file is broken")
             return

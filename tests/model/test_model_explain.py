@@ -1,0 +1,102 @@
+"""``mlsec-gates model --explain``: the opcode trace and fickling's view, on the console only."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from modelsamples import EMPTY_DICT, SETITEM, call, os_system, pickle_of, scan_file, torch_zip, ustr
+
+
+def _explain(cli, tmp_path, name: str, data: bytes, *extra: str):
+    p = tmp_path / name
+    p.write_bytes(data)
+    out = tmp_path / "report.json"
+    r = cli("model", p.name, "--explain", "--format", "json", "--output", out, "-q", *extra, cwd=tmp_path)
+    return r, json.loads(out.read_text())
+
+
+def test_explanation_names_the_global_with_its_trace_and_decompiled_view(cli, tmp_path):
+    r, report = _explain(cli, tmp_path, "evil.pkl", os_system("echo harmless"))
+    assert r.code == 1
+    err = r.err
+    assert "== evil.pkl: why it blocks ==" in err
+    assert "MODEL001 critical `os.system`" in err
+    assert "imported by GLOBAL, opcode #1 at byte 2, protocol 2; called as os.system(<str>)" in err
+    marked = [line for line in err.splitlines() if line.strip().startswith(">")]
+    assert len(marked) == 1 and "GLOBAL" in marked[0] and "os.system" in marked[0] and "@2 " in marked[0]
+    assert any("REDUCE" in line and "os.system(<str>)" in line for line in err.splitlines())
+    # fickling's decompiled view of the same bytes
+    assert "from os import system" in err
+    assert "system('echo harmless')" in err
+    # never in the machine-readable report
+    assert "opcodes (" not in json.dumps(report) and "decompiled" not in json.dumps(report)
+
+
+def test_explanation_never_reaches_stdout_reports(cli, tmp_path):
+    (tmp_path / "evil.pkl").write_bytes(os_system())
+    r = cli("model", "evil.pkl", "--explain", "--format", "sarif", cwd=tmp_path)
+    assert r.code == 1
+    json.loads(r.out)  # stdout is still one SARIF document
+    assert "why it blocks" not in r.out and "why it blocks" in r.err
+
+
+def test_explanation_in_archive_member_uses_file_offsets(cli, tmp_path):
+    inner = pickle_of(EMPTY_DICT + ustr("a") + call("posix", "system", ustr("x")) + SETITEM)
+    r, report = _explain(cli, tmp_path, "model.pt", torch_zip(inner))
+    assert r.code == 1
+    f = next(f for f in report["findings"] if f["rule"] == "MODEL001")
+    assert f"pickle in `{f['member']}`" in r.err
+    assert f"at byte {f['offset']}," in r.err  # the same offset the JSON finding carries
+
+
+def test_explanation_for_a_compressed_stream_still_has_the_trace(cli, tmp_path):
+    r, _ = _explain(cli, tmp_path, "evil.pkl.gz", gzip.compress(os_system()))
+    assert r.code == 1
+    assert "os.system" in r.err and "opcodes (> marks the import)" in r.err
+    assert "compressed stream that cannot be re-read" in r.err
+
+
+def test_terminal_escapes_in_module_names_are_neutralised(cli, tmp_path):
+    evil_module = "\x1b]0;owned\x07\x1b[31mevil\u202e"
+    data = pickle_of(call(evil_module, "run\x1b[2J", ustr("\x1b[1mhi\r\n")), proto=4)
+    r, _ = _explain(cli, tmp_path, "esc\x1b[0m.pkl", data)
+    assert r.code == 1
+    for raw in ("\x1b", "\x07", "\u202e", "\r"):
+        assert raw not in r.err
+    assert "\\x1b]0;owned\\x07\\x1b[31mevil\\u202e.run\\x1b[2J" in r.err  # visible, escaped
+    assert "== esc\\x1b[0m.pkl: why it blocks ==" in r.err
+
+
+def test_output_is_bounded_per_file(cli, tmp_path):
+    body = EMPTY_DICT + b"".join(ustr(f"k{i}") + call(f"evilpkg{i}", "f", ustr("x")) + SETITEM for i in range(40))
+    r, report = _explain(cli, tmp_path, "many.pkl", pickle_of(body, proto=2))
+    assert r.code == 1 and len({f["global"] for f in report["findings"]}) == 40
+    lines = r.err.splitlines()
+    start = lines.index("== many.pkl: why it blocks ==")
+    assert len(lines) - start <= 61
+    assert "more lines not shown (at most 60 per file)" in lines[-1]
+
+
+def test_no_explanation_without_the_flag_or_when_nothing_blocks(cli, tmp_path):
+    (tmp_path / "evil.pkl").write_bytes(os_system())
+    r = cli("model", "evil.pkl", "-q", "--format", "json", "--output", tmp_path / "r.json", cwd=tmp_path)
+    assert r.code == 1 and "why it blocks" not in r.err
+    (tmp_path / "ok.pkl").write_bytes(pickle_of(EMPTY_DICT + ustr("a") + ustr("b") + SETITEM))
+    r = cli("model", "ok.pkl", "--explain", "-q", cwd=tmp_path)
+    assert r.code == 0 and "no blocking pickle globals to explain" in r.err
+
+
+def test_tracing_only_when_asked(tmp_path):
+    # the plain scan keeps no explanation (and runs the untraced walker)
+    assert scan_file(tmp_path, "a.pkl", os_system()).explanations == []
+    traced = scan_file(tmp_path, "b.pkl", os_system())
+    from dataclasses import replace
+
+    from gates.model.config import config_from_options
+    from gates.model.scanner import scan_path
+
+    cfg = replace(config_from_options({"profiles": ["torch", "numpy"]}), explain=True)
+    rep = scan_path(str(tmp_path / "b.pkl"), cfg)
+    assert [h.rule for h in rep.hits] == [h.rule for h in traced.hits]  # same verdict either way
+    assert len(rep.explanations) == 1 and any("os.system" in line for line in rep.explanations[0])

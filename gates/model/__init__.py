@@ -24,16 +24,17 @@ from gates.core import files as _files
 from gates.core.gate import Gate, GateContext
 
 from .allowlists import PROFILES
-from .config import FileReport, Hit, config_from_options
+from .config import FileReport, Hit, config_from_options, printable
 from .explain import file_block
 from .rules import RULES
-from .scanner import safe_scan
+from .scanner import UNRECOGNISED, safe_scan
 from .sniff import EXPECTED, FORMATS, MODEL_GLOBS
 
 CONTAINERS = {"zip", "tar", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "zstd"}
 TRIVIAL = {"text", "json", "unknown"}
 PARALLEL_MIN_FILES = 2
 PICKLE_RULES = {"MODEL001", "MODEL002"}  # what --explain explains
+UNKNOWN_SHOWN = 5  # paths named in the "unknown format" note
 
 _globs = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _scan_options: dict[str, Any] = {
@@ -139,9 +140,14 @@ class ModelGate(Gate):
         reports = self._scan_all(ctx, jobs, explain)
         trusted = {h.lower() for h in opts.get("trusted_sha256") or []}
         explained: list[str] = []
+        unknown: list[Path] = []
         for (p, fopts), rep in zip(jobs, reports):
             if self._report(ctx, p, fopts, rep, trusted) and rep.explanations:
                 explained += file_block(ctx.display(p), rep.explanations)
+            if rep.formats and rep.formats[0] in UNRECOGNISED:
+                unknown.append(p)
+        if unknown:
+            ctx.note(_unknown_note(ctx, unknown))
         if explain:
             # the console only: stderr never mixes with a --format report written to stdout
             sys.stderr.write("\n".join(explained or ["mlsec-gates model --explain: no blocking pickle globals to explain"]) + "\n")
@@ -201,6 +207,16 @@ class ModelGate(Gate):
             ctx.note(f"{ctx.display(p)}: findings do not block, its SHA-256 is listed in trusted_sha256")
         ctx.scanned(p, rep.items)
         return not is_trusted and any(h.blocking and h.rule in PICKLE_RULES for h in hits)
+
+
+def _unknown_note(ctx: GateContext, paths: list[Path]) -> str:
+    """Say how many files were not analysed because no format matched: a reviewer must see that
+    ``*.bin`` files passed because they are not models, not because they were checked."""
+    shown = ", ".join(printable(ctx.display(p), 120) for p in paths[:UNKNOWN_SHOWN])
+    more = f" and {len(paths) - UNKNOWN_SHOWN} more" if len(paths) > UNKNOWN_SHOWN else ""
+    n = len(paths)
+    return (f"{n} file{'s' if n != 1 else ''} of unknown format {'were' if n != 1 else 'was'} not analysed "
+            f"(content matches no model format; files named like pickles or PyTorch weights block as MODEL003): {shown}{more}")
 
 
 def _policy_hits(p: Path, opts: Mapping[str, Any], rep: FileReport, top: str) -> list[Hit]:

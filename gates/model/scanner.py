@@ -6,6 +6,7 @@ never raises for bad input (a file it cannot follow is an *inconclusive* hit, wh
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import os
 from dataclasses import dataclass
@@ -20,9 +21,17 @@ from .sniff import sniff
 from .stream import OverLimit, Source, Truncated, file_size
 
 LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
+UNRECOGNISED = ("unknown", "text")  # content that matched no format we analyse
 SECOND_OPINION_MAX = 8 << 20
 # names whose content must be a model: unknown content there is inconclusive, not "not a model"
 PICKLE_EXTS = {".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib", ".dill", ".p", ".sav", ".npy", ".safetensors", ".gguf", ".onnx", ".keras", ".h5", ".hdf5"}
+# ``.bin`` is too generic to pin (ONNX external data and raw tensor dumps use it), but these names
+# are what PyTorch, transformers, PEFT and accelerate write with ``torch.save``: a loader will
+# ``torch.load`` them, so content we cannot recognise there must not pass silently.
+WEIGHT_NAME_GLOBS = (
+    "pytorch_model*.bin", "adapter_model*.bin", "training_args.bin", "optimizer*.bin", "scheduler*.bin",
+    "scaler*.bin", "rng_state*.bin", "rng_state*.pth", "*.pt.bin", "*.pth.bin", "*.ckpt.bin",
+)
 
 @dataclass
 class Scan:
@@ -60,8 +69,11 @@ def scan_path(path: str, cfg: ScanConfig) -> FileReport:
             return report
         with open(path, "rb") as f:
             kind = scan_stream(scan, f, member=None, depth=0, name=path, size=size)
-        if kind in ("unknown", "text") and pickle_named(path):
+        if kind in UNRECOGNISED and pickle_named(path):
             scan.inconclusive("the file is named like a pickle but its content is not a recognisable model format", offset=0, key="unrecognised")
+        elif kind in UNRECOGNISED and weights_named(path):
+            scan.inconclusive("the file is named like PyTorch weights (loaded with torch.load) but its content is not a recognisable "
+                              "model format", offset=0, key="unrecognised")
     except OSError as exc:
         scan.inconclusive(f"cannot read the file ({exc.strerror or type(exc).__name__})", key="unreadable")
     except RecursionError:
@@ -81,6 +93,11 @@ def safe_scan(path: str, cfg: ScanConfig) -> FileReport:
 
 def pickle_named(name: str) -> bool:
     return os.path.splitext(name.lower())[1] in PICKLE_EXTS
+
+
+def weights_named(name: str) -> bool:
+    base = os.path.basename(name).lower()
+    return any(fnmatch.fnmatchcase(base, g) for g in WEIGHT_NAME_GLOBS)
 
 
 def scan_bytes(scan: Scan, data: bytes, member: str | None, depth: int, name: str = "") -> None:

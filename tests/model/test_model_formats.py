@@ -242,3 +242,53 @@ def test_ordinary_chat_templates_pass(tmp_path, template):
 def test_underscore_literal_alone_does_not_block(tmp_path):
     rep = scan_file(tmp_path, "m.gguf", gguf({"tokenizer.chat_template": "{{ tool.name | replace(' ', '_') }}"}))
     assert [h.severity for h in rep.hits] == ["medium"]
+
+
+# ---- unknown content ------------------------------------------------------------------------------
+UNKNOWN_BYTES = bytes(range(256)) * 4  # matches no format (starts with a byte no sniffer claims)
+
+
+@pytest.mark.parametrize("name", [
+    "pytorch_model.bin", "pytorch_model-00001-of-00002.bin", "adapter_model.bin", "training_args.bin", "optimizer.bin",
+    "scheduler.bin", "rng_state_3.pth", "rng_state.bin", "model.pt.bin", "sub/Pytorch_Model.BIN",
+])
+def test_weights_names_with_unknown_content_are_inconclusive(tmp_path, name):
+    rep = scan_file(tmp_path, name, UNKNOWN_BYTES)
+    assert rep.formats == ["unknown"]
+    assert [(h.rule, h.key, h.blocking) for h in rep.hits] == [("MODEL003", "unrecognised", True)]
+    assert "named like PyTorch weights" in rep.hits[0].message or "named like a pickle" in rep.hits[0].message
+
+
+def test_text_in_training_args_bin_is_inconclusive(tmp_path):
+    rep = scan_file(tmp_path, "training_args.bin", b"just some text, not a torch.save file\n")
+    assert [(h.rule, h.key) for h in rep.hits] == [("MODEL003", "unrecognised")]
+
+
+@pytest.mark.parametrize("name", ["weights.bin", "model.onnx_data.bin", "tensor_0.bin", "optimizer_notes.txt"])
+def test_generic_bin_with_unknown_content_does_not_block(tmp_path, name):
+    assert scan_file(tmp_path, name, UNKNOWN_BYTES).hits == []
+
+
+def test_real_pickle_named_like_weights_is_judged_by_content(tmp_path):
+    assert rules(scan_file(tmp_path, "pytorch_model.bin", os_system())) == {"MODEL001"}
+    assert scan_file(tmp_path, "optimizer.bin", b"\x80\x02}q\x00.").hits == []
+
+
+def test_report_notes_files_of_unknown_format(tmp_path, cli):
+    for name in ("weights.bin", "tensor_0.bin", "pytorch_model.bin", "w\x1b[31m.bin"):
+        (tmp_path / name).write_bytes(UNKNOWN_BYTES)
+    (tmp_path / "ok.safetensors").write_bytes(safetensors({"a": F32x4}))
+    out = tmp_path / "r.json"
+    r = cli("model", ".", "--format", "json", "--output", out, "-q", cwd=tmp_path)
+    report = json.loads(out.read_text())
+    assert r.code == 1  # pytorch_model.bin blocks; the generic .bin files only show in the note
+    assert [f["path"] for f in report["findings"] if f["blocking"]] == ["pytorch_model.bin"]
+    notes = report["gates"]["model"]["notes"]
+    note = next(n for n in notes if "unknown format" in n)
+    assert note.startswith("4 files of unknown format were not analysed")
+    for name in ("weights.bin", "tensor_0.bin", "pytorch_model.bin", "w\\x1b[31m.bin"):
+        assert name in note
+    assert "\x1b" not in note
+    # no note when every file was recognised
+    r = cli("model", "ok.safetensors", "--format", "json", "--output", out, "-q", cwd=tmp_path)
+    assert r.code == 0 and not any("unknown format" in n for n in json.loads(out.read_text())["gates"]["model"]["notes"])

@@ -8,13 +8,16 @@ template that escapes Jinja's sandbox, an external-data path outside the model d
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import struct
+from importlib import resources
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import protobuf as pb
+from .config import printable
 from .stream import OverLimit, Source, Truncated
 from .templates import analyse_template
 
@@ -327,6 +330,7 @@ def _onnx_tensor(f: BinaryIO, fld: pb.Field, state: dict) -> None:
 
 
 # ---- TensorFlow SavedModel --------------------------------------------------------------------------
+MAX_UNKNOWN_OPS = 20  # unknown ops reported one by one; the rest in one finding
 TF_CODE_OPS = {"PyFunc": "runs a Python function", "PyFuncStateless": "runs a Python function", "EagerPyFunc": "runs a Python function"}
 TF_FILE_OPS = {
     "ReadFile": "reads files", "WriteFile": "writes files", "MatchingFiles": "lists files", "DeleteFile": "deletes files",
@@ -342,6 +346,7 @@ def scan_savedmodel(scan: "Scan", f: BinaryIO, src: Source, member: str | None, 
         scan.inconclusive("SavedModel inside a compressed stream cannot be inspected", member, 0, key="tf-stream")
         return
     ops: dict[str, int] = {}
+    functions: set[str] = set()
     configs: list[str] = []
     base = src.start
     try:
@@ -356,7 +361,7 @@ def scan_savedmodel(scan: "Scan", f: BinaryIO, src: Source, member: str | None, 
                 if mg.number == 2 and mg.wire == 2:  # meta_graphs
                     for part in pb.fields(f, mg.start, mg.start + mg.length):
                         if part.number == 2 and part.wire == 2:  # graph_def
-                            _tf_graph(f, part, ops)
+                            _tf_graph(f, part, ops, functions)
                         elif part.number == 7 and part.wire == 2:  # object_graph_def
                             configs += _tf_user_metadata(f, part, scan.cfg.limits.max_header_bytes)
     except (pb.ProtoError, OSError, ValueError) as exc:
@@ -369,13 +374,23 @@ def scan_savedmodel(scan: "Scan", f: BinaryIO, src: Source, member: str | None, 
             continue  # metadata that is not JSON is not a Keras config
     scan.report.items += sum(ops.values())
     allowed = set(scan.cfg.savedmodel_allowed_ops)
+    known = known_tf_ops()
+    unknown: list[str] = []
     for op in sorted(ops):
-        if op in allowed:
-            continue
+        if op in allowed or op in functions:
+            continue  # a node whose op names a library function calls that function (its nodes are scanned)
         if op in TF_CODE_OPS or op in TF_FILE_OPS:
             why = TF_CODE_OPS.get(op) or TF_FILE_OPS[op]
             scan.hit("MODEL011", f"TensorFlow graph uses `{op}` ({why}) {ops[op]} time(s)", member, None,
                      severity="critical" if op in TF_CODE_OPS else "high", key=f"op:{op}", extra={"op": op})
+        elif op not in known:
+            unknown.append(op)
+    for op in unknown[:MAX_UNKNOWN_OPS]:
+        scan.hit("MODEL019", f"TensorFlow graph uses the unknown op `{op}` {ops[op]} time(s) (custom op or outside the built-in list)",
+                 member, None, key=f"unknown-op:{printable(op, 200)}", extra={"op": op})
+    if len(unknown) > MAX_UNKNOWN_OPS:
+        scan.hit("MODEL019", f"TensorFlow graph uses {len(unknown) - MAX_UNKNOWN_OPS} more unknown ops (not listed one by one)",
+                 member, None, key="unknown-op:more", extra={"count": len(unknown) - MAX_UNKNOWN_OPS})
 
 
 def _tf_user_metadata(f: BinaryIO, fld: pb.Field, limit: int) -> list[str]:
@@ -390,7 +405,7 @@ def _tf_user_metadata(f: BinaryIO, fld: pb.Field, limit: int) -> list[str]:
     return out
 
 
-def _tf_graph(f: BinaryIO, fld: pb.Field, ops: dict[str, int]) -> None:
+def _tf_graph(f: BinaryIO, fld: pb.Field, ops: dict[str, int], functions: set[str]) -> None:
     for sub in pb.fields(f, fld.start, fld.start + fld.length):
         if sub.wire != 2:
             continue
@@ -402,6 +417,16 @@ def _tf_graph(f: BinaryIO, fld: pb.Field, ops: dict[str, int]) -> None:
                     for part in pb.fields(f, fn.start, fn.start + fn.length):
                         if part.number == 3 and part.wire == 2:  # node_def
                             _tf_node(f, part, ops)
+                        elif part.number == 1 and part.wire == 2:  # signature (OpDef): its name is callable as an op
+                            functions.update(pb.read_string(f, n, 1024) for n in pb.fields(f, part.start, part.start + part.length)
+                                             if n.number == 1 and n.wire == 2)
+
+
+@functools.cache
+def known_tf_ops() -> frozenset[str]:
+    """The built-in op allowlist (``tf_ops.json`` in this package; its ``source`` says where it comes from)."""
+    data = json.loads(resources.files(__package__).joinpath("tf_ops.json").read_text(encoding="utf-8"))
+    return frozenset(data["ops"])
 
 
 def _tf_node(f: BinaryIO, fld: pb.Field, ops: dict[str, int]) -> None:

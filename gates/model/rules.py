@@ -64,5 +64,10 @@ RULES: dict[str, Rule] = {
         Rule("MODEL018", "Unexpected trailing data", Severity.LOW,
              "Bytes after the end of the data are ignored by the usual loader but may be read by another one.",
              "Regenerate the file; it should end where its format says it ends."),
+        Rule("MODEL019", "TensorFlow op outside the known set", Severity.MEDIUM,
+             "The SavedModel uses an op that is not among the common built-in inference/training ops the gate knows: a custom op "
+             "needs a native library loaded with it (native code), or the graph does something unusual that deserves a look.",
+             "Check where the op comes from (a custom-op .so, a TensorFlow add-on); if it is expected, list it under "
+             "`gates.model.savedmodel_allowed_ops`."),
     )
 }

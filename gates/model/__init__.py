@@ -35,6 +35,7 @@ TRIVIAL = {"text", "json", "unknown"}
 PARALLEL_MIN_FILES = 2
 PICKLE_RULES = {"MODEL001", "MODEL002"}  # what --explain explains
 UNKNOWN_SHOWN = 5  # paths named in the "unknown format" note
+MODEL_SUFFIXES = tuple(g.rsplit("*", 1)[1] for g in MODEL_GLOBS)  # ".pt", ".bin", ".pkl.gz"...
 
 _globs = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _scan_options: dict[str, Any] = {
@@ -144,7 +145,7 @@ class ModelGate(Gate):
         for (p, fopts), rep in zip(jobs, reports):
             if self._report(ctx, p, fopts, rep, trusted) and rep.explanations:
                 explained += file_block(ctx.display(p), rep.explanations)
-            if rep.formats and rep.formats[0] in UNRECOGNISED:
+            if rep.formats and _not_analysed(p, rep.formats[0]):
                 unknown.append(p)
         if unknown:
             ctx.note(_unknown_note(ctx, unknown))
@@ -207,6 +208,12 @@ class ModelGate(Gate):
             ctx.note(f"{ctx.display(p)}: findings do not block, its SHA-256 is listed in trusted_sha256")
         ctx.scanned(p, rep.items)
         return not is_trusted and any(h.blocking and h.rule in PICKLE_RULES for h in hits)
+
+
+def _not_analysed(p: Path, top: str) -> bool:
+    """Binary content no parser recognised, or text in a file named like a model (``x.bin``); a
+    README or labels.txt beside the weights is plainly not a model and is not counted."""
+    return top == "unknown" or (top in UNRECOGNISED and p.name.lower().endswith(MODEL_SUFFIXES))
 
 
 def _unknown_note(ctx: GateContext, paths: list[Path]) -> str:

@@ -278,16 +278,19 @@ def test_report_notes_files_of_unknown_format(tmp_path, cli):
     for name in ("weights.bin", "tensor_0.bin", "pytorch_model.bin", "w\x1b[31m.bin"):
         (tmp_path / name).write_bytes(UNKNOWN_BYTES)
     (tmp_path / "ok.safetensors").write_bytes(safetensors({"a": F32x4}))
+    (tmp_path / "notes.bin").write_bytes(b"plain text in a file named like a model\n")
+    (tmp_path / "README.md").write_bytes(b"# a model card beside the weights\n")
     out = tmp_path / "r.json"
-    r = cli("model", ".", "--format", "json", "--output", out, "-q", cwd=tmp_path)
+    r = cli("model", ".", "README.md", "--format", "json", "--output", out, "-q", cwd=tmp_path)
     report = json.loads(out.read_text())
     assert r.code == 1  # pytorch_model.bin blocks; the generic .bin files only show in the note
     assert [f["path"] for f in report["findings"] if f["blocking"]] == ["pytorch_model.bin"]
     notes = report["gates"]["model"]["notes"]
     note = next(n for n in notes if "unknown format" in n)
-    assert note.startswith("4 files of unknown format were not analysed")
-    for name in ("weights.bin", "tensor_0.bin", "pytorch_model.bin", "w\\x1b[31m.bin"):
+    assert note.startswith("5 files of unknown format were not analysed")
+    for name in ("weights.bin", "tensor_0.bin", "pytorch_model.bin", "w\\x1b[31m.bin", "notes.bin"):
         assert name in note
+    assert "README.md" not in note  # text that is not named like a model is not counted
     assert "\x1b" not in note
     # no note when every file was recognised
     r = cli("model", "ok.safetensors", "--format", "json", "--output", out, "-q", cwd=tmp_path)

@@ -40,6 +40,7 @@ MAX_WINDOWS = 8  # per pickle
 MAX_LINES_PER_FILE = 60
 MAX_FICKLING_LINES = 14
 MAX_FICKLING_BYTES = 8 << 20  # fickling reads the whole stream into memory
+MAX_FICKLING_OPCODES = 200_000  # its interpreter gives up (memo/opcode limits) around here anyway
 LINE_WIDTH = 160
 
 
@@ -136,7 +137,7 @@ def render_window(w: Window) -> list[str]:
     return out
 
 
-def fickling_view(data: bytes, names: list[str]) -> list[str]:
+def fickling_view(data: bytes, names: list[str], opcodes: int = 0) -> list[str]:
     """fickling's decompiled Python for ``data``, cut to the lines that mention ``names``.
 
     Only parsing happens here: ``Pickled.load`` decodes opcodes with ``pickletools.genops``,
@@ -145,21 +146,25 @@ def fickling_view(data: bytes, names: list[str]) -> list[str]:
     loaders or hooks (``fickling.load``, ``fickling.hook``), which do unpickle.
     """
     if len(data) > MAX_FICKLING_BYTES:
-        return [f"(fickling's view skipped: the pickle is over {MAX_FICKLING_BYTES >> 20} MB)"]
+        return [f"(skipped: the pickle is over {MAX_FICKLING_BYTES >> 20} MB)"]
+    if opcodes > MAX_FICKLING_OPCODES:
+        return [f"(skipped: {opcodes} opcodes, past what fickling's interpreter limits allow)"]
     try:
         from fickling.fickle import Pickled
     except Exception:  # noqa: BLE001 - optional
         return ["(fickling is not installed: no decompiled view)"]
     # fickling writes warnings that quote the file to stderr: keep them out of the console
-    with contextlib.redirect_stderr(io.StringIO()):
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
         try:
-            module = Pickled.load(data).ast
-            text = ast.unparse(module)
+            pickled = Pickled.load(data)
+            text = ast.unparse(pickled.ast)
         except Exception as exc:  # noqa: BLE001 - a parse failure is shown, not raised
             return [f"(fickling could not parse it: {type(exc).__name__})"]
     lines = text.splitlines()
     if not lines:
-        return ["(fickling produced no code for it)"]
+        if getattr(pickled, "_has_resource_exhaustion", False):
+            return ["(fickling stopped at its resource limits: no decompiled view)"]
+        return ["(fickling could not interpret it: no decompiled view)"]
     words = {n.rsplit(".", 1)[-1] for n in names if n}
     pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words)) + r")\b") if words else None
     picked = [i for i, line in enumerate(lines) if pattern is not None and pattern.search(line)]
@@ -169,11 +174,11 @@ def fickling_view(data: bytes, names: list[str]) -> list[str]:
     out, last = [], -1
     for i in picked:
         if i != last + 1:
-            out.append("      …")
-        out.append("      " + lines[i])
+            out.append("…")
+        out.append(lines[i])
         last = i
     if last != len(lines) - 1:
-        out.append(f"      … ({len(lines)} lines in all)")
+        out.append(f"… ({len(lines)} lines in all)")
     return out
 
 
@@ -198,6 +203,7 @@ class PickleExplanation:
     member: str | None
     start: int
     end: int
+    opcodes: int = 0
     items: list[Explained] = field(default_factory=list)
 
     def lines(self, data: bytes | None, why_no_data: str = "") -> list[str]:
@@ -216,7 +222,7 @@ class PickleExplanation:
         if data is None:
             out.append(f"      ({why_no_data or 'the stream cannot be re-read here'})")
         else:
-            out += fickling_view(data, [e.dotted for e in self.items])
+            out += ["      " + line for line in fickling_view(data, [e.dotted for e in self.items], self.opcodes)]
         return [printable(line, LINE_WIDTH) for line in out]
 
 

@@ -6,6 +6,7 @@ never raises for bad input (a file it cannot follow is an *inconclusive* hit, wh
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import io
 import os
@@ -212,7 +213,7 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
                 walker: Walker | None = None) -> None:
     cfg = scan.cfg
     seen: dict[str, int] = {}
-    explained = PickleExplanation(member, res.start, res.end) if cfg.explain else None
+    explained = PickleExplanation(member, res.start, res.end, res.opcodes) if cfg.explain else None
     for g in res.globals:
         bad = None
         for module, name in g.candidates():
@@ -334,7 +335,9 @@ def fickling_opinion(data: bytes) -> str | None:
     except Exception:  # noqa: BLE001 - optional second opinion
         return None
     try:
-        result = check_safety(Pickled.load(data))
+        # fickling prints warnings that can quote the file to stderr: they must not reach the console
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            result = check_safety(Pickled.load(data))
         sev = getattr(result, "severity", None)
         return getattr(sev, "name", str(sev))
     except Exception as exc:  # noqa: BLE001

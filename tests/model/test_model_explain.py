@@ -100,3 +100,27 @@ def test_tracing_only_when_asked(tmp_path):
     rep = scan_path(str(tmp_path / "b.pkl"), cfg)
     assert [h.rule for h in rep.hits] == [h.rule for h in traced.hits]  # same verdict either way
     assert len(rep.explanations) == 1 and any("os.system" in line for line in rep.explanations[0])
+
+
+def _memo_heavy_payload() -> bytes:
+    """os.system, then 110k memo entries: past fickling's interpreter limits (100k memo)."""
+    from modelsamples import MEMOIZE, POP, binint
+
+    return pickle_of(call("os", "system", ustr("x")) + POP + (binint(1) + MEMOIZE + POP) * 110_000 + EMPTY_DICT, proto=4)
+
+
+def test_fickling_warnings_never_reach_the_console(cli, tmp_path):
+    (tmp_path / "big.pkl").write_bytes(_memo_heavy_payload())
+    r = cli("model", "big.pkl", "-q", "--format", "json", "--output", tmp_path / "r.json", cwd=tmp_path)
+    assert r.code == 1
+    assert r.err == "" and "Warning" not in r.out  # fickling's second opinion ran, its stderr chatter is swallowed
+    finding = json.loads((tmp_path / "r.json").read_text())["findings"][0]
+    assert finding["global"] == "os.system" and "fickling" in finding
+
+
+def test_fickling_view_is_skipped_past_its_limits(cli, tmp_path):
+    (tmp_path / "big.pkl").write_bytes(_memo_heavy_payload())
+    r = cli("model", "big.pkl", "--explain", "-q", cwd=tmp_path)
+    assert r.code == 1 and "`os.system`" in r.err
+    assert "(skipped: 330009 opcodes, past what fickling's interpreter limits allow)" in r.err
+    assert "Warning" not in r.err

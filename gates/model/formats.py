@@ -377,14 +377,14 @@ def scan_savedmodel(scan: "Scan", f: BinaryIO, src: Source, member: str | None, 
     known = known_tf_ops()
     unknown: list[str] = []
     for op in sorted(ops):
-        if op in allowed or op in functions:
-            continue  # a node whose op names a library function calls that function (its nodes are scanned)
-        if op in TF_CODE_OPS or op in TF_FILE_OPS:
+        if op in allowed:
+            continue
+        if op in TF_CODE_OPS or op in TF_FILE_OPS:  # first: a library function named `ReadFile` does not hide the op
             why = TF_CODE_OPS.get(op) or TF_FILE_OPS[op]
             scan.hit("MODEL011", f"TensorFlow graph uses `{op}` ({why}) {ops[op]} time(s)", member, None,
                      severity="critical" if op in TF_CODE_OPS else "high", key=f"op:{op}", extra={"op": op})
-        elif op not in known:
-            unknown.append(op)
+        elif op not in known and op not in functions:
+            unknown.append(op)  # a node whose op names a library function calls it (its own nodes are scanned)
     for op in unknown[:MAX_UNKNOWN_OPS]:
         scan.hit("MODEL019", f"TensorFlow graph uses the unknown op `{op}` {ops[op]} time(s) (custom op or outside the built-in list)",
                  member, None, key=f"unknown-op:{printable(op, 200)}", extra={"op": op})

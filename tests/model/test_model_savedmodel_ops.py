@@ -123,3 +123,9 @@ def test_allowlist_data_file_is_sound():
     ops = known_tf_ops()
     assert len(ops) > 400 and {"MatMul", "Conv2D", "SaveV2", "StatefulPartitionedCall"} <= ops
     assert not ops & (set(TF_CODE_OPS) | set(TF_FILE_OPS))  # blocking ops can never be allowlisted by the data file
+
+
+def test_library_function_named_like_a_file_op_does_not_hide_it(tf, tmp_path):
+    data = saved_model(tf, ["ReadFile", "my_fn"], functions=[("ReadFile", ["Identity"]), ("my_fn", ["AddV2"])])
+    rep = scan_file(tmp_path, "saved_model.pb", data)
+    assert set(_ops(rep, "MODEL011")) == {"ReadFile"} and not _ops(rep, "MODEL019")  # my_fn is a function call

@@ -11,6 +11,8 @@ the windows around globals the allowlist rejects; it is only used when ``--expla
 Everything printed here comes from an attacker-controlled file. Each line goes through
 :func:`printable` (control characters and terminal escape sequences become visible ``\\x1b``
 text) and the output is bounded; it goes to the console only, never into JSON or SARIF reports.
+The console is often a CI log, so strings that look like credentials, and values stored under
+keys such as ``hub_token`` or ``password``, are redacted in both the trace and fickling's view.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from typing import Any
 from .config import printable
 from .pickle_engine import BigBytes, Call, GlobalRef, Walker, describe
 
+SECRET_PREFIX = re.compile(r"\b(hf_|api_|ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|glpat-|sk-|sk_live_|rk_live_|xox[abposr]-|AKIA|ASIA|AIza|eyJ)[\w-]{6,}")
+TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_-]+")
+SENSITIVE_KEY = re.compile(r"token|secret|passw|api_?key|private|credential|auth", re.IGNORECASE)
 OPNAMES = {op.code.encode("latin-1")[0]: op.name for op in pickletools.opcodes}
 _STR_OPS = {"STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8"}
 _BYTES_OPS = {"BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"}
@@ -70,6 +75,8 @@ class TracingWalker(Walker):
         self._recent: deque[TraceOp] = deque(maxlen=BEFORE + 1)
         self._open: list[Window] = []
         self.windows: dict[int, Window] = {}  # id(GlobalRef) -> window
+        self._after_sensitive_key = False  # the last string pushed was a key such as "hub_token"
+        self._redacted: deque[str] = deque(maxlen=8)  # values redacted lately (their memo PUT/GET too)
 
     def _step(self, op: int) -> bool:
         n_globals = len(self.res.globals)
@@ -106,17 +113,48 @@ class TracingWalker(Walker):
             if isinstance(top, GlobalRef) and top.aliased:
                 return f"{top.dotted} (written as {top.raw_module}.{top.raw_name})"
             return describe(top)
-        if name in _STR_OPS or name in _BYTES_OPS or name in _INT_OPS:
-            return short(top)
+        if name in _STR_OPS:
+            after_key, self._after_sensitive_key = self._after_sensitive_key, isinstance(top, str) and bool(SENSITIVE_KEY.search(top))
+            if after_key:
+                self._redacted.append(top)
+            return short(top, redact=after_key)
         if name in _MEMO_OPS:
             arrow = "->" if "GET" in name else "<-"
-            return f"memo {arrow} {short(top)}"
+            return f"memo {arrow} {short(top, redact=any(top is r for r in self._redacted))}"
+        self._after_sensitive_key = False  # a key's value is the next string, memo ops aside
+        if name in _BYTES_OPS or name in _INT_OPS:
+            return short(top)
         return ""
 
 
-def short(value: Any) -> str:
-    """A constant for the trace: strings quoted and cut (escaping happens per line), bytes by length."""
+def looks_secret(text: str) -> bool:
+    """A string that may be a credential: a known token prefix, a PEM block, or one long
+    unbroken run of letters and digits. Pickles carry such values (``training_args.bin`` holds
+    ``hub_token``) and the console is a CI log, so they are never shown."""
+    if SECRET_PREFIX.search(text) or "-----BEGIN" in text:
+        return True
+    return any(_token_like(tok) for tok in text.split())
+
+
+def _token_like(tok: str) -> bool:
+    """Long, no dots (not a module or parameter path), several digits and mixed case or many digits."""
+    if len(tok) < 20 or not TOKEN_CHARS.fullmatch(tok):
+        return False
+    digits = sum(c.isdigit() for c in tok)
+    mixed = any(c.isupper() for c in tok) and any(c.islower() for c in tok)
+    return digits >= 3 and (mixed or digits >= 6)
+
+
+def redacted(text: str) -> str:
+    return f"<redacted str, {len(text)} chars>"
+
+
+def short(value: Any, redact: bool = False) -> str:
+    """A constant for the trace: strings quoted and cut (escaping happens per line), likely secrets
+    (or values right after a key such as ``password``) redacted, bytes by length."""
     if isinstance(value, str):
+        if redact or looks_secret(value):
+            return redacted(value)
         return repr(value if len(value) <= 60 else value[:60] + "…")
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
@@ -157,7 +195,7 @@ def fickling_view(data: bytes, names: list[str], opcodes: int = 0) -> list[str]:
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
         try:
             pickled = Pickled.load(data)
-            text = ast.unparse(pickled.ast)
+            text = ast.unparse(_Redactor().visit(pickled.ast))
         except Exception as exc:  # noqa: BLE001 - a parse failure is shown, not raised
             return [f"(fickling could not parse it: {type(exc).__name__})"]
     lines = text.splitlines()
@@ -180,6 +218,52 @@ def fickling_view(data: bytes, names: list[str], opcodes: int = 0) -> list[str]:
     if last != len(lines) - 1:
         out.append(f"… ({len(lines)} lines in all)")
     return out
+
+
+class _Redactor(ast.NodeTransformer):
+    """Replace likely secrets in fickling's tree (and every value stored under a key such as
+    ``hub_token`` or ``password``) before it is printed."""
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, str) and looks_secret(node.value):
+            return ast.copy_location(ast.Constant(redacted(node.value)), node)
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        self.generic_visit(node)
+        node.values = [
+            ast.copy_location(ast.Constant("<redacted>"), v)
+            if isinstance(k, ast.Constant) and isinstance(k.value, str) and SENSITIVE_KEY.search(k.value) else v
+            for k, v in zip(node.keys, node.values)
+        ]
+        return node
+
+    def _sequence(self, items: list[ast.expr]) -> list[ast.expr]:
+        """``('password', 'hunter2')``: a string right after a sensitive key string is its value."""
+        out, after_key = [], False
+        for item in items:
+            is_str = isinstance(item, ast.Constant) and isinstance(item.value, str)
+            out.append(ast.copy_location(ast.Constant("<redacted>"), item) if after_key and is_str else item)
+            after_key = is_str and bool(SENSITIVE_KEY.search(item.value))
+        return out
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        node.args = self._sequence(node.args)
+        return node
+
+    def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
+        self.generic_visit(node)
+        node.elts = self._sequence(node.elts)
+        return node
+
+    visit_List = visit_Tuple
+
+    def visit_keyword(self, node: ast.keyword) -> ast.AST:
+        self.generic_visit(node)
+        if node.arg and SENSITIVE_KEY.search(node.arg):
+            node.value = ast.copy_location(ast.Constant("<redacted>"), node.value)
+        return node
 
 
 @dataclass

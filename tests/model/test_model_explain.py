@@ -124,3 +124,45 @@ def test_fickling_view_is_skipped_past_its_limits(cli, tmp_path):
     assert r.code == 1 and "`os.system`" in r.err
     assert "(skipped: 330009 opcodes, past what fickling's interpreter limits allow)" in r.err
     assert "Warning" not in r.err
+
+
+TOKEN = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz012345"  # shaped like a Hugging Face token (not a real one)
+
+
+def _training_args_pickle() -> bytes:
+    """What training_args.bin looks like: TrainingArguments.__setstate__({... 'hub_token': ...})."""
+    from modelsamples import BUILD, EMPTY_TUPLE, MARK, NEWOBJ, binput, glob
+
+    state = EMPTY_DICT + MARK + ustr("output_dir") + ustr("out") + ustr("hub_token") + binput(1) + ustr(TOKEN) + binput(2) \
+        + ustr("db_password") + ustr("hunter2") + b"u"
+    return pickle_of(glob("transformers.training_args", "TrainingArguments") + EMPTY_TUPLE + NEWOBJ + state + BUILD)
+
+
+def test_secrets_in_the_pickle_never_reach_the_console(cli, tmp_path):
+    # a call whose arguments carry them right next to the global (inside the trace window)
+    direct = pickle_of(call("evilpkg", "send", ustr("password"), ustr("hunter2"), ustr(TOKEN)), proto=4)
+    for name, data in (("training_args.bin", _training_args_pickle()), ("direct.pkl", direct)):
+        r, _ = _explain(cli, tmp_path, name, data)
+        assert r.code == 1 and "why it blocks" in r.err, name
+        assert TOKEN[:12] not in r.err and "hunter2" not in r.err, name
+    trace = [line for line in r.err.splitlines() if "SHORT_BINUNICODE" in line]
+    assert [line.split("SHORT_BINUNICODE")[1].strip() for line in trace] == ["'password'", "<redacted str, 7 chars>", "<redacted str, 35 chars>"]
+    assert "send('password', '<redacted>', '<redacted str, 35 chars>')" in r.err
+
+
+def test_fickling_view_redacts_values_under_sensitive_keys():
+    from gates.model.explain import fickling_view
+
+    view = "\n".join(fickling_view(_training_args_pickle(), ["__setstate__"]))
+    assert "__setstate__" in view and "'output_dir': 'out'" in view
+    assert "'hub_token': '<redacted>'" in view and "'db_password': '<redacted>'" in view
+    assert TOKEN[:12] not in view and "hunter2" not in view
+
+
+def test_looks_secret():
+    from gates.model.explain import looks_secret
+
+    for s in (TOKEN, "ghp_" + "a1" * 18, "AKIA" + "ABCDEFGHIJKLMNOP", "-----BEGIN PRIVATE KEY-----", "x " + "a9" * 12):
+        assert looks_secret(s), s
+    for s in ("echo harmless", "output_dir", "torch.nn.modules.linear", "weight", "layers.0.attention.wq.weight"):
+        assert not looks_secret(s), s

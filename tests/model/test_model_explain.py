@@ -166,3 +166,13 @@ def test_looks_secret():
         assert looks_secret(s), s
     for s in ("echo harmless", "output_dir", "torch.nn.modules.linear", "weight", "layers.0.attention.wq.weight"):
         assert not looks_secret(s), s
+
+
+def test_explanations_come_back_from_worker_processes(cli, tmp_path):
+    (tmp_path / "a.pkl").write_bytes(os_system())
+    (tmp_path / "b.pkl").write_bytes(pickle_of(call("subprocess", "getoutput", ustr("id")), proto=4))
+    (tmp_path / "ok.pkl").write_bytes(pickle_of(EMPTY_DICT))
+    r = cli("model", "a.pkl", "b.pkl", "ok.pkl", "--workers", "2", "--explain", "-q", cwd=tmp_path)
+    assert r.code == 1
+    assert "== a.pkl: why it blocks ==" in r.err and "== b.pkl: why it blocks ==" in r.err and "ok.pkl" not in r.err
+    assert "`subprocess.getoutput`" in r.err and "from subprocess import getoutput" in r.err

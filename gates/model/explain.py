@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import printable
-from .pickle_engine import BigBytes, Call, GlobalRef, Walker, describe
+from .pickle_engine import BigBytes, GlobalRef, Walker, describe
 
 SECRET_PREFIX = re.compile(r"\b(hf_|api_|ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|glpat-|sk-|sk_live_|rk_live_|xox[abposr]-|AKIA|ASIA|AIza|eyJ)[\w-]{6,}")
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_-]+")

@@ -1,0 +1,41 @@
+"""Reports stay well-formed and inert when the scanned input names things hostilely.
+
+A file name (and a metric name inside a results file) is attacker-controlled in a pull request:
+it may hold backticks, ``|``, HTML, newlines, control characters or GitHub workflow commands.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+HOSTILE = "r`x\x01|<b>\n::error::pwn #%.json"
+
+
+@pytest.fixture
+def hostile_repo(tmp_path: Path) -> Path:
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / HOSTILE).write_text(json.dumps({"::stop-commands::tok": 0.1}))
+    (tmp_path / ".mlsec-gates.yml").write_text(
+        'version: 1\ngates:\n  eval:\n    results: "eval/*.json"\n    metrics:\n      "::stop-commands::tok": {min: 0.9}\n'
+    )
+    return tmp_path
+
+
+def _report(cli, root: Path, fmt: str) -> str:
+    out = root.parent / f"out.{fmt}"
+    r = cli("run", root, "--gate", "eval", "-q", "--format", fmt, "--output", out)
+    assert r.code == 1, r.err
+    return out.read_text(encoding="utf-8")
+
+
+def test_junit_is_well_formed_xml_with_control_characters_in_names(hostile_repo, cli):
+    text = _report(cli, hostile_repo, "junit")
+    root = ET.fromstring(text.encode("utf-8"))
+    failures = root.findall(".//failure")
+    assert failures and "EVAL001" in failures[0].get("type", "")

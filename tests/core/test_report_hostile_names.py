@@ -29,7 +29,7 @@ def hostile_repo(tmp_path: Path) -> Path:
 
 def _report(cli, root: Path, fmt: str) -> str:
     out = root.parent / f"out.{fmt}"
-    r = cli("run", root, "--gate", "eval", "-q", "--format", fmt, "--output", out)
+    r = cli("run", ".", "--gate", "eval", "-q", "--format", fmt, "--output", out, cwd=root)
     assert r.code == 1, r.err
     return out.read_text(encoding="utf-8")
 
@@ -39,3 +39,16 @@ def test_junit_is_well_formed_xml_with_control_characters_in_names(hostile_repo,
     root = ET.fromstring(text.encode("utf-8"))
     failures = root.findall(".//failure")
     assert failures and "EVAL001" in failures[0].get("type", "")
+
+
+def test_markdown_code_spans_hold_backticks_and_the_waiver_snippet_reads_back(hostile_repo, cli):
+    text = _report(cli, hostile_repo, "markdown")
+    shown = HOSTILE.replace("\n", " ")
+    header = next(line for line in text.splitlines() if line.startswith("#### "))
+    # a fence longer than the name's own backtick run, so the name cannot close the span early
+    assert header == f"#### ``eval/{shown}``"
+    item = next(line for line in text.splitlines() if "**EVAL001**" in line)
+    assert item.endswith(f"— ``eval/{shown}:1``")
+    snippet = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+    waiver = yaml.safe_load("\n".join(line[2:] for line in snippet.splitlines()))[0]
+    assert waiver["path"] == f"eval/{HOSTILE}" and waiver["rule"] == "EVAL001"

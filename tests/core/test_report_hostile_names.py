@@ -52,3 +52,20 @@ def test_markdown_code_spans_hold_backticks_and_the_waiver_snippet_reads_back(ho
     snippet = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
     waiver = yaml.safe_load("\n".join(line[2:] for line in snippet.splitlines()))[0]
     assert waiver["path"] == f"eval/{HOSTILE}" and waiver["rule"] == "EVAL001"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "junit"])
+def test_stdout_never_carries_a_workflow_command_from_the_input(hostile_repo, cli, fmt):
+    """GitHub Actions runs ``::stop-commands::`` & co. from any output line: names must stay inert."""
+    r = cli("run", ".", "--gate", "eval", "--format", fmt, cwd=hostile_repo)
+    assert r.code == 1, r.err
+    lines = re.split(r"\r\n|\r|\n", r.out)
+    assert "::stop-commands::tok" in r.out  # still shown, just not at the start of a line
+    assert not [line for line in lines if line.lstrip().startswith("::")]
+
+
+def test_policy_errors_on_stderr_cannot_issue_workflow_commands(tmp_path, cli):
+    (tmp_path / ".mlsec-gates.yml").write_text('version: 1\ngates:\n  "eval\\n::error::injected": {}\n')
+    r = cli("policy", "validate", tmp_path / ".mlsec-gates.yml")
+    assert r.code == 2 and "injected" in r.err
+    assert not [line for line in re.split(r"\r\n|\r|\n", r.err) if line.lstrip().startswith("::")]

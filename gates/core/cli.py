@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run every enabled gate", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("path", nargs="?", default=".", help="root to scan (default: current directory)")
-    run.add_argument("--gate", dest="gates", action="append", metavar="NAME", help="run only this gate (repeatable)")
+    run.add_argument("--gate", dest="gates", action="append", metavar="NAME", help="run only this gate (repeatable; it runs even when the policy disables it)")
     _add_output_args(run)
     run.set_defaults(func=cmd_run)
 
@@ -184,7 +184,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for g in only:
         if g not in gates:
             raise UsageError(f"unknown gate {g!r} (installed: {', '.join(gates)})")
-    run = run_gates(gates, policy, root, only=only, args=args)
+    # a gate named with --gate runs even when the policy disables it: a CI job that asks for one
+    # gate must not pass silently because the repository switched that gate off
+    run = run_gates(gates, policy, root, only=only, args=args, explicit=bool(only))
     _emit(run, args)
     return run.exit_code
 

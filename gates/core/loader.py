@@ -104,7 +104,19 @@ def _fold(state: Merged, locks: LockSet, layer: Layer, inline: bool, today: _dt.
     problems += check_waivers(locks, [waivers[i] for i in added], [new.provenance.get(("waivers", i), layer.file) for i in added], inline, today)
     if problems:
         raise PolicyError(f"{layer.file}: breaks a lock set by a parent policy", problems)
+    blanket = [f"{new.provenance.get(('waivers', i), layer.file)}: waiver for rule {waivers[i]['rule']!r}: the rule is a glob with no "
+               "path or fingerprint, so it would waive every finding of every matching rule; add path: or fingerprint:"
+               for i in added if _blanket(waivers[i])]
+    if blanket:
+        raise PolicyError(f"{layer.file}: waiver too broad", blanket)
     return new, locks
+
+
+def _blanket(w: Mapping[str, Any]) -> bool:
+    """A waiver whose rule is a glob (``*``, ``EVAL*``) and that names no file or finding."""
+    def scoped(path: Any) -> bool:
+        return isinstance(path, str) and bool(path.strip("*?/ "))
+    return any(c in str(w.get("rule", "")) for c in "*?[") and not w.get("fingerprint") and not scoped(w.get("path"))
 
 
 def _linearize(doc: Doc, stack: list[str], seen: dict[str, str], out: list[Doc], schema: Mapping[str, Any], allow_unpinned: bool) -> None:

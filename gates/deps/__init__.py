@@ -244,6 +244,7 @@ class DepsGate(Gate):
         deps: dict[tuple, Dependency] = {}
         scanned: set[Path] = set()
         for src in srcs:
+            src.root = ctx.root
             try:
                 got = src.collect()
             except InputError as exc:

@@ -103,6 +103,8 @@ class Discovered:
 
     files: tuple[Path, ...]
     escaped: tuple[Path, ...]
+    #: directories that could not be listed (their files were not seen: the gate must say so)
+    unreadable: tuple[tuple[Path, str], ...] = ()
 
 
 def is_within(path: Path, root: Path) -> bool:
@@ -118,7 +120,12 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discover
     root = root.resolve()
     files: list[Path] = []
     escaped: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    unreadable: list[tuple[Path, str]] = []
+
+    def failed(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename or root), exc.strerror or type(exc).__name__))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=failed):
         rel_dir = os.path.relpath(dirpath, root)
         rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
         keep = []
@@ -143,7 +150,7 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discover
                 escaped.append(full)
                 continue
             files.append(full)
-    return Discovered(tuple(files), tuple(escaped))
+    return Discovered(tuple(files), tuple(escaped), tuple(unreadable))
 
 
 def expand_targets(targets: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> Iterator[Path]:

@@ -34,3 +34,37 @@ def test_outside_a_git_repository_tool_directories_are_still_skipped(tmp_path):
     (tmp_path / ".git" / "y.pkl").write_bytes(b"x")
     (tmp_path / "ok.pkl").write_bytes(b"x")
     assert _names(tmp_path) == {"ok.pkl"}
+
+
+def test_a_directory_that_cannot_be_listed_puts_the_gate_in_error(tmp_path, monkeypatch):
+    """os.walk drops unreadable directories silently; their files would go unscanned."""
+    import os
+
+    from gates.core.findings import Status
+    from gates.core.gate import Gate
+    from gates.core.policy import load_policy
+    from gates.core.runner import run_gates
+
+    class Lister(Gate):
+        name = "lister"
+        title = "Lists files"
+
+        def run(self, ctx) -> None:
+            for p in ctx.discover():
+                ctx.scanned(p)
+
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "model.pkl").write_bytes(b"x")
+    (tmp_path / "ok.pkl").write_bytes(b"x")
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    gates = {"lister": Lister()}
+    (res,) = run_gates(gates, load_policy(None, gates), tmp_path).results
+    assert res.status is Status.ERROR
+    assert res.errors[0].message == "cannot list directory: Permission denied" and res.errors[0].path.endswith("locked")

@@ -36,10 +36,8 @@ def test_outside_a_git_repository_tool_directories_are_still_skipped(tmp_path):
     assert _names(tmp_path) == {"ok.pkl"}
 
 
-def test_a_directory_that_cannot_be_listed_puts_the_gate_in_error(tmp_path, monkeypatch):
+def test_a_directory_that_cannot_be_listed_puts_the_gate_in_error(tmp_path, deny_listing):
     """os.walk drops unreadable directories silently; their files would go unscanned."""
-    import os
-
     from gates.core.findings import Status
     from gates.core.gate import Gate
     from gates.core.policy import load_policy
@@ -56,14 +54,7 @@ def test_a_directory_that_cannot_be_listed_puts_the_gate_in_error(tmp_path, monk
     (tmp_path / "locked").mkdir()
     (tmp_path / "locked" / "model.pkl").write_bytes(b"x")
     (tmp_path / "ok.pkl").write_bytes(b"x")
-    real = os.scandir
-
-    def scandir(path="."):
-        if os.fspath(path).endswith("locked"):
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    deny_listing("locked")
     gates = {"lister": Lister()}
     (res,) = run_gates(gates, load_policy(None, gates), tmp_path).results
     assert res.status is Status.ERROR

@@ -280,18 +280,11 @@ def test_git_and_signature_names_are_ignored_only_at_the_top_of_the_directory(cl
     assert got == {("SIG004", "tokenizer/.github/evil.pkl"), ("SIG004", "tokenizer/model.sig")}
 
 
-def test_a_subdirectory_that_cannot_be_listed_is_an_error(cli, tmp_path, monkeypatch):
+def test_a_subdirectory_that_cannot_be_listed_is_an_error(cli, tmp_path, deny_listing):
     model = make_model(tmp_path / "model")
     priv, pub = write_key(tmp_path)
     assert cli("sign", model, "--method", "key", "--key", priv).code == 0
-    real = os.scandir
-
-    def scandir(path="."):
-        if os.fspath(path).endswith("tokenizer"):
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    deny_listing("tokenizer")
     r, out = verify(cli, tmp_path, model, "--public-key", pub)
     rep = json.loads(out.read_text())
     assert r.code == 2 and rep["gates"]["signature"]["errors"][0]["message"] == "cannot read: Permission denied"

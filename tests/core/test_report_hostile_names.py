@@ -69,3 +69,12 @@ def test_policy_errors_on_stderr_cannot_issue_workflow_commands(tmp_path, cli):
     r = cli("policy", "validate", tmp_path / ".mlsec-gates.yml")
     assert r.code == 2 and "injected" in r.err
     assert not [line for line in re.split(r"\r\n|\r|\n", r.err) if line.lstrip().startswith("::")]
+
+
+def test_markdown_never_renders_a_link_or_image_from_a_metric_name(tmp_path, cli):
+    name = "![x](https://evil.example/p.png)[verified by security](https://evil.example)"
+    (tmp_path / "r.json").write_text(json.dumps({name: 0.1}))
+    (tmp_path / ".mlsec-gates.yml").write_text('version: 1\ngates:\n  eval:\n    results: r.json\n    metrics:\n      "*": {min: 0.9}\n')
+    text = _report(cli, tmp_path, "markdown")
+    assert "verified by security" in text
+    assert not re.search(r"(?<!\\)\[[^\]]*\]\(https://evil", text)

@@ -23,7 +23,9 @@ MAX_CHARS = 65_000
 
 
 def _esc(text: str) -> str:
-    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+    """Plain text from findings (which quote file and metric names): no HTML, no table breaks, and
+    no ``[text](url)`` link or image a pull request could plant in the bot's comment."""
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ").replace("[", "\\[").replace("]", "\\]")
 
 
 def _code(text: str) -> str:

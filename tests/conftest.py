@@ -47,3 +47,20 @@ def cli(capsys, monkeypatch):
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def deny_listing(monkeypatch):
+    """``deny_listing("name")``: listing any directory whose path ends in ``name`` fails with EACCES
+    (chmod cannot do this when the tests run as root)."""
+    real = os.scandir
+
+    def deny(suffix: str) -> None:
+        def scandir(path="."):
+            if os.fspath(path).endswith(suffix):
+                raise PermissionError(13, "Permission denied", os.fspath(path))
+            return real(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+
+    return deny

@@ -11,6 +11,7 @@ import argparse
 import copy
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -69,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run every enabled gate", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("path", nargs="?", default=".", help="root to scan (default: current directory)")
-    run.add_argument("--gate", dest="gates", action="append", metavar="NAME", help="run only this gate (repeatable)")
+    run.add_argument("--gate", dest="gates", action="append", metavar="NAME", help="run only this gate (repeatable; it runs even when the policy disables it)")
     _add_output_args(run)
     run.set_defaults(func=cmd_run)
 
@@ -146,12 +147,22 @@ def _emit(run: RunResult, args: argparse.Namespace) -> None:
     if to_stdout:
         fmt = to_stdout[0]
         if fmt == "text":
-            sys.stdout.write(_text(run, args))
+            sys.stdout.write(_inert(_text(run, args)))
         else:
-            sys.stdout.write(w[fmt](run))
+            sys.stdout.write(_inert(w[fmt](run)))
     elif not getattr(args, "quiet", False):
-        sys.stdout.write(_text(run, args))
+        sys.stdout.write(_inert(_text(run, args)))
     sys.stdout.flush()
+
+
+_COMMAND_LINE = re.compile(r"(^|[\r\n])([^\S\r\n]*)::")
+
+
+def _inert(text: str) -> str:
+    """GitHub Actions takes any output line starting with ``::`` (after blanks) as a workflow
+    command, and file or metric names from the pull request end up in these lines: mark such
+    lines so input can never issue a command (our own annotations use ``mlsec-gates annotations``)."""
+    return _COMMAND_LINE.sub(r"\1\2» ::", text)
 
 
 def _text(run: RunResult, args: argparse.Namespace) -> str:
@@ -173,7 +184,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for g in only:
         if g not in gates:
             raise UsageError(f"unknown gate {g!r} (installed: {', '.join(gates)})")
-    run = run_gates(gates, policy, root, only=only, args=args)
+    # a gate named with --gate runs even when the policy disables it: a CI job that asks for one
+    # gate must not pass silently because the repository switched that gate off
+    run = run_gates(gates, policy, root, only=only, args=args, explicit=bool(only))
     _emit(run, args)
     return run.exit_code
 
@@ -228,10 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else EXIT_ERROR
         return int(args.func(args))
     except PolicyError as exc:
-        print(f"mlsec-gates: policy error: {exc}", file=sys.stderr)
+        print(_inert(f"mlsec-gates: policy error: {exc}"), file=sys.stderr)
         return EXIT_ERROR
     except GatesError as exc:
-        print(f"mlsec-gates: error: {exc}", file=sys.stderr)
+        print(_inert(f"mlsec-gates: error: {exc}"), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("mlsec-gates: interrupted", file=sys.stderr)

@@ -6,6 +6,16 @@ location and the kind of problem only.
 
 from __future__ import annotations
 
+import re
+
+# scheme://[userinfo@]rest[?query]: credentials and query strings (where tokens live) are dropped
+_URL = re.compile(r"""([A-Za-z][A-Za-z0-9+.-]*://)([^\s/?#'"@]*@)?([^\s?#'"]*)(\?[^\s#'"]*)?""")
+
+
+def redact_urls(text: str) -> str:
+    """``text`` with every URL's ``user:password@`` and query replaced by ``…``."""
+    return _URL.sub(lambda m: m[1] + ("…@" if m[2] else "") + m[3] + ("?…" if m[4] else ""), text)
+
 
 class GatesError(Exception):
     """Base class: anything that should end the run with exit code 2."""
@@ -24,7 +34,9 @@ class PolicyError(GatesError):
     """
 
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        self.problems = list(problems or [])
+        # schema messages quote policy values, and a value may be a URL with a token in it
+        message = redact_urls(message)
+        self.problems = [redact_urls(p) for p in problems or []]
         super().__init__(message if not self.problems else message + "\n" + "\n".join("  " + p for p in self.problems))
 
 

@@ -11,11 +11,33 @@ from __future__ import annotations
 import functools
 import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+ALWAYS_EXCLUDED_DIRS = VCS_DIRS | {"node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+
+
+def _skip_dir(full: Path, name: str) -> bool:
+    """VCS metadata is never scanned. Tool directories (virtualenvs, caches, ``node_modules``) are
+    skipped only when git tracks nothing in them: they are then what CI made, whereas a pull
+    request that commits ``models/venv/evil.pkl`` must not hide the file by the directory's name."""
+    if name in VCS_DIRS:
+        return True
+    return name in ALWAYS_EXCLUDED_DIRS and not _git_tracks_files(full)
+
+
+def _git_tracks_files(directory: Path) -> bool:
+    """True when git's index lists a file under ``directory`` (no git or no repository: False).
+    The repository's own config is not trusted to run anything (``core.fsmonitor``)."""
+    cmd = ["git", "-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-C", str(directory), "ls-files", "-z", "--cached", "--", "."]
+    try:
+        out = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and bool(out.stdout)
 
 
 @functools.lru_cache(maxsize=512)
@@ -81,6 +103,8 @@ class Discovered:
 
     files: tuple[Path, ...]
     escaped: tuple[Path, ...]
+    #: directories that could not be listed (their files were not seen: the gate must say so)
+    unreadable: tuple[tuple[Path, str], ...] = ()
 
 
 def is_within(path: Path, root: Path) -> bool:
@@ -96,14 +120,19 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discover
     root = root.resolve()
     files: list[Path] = []
     escaped: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    unreadable: list[tuple[Path, str]] = []
+
+    def failed(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename or root), exc.strerror or type(exc).__name__))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=failed):
         rel_dir = os.path.relpath(dirpath, root)
         rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
         keep = []
         for d in sorted(dirnames):
             rel = f"{rel_dir}/{d}" if rel_dir else d
             full = Path(dirpath, d)
-            if d in ALWAYS_EXCLUDED_DIRS or any_match(rel, exclude):
+            if any_match(rel, exclude) or (d in ALWAYS_EXCLUDED_DIRS and _skip_dir(full, d)):
                 continue
             if full.is_symlink():
                 # a directory symlink is treated like a file entry so its target gets checked
@@ -121,7 +150,7 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discover
                 escaped.append(full)
                 continue
             files.append(full)
-    return Discovered(tuple(files), tuple(escaped))
+    return Discovered(tuple(files), tuple(escaped), tuple(unreadable))
 
 
 def expand_targets(targets: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> Iterator[Path]:

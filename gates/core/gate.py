@@ -105,16 +105,18 @@ class GateContext:
                 if t.is_dir():
                     d = _files.walk(t, inc, exc)
                     out.extend(d.files)
-                    self._escaped(d.escaped)
+                    self._escaped(d)
                 else:
                     out.append(t)
             return out
         d = _files.walk(self.root, inc, exc)
-        self._escaped(d.escaped)
+        self._escaped(d)
         return list(d.files)
 
-    def _escaped(self, paths: Sequence[Path]) -> None:
-        for p in paths:
+    def _escaped(self, d: _files.Discovered) -> None:
+        for p, reason in d.unreadable:
+            self.error(f"cannot list directory: {reason}", p)
+        for p in d.escaped:
             self.findings.append(
                 Finding(
                     gate=self.gate.name, rule="CORE003", severity=Severity.HIGH, blocking=True,

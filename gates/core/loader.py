@@ -21,6 +21,7 @@ from . import extends as ext
 from .errors import PolicyError
 from .locks import LockSet, check, check_waivers, declare, merge_locksets, view_source
 from .merge import Layer, Merged, builtin_layer, merge_layer
+from .rules import CORE_RULES
 from .yamlsrc import SourcedYaml, load_yaml_file, load_yaml_text
 
 MAX_CHAIN_DEPTH = 8
@@ -67,10 +68,11 @@ def load_chain(path: Path | None, gates: Mapping[str, Any], *, allow_unpinned: b
 
     _check_required(docs)
     state = builtin_layer(default_policy(gates))
+    rules = (*CORE_RULES, *(r for g in gates.values() for r in getattr(g, "rules", {})))
     locks = LockSet()
     for doc in docs:
         layer = Layer(doc.src.data, doc.src.file, doc.src.line_of)
-        state, locks = _fold(state, locks, layer, inline=True, today=today)
+        state, locks = _fold(state, locks, layer, inline=True, today=today, rules=rules)
         locks = merge_locksets([locks, declare(doc.src.data.get("locks"), layer.where, state)])
 
     sources = [d.src for d in docs]
@@ -78,7 +80,7 @@ def load_chain(path: Path | None, gates: Mapping[str, Any], *, allow_unpinned: b
     wf = waiverfile.find(Path(path).parent if path is not None else (root or Path(".")))
     if wf is not None:
         wsrc = waiverfile.load(wf)
-        state, locks = _fold(state, locks, Layer({"waivers": wsrc.data.get("waivers") or []}, wsrc.file, wsrc.line_of), inline=False, today=today)
+        state, locks = _fold(state, locks, Layer({"waivers": wsrc.data.get("waivers") or []}, wsrc.file, wsrc.line_of), inline=False, today=today, rules=rules)
         sources.append(wsrc)
         chain.append(ChainEntry(wsrc.file, hashlib.sha256(wf.read_bytes()).hexdigest(), "read"))
     return Policy(data=state.data, path=str(path) if path is not None else None, sources=sources, digest=digest,
@@ -97,14 +99,26 @@ def _check_required(docs: list[Doc]) -> None:
                           "in the extends chain, and it is not there")
 
 
-def _fold(state: Merged, locks: LockSet, layer: Layer, inline: bool, today: _dt.date) -> tuple[Merged, LockSet]:
+def _fold(state: Merged, locks: LockSet, layer: Layer, inline: bool, today: _dt.date, rules: tuple[str, ...] = ()) -> tuple[Merged, LockSet]:
     new, added = merge_layer(state, layer)
     problems = check(locks, new.data, lambda kp: view_source(new.provenance, kp))
     waivers = new.data.get("waivers") or []
-    problems += check_waivers(locks, [waivers[i] for i in added], [new.provenance.get(("waivers", i), layer.file) for i in added], inline, today)
+    problems += check_waivers(locks, [waivers[i] for i in added], [new.provenance.get(("waivers", i), layer.file) for i in added], inline, today, rules)
     if problems:
         raise PolicyError(f"{layer.file}: breaks a lock set by a parent policy", problems)
+    blanket = [f"{new.provenance.get(('waivers', i), layer.file)}: waiver for rule {waivers[i]['rule']!r}: the rule is a glob with no "
+               "path or fingerprint, so it would waive every finding of every matching rule; add path: or fingerprint:"
+               for i in added if _blanket(waivers[i])]
+    if blanket:
+        raise PolicyError(f"{layer.file}: waiver too broad", blanket)
     return new, locks
+
+
+def _blanket(w: Mapping[str, Any]) -> bool:
+    """A waiver whose rule is a glob (``*``, ``EVAL*``) and that names no file or finding."""
+    def scoped(path: Any) -> bool:
+        return isinstance(path, str) and bool(path.strip("*?/ "))
+    return any(c in str(w.get("rule", "")) for c in "*?[") and not w.get("fingerprint") and not scoped(w.get("path"))
 
 
 def _linearize(doc: Doc, stack: list[str], seen: dict[str, str], out: list[Doc], schema: Mapping[str, Any], allow_unpinned: bool) -> None:

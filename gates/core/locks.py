@@ -243,8 +243,12 @@ def check(lockset: LockSet, data: Mapping[str, Any], source_of: Callable[[KeyPat
     return problems
 
 
-def check_waivers(lockset: LockSet, waivers: list[dict], sources: list[str], inline: bool, today: _dt.date) -> list[str]:
-    """Waiver governance for the waivers one layer added."""
+def check_waivers(lockset: LockSet, waivers: list[dict], sources: list[str], inline: bool, today: _dt.date,
+                  known_rules: Iterable[str] = ()) -> list[str]:
+    """Waiver governance for the waivers one layer added. ``known_rules`` (every installed rule id)
+    catches globs that cover a forbidden rule without matching the forbidden glob as text
+    (``?ODEL001`` against ``MODEL00*``)."""
+    known = list(known_rules)
     problems = []
     md = lockset.max_days()
     required = lockset.required_fields()
@@ -255,7 +259,8 @@ def check_waivers(lockset: LockSet, waivers: list[dict], sources: list[str], inl
         if inline and no_inline:
             problems.append(f"{src}: waiver for {rule}: waivers must live in the waiver file (.mlsec-gates-waivers.yml), not in a policy — allow_inline: false set by {no_inline.source}")
         for f in forbidden:
-            if fnmatch.fnmatchcase(rule, f.value) or fnmatch.fnmatchcase(f.value, rule):
+            if fnmatch.fnmatchcase(rule, f.value) or fnmatch.fnmatchcase(f.value, rule) or any(
+                    fnmatch.fnmatchcase(k, rule) and fnmatch.fnmatchcase(k, f.value) for k in known):
                 problems.append(f"{src}: waiver for {rule}: rules matching {f.value!r} may not be waived — forbid_rules set by {f.source}")
         for name, lsrc in required.items():
             if not str(w.get(name) or "").strip():

@@ -82,7 +82,8 @@ def run_gate(
             gate.run(ctx)
     except InputError as exc:
         ctx.errors.append(GateError(message=exc.reason, path=ctx.display(exc.path) if exc.path else ""))
-    except Exception as exc:  # noqa: BLE001 - any crash must fail the gate, not pass it
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - any crash must fail the gate, not pass it
+        # SystemExit too: a library calling sys.exit(0) inside a gate must not end the run "passed"
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         loc = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
         # the exception text is kept to its type: it could quote input (PII, secrets)

@@ -169,7 +169,7 @@ class DepsGate(Gate):
             return None
         # walk, not ctx.discover(): discover() records escaped symlinks, and run() discovers again
         found = _files.walk(ctx.root, tuple(ctx.options.get("paths") or self.default_paths), tuple(ctx.options.get("exclude") or ()))
-        if found.files or found.escaped:
+        if found.files or found.escaped or found.unreadable:
             return None
         return "no dependency files found (requirements*.txt, pyproject.toml, pylock.toml, uv.lock, poetry.lock)"
 
@@ -244,6 +244,7 @@ class DepsGate(Gate):
         deps: dict[tuple, Dependency] = {}
         scanned: set[Path] = set()
         for src in srcs:
+            src.root = ctx.root
             try:
                 got = src.collect()
             except InputError as exc:
@@ -374,7 +375,10 @@ class DepsGate(Gate):
 def _walk(ctx: GateContext, directory: Path) -> list[Path]:
     from gates.core import files as _files
 
-    return list(_files.walk(directory, tuple(inputs.DISCOVERY_GLOBS), tuple(ctx.options.get("exclude") or ())).files)
+    found = _files.walk(directory, tuple(inputs.DISCOVERY_GLOBS), tuple(ctx.options.get("exclude") or ()))
+    for p, reason in found.unreadable:
+        ctx.error(f"cannot list directory: {reason}", p)
+    return list(found.files)
 
 
 def _policy_file(ctx: GateContext) -> tuple[Path | None, str]:

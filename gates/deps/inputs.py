@@ -21,6 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from gates.core.errors import InputError
+from gates.core.files import is_within
 
 from .model import Dependency
 
@@ -106,6 +107,8 @@ class DependencySource(abc.ABC):
     """One input that declares dependencies (pip-audit's ``DependencySource``)."""
 
     format: ClassVar[str]
+    #: the scanned root: a file inside it may not pull in files from outside it (``-r ../../x``)
+    root: Path | None = None
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -208,7 +211,10 @@ class RequirementsFile(DependencySource):
                     raise InputError(f"{path}:{ll.line}", "-r/-c needs a file name")
                 if "://" in target:
                     raise InputError(f"{path}:{ll.line}", "remote requirements includes are not supported (the gate reads local files only)")
-                self._parse(path.parent / target, reqs, cons, seen, depth + 1, constraint or is_c)
+                inc = path.parent / target
+                if self.root is not None and is_within(self.path, self.root) and not is_within(inc, self.root):
+                    raise InputError(f"{path}:{ll.line}", "-r/-c include leaves the scanned root (by .. or a symlink); it was not read")
+                self._parse(inc, reqs, cons, seen, depth + 1, constraint or is_c)
                 continue
             head = tokens[0]
             opt, _, inline = head.partition("=") if head.startswith("--") else (head, "", "")

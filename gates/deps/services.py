@@ -19,8 +19,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
+from urllib.parse import urlsplit
 
 from packaging.version import Version
+
+from gates.core.errors import redact_urls
 
 from .inputs import redact_url
 from .model import Advisory, AuditReport, Dependency, PackageResult
@@ -112,6 +115,16 @@ class PipAuditService(VulnerabilityService):
         self.timeout = timeout
         self.resolve_files = list(resolve_files)
         self.severity_lookup = severity_lookup
+        parts = urlsplit(osv_url or "")
+        # pip-audit's own messages quote the URL's path and query without the scheme
+        self._secrets = [x for x in (parts.password, parts.username, parts.query) if x]
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the OSV URL's credentials or query (a mirror may take a token there)."""
+        text = redact_urls(text)
+        for secret in self._secrets:
+            text = text.replace(secret, "…")
+        return text
 
     def command(self, req_files: Sequence[Path], out: Path, cache: Path) -> list[str]:
         cmd = [sys.executable, "-m", "pip_audit", "--format", "json", "--output", str(out), "--progress-spinner", "off",
@@ -126,7 +139,7 @@ class PipAuditService(VulnerabilityService):
         return cmd
 
     def audit(self, deps: Sequence[Dependency]) -> AuditReport:
-        label = f"pip-audit {pip_audit_version()} ({self.name}{' via ' + redact_url(self.osv_url) if self.osv_url else ''})"
+        label = f"pip-audit {pip_audit_version()} ({self.name}{' via ' + self._scrub(self.osv_url) if self.osv_url else ''})"
         if not deps and not self.resolve_files:
             return AuditReport(source=label)
         results: list[PackageResult] = []
@@ -165,7 +178,7 @@ class PipAuditService(VulnerabilityService):
             except OSError as exc:
                 raise ServiceError(f"cannot run pip-audit: {exc.strerror or type(exc).__name__}") from None
             if proc.returncode not in (0, 1) or not out.is_file():
-                raise ServiceError(f"{label} failed (exit {proc.returncode}) without a report: {_last_line(proc.stderr)}")
+                raise ServiceError(f"{label} failed (exit {proc.returncode}) without a report: {self._scrub(_last_line(proc.stderr))}")
             if out.stat().st_size > MAX_REPORT_BYTES:
                 raise ServiceError(f"{label} report is larger than {MAX_REPORT_BYTES} bytes")
             try:
@@ -190,7 +203,7 @@ class PipAuditService(VulnerabilityService):
             if "skip_reason" in e:
                 deps = by_name.get(name) or [Dependency(e["name"], None, Path("."), kind="pinned", source_format="pip-audit")]
                 for d in deps:
-                    out.append(PackageResult(d, (), None, skip_reason=str(e.get("skip_reason"))[:300]))
+                    out.append(PackageResult(d, (), None, skip_reason=self._scrub(str(e.get("skip_reason")))[:300]))
                 seen.update(k for k in batch if k[0] == name)
                 continue
             version = str(e.get("version", ""))

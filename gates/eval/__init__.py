@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from gates.core.errors import InputError
+from gates.core.files import is_within
 from gates.core.findings import Rule, Severity
 from gates.core.gate import Gate, GateContext
 
@@ -142,7 +143,12 @@ class EvalGate(Gate):
                 matches = sorted(p for p in base.glob(pattern) if p.is_file() or (p / "metrics").is_dir())
                 if not matches:
                     ctx.error(f"no {what} file matches {s!r}", ctx.root)
-                out.extend(matches)
+                for m in matches:
+                    # like a plain path (ctx.resolve): a relative glob may not leave the root by .. or a symlink
+                    if not Path(s).is_absolute() and not is_within(m, ctx.root):
+                        ctx.error(f"{what} file matched by {s!r} is outside the scanned root (symlink or ..); not read", m)
+                    else:
+                        out.append(m)
             else:
                 try:
                     p = ctx.resolve(s)

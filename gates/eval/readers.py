@@ -154,6 +154,9 @@ def read_mlflow_run_dir(path: Path, max_bytes: int) -> list[Metric]:
     out: list[Metric] = []
     for f in sorted(p for p in mdir.rglob("*") if p.is_file()):
         name = f.relative_to(mdir).as_posix()
+        if f.is_symlink():
+            # MLflow writes plain files; a link could read from anywhere (e.g. out of the repository)
+            raise InputError(str(f), "MLflow metric file is a symlink; not followed")
         text = _read_text(f, max_bytes)
         best: tuple[tuple[int, int], float, int] | None = None
         for lineno, line in enumerate(text.splitlines(), 1):

@@ -239,7 +239,7 @@ exit codes: 0 verified, 1 not verified, 2 error
         except InvalidSignature as exc:
             ctx.add("SIG006", exc.reason, sig, key="oms")
             return
-        ignore = [*DEFAULT_IGNORE, *art.ignore_paths]
+        ignore = [*_ROOT_IGNORE, *art.ignore_paths]
         try:
             diff = oms.compare(art.path, manifest, skip=[sig], verifier_ignore=ignore, max_workers=s.max_workers)
         except ValueError as exc:  # unsupported hash algorithm
@@ -286,7 +286,7 @@ exit codes: 0 verified, 1 not verified, 2 error
 
         if art.path.is_dir():
             files = [p for p in sorted(art.path.rglob("*")) if p.is_file() and not p.name.endswith(BUNDLE_SUFFIXES)
-                     and not any_match(p.relative_to(art.path).as_posix(), [*DEFAULT_IGNORE, *art.ignore_paths])]
+                     and not any_match(p.relative_to(art.path).as_posix(), [*_ROOT_IGNORE, *art.ignore_paths])]
         else:
             files = [art.path]
         for f in files:
@@ -318,6 +318,11 @@ exit codes: 0 verified, 1 not verified, 2 error
             ctx.scanned(f, 1)
             ctx.add("SIG010", f"Sigstore bundle verified: {v.describe()}", f, key="bundle", blocking=False,
                     signature=ctx.display(sig), **v.to_fields())
+
+
+# the signature file and git files at the top of the directory, as model-signing ignores them; a
+# bare glob would match at any depth and let ``weights/.github/x.pkl`` or ``sub/model.sig`` in unsigned
+_ROOT_IGNORE = tuple(f"/{p}" for p in DEFAULT_IGNORE)
 
 
 def _reclaim_target(args: argparse.Namespace) -> None:

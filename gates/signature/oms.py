@@ -262,7 +262,7 @@ def walk(root: Path, skip: Iterable[Path] = ()) -> Tree:
     """
     skip_set = {os.path.abspath(p) for p in skip}
     tree = Tree()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=_unlistable):
         for name in list(dirnames):
             full = os.path.join(dirpath, name)
             if os.path.islink(full):
@@ -282,6 +282,11 @@ def walk(root: Path, skip: Iterable[Path] = ()) -> Tree:
             else:
                 tree.special.append(rel)
     return tree
+
+
+def _unlistable(exc: OSError) -> None:
+    """os.walk would skip the directory silently, hiding unsigned files in it: fail instead."""
+    raise exc
 
 
 def _rel(root: Path, full: str) -> str:

@@ -114,7 +114,7 @@ def test_gate_errors_reach_every_format(tmp_path, cli, shared):
     (tmp_path / "r.json").write_text("[1, 2")
     (tmp_path / ".mlsec-gates.yml").write_text("version: 1\ngates:\n  eval:\n    results: r.json\n")
     args = ["run", ".", "--gate", "eval", "-q"]
-    for fmt in ("json", "sarif", "junit", "markdown"):
+    for fmt in ("json", "sarif", "junit", "markdown", "codequality"):
         args += ["--format", fmt, "--output", f"out.{fmt}"]
     assert cli(*args, cwd=tmp_path).code == 2
     sarif = json.loads((tmp_path / "out.sarif").read_text())
@@ -124,6 +124,9 @@ def test_gate_errors_reach_every_format(tmp_path, cli, shared):
     xml = JUnitXml.fromfile(str(tmp_path / "out.junit"))
     assert any(isinstance(r, Error) for s in xml for c in s for r in c.result)
     assert "⛔" in (tmp_path / "out.markdown").read_text()
+    (issue,) = json.loads((tmp_path / "out.codequality").read_text())  # the GitLab MR widget shows the failure too
+    assert issue["check_name"] == "mlsec-gates/eval/error" and issue["severity"] == "blocker"
+    assert issue["location"]["path"] == "r.json" and "not valid JSON" in issue["description"]
 
 
 def test_skipped_gate_in_junit(tmp_path, cli):

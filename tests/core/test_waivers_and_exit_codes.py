@@ -136,5 +136,15 @@ def test_disabled_gate_is_skipped(tmp_path, cli):
     repo(tmp_path)
     p = tmp_path / ".mlsec-gates.yml"
     p.write_text(p.read_text().replace("  eval:\n", "  eval:\n    enabled: false\n"))
+    out = tmp_path / "all.json"
+    r = cli("run", tmp_path, "--format", "json", "--output", out)
+    assert json.loads(out.read_text())["gates"]["eval"]["status"] == "skipped", r.err
+
+
+def test_gate_named_with_gate_flag_runs_even_when_disabled(tmp_path, cli):
+    """`run --gate eval` is an explicit request: a policy switching eval off must not make it pass."""
+    repo(tmp_path)
+    p = tmp_path / ".mlsec-gates.yml"
+    p.write_text(p.read_text().replace("  eval:\n", "  eval:\n    enabled: false\n"))
     code, rep = run_json(cli, tmp_path)
-    assert code == 0 and rep["gates"]["eval"]["status"] == "skipped"
+    assert code == 1 and rep["gates"]["eval"]["status"] == "fail"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gates.core.errors import InputError
@@ -114,3 +116,19 @@ def test_discovery_prefers_lock_over_pyproject(tmp_path):
     (tmp_path / "svc" / "pyproject.toml").write_text("")
     srcs, skipped = inputs.discovered_sources([tmp_path / "pyproject.toml", tmp_path / "uv.lock", tmp_path / "svc" / "pyproject.toml"])
     assert [s.format for s in srcs] == ["uv.lock", "pyproject"] and skipped == [tmp_path / "pyproject.toml"]
+
+
+def test_a_requirements_include_may_not_leave_the_scanned_root(cli, tmp_path):
+    """`-r ../../token` would read a file outside the repository and quote its text in findings."""
+    from test_deps_gate import run_json
+
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "token.txt").write_text("ghp-SECRETTOKEN\n")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "requirements.txt").write_text("six==1.16.0\n-r ../outside/token.txt\n")
+    r, rep = run_json(cli, root, "--source", "local", "--database", root / "nope.zip")
+    assert r.code == 2
+    errors = rep["gates"]["deps"]["errors"]
+    assert any("leaves the scanned root" in e["message"] and e["path"].endswith("requirements.txt:2") for e in errors)
+    assert "SECRETTOKEN" not in json.dumps(rep)

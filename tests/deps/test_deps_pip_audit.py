@@ -53,6 +53,15 @@ def test_default_pypi_service_unreachable_is_an_error(cli, tmp_path, reqfile, mo
     assert r.code == 2 and "pypi" in rep["gates"]["deps"]["errors"][0]["message"]
 
 
+def test_osv_url_credentials_and_query_never_reach_the_report(cli, tmp_path, reqfile, monkeypatch):
+    """pip-audit's connection error quotes the mirror's path and query: a token there must not leak."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    url = f"http://user:SECRET1@127.0.0.1:{_closed_port()}/v1/query?key=SECRET2"
+    r, rep = run_json(cli, tmp_path, "--requirements", reqfile("six==1.16.0\n"), "--source", "osv", "--osv-url", url)
+    assert r.code == 2 and "pip-audit" in rep["gates"]["deps"]["errors"][0]["message"]
+    assert "SECRET" not in json.dumps(rep) + r.out + r.err
+
+
 @pytest.fixture
 def pypi_404_proxy(tmp_path, monkeypatch):
     if shutil.which("openssl") is None:

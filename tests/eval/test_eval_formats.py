@@ -127,3 +127,13 @@ def test_python_dash_m_gates_eval_matches_cli(tmp_path):
     assert a.returncode == b.returncode == 1, a.stderr
     fa, fb = json.loads(a.stdout)["findings"], json.loads(b.stdout)["findings"]
     assert [f["fingerprint"] for f in fa] == [f["fingerprint"] for f in fb] and fa[0]["rule"] == "EVAL001"
+
+
+def test_mlflow_metric_file_that_is_a_symlink_is_not_followed(tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.write_text("1700000000000 0.99 0\n")
+    run = tmp_path / "mlruns" / "0" / "abc"
+    (run / "metrics").mkdir(parents=True)
+    (run / "metrics" / "accuracy").symlink_to(outside)
+    with pytest.raises(InputError, match="symlink"):
+        read_results(run)

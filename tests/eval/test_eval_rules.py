@@ -136,3 +136,19 @@ def test_demo_fails_then_passes_when_fixed(cli, tmp_path):
     (root / "eval" / "slices.csv").write_text("subgroup,accuracy\na,0.86\nb,0.87\nc,0.85\nd,0.83\n")
     r = cli("run", root, "--gate", "eval", "--format", "json", cwd=tmp_path)
     assert r.code == 0, r.out
+
+
+def test_a_results_glob_never_reads_through_a_symlink_out_of_the_root(cli, tmp_path):
+    """A plain `results:` path that escapes the root is an error; a glob match must be too."""
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps({"acc": 0.99}))
+    root = tmp_path / "repo"
+    (root / "eval").mkdir(parents=True)
+    (root / "eval" / "results.json").symlink_to(outside)
+    (root / ".mlsec-gates.yml").write_text('version: 1\ngates:\n  eval:\n    results: "eval/*.json"\n    metrics:\n      acc: {min: 0.9}\n')
+    out = tmp_path / "r.json"
+    r = cli("run", root, "--gate", "eval", "-q", "--format", "json", "--output", out)
+    rep = json.loads(out.read_text())
+    assert r.code == 2 and rep["gates"]["eval"]["status"] == "error"
+    assert "outside the scanned root" in rep["gates"]["eval"]["errors"][0]["message"]
+    assert rep["gates"]["eval"]["files"] == []

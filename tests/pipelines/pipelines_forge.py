@@ -33,9 +33,16 @@ class ForgeState:
     next_id: int = 1000
 
     def seed(self, thread: str, bodies: list[str], system: bool = False) -> None:
+        """Comments by a person (not by the token's account), e.g. reviewers."""
         for b in bodies:
             self.next_id += 1
-            self.comments.setdefault(thread, []).append({"id": self.next_id, "body": b, "system": system})
+            self.comments.setdefault(thread, []).append({"id": self.next_id, "body": b, "system": system, **HUMAN})
+
+
+# who wrote a comment, as each API says it: the workflow token posts as a bot on GitHub (and
+# cannot read /user); a GitLab project access token has its own bot user
+HUMAN = {"user": {"login": "mallory", "type": "User"}, "author": {"id": 5, "username": "mallory"}}
+TOKEN_AUTHOR = {"user": {"login": "github-actions[bot]", "type": "Bot"}, "author": {"id": 77, "username": "project_42_bot"}}
 
 
 GH_LIST = re.compile(r"^/api/v3/repos/([^/]+/[^/]+)/issues/(\d+)/comments$")
@@ -79,6 +86,10 @@ def make_handler(state: ForgeState):
             if token not in (WRITE_TOKEN, READ_TOKEN):
                 return self._send(401, {"message": "Bad credentials"})
             gitlab = url.path.startswith("/api/v4/")
+            if method == "GET" and url.path in ("/api/v3/user", "/api/v4/user"):
+                if gitlab:
+                    return self._send(200, TOKEN_AUTHOR["author"])
+                return self._send(403, {"message": "Resource not accessible by integration"})
             m_list = (GL_LIST if gitlab else GH_LIST).match(url.path)
             m_one = (GL_ONE if gitlab else GH_ONE).match(url.path)
             if method == "GET" and m_list:
@@ -102,7 +113,7 @@ def make_handler(state: ForgeState):
                                                                                        "message": "body is too long (maximum is 65536 characters)"}]})
                 thread = "/".join(m_list.groups())
                 state.next_id += 1
-                c = {"id": state.next_id, "body": body, "system": False}
+                c = {"id": state.next_id, "body": body, "system": False, **TOKEN_AUTHOR}
                 state.comments.setdefault(thread, []).append(c)
                 return self._send(201, c)
             if method in ("PATCH", "PUT") and m_one:
@@ -112,6 +123,8 @@ def make_handler(state: ForgeState):
                 cid = int(m_one.groups()[-1])
                 for cs in state.comments.values():
                     for c in cs:
+                        if c["id"] == cid and c.get("user") != TOKEN_AUTHOR["user"]:
+                            return self._send(403, {"message": "Must have admin rights to Repository."})
                         if c["id"] == cid:
                             c["body"] = body
                             return self._send(200, c)

@@ -63,7 +63,8 @@ def test_github_second_run_edits_the_first_comment(cli, forge, github_env, demo_
     r2 = cli("comment", "github", "--report", demo_reports["pass"])
     assert r2.code == 0, r2.err
     assert writes(forge) == [("PATCH", f"/api/v3/repos/acme/models/issues/comments/{c['id']}")]
-    assert sum(1 for m, _, _ in forge.state.requests if m == "GET") == 3  # 6 comments, pages of 2
+    # 6 comments, pages of 2, and /user once to tell whose the marked comment is
+    assert [p for m, p, _ in forge.state.requests if m == "GET"].count("/api/v3/repos/acme/models/issues/7/comments") == 3
     [c2] = marked(forge, GH_THREAD)
     assert c2["id"] == c["id"] and "all gates passed" in c2["body"]
     assert [x["body"] for x in forge.state.comments[GH_THREAD][:5]] == [f"review comment {i}" for i in range(5)]
@@ -170,3 +171,19 @@ def test_gitlab_outside_a_merge_request_is_a_usage_error(cli, forge, gitlab_env,
     monkeypatch.delenv("CI_MERGE_REQUEST_IID")
     r = cli("comment", "gitlab", "--report", demo_reports["fail"])
     assert r.code == 2 and "merge request" in r.err and forge.state.requests == []
+
+
+@pytest.mark.parametrize("platform", ["github", "gitlab"])
+def test_a_marked_comment_by_someone_else_is_never_taken_over(cli, forge, github_env, gitlab_env, demo_reports, platform):
+    """Anyone can post a comment starting with the marker; the report must not land in (or be
+    blocked by) their comment, which they could edit afterwards to show a pass."""
+    thread = GH_THREAD if platform == "github" else GL_THREAD
+    forge.state.seed(thread, [MARKER + "\n## ✅ mlsec-gates: all gates passed"])
+    fake = forge.state.comments[thread][0]
+    r = cli("comment", platform, "--report", demo_reports["fail"])
+    assert r.code == 0, r.out + r.err
+    assert [m for m, _ in writes(forge)] == ["POST"]
+    assert fake["body"].endswith("all gates passed") and len(marked(forge, thread)) == 2
+    assert cli("comment", platform, "--report", demo_reports["pass"]).code == 0  # the next run edits its own
+    assert [m for m, _ in writes(forge)] == ["POST", "PATCH" if platform == "github" else "PUT"]
+    assert "all gates passed" in marked(forge, thread)[1]["body"] and marked(forge, thread)[0] is fake

@@ -299,3 +299,15 @@ def test_github_token_goes_only_to_the_gh_host_over_https(monkeypatch):
     plain = resolve(SourceSpec("https://raw.githubusercontent.com/acme/policies/v1/base.yml", "a" * 64, "x:1"), None)
     assert "Authorization" not in request_headers(plain, plain.ident)  # only gh: sources opt in
     assert request_headers(gh, gh.ident)["Accept-Encoding"] == "identity"
+
+
+def test_policy_errors_never_quote_url_credentials_or_queries(tmp_path, cli):
+    """Schema messages quote the offending value; a URL in one may carry a token."""
+    (tmp_path / "p.yml").write_text(
+        "version: 1\n"
+        "extends:\n  - {source: 'https://user:SECRET1@policies.example/p.yml?token=SECRET2', sha256: nope}\n"
+        "gates:\n  deps:\n    database: ['https://user:SECRET3@osv.example/all.zip?sig=SECRET4']\n"
+    )
+    r = cli("policy", "validate", tmp_path / "p.yml")
+    assert r.code == 2 and "gates.deps.database" in r.err and "osv.example/all.zip" in r.err
+    assert "SECRET" not in r.err + r.out

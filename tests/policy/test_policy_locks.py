@@ -180,6 +180,16 @@ def test_waiver_governance(cli, tmp_path, write, kw, message):
     assert cli("policy", "show", root).code == 0
 
 
+@pytest.mark.parametrize("rule", ["?MT001", "[F]MT001", "[EF]MT00[1]"])
+def test_forbid_rules_cannot_be_dodged_by_another_glob_for_the_same_rule(cli, tmp_path, write, rule):
+    """`?MT001` matches FMT001 without matching `FMT00*` as text: the lock must still hold."""
+    root = tmp_path / "r"
+    write(root / "org.yml", "version: 1\nlocks:\n  waivers:\n    forbid_rules: ['FMT00*']\n")
+    p = write(root / ".mlsec-gates.yml", "version: 1\nextends: [org.yml]\n" + waiver(rule=f"'{rule}'") + "    path: model.bin\n")
+    r = cli("policy", "show", root)
+    assert r.code == 2 and f"{p}:4: waiver for {rule}: rules matching 'FMT00*' may not be waived" in r.err
+
+
 def test_org_can_require_waivers_in_the_waiver_file(cli, tmp_path, write):
     root = tmp_path / "r"
     write(root / "org.yml", "version: 1\nlocks:\n  waivers:\n    allow_inline: false\n")

@@ -126,3 +126,18 @@ def test_waiver_schema_command(cli):
     r = cli("waivers", "schema")
     s = json.loads(r.out)
     assert s["$id"] == "urn:mlsec-gates:waivers:v1" and s["required"] == ["version", "waivers"]
+
+
+def test_a_glob_rule_waiver_must_name_a_path_or_a_fingerprint(cli, tmp_path, write):
+    """`rule: "*"` alone (or with `path: "**"`) would waive every finding of every gate."""
+    blanket = "  - rule: '*'\n    reason: too broad\n    expires: " + day(30) + "\n"
+    root = repo(tmp_path, write, blanket)
+    r = cli("run", root, "--gate", "fmt")
+    assert r.code == 2 and "waiver too broad" in r.err
+    assert f"{root / '.mlsec-gates-waivers.yml'}:3: waiver for rule '*'" in r.err
+    write(root / ".mlsec-gates-waivers.yml", "version: 1\nwaivers:\n" + entry(rule="FMT*", path="'**'"))
+    assert cli("run", root, "--gate", "fmt").code == 2
+    # scoped: a glob rule for one file, or a plain rule id anywhere, is fine
+    write(root / ".mlsec-gates-waivers.yml", "version: 1\nwaivers:\n" + entry(rule="FMT*") + entry(rule="FMT001", path="weights.gguf"))
+    r = cli("run", root, "--gate", "fmt")
+    assert r.code == 0, r.err

@@ -263,3 +263,28 @@ def test_per_file_needs_sigstore(cli, tmp_path):
     priv, _ = write_key(tmp_path)
     r = cli("sign", model, "--method", "key", "--key", priv, "--per-file")
     assert r.code == 2 and "Sigstore" in r.err
+
+
+def test_git_and_signature_names_are_ignored_only_at_the_top_of_the_directory(cli, tmp_path):
+    """model-signing ignores .git*, .github and model.sig at the model root; deeper down they are files."""
+    model = make_model(tmp_path / "model")
+    priv, pub = write_key(tmp_path)
+    assert cli("sign", model, "--method", "key", "--key", priv).code == 0
+    (model / ".gitignore").write_text("*.tmp\n")  # still fine at the top
+    (model / "tokenizer" / ".github").mkdir()
+    (model / "tokenizer" / ".github" / "evil.pkl").write_bytes(b"\x80\x04N.")
+    (model / "tokenizer" / "model.sig").write_bytes(b"\x80\x04N.")
+    r, out = verify(cli, tmp_path, model, "--public-key", pub)
+    assert r.code == 1, r.out
+    got = {(f["rule"], f["path"].split("model/", 1)[1]) for f in findings(out)}
+    assert got == {("SIG004", "tokenizer/.github/evil.pkl"), ("SIG004", "tokenizer/model.sig")}
+
+
+def test_a_subdirectory_that_cannot_be_listed_is_an_error(cli, tmp_path, deny_listing):
+    model = make_model(tmp_path / "model")
+    priv, pub = write_key(tmp_path)
+    assert cli("sign", model, "--method", "key", "--key", priv).code == 0
+    deny_listing("tokenizer")
+    r, out = verify(cli, tmp_path, model, "--public-key", pub)
+    rep = json.loads(out.read_text())
+    assert r.code == 2 and rep["gates"]["signature"]["errors"][0]["message"] == "cannot read: Permission denied"

@@ -19,6 +19,21 @@ class GitHubThread:
     api: Api
     repo: str
     number: int
+    _login: str | None = None
+    _looked_up: bool = False
+
+    def mine(self, comment: dict[str, Any]) -> bool:
+        """Written by this token's account: the ``/user`` login for a personal token; for the
+        workflow's GITHUB_TOKEN or an app token (``/user`` refuses those) any bot account."""
+        if not self._looked_up:
+            self._looked_up = True
+            resp = self.api.request("GET", self.api.url("/user"))
+            if resp.status_code == 200:
+                self._login = str((resp.json() or {}).get("login") or "") or None
+        user = comment.get("user") or {}
+        if self._login is not None:
+            return user.get("login") == self._login
+        return user.get("type") == "Bot"
 
     def comments(self) -> Iterable[dict[str, Any]]:
         return self.api.paginate(f"/repos/{self.repo}/issues/{self.number}/comments", {"per_page": 100})

@@ -20,6 +20,14 @@ class GitLabThread:
     api: Api
     project: str
     iid: int
+    _user_id: int | None = None
+
+    def mine(self, note: dict[str, Any]) -> bool:
+        """Written by this token's user (a project access token has its own bot user)."""
+        if self._user_id is None:
+            me = self.api.check(self.api.request("GET", self.api.url("/user")), "GET /user")
+            self._user_id = int((me or {}).get("id") or -1)
+        return (note.get("author") or {}).get("id") == self._user_id
 
     @property
     def _notes(self) -> str:

@@ -15,9 +15,12 @@ from .http import ApiError
 
 
 class Thread(Protocol):
-    """The few calls a platform needs: list, create and update comments of one PR/MR."""
+    """The few calls a platform needs: list, create and update comments of one PR/MR, and tell
+    whether a comment was written by the token's own account."""
 
     def comments(self) -> Iterable[dict[str, Any]]: ...
+
+    def mine(self, comment: dict[str, Any]) -> bool: ...
 
     def create(self, body: str) -> dict[str, Any]: ...
 
@@ -32,10 +35,13 @@ class Outcome:
 
 
 def find(thread: Thread) -> dict[str, Any] | None:
+    """Our earlier comment. Anyone can post a comment that starts with the marker: editing theirs
+    would put the report under their name (and they could edit it afterwards), so only a comment
+    the token's own account wrote counts."""
     for c in thread.comments():
         if c.get("system"):
             continue  # GitLab system notes
-        if str(c.get("body") or "").lstrip().startswith(MARKER):
+        if str(c.get("body") or "").lstrip().startswith(MARKER) and thread.mine(c):
             return c
     return None
 

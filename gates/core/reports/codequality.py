@@ -45,6 +45,23 @@ def to_list(run: RunResult) -> list[dict[str, Any]]:
                 "engine_name": "mlsec-gates",
             }
         )
+    for r in run.results:
+        for e in r.errors:
+            # a gate that could not check an input fails the job: the MR widget must say so too
+            fp = hashlib.sha256(f"{r.gate}\x00error\x00{e.path}\x00{e.message}".encode()).hexdigest()[:32]
+            out.append(
+                {
+                    "type": "issue",
+                    "check_name": f"mlsec-gates/{r.gate}/error",
+                    "description": f"[{r.gate}] could not check: {e.message}",
+                    "content": {"body": "The gate could not read or check this input, so the run fails closed (exit code 2)."},
+                    "categories": ["Security"],
+                    "fingerprint": fp,
+                    "severity": "blocker",
+                    "location": {"path": e.path or ".", "lines": {"begin": 1}},
+                    "engine_name": "mlsec-gates",
+                }
+            )
     return out
 
 

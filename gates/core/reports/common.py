@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
+
+import yaml
 
 from ..findings import Finding, Severity, Status
 
@@ -24,9 +27,23 @@ def waiver_snippet(f: Finding, today: _dt.date | None = None, days: int = 30) ->
 
 
 def _yaml_str(s: str) -> str:
-    if not s or any(c in s for c in ":#{}[],&*!|>'\"%@`") or s.strip() != s:
-        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return s
+    """``s`` as a YAML scalar that reads back as exactly ``s``. Paths come from the scanned input,
+    so a name with a newline, a control character or a YAML keyword is quoted and escaped (a
+    double-quoted YAML string takes JSON's escapes)."""
+    if s and s.strip() == s and s.isprintable() and not any(c in s for c in ":#{}[],&*!|>'\"%@`") and _reads_back(s):
+        return s
+    return "".join(c if c.isprintable() else _escape(c) for c in json.dumps(s, ensure_ascii=False))
+
+
+def _reads_back(s: str) -> bool:
+    try:
+        return yaml.safe_load(s) == s
+    except yaml.YAMLError:
+        return False
+
+
+def _escape(c: str) -> str:
+    return f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
 
 
 def verdict(f: Finding) -> str:

@@ -7,12 +7,27 @@ the same verdict as the exit code.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from ..findings import Finding, Status
 from ..runner import RunResult
 from .common import verdict
+
+
+# characters XML 1.0 cannot carry at all (ElementTree would write them and break the file)
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(root: ET.Element) -> None:
+    """File names and messages come from the scanned input (a PR can name a file ``a\x01.json``):
+    replace what XML cannot represent, so CI test views can still parse the report."""
+    for el in root.iter():
+        if el.text:
+            el.text = _NOT_XML.sub("\ufffd", el.text)
+        for k, v in el.attrib.items():
+            el.set(k, _NOT_XML.sub("\ufffd", v))
 
 
 def _describe(fs: list[Finding]) -> str:
@@ -70,5 +85,6 @@ def render(run: RunResult) -> str:
     for k, v in tot.items():
         suites.set(k, str(v))
     suites.set("time", f"{run.duration:.3f}")
+    _xml_safe(suites)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import re
 from collections import defaultdict
 
 from ..findings import Finding, GateResult, Status
@@ -22,7 +23,18 @@ MAX_CHARS = 65_000
 
 
 def _esc(text: str) -> str:
-    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+    """Plain text from findings (which quote file and metric names): no HTML, no table breaks, and
+    no ``[text](url)`` link or image a pull request could plant in the bot's comment."""
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ").replace("[", "\\[").replace("]", "\\]")
+
+
+def _code(text: str) -> str:
+    """An inline code span the text cannot close or break: file names come from the pull request,
+    and a backtick or a newline in one must not turn the rest of the line into live Markdown."""
+    s = re.sub(r"[\r\n\u2028\u2029\x85]+", " ", str(text))
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", s)), default=0) + 1)
+    pad = " " if s.startswith(("`", " ")) or s.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
 
 
 def _headline(run: RunResult) -> str:
@@ -54,8 +66,7 @@ def _summary_table(run: RunResult) -> list[str]:
 
 def _finding_block(f: Finding, today: _dt.date) -> str:
     icon = SEVERITY_ICON[f.severity]
-    loc = _esc(f.location)
-    lines = [f"- {icon} **{f.rule}** · {f.severity.value} · **{verdict(f)}** — `{loc}`", f"  {_esc(f.message)}"]
+    lines = [f"- {icon} **{f.rule}** · {f.severity.value} · **{verdict(f)}** — {_code(f.location)}", f"  {_esc(f.message)}"]
     if f.evidence:
         lines.append(f"  <br>Evidence (redacted): `{_esc(f.evidence)}`")
     if f.why:
@@ -105,7 +116,7 @@ def render(run: RunResult, max_chars: int = MAX_CHARS, today: _dt.date | None = 
             omitted += len(r.findings)
             continue
         for e in r.errors:
-            if not push(f"- ⛔ **error** — `{_esc(e.path or name)}`: {_esc(e.message)}"):
+            if not push(f"- ⛔ **error** — {_code(e.path or name)}: {_esc(e.message)}"):
                 break
         for n in r.notes:
             push(f"- ℹ️ {_esc(n)}")
@@ -115,7 +126,7 @@ def render(run: RunResult, max_chars: int = MAX_CHARS, today: _dt.date | None = 
         if not r.findings and not r.errors:
             push("No findings.")
         for path, fs in by_file.items():
-            if not push(f"\n#### `{_esc(path)}`\n"):
+            if not push(f"\n#### {_code(path)}\n"):
                 omitted += len(fs)
                 continue
             for i, f in enumerate(fs):

@@ -1,0 +1,80 @@
+"""Reports stay well-formed and inert when the scanned input names things hostilely.
+
+A file name (and a metric name inside a results file) is attacker-controlled in a pull request:
+it may hold backticks, ``|``, HTML, newlines, control characters or GitHub workflow commands.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+HOSTILE = "r`x\x01|<b>\n::error::pwn #%.json"
+
+
+@pytest.fixture
+def hostile_repo(tmp_path: Path) -> Path:
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / HOSTILE).write_text(json.dumps({"::stop-commands::tok": 0.1}))
+    (tmp_path / ".mlsec-gates.yml").write_text(
+        'version: 1\ngates:\n  eval:\n    results: "eval/*.json"\n    metrics:\n      "::stop-commands::tok": {min: 0.9}\n'
+    )
+    return tmp_path
+
+
+def _report(cli, root: Path, fmt: str) -> str:
+    out = root.parent / f"out.{fmt}"
+    r = cli("run", ".", "--gate", "eval", "-q", "--format", fmt, "--output", out, cwd=root)
+    assert r.code == 1, r.err
+    return out.read_text(encoding="utf-8")
+
+
+def test_junit_is_well_formed_xml_with_control_characters_in_names(hostile_repo, cli):
+    text = _report(cli, hostile_repo, "junit")
+    root = ET.fromstring(text.encode("utf-8"))
+    failures = root.findall(".//failure")
+    assert failures and "EVAL001" in failures[0].get("type", "")
+
+
+def test_markdown_code_spans_hold_backticks_and_the_waiver_snippet_reads_back(hostile_repo, cli):
+    text = _report(cli, hostile_repo, "markdown")
+    shown = HOSTILE.replace("\n", " ")
+    header = next(line for line in text.splitlines() if line.startswith("#### "))
+    # a fence longer than the name's own backtick run, so the name cannot close the span early
+    assert header == f"#### ``eval/{shown}``"
+    item = next(line for line in text.splitlines() if "**EVAL001**" in line)
+    assert item.endswith(f"— ``eval/{shown}:1``")
+    snippet = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+    waiver = yaml.safe_load("\n".join(line[2:] for line in snippet.splitlines()))[0]
+    assert waiver["path"] == f"eval/{HOSTILE}" and waiver["rule"] == "EVAL001"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "junit"])
+def test_stdout_never_carries_a_workflow_command_from_the_input(hostile_repo, cli, fmt):
+    """GitHub Actions runs ``::stop-commands::`` & co. from any output line: names must stay inert."""
+    r = cli("run", ".", "--gate", "eval", "--format", fmt, cwd=hostile_repo)
+    assert r.code == 1, r.err
+    lines = re.split(r"\r\n|\r|\n", r.out)
+    assert "::stop-commands::tok" in r.out  # still shown, just not at the start of a line
+    assert not [line for line in lines if line.lstrip().startswith("::")]
+
+
+def test_policy_errors_on_stderr_cannot_issue_workflow_commands(tmp_path, cli):
+    (tmp_path / ".mlsec-gates.yml").write_text('version: 1\ngates:\n  "eval\\n::error::injected": {}\n')
+    r = cli("policy", "validate", tmp_path / ".mlsec-gates.yml")
+    assert r.code == 2 and "injected" in r.err
+    assert not [line for line in re.split(r"\r\n|\r|\n", r.err) if line.lstrip().startswith("::")]
+
+
+def test_markdown_never_renders_a_link_or_image_from_a_metric_name(tmp_path, cli):
+    name = "![x](https://evil.example/p.png)[verified by security](https://evil.example)"
+    (tmp_path / "r.json").write_text(json.dumps({name: 0.1}))
+    (tmp_path / ".mlsec-gates.yml").write_text('version: 1\ngates:\n  eval:\n    results: r.json\n    metrics:\n      "*": {min: 0.9}\n')
+    text = _report(cli, tmp_path, "markdown")
+    assert "verified by security" in text
+    assert not re.search(r"(?<!\\)\[[^\]]*\]\(https://evil", text)

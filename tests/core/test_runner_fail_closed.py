@@ -1,0 +1,31 @@
+"""The runner fails closed whatever a gate raises."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from gates.core.findings import Status
+from gates.core.gate import Gate
+from gates.core.policy import load_policy
+from gates.core.runner import EXIT_ERROR, run_gates
+
+
+class ExitingGate(Gate):
+    name = "exiting"
+    title = "Calls sys.exit"
+
+    def __init__(self, code: int | None) -> None:
+        self.code = code
+
+    def run(self, ctx) -> None:
+        sys.exit(self.code)  # what a library's CLI entry point does when a gate calls it in-process
+
+
+@pytest.mark.parametrize("code", [0, None, 1])
+def test_a_gate_calling_sys_exit_ends_in_error_not_in_a_silent_exit(tmp_path, code):
+    gates = {"exiting": ExitingGate(code)}
+    run = run_gates(gates, load_policy(None, gates), tmp_path)
+    assert run.results[0].status is Status.ERROR and run.exit_code == EXIT_ERROR
+    assert "SystemExit" in run.results[0].errors[0].message

@@ -97,14 +97,19 @@ class BatchScan:
         non_empty = len(arr) - arr.null_count
         sc.dense = len(idx) > 0.6 * max(non_empty, 1) and len(idx) >= 256
         cand = pc.take(arr, idx)
+        whole: list[str | None] | None = None
+        if len(cand) >= 64 and sc.whole:
+            # one-token cells: classified (and mostly validated and booked) in pyarrow; only
+            # what is left reaches Python
+            vector = rows is None and not sc.allow_any
+            left, whole = whole_cells(sc, cand, pc.add(idx, row_base + 1) if vector else None, lines)
+            if len(left) < len(cand):
+                cand, idx = pc.take(cand, left), pc.take(idx, left)
+            if len(cand) == 0:
+                return
         cells = cand.to_pylist()
         pos = idx.to_pylist()
         rws = [row_base + i + 1 for i in pos] if rows is None else [rows[i] for i in pos]
-        whole: list[str | None] | None = None
-        if len(cells) >= 64 and sc.whole:
-            whole = [None] * len(cells)
-            for i in whole_cells(sc, cand, rws, lines, whole, vector=rows is None and not sc.allow_any):
-                cells[i] = None  # booked already
         pth = [paths[i] for i in pos] if paths is not None else None
         kw, kv = _flags(cand, sc.kw_pattern, whole), _flags(cand, sc.kv_pattern, whole)
         sc.scan(cells, rws, lines=lines, paths=pth, whole=whole, kw=kw, kv=kv)
@@ -152,15 +157,30 @@ def prefilter(arr: pa.Array, pattern: str) -> pa.Array:
     return pc.filter(idx, pc.match_substring_regex(pc.take(arr, idx), pattern))
 
 
-def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool, whole: list[str | None], vector: bool) -> list[int]:
-    """Find the cells that are exactly one token of a class (``whole[i] = class``), each class
-    tried on the cells no earlier class took. With ``vector``, validate the common structured
-    shapes in pyarrow kernels and book the accepted cells; return the positions booked.
-    Rejected cells stay for the Python path, so results equal the per-cell validators'. Sampled
-    entities (IP addresses, phone numbers under the default policy) get their sampling decided
-    here: unsampled cells are counted, not parsed."""
-    consumed: list[int] = []
-    remaining = pa.array(range(len(cand)), pa.int64())
+def _arange(n: int) -> pa.Array:
+    return pc.indices_nonzero(pa.repeat(True, n)) if n else pa.array([], pa.uint64())
+
+
+def _without(a: pa.Array, drop: list[pa.Array]) -> pa.Array:
+    """The values of ``a`` (positions) that are in none of the ``drop`` arrays, in order."""
+    if not drop or len(a) == 0:
+        return a
+    return pc.filter(a, pc.invert(pc.is_in(a, value_set=pa.concat_arrays([d.cast(a.type) for d in drop]))))
+
+
+def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines: bool) -> tuple[pa.Array, list[str | None]]:
+    """Find the cells that are exactly one token of a class, each class tried on the cells no
+    earlier class took. With ``rows`` (the cells' data rows, for columns without allowlists),
+    validate the common structured shapes in pyarrow kernels and book the accepted cells.
+    Return the positions the Python path must still see (ascending) and, for each of them, the
+    class of its one token or None. Rejected cells stay for the Python path unless nothing else
+    could be found in them, so results equal the per-cell validators'. Sampled entities (IP
+    addresses, phone numbers under the default policy) get their sampling decided here:
+    unsampled cells are counted, not parsed. Nothing here converts a cell to a Python object."""
+    everything = _arange(len(cand))
+    consumed: list[pa.Array] = []
+    classified: list[tuple[str, pa.Array]] = []
+    remaining = everything
     for cls, pat in sc.whole:
         if len(remaining) == 0:
             break
@@ -169,19 +189,17 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool,
         hit = pc.indices_nonzero(m)
         if len(hit) == 0:
             continue
-        remaining_next = pc.filter(remaining, pc.invert(m))
-        pos = pc.take(remaining, hit).to_pylist()
-        remaining = remaining_next
-        for i in pos:
-            whole[i] = cls
-        if not vector or cls not in ("email", "num", "iban", "ip4"):
+        pos = pc.take(remaining, hit)
+        remaining = pc.filter(remaining, pc.invert(m))
+        classified.append((cls, pos))
+        if rows is None or cls not in ("email", "num", "iban", "ip4"):
             continue
         if cls == "ip4":
             if "IP_ADDRESS" in sc.sampled:
-                skip = _unsampled_of(sc.cfg, rows, pos)
-                if skip:
+                skip = pc.filter(pos, _unsampled(sc.cfg, pc.take(rows, pos)))
+                if len(skip):
                     sc._stat("IP_ADDRESS").candidates += len(skip)
-                    consumed.extend(skip)
+                    consumed.append(skip)
             continue
         sub = pc.take(sub_all, hit)
         not_ssn = pos
@@ -191,25 +209,23 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool,
             groups = [("IBAN_CODE", X.ibans, sub, pos)]
         else:
             is_ssn = pc.match_substring_regex(sub, X.SSN_FORMATTED)
-            si = pc.indices_nonzero(is_ssn)
-            ci = pc.indices_nonzero(pc.invert(is_ssn))
-            not_ssn = [pos[j] for j in ci.to_pylist()]
-            groups = [("US_SSN", X.ssns, pc.take(sub, si), [pos[j] for j in si.to_pylist()]),
-                      ("CREDIT_CARD", X.cards, pc.take(sub, ci), not_ssn)]
-        done: set[int] = set()
+            not_ssn = pc.filter(pos, pc.invert(is_ssn))
+            groups = [("US_SSN", X.ssns, pc.filter(sub, is_ssn), pc.filter(pos, is_ssn)),
+                      ("CREDIT_CARD", X.cards, pc.filter(sub, pc.invert(is_ssn)), not_ssn)]
+        done: list[pa.Array] = []
         for entity, fn, cells, where in groups:
-            if not where or entity not in sc.active or entity in sc.sampled:
+            if not len(where) or entity not in sc.active or entity in sc.sampled:
                 continue
             ok, norm = fn(cells)
-            acc = pc.indices_nonzero(ok)
             # where the Python path could not find anything else in a rejected cell, the
             # rejection is final too: an email that fails the full pattern, a 13-19 digit
             # number that fails Luhn/issuer in a column without weak-number context
-            final = entity == "EMAIL_ADDRESS" or (entity == "CREDIT_CARD" and sc.strict)
-            if final:
-                rejected = [where[j] for j in pc.indices_nonzero(pc.invert(ok)).to_pylist()]
-                consumed.extend(rejected)
-                done.update(rejected)
+            if entity == "EMAIL_ADDRESS" or (entity == "CREDIT_CARD" and sc.strict):
+                rejected = pc.filter(where, pc.invert(ok))
+                if len(rejected):
+                    consumed.append(rejected)
+                    done.append(rejected)
+            acc = pc.indices_nonzero(ok)
             if len(acc) == 0:
                 continue
             norm_acc = pc.take(norm, acc)
@@ -218,24 +234,36 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool,
             else:
                 tmask = pc.is_in(norm_acc, value_set=pa.array(sorted(TEST_VALUES.get(entity, ())), pa.string()))
             test = tmask.to_pylist() if pc.any(tmask).as_py() else None
-            at = [where[j] for j in acc.to_pylist()]
-            sc.bulk(entity, [rows[i] for i in at], norm_acc, test, lines)
-            consumed.extend(at)
-            done.update(at)
+            at = pc.take(where, acc)
+            sc.bulk(entity, pc.take(rows, at), norm_acc, test, lines)
+            consumed.append(at)
+            done.append(at)
         if cls == "num" and sc.ctx & set(WEAK_NUMERIC) == {"PHONE_NUMBER"} and "PHONE_NUMBER" in sc.sampled:
             # a phone column: what is not a card or an SSN-shaped value would only be counted as
             # a phone candidate on rows outside the sample, so count those here
-            skip = _unsampled_of(sc.cfg, rows, (i for i in not_ssn if i not in done))
-            if skip:
+            rest = _without(not_ssn, done)
+            skip = pc.filter(rest, _unsampled(sc.cfg, pc.take(rows, rest)))
+            if len(skip):
                 sc._stat("PHONE_NUMBER").candidates += len(skip)
-                consumed.extend(skip)
-    return consumed
+                consumed.append(skip)
+    left = _without(everything, consumed)
+    whole: list[str | None] = [None] * len(left)
+    for cls, pos in classified:
+        for j in pc.indices_nonzero(pc.is_in(left, value_set=pos)).to_pylist():
+            whole[j] = cls
+    return left, whole
 
 
-def _unsampled_of(cfg: ScanConfig, rows: list[int], positions: Iterable[int]) -> list[int]:
-    """The positions whose rows fall outside the scanner's row sample (see ColumnScanner._sample)."""
-    lim, cut = cfg.sample_min_rows, cfg.sample_rate * 1_000_003
-    return [i for i in positions if rows[i] > lim and (rows[i] * _KNUTH) % 1_000_003 >= cut]
+def _unsampled(cfg: ScanConfig, rows: pa.Array) -> pa.Array:
+    """Which ``rows`` fall outside the scanner's row sample (the rule of ColumnScanner._sample,
+    in uint64 arithmetic: exact while row * 2654435761 < 2**64, i.e. below 6.9e9 rows)."""
+    if len(rows) and pc.max(rows).as_py() >= 6_000_000_000:
+        lim, cut = cfg.sample_min_rows, cfg.sample_rate * 1_000_003
+        return pa.array([r > lim and (r * _KNUTH) % 1_000_003 >= cut for r in rows.to_pylist()], pa.bool_())
+    r = rows.cast(pa.uint64())
+    h = pc.multiply(r, pa.scalar(_KNUTH, pa.uint64()))
+    rem = pc.subtract(h, pc.multiply(pc.divide(h, pa.scalar(1_000_003, pa.uint64())), pa.scalar(1_000_003, pa.uint64())))
+    return pc.and_(pc.greater(r, cfg.sample_min_rows), pc.greater_equal(rem, cfg.sample_rate * 1_000_003))
 
 
 # ---- files, in process or across worker processes ------------------------------------------------

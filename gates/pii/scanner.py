@@ -420,9 +420,10 @@ class ColumnScanner:
     def _phone(self, text: str) -> str | None:
         return V.phone(text, self.cfg.phone_region)
 
-    def bulk(self, entity: str, rows: list[int], norm: Any, test: list[bool] | None, lines: bool = False) -> None:
-        """Book cells a vectorised validator accepted (one value per cell, rows ascending):
-        the same counts, test values and examples :meth:`_hit` would produce one by one."""
+    def bulk(self, entity: str, rows: Any, norm: Any, test: list[bool] | None, lines: bool = False) -> None:
+        """Book cells a vectorised validator accepted (one value per cell; ``rows``, a pyarrow
+        array, ascending): the same counts, test values and examples :meth:`_hit` would produce
+        one by one, without turning every cell into a Python object."""
         st = self._stat(entity)
         n = len(rows)
         st.candidates += n
@@ -434,12 +435,12 @@ class ColumnScanner:
         cfg = self.cfg
         if ntest and st.test_example is None:
             j = test.index(True)
-            v = norm[j].as_py()
-            st.test_example = Example(rows[j], mask(entity, v), value_hash(cfg.salt, entity, v), 1, rows[j] if lines else None)
+            v, r = norm[j].as_py(), rows[j].as_py()
+            st.test_example = Example(r, mask(entity, v), value_hash(cfg.salt, entity, v), 1, r if lines else None)
         if n - ntest:
-            st._last_row = rows[-1]
+            st._last_row = rows[n - 1].as_py()
         if cfg.record:
-            self.hits.extend((r, entity) for j, r in enumerate(rows) if not (test and test[j]))
+            self.hits.extend((r, entity) for j, r in enumerate(rows.to_pylist()) if not (test and test[j]))
         ex = st.examples
         j = 0
         while len(ex) < cfg.examples and j < n:
@@ -449,7 +450,8 @@ class ColumnScanner:
                 if h in ex:
                     ex[h].occurrences += 1
                 else:
-                    ex[h] = Example(rows[j], mask(entity, v), h, 1, rows[j] if lines else None)
+                    r = rows[j].as_py()
+                    ex[h] = Example(r, mask(entity, v), h, 1, r if lines else None)
             j += 1
 
     # ---- bookkeeping --------------------------------------------------------------------------

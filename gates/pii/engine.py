@@ -9,6 +9,7 @@ for the candidate pass Python's ``re`` on short cells beat ``google-re2``'s per-
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
@@ -332,20 +333,34 @@ def _worker_init(cfg: ScanConfig) -> None:
     _WORKER["bs"] = BatchScan(cfg)
 
 
-def _worker_scan(chunk: "Chunk") -> list[ColumnStats]:
-    """Scan one chunk in a worker; compiled scanners are reused, their counts start afresh."""
-    bs: BatchScan = _WORKER["bs"]
+def _scan_alone(bs: BatchScan, chunk: "Chunk") -> list[ColumnStats]:
+    """Scan one chunk with counts of its own (merged later, in chunk order); compiled scanners
+    are reused, their counts start afresh."""
     for sc in bs.scanners.values():
         sc.stats = ColumnStats(sc.label)
     scan_chunk(bs, chunk)
     return [s for s in bs.results() if s.rows]
 
 
+def _worker_scan(chunk: "Chunk") -> list[ColumnStats]:
+    return _scan_alone(_WORKER["bs"], chunk)
+
+
+def _worker_ready() -> None:
+    """A no-op task: getting its answer means a worker process is up."""
+
+
 class Pool:
-    """A lazily started process pool shared by all files of one gate run."""
+    """A lazily started process pool shared by all files of one gate run.
+
+    :meth:`start` brings the workers up in a background thread (about 0.2 s: the fork server
+    imports pyarrow before it can fork), so the caller can scan the first chunks itself
+    meanwhile instead of waiting; :meth:`ready` hands out the executor once they are up."""
 
     def __init__(self, cfg: ScanConfig, workers: int) -> None:
         self.cfg, self.workers, self._ex = cfg, workers, None
+        self._starting: Any = None
+        self._failed = False
 
     def executor(self) -> Any:
         if self._ex is None:
@@ -362,7 +377,40 @@ class Pool:
             self._ex = ProcessPoolExecutor(self.workers, mp_context=mp, initializer=_worker_init, initargs=(self.cfg,))
         return self._ex
 
+    def start(self) -> None:
+        if self._starting is None:
+            import threading
+
+            self._starting = threading.Thread(target=self._warm, name="pii-pool-start", daemon=True)
+            self._starting.start()
+
+    def _warm(self) -> None:
+        try:
+            ex = self.executor()
+            for f in [ex.submit(_worker_ready) for _ in range(self.workers)]:
+                f.result()
+        except Exception:  # noqa: BLE001 - no workers: the caller scans everything itself
+            self._failed = True
+
+    def wait(self) -> Any:
+        """The executor once its workers are up (waiting for them); None if they could not start."""
+        self.start()
+        self._starting.join()
+        return self._up()
+
+    def ready(self) -> Any:
+        """The executor once its workers are up; None while they start (or if they could not)."""
+        return self._up()
+
+    def _up(self) -> Any:
+        if self._starting is None or self._starting.is_alive() or self._failed:
+            return None
+        return self._ex
+
     def close(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self._ex is not None:
             self._ex.shutdown(cancel_futures=True)
             self._ex = None
@@ -379,6 +427,8 @@ def merge_into(acc: dict[str | None, ColumnStats], parts: Iterable[ColumnStats],
 
 #: set False to send every chunk to the workers (tests of the parallel path)
 ADAPTIVE = True
+#: chunks the last parallel file sent to worker processes and scanned in this one (for tests)
+SPLIT = {"workers": 0, "parent": 0}
 SPARSE = 0.02
 
 
@@ -411,15 +461,23 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
         for chunk in it:
             scan_chunk(bs, chunk)
         return bs.results()
+    # the parent scans chunks itself until the workers are up, then feeds them; every chunk
+    # gets counts of its own, merged in chunk order, so who scanned what does not matter
     from collections import deque
+    from concurrent.futures import Future
 
-    ex = pool.executor()
+    pool.start()
     acc: dict[str | None, ColumnStats] = {}
-    pending: deque = deque([ex.submit(_worker_scan, first)])
-    for chunk in it:
-        pending.append(ex.submit(_worker_scan, chunk))
-        while len(pending) > 2 * pool.workers:
-            merge_into(acc, pending.popleft().result(), cfg.examples)
+    pending: deque = deque()
+    SPLIT.update(workers=0, parent=0)
+    for chunk in itertools.chain([first], it):
+        ex = pool.ready() if ADAPTIVE else pool.wait()
+        SPLIT["parent" if ex is None else "workers"] += 1
+        pending.append(_scan_alone(bs, chunk) if ex is None else ex.submit(_worker_scan, chunk))
+        while len(pending) > 2 * pool.workers or (pending and not isinstance(pending[0], Future)):
+            part = pending.popleft()
+            merge_into(acc, part.result() if isinstance(part, Future) else part, cfg.examples)
     while pending:
-        merge_into(acc, pending.popleft().result(), cfg.examples)
+        part = pending.popleft()
+        merge_into(acc, part.result() if isinstance(part, Future) else part, cfg.examples)
     return list(acc.values())

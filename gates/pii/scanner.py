@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from . import validators as V
 from .entities import (
-    BOUNDED, CLASSES, ENTITIES, NUM_BROAD, SECRET_ASSIGNMENT, TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC,
+    BOUNDED, CLASSES, ENTITIES, LOOSE, NUM_BROAD, SECRET_ASSIGNMENT, TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC,
     column_context, keyword_regex, name_tokens,
 )
 from .redact import mask, value_hash
@@ -212,6 +212,7 @@ class ColumnScanner:
         self.sampled = {n for n in self.active if cfg.sampled(n)}
         self.card_on = "CREDIT_CARD" in self.active
         parts: list[str] = []
+        loose: list[str] = []  # the same, with LOOSE stand-ins: the prefilter's block pass
         # broad numbers where a weak numeric entity has context, and in card columns (12-digit Maestro)
         self_strict = not (set(WEAK_NUMERIC) & pos & self.active or "CREDIT_CARD" in pos)
         for cls, pat in CLASSES.items():
@@ -220,19 +221,23 @@ class ColumnScanner:
             if cls == "num" and not self_strict:
                 pat = NUM_BROAD
                 parts.append(f"(?P<num>(?:\\+\\(?|\\(|\\b)\\d[\\d ().-]{{6,22}}\\d\\b)")
+                loose.append(parts[-1])
                 continue
             parts.append(f"(?P<{cls}>\\b(?:{pat})\\b)" if cls in BOUNDED else f"(?P<{cls}>{pat})")
+            loose.append(f"(?:{LOOSE[cls]})" if cls in LOOSE else parts[-1])
         #: keyword-led classes run as separate passes on the cells pyarrow flags for them: their
         #: case-insensitive alternations are cheap in RE2 but slow in ``re`` over free text
         self.kv_pattern = self.kw_pattern = None
         if "GENERIC_SECRET" in self.active:
             if "GENERIC_SECRET" in pos:
                 parts.append(r"(?P<any>\S{8,})")
+                loose.append(parts[-1])
             else:
                 self.kv_pattern = SECRET_ASSIGNMENT
         for i, c in enumerate(cfg.custom):
             if c.name in self.active:
                 parts.append(f"(?P<c{i}>{c.pattern})")
+                loose.append(parts[-1])
         weak_free = [ENTITIES[n] for n in WEAK_NUMERIC if n in self.active and n not in pos]
         if weak_free:
             self.kw_pattern = keyword_regex(weak_free)
@@ -240,6 +245,8 @@ class ColumnScanner:
         self.kv_rx = re.compile(self.kv_pattern) if self.kv_pattern else None
         #: the prefilter (pyarrow, RE2) must let through anything any pass could use
         self.pattern = "|".join(parts + [p for p in (self.kv_pattern, self.kw_pattern) if p])
+        #: matches wherever ``pattern`` does (and sometimes elsewhere): finds blocks of cells
+        self.block_pattern = "|".join(loose + [p for p in (self.kv_pattern, self.kw_pattern) if p])
         main = "|".join(parts)
         #: (class, anchored pattern) for cells that are one token: validated without a regex walk
         self.whole = [(cls, f"^(?:{CLASSES[cls] if cls != 'num' or self_strict else NUM_BROAD})$")

@@ -66,3 +66,25 @@ def test_vector_and_python_paths_give_same_stats():
     a, b = fast.scanners["card"].stats.entities["CREDIT_CARD"], slow.scanners["card"].stats.entities["CREDIT_CARD"]
     assert (a.count, a.rows, a.candidates, a.test_values) == (b.count, b.rows, b.candidates, b.test_values)
     assert [(e.row, e.hash) for e in a.examples.values()] == [(e.row, e.hash) for e in b.examples.values()]
+
+
+def test_loose_block_patterns_match_wherever_the_exact_ones_do():
+    """The prefilter picks blocks with LOOSE stand-ins: a cell the exact pattern matches must
+    never sit in a block the loose pattern rejects."""
+    import re
+
+    from gates.pii.entities import CLASSES, LOOSE
+
+    rng = random.Random(9)
+    pieces = ["-----BEGIN ", "RSA ", "PRIVATE KEY-----", "eyJ", ".", "AKIA", "ASIA", "ghp_", "github_pat_", "glpat-", "gldt-",
+              "xoxb-", "hooks.slack.com/services/T", "/B", "sk_live_", "rk_test_", "sk-", "sk-proj-", "hf_", "AIza", "@", "-", "_",
+              " ", "a", "Z", "0", "9", "x" * 20, "A1b2" * 10, "mail.example.com", "eyJhbGciOi"]
+    cells = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(20000)]
+    cells += ["-----BEGIN EC PRIVATE KEY-----", "AKIAIOSFODNN7EXAMPLE", "ghp_" + "a" * 36, "xoxp-1234567890-abc",
+              "sk-proj-" + "A" * 30, "hf_" + "b" * 34, "AIza" + "c" * 35, "mary.smith@mail.example.com",
+              "eyJ" + "a" * 10 + "." + "b" * 10 + "." + "c" * 10]
+    for cls, loose in LOOSE.items():
+        exact, lo = re.compile(rf"\b(?:{CLASSES[cls]})\b" if cls != "pem" else CLASSES[cls]), re.compile(loose)
+        hits = [c for c in cells if exact.search(c)]
+        assert hits, cls
+        assert all(lo.search(c) for c in hits), (cls, [c for c in hits if not lo.search(c)][:3])

@@ -88,7 +88,7 @@ class BatchScan:
         elif sc.dense:
             # most cells of this column were candidates last time: the prefilter would keep
             # nearly everything, so only drop empty cells
-            mask = pc.greater(pc.utf8_length(arr), 0)
+            mask = pc.greater(pc.utf8_length(arr), X.lit(0))
             idx = pc.indices_nonzero(mask)
         else:
             idx = prefilter(arr, sc.pattern, sc.block_pattern)
@@ -160,7 +160,7 @@ def prefilter(arr: pa.Array, pattern: str, block_pattern: str | None = None) -> 
 
 
 def _arange(n: int) -> pa.Array:
-    return pc.indices_nonzero(pa.repeat(True, n)) if n else pa.array([], pa.uint64())
+    return pc.indices_nonzero(pa.repeat(X.lit(True), n)) if n else pa.array([], pa.uint64())
 
 
 def _without(a: pa.Array, drop: list[pa.Array]) -> pa.Array:
@@ -263,9 +263,10 @@ def _unsampled(cfg: ScanConfig, rows: pa.Array) -> pa.Array:
         lim, cut = cfg.sample_min_rows, cfg.sample_rate * 1_000_003
         return pa.array([r > lim and (r * _KNUTH) % 1_000_003 >= cut for r in rows.to_pylist()], pa.bool_())
     r = rows.cast(pa.uint64())
-    h = pc.multiply(r, pa.scalar(_KNUTH, pa.uint64()))
-    rem = pc.subtract(h, pc.multiply(pc.divide(h, pa.scalar(1_000_003, pa.uint64())), pa.scalar(1_000_003, pa.uint64())))
-    return pc.and_(pc.greater(r, cfg.sample_min_rows), pc.greater_equal(rem, cfg.sample_rate * 1_000_003))
+    h = pc.multiply(r, X.lit(_KNUTH, pa.uint64()))
+    m = X.lit(1_000_003, pa.uint64())
+    rem = pc.subtract(h, pc.multiply(pc.divide(h, m), m))
+    return pc.and_(pc.greater(r, X.lit(cfg.sample_min_rows)), pc.greater_equal(rem, X.lit(cfg.sample_rate * 1_000_003)))
 
 
 # ---- files, in process or across worker processes ------------------------------------------------
@@ -292,7 +293,7 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk") -> None:
 def _blocks(arr: pa.Array) -> pa.Array:
     a = arr if arr.null_count == 0 else pc.fill_null(arr, "")
     offsets = pa.array([*range(0, len(a), BLOCK), len(a)], pa.int32())
-    return pc.binary_join(pa.ListArray.from_arrays(offsets, a), pa.scalar("\n", a.type))
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, a), X.lit("\n", a.type))
 
 
 def prefilter_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None = None) -> list[pa.Array]:

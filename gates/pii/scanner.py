@@ -185,6 +185,31 @@ _NONDIGIT = re.compile(r"\D")
 _CUSTOM_VALIDATORS: dict[str, Callable[[str], str | None]] = dict(V.VALIDATORS)
 
 
+def _part_class(part: str) -> str:
+    """The named group a part of the main alternation opens with: ``(?P<email>...`` → email."""
+    return part[4:part.index(">")] if part.startswith("(?P<") else ""
+
+
+_TOK_START = re.compile(LOOSE["tok"])
+_IBAN_START = re.compile(r"[A-Z]{2}\d{2}")
+_BTC_START = re.compile(r"[13][1-9A-HJ-NP-Za-km-z]{25}|bc1|BC1")
+#: (class, test): the test is true for every cell in which the class's pattern (CLASSES) can
+#: match at all, with Python ``re`` semantics (a literal every alternative contains, or the
+#: pattern's own leading shape)
+_CLASS_GATES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("pem", lambda c: "-----BEGIN " in c),
+    ("jwt", lambda c: "eyJ" in c),
+    ("tok", lambda c: _TOK_START.search(c) is not None),
+    ("email", lambda c: "@" in c),
+    ("iban", lambda c: _IBAN_START.search(c) is not None),
+    ("ip4", lambda c: "." in c),
+    ("ip6", lambda c: ":" in c),
+    ("mac", lambda c: ":" in c or "-" in c or "." in c),
+    ("btc", lambda c: _BTC_START.search(c) is not None),
+    ("eth", lambda c: "0x" in c),
+)
+
+
 def compile_pattern(pattern: str, engine: str = "re") -> Any:
     if engine == "re2":
         import re2
@@ -252,6 +277,11 @@ class ColumnScanner:
         self.whole = [(cls, f"^(?:{CLASSES[cls] if cls != 'num' or self_strict else NUM_BROAD})$")
                       for cls in WHOLE_CELL if set(_CLASS_ENTITIES[cls]) & self.active]
         self.rx = compile_pattern(main or "(?!)", engine) if self.pattern else None
+        self._engine = engine
+        #: per-cell alternations without the classes a cell cannot hold (see _rx_for)
+        self._main_parts = [(_part_class(p), p) for p in parts]
+        self._gates = [(1 << i, test) for i, (cls, test) in enumerate(_CLASS_GATES) if any(c == cls for c, _ in self._main_parts)]
+        self._rx_cache: dict[int, Any] = {}
         self.allow_rx = [compile_pattern(p, "re2") for p in cfg.allow_patterns]
         self.allow_any = bool(cfg.allow_values or cfg.allow_patterns or cfg.allow_hashes)
         self.strict = not (set(WEAK_NUMERIC) & pos)
@@ -271,8 +301,8 @@ class ColumnScanner:
         handler is called directly, skipping the regex walk over the cell."""
         if self.rx is None:
             return
-        finditer = self.rx.finditer
         handlers = self.handlers
+        gates, rx_for = self._gates, self._rx_for
         for i, cell in enumerate(cells):
             if not cell:
                 continue
@@ -286,7 +316,12 @@ class ColumnScanner:
                 handlers[cls](_Whole(cell), cell)
                 continue
             spans: list[tuple[int, int]] = []
-            for m in finditer(cell):
+            key = 0
+            for bit, test in gates:
+                if test(cell):
+                    key |= bit
+            rx = rx_for(key)
+            for m in rx.finditer(cell) if rx is not None else ():
                 g = m.lastgroup
                 handlers[g](m, cell)
                 if g == "num":
@@ -297,6 +332,21 @@ class ColumnScanner:
             if kv is not None and kv[i]:
                 for m in self.kv_rx.finditer(cell):
                     self._h_kv(m, cell)
+
+    def _rx_for(self, key: int) -> Any:
+        """The main alternation without the gated classes whose bit is not in ``key``. A class
+        whose necessary literal is absent from a cell cannot match anywhere in it, so finditer
+        over the smaller alternation yields the same matches (leftmost, first alternative
+        first), and Python's ``re`` tries far fewer alternatives at each position."""
+        try:
+            return self._rx_cache[key]
+        except KeyError:
+            pass
+        gated = {cls: bit for bit, (cls, _) in enumerate(_CLASS_GATES)}
+        keep = [p for cls, p in self._main_parts if cls not in gated or key >> gated[cls] & 1]
+        rx = compile_pattern("|".join(keep), self._engine) if keep else None
+        self._rx_cache[key] = rx
+        return rx
 
     # ---- classification: one handler per pattern class ----------------------------------------
     def _handlers(self) -> dict[str, Callable[[Any, str], None]]:

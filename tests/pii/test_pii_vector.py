@@ -88,3 +88,22 @@ def test_loose_block_patterns_match_wherever_the_exact_ones_do():
         hits = [c for c in cells if exact.search(c)]
         assert hits, cls
         assert all(lo.search(c) for c in hits), (cls, [c for c in hits if not lo.search(c)][:3])
+
+
+def test_per_cell_alternations_find_what_the_full_one_finds():
+    """Free-text cells are walked with an alternation of only the classes whose necessary
+    literal they contain: the matches (class and span) must equal the full alternation's."""
+    cfg, _ = config.build({})
+    sc = BatchScan(cfg).scanner("notes")
+    rng = random.Random(11)
+    pieces = ["call me at ", "+1 415 555 0199", "(212) 555-0100", "4111 1111 1111 1111", "078-05-1120", "a.b@c.example.com",
+              "DE89370400440532013000", "10.0.0.1", "fe80::1", "00:1a:2b:3c:4d:5e", "0x" + "ab" * 20, "AKIAIOSFODNN7EXAMPLE",
+              "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "eyJhbGciOi.eyJzdWIiOi.abcdefghij",
+              "-----BEGIN RSA PRIVATE KEY-----", " ", ", ", "-", ".", ":", "ghp_" + "x" * 36, "sk-" + "y" * 24, "hf_" + "z" * 30,
+              "1.2.3.4.5", "v2.10.3", "order 5942859575", "٤١١١"]
+    cells = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(3000)]
+    for cell in cells:
+        key = sum(bit for bit, test in sc._gates if test(cell))
+        rx = sc._rx_for(key)
+        got = [(m.lastgroup, m.span()) for m in rx.finditer(cell)] if rx is not None else []
+        assert got == [(m.lastgroup, m.span()) for m in sc.rx.finditer(cell)], cell

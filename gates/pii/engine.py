@@ -452,6 +452,55 @@ def candidate_share(bs: BatchScan, chunk: "Chunk", sample: int = 2048) -> float:
     return kept / seen if seen else 0.0
 
 
+def prefetch(chunks: Iterator["Chunk"]) -> Iterator["Chunk"]:
+    """Read the next chunk in a background thread while this one is scanned. pyarrow's CSV
+    and Parquet readers and its compute kernels release the GIL, so reading and scanning
+    overlap on two cores. A reader error is raised here, in the caller's thread, unchanged
+    (the gate still ends in error for that file)."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for ch in chunks:
+                while not stop.is_set():
+                    try:
+                        q.put((0, ch), timeout=0.05)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((1, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            q.put((2, exc))
+
+    t = threading.Thread(target=produce, name="pii-read-ahead", daemon=True)
+    t.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == 0:
+                yield item
+            elif kind == 1:
+                return
+            else:
+                raise item
+    finally:
+        stop.set()
+        while t.is_alive():  # a producer blocked on the full queue sees the stop flag
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
 def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -> list[ColumnStats]:
     """Scan every chunk, in this process or on ``pool`` (bounded number of chunks in flight).
 
@@ -459,7 +508,7 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
     this process: there, reading costs more than scanning, and shipping chunks to workers
     would only add copying."""
     bs = BatchScan(cfg)
-    it = iter(chunks)
+    it = prefetch(iter(chunks))
     first = next(it, None)
     if first is None:
         return []

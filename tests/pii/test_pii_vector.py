@@ -107,3 +107,36 @@ def test_per_cell_alternations_find_what_the_full_one_finds():
         rx = sc._rx_for(key)
         got = [(m.lastgroup, m.span()) for m in rx.finditer(cell)] if rx is not None else []
         assert got == [(m.lastgroup, m.span()) for m in sc.rx.finditer(cell)], cell
+
+
+def test_read_ahead_hands_over_chunks_in_order_and_raises_reader_errors():
+    import pytest
+
+    from gates.core.errors import InputError
+    from gates.pii.engine import prefetch
+
+    def chunks():
+        yield 1
+        yield 2
+        raise InputError("f.csv", "cannot parse")
+
+    got = []
+    with pytest.raises(InputError):
+        for c in prefetch(chunks()):
+            got.append(c)
+    assert got == [1, 2]
+    closed = []
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                i += 1
+                yield i
+        finally:
+            closed.append(True)
+
+    it = prefetch(endless())
+    assert [next(it), next(it)] == [1, 2]
+    it.close()  # the consumer stops early: the reader thread ends and the source is closed
+    assert closed == [True]

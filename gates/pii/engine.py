@@ -517,8 +517,9 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
         for chunk in it:
             scan_chunk(bs, chunk)
         return bs.results()
-    # the parent scans chunks itself until the workers are up, then feeds them; every chunk
-    # gets counts of its own, merged in chunk order, so who scanned what does not matter
+    # the parent scans chunks itself until the workers are up, then feeds them, and scans the
+    # last chunk itself (it would only wait for the workers otherwise); every chunk gets counts
+    # of its own, merged in chunk order, so who scanned what does not change the report
     from collections import deque
     from concurrent.futures import Future
 
@@ -526,14 +527,22 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
     acc: dict[str | None, ColumnStats] = {}
     pending: deque = deque()
     SPLIT.update(workers=0, parent=0)
-    for chunk in itertools.chain([first], it):
-        ex = pool.ready() if ADAPTIVE else pool.wait()
-        SPLIT["parent" if ex is None else "workers"] += 1
-        pending.append(_scan_alone(bs, chunk) if ex is None else ex.submit(_worker_scan, chunk))
-        while len(pending) > 2 * pool.workers or (pending and not isinstance(pending[0], Future)):
+
+    def drain(limit: int) -> None:
+        while len(pending) > limit or (pending and not isinstance(pending[0], Future)):
             part = pending.popleft()
             merge_into(acc, part.result() if isinstance(part, Future) else part, cfg.examples)
-    while pending:
-        part = pending.popleft()
-        merge_into(acc, part.result() if isinstance(part, Future) else part, cfg.examples)
+
+    held = first
+    for chunk in itertools.chain(it, [None]):
+        ex = pool.ready() if ADAPTIVE else pool.wait()
+        if chunk is None and ADAPTIVE:
+            ex = None  # the last chunk
+        SPLIT["parent" if ex is None else "workers"] += 1
+        pending.append(_scan_alone(bs, held) if ex is None else ex.submit(_worker_scan, held))
+        drain(2 * pool.workers)
+        held = chunk
+        if held is None:
+            break
+    drain(0)
     return list(acc.values())

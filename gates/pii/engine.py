@@ -97,7 +97,7 @@ class BatchScan:
             return
         non_empty = len(arr) - arr.null_count
         sc.dense = len(idx) > 0.6 * max(non_empty, 1) and len(idx) >= 256
-        cand = pc.take(arr, idx)
+        cand = arr if len(idx) == len(arr) else pc.take(arr, idx)  # a dense column: no copy
         whole: list[str | None] | None = None
         if len(cand) >= 64 and sc.whole:
             # one-token cells: classified (and mostly validated and booked) in pyarrow; only
@@ -186,7 +186,7 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
     for cls, pat in sc.whole:
         if len(remaining) == 0:
             break
-        sub_all = pc.take(cand, remaining)
+        sub_all = cand if len(remaining) == len(cand) else pc.take(cand, remaining)
         m = pc.match_substring_regex(sub_all, pat)
         hit = pc.indices_nonzero(m)
         if len(hit) == 0:

@@ -67,14 +67,19 @@ def _mod(x: pa.Array, m: int) -> pa.Array:
     return pc.subtract(x, pc.multiply(pc.divide(x, lit(m)), lit(m)))
 
 
+#: byte value → Luhn contribution of a digit in a plain / a doubled position (bytes '0'-'9')
+_PLAIN = pa.array([b - 48 if 48 <= b <= 57 else 0 for b in range(256)], pa.int16())
+_DOUBLED = pa.array([(2 * (b - 48) - 9 if b >= 53 else 2 * (b - 48)) if 48 <= b <= 57 else 0 for b in range(256)], pa.int16())
+
+
 def luhn_valid(digits: pa.Array) -> pa.Array:
-    """Luhn over digit-only strings of length ≤ 19 (left-padded with zeros, which keep the sum)."""
+    """Luhn over digit-only strings of length ≤ 19 (left-padded with zeros, which keep the sum):
+    one table lookup per digit position."""
     width = max(1, pc.max(pc.utf8_length(digits)).as_py() or 1)
     total = None
     for i, col in enumerate(byte_columns(pc.utf8_lpad(digits, width, "0"), width)):
-        d = pc.subtract(pc.cast(col, pa.int16()), lit(48))
-        if (width - 1 - i) % 2 == 1:  # every second digit from the right is doubled
-            d = pc.subtract(pc.multiply(d, lit(2)), pc.multiply(pc.cast(pc.greater_equal(d, lit(5)), pa.int16()), lit(9)))
+        # every second digit from the right is doubled (and 9 taken off above 9)
+        d = pc.take(_DOUBLED if (width - 1 - i) % 2 == 1 else _PLAIN, col)
         total = d if total is None else pc.add(total, d)
     return pc.equal(_mod(total, 10), lit(0))
 

@@ -140,3 +140,17 @@ def test_read_ahead_hands_over_chunks_in_order_and_raises_reader_errors():
     assert [next(it), next(it)] == [1, 2]
     it.close()  # the consumer stops early: the reader thread ends and the source is closed
     assert closed == [True]
+
+
+def test_phone_shortcut_agrees_with_phonenumbers_parse():
+    """The North American shapes skip phonenumbers.parse: same answers as the parsed path."""
+    rng = random.Random(12)
+    shapes = ["+1 {a} {b} {c}", "({a}) {b}-{c}", "{a}-{b}-{c}"]
+    cells = []
+    for _ in range(3000):
+        a = rng.choice([rng.randint(200, 999), rng.choice([211, 311, 555, 800, 888, 900, 242, 416, 604, 876])])
+        b = rng.choice([rng.randint(0, 999), 555, 911, 100, 0])
+        cells.append(rng.choice(shapes).format(a=a, b=f"{b:03d}", c=f"{rng.randint(0, 9999):04d}"))
+    for cell in cells:
+        for region in ("US", "CA", "GB"):
+            assert V.phone(cell, region) == V._phone_parsed(cell, region), (cell, region)

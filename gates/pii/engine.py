@@ -9,6 +9,7 @@ for the candidate pass Python's ``re`` on short cells beat ``google-re2``'s per-
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
@@ -87,24 +88,29 @@ class BatchScan:
         elif sc.dense:
             # most cells of this column were candidates last time: the prefilter would keep
             # nearly everything, so only drop empty cells
-            mask = pc.greater(pc.utf8_length(arr), 0)
+            mask = pc.greater(pc.utf8_length(arr), X.lit(0))
             idx = pc.indices_nonzero(mask)
         else:
-            idx = prefilter(arr, sc.pattern)
+            idx = prefilter(arr, sc.pattern, sc.block_pattern)
         if len(idx) == 0:
             sc.dense = False
             return
         non_empty = len(arr) - arr.null_count
         sc.dense = len(idx) > 0.6 * max(non_empty, 1) and len(idx) >= 256
-        cand = pc.take(arr, idx)
+        cand = arr if len(idx) == len(arr) else pc.take(arr, idx)  # a dense column: no copy
+        whole: list[str | None] | None = None
+        if len(cand) >= 64 and sc.whole:
+            # one-token cells: classified (and mostly validated and booked) in pyarrow; only
+            # what is left reaches Python
+            vector = rows is None and not sc.allow_any
+            left, whole = whole_cells(sc, cand, pc.add(idx, row_base + 1) if vector else None, lines)
+            if len(left) < len(cand):
+                cand, idx = pc.take(cand, left), pc.take(idx, left)
+            if len(cand) == 0:
+                return
         cells = cand.to_pylist()
         pos = idx.to_pylist()
         rws = [row_base + i + 1 for i in pos] if rows is None else [rows[i] for i in pos]
-        whole: list[str | None] | None = None
-        if len(cells) >= 64 and sc.whole:
-            whole = [None] * len(cells)
-            for i in whole_cells(sc, cand, rws, lines, whole, vector=rows is None and not sc.allow_any):
-                cells[i] = None  # booked already
         pth = [paths[i] for i in pos] if paths is not None else None
         kw, kv = _flags(cand, sc.kw_pattern, whole), _flags(cand, sc.kv_pattern, whole)
         sc.scan(cells, rws, lines=lines, paths=pth, whole=whole, kw=kw, kv=kv)
@@ -132,18 +138,19 @@ def _flags(cand: pa.Array, pattern: str | None, whole: list[str | None] | None) 
     return out
 
 
-def prefilter(arr: pa.Array, pattern: str) -> pa.Array:
+def prefilter(arr: pa.Array, pattern: str, block_pattern: str | None = None) -> pa.Array:
     """Indices of the cells that match ``pattern``.
 
     RE2 in pyarrow costs about as much per call as per byte on short cells, so cells are first
     joined in blocks of 64 (newline-separated; ``(?m)`` keeps ``^``/``$`` true at cell starts, so
     a block matches whenever one of its cells does) and only the cells of matching blocks are
-    tested one by one. On PII-sparse data that is 64 times fewer regex calls."""
+    tested one by one. On PII-sparse data that is 64 times fewer regex calls. ``block_pattern``
+    (matching wherever ``pattern`` does, cheaper to run) picks the blocks."""
     n = len(arr)
     if n < 16 * BLOCK:
         return pc.indices_nonzero(pc.match_substring_regex(arr, pattern))
     blocks = _blocks(arr)
-    hit = pc.indices_nonzero(pc.match_substring_regex(blocks, "(?m)" + pattern))
+    hit = pc.indices_nonzero(pc.match_substring_regex(blocks, "(?m)" + (block_pattern or pattern)))
     if len(hit) == 0:
         return hit
     if len(hit) > len(blocks) // 10:
@@ -152,36 +159,49 @@ def prefilter(arr: pa.Array, pattern: str) -> pa.Array:
     return pc.filter(idx, pc.match_substring_regex(pc.take(arr, idx), pattern))
 
 
-def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool, whole: list[str | None], vector: bool) -> list[int]:
-    """Find the cells that are exactly one token of a class (``whole[i] = class``), each class
-    tried on the cells no earlier class took. With ``vector``, validate the common structured
-    shapes in pyarrow kernels and book the accepted cells; return the positions booked.
-    Rejected cells stay for the Python path, so results equal the per-cell validators'. Sampled
-    entities (IP addresses, phone numbers under the default policy) get their sampling decided
-    here: unsampled cells are counted, not parsed."""
-    consumed: list[int] = []
-    remaining = pa.array(range(len(cand)), pa.int64())
+def _arange(n: int) -> pa.Array:
+    return pc.indices_nonzero(pa.repeat(X.lit(True), n)) if n else pa.array([], pa.uint64())
+
+
+def _without(a: pa.Array, drop: list[pa.Array]) -> pa.Array:
+    """The values of ``a`` (positions) that are in none of the ``drop`` arrays, in order."""
+    if not drop or len(a) == 0:
+        return a
+    return pc.filter(a, pc.invert(pc.is_in(a, value_set=pa.concat_arrays([d.cast(a.type) for d in drop]))))
+
+
+def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines: bool) -> tuple[pa.Array, list[str | None]]:
+    """Find the cells that are exactly one token of a class, each class tried on the cells no
+    earlier class took. With ``rows`` (the cells' data rows, for columns without allowlists),
+    validate the common structured shapes in pyarrow kernels and book the accepted cells.
+    Return the positions the Python path must still see (ascending) and, for each of them, the
+    class of its one token or None. Rejected cells stay for the Python path unless nothing else
+    could be found in them, so results equal the per-cell validators'. Sampled entities (IP
+    addresses, phone numbers under the default policy) get their sampling decided here:
+    unsampled cells are counted, not parsed. Nothing here converts a cell to a Python object."""
+    everything = _arange(len(cand))
+    consumed: list[pa.Array] = []
+    classified: list[tuple[str, pa.Array]] = []
+    remaining = everything
     for cls, pat in sc.whole:
         if len(remaining) == 0:
             break
-        sub_all = pc.take(cand, remaining)
+        sub_all = cand if len(remaining) == len(cand) else pc.take(cand, remaining)
         m = pc.match_substring_regex(sub_all, pat)
         hit = pc.indices_nonzero(m)
         if len(hit) == 0:
             continue
-        remaining_next = pc.filter(remaining, pc.invert(m))
-        pos = pc.take(remaining, hit).to_pylist()
-        remaining = remaining_next
-        for i in pos:
-            whole[i] = cls
-        if not vector or cls not in ("email", "num", "iban", "ip4"):
+        pos = pc.take(remaining, hit)
+        remaining = pc.filter(remaining, pc.invert(m))
+        classified.append((cls, pos))
+        if rows is None or cls not in ("email", "num", "iban", "ip4"):
             continue
         if cls == "ip4":
             if "IP_ADDRESS" in sc.sampled:
-                skip = _unsampled_of(sc.cfg, rows, pos)
-                if skip:
+                skip = pc.filter(pos, _unsampled(sc.cfg, pc.take(rows, pos)))
+                if len(skip):
                     sc._stat("IP_ADDRESS").candidates += len(skip)
-                    consumed.extend(skip)
+                    consumed.append(skip)
             continue
         sub = pc.take(sub_all, hit)
         not_ssn = pos
@@ -191,25 +211,23 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool,
             groups = [("IBAN_CODE", X.ibans, sub, pos)]
         else:
             is_ssn = pc.match_substring_regex(sub, X.SSN_FORMATTED)
-            si = pc.indices_nonzero(is_ssn)
-            ci = pc.indices_nonzero(pc.invert(is_ssn))
-            not_ssn = [pos[j] for j in ci.to_pylist()]
-            groups = [("US_SSN", X.ssns, pc.take(sub, si), [pos[j] for j in si.to_pylist()]),
-                      ("CREDIT_CARD", X.cards, pc.take(sub, ci), not_ssn)]
-        done: set[int] = set()
+            not_ssn = pc.filter(pos, pc.invert(is_ssn))
+            groups = [("US_SSN", X.ssns, pc.filter(sub, is_ssn), pc.filter(pos, is_ssn)),
+                      ("CREDIT_CARD", X.cards, pc.filter(sub, pc.invert(is_ssn)), not_ssn)]
+        done: list[pa.Array] = []
         for entity, fn, cells, where in groups:
-            if not where or entity not in sc.active or entity in sc.sampled:
+            if not len(where) or entity not in sc.active or entity in sc.sampled:
                 continue
             ok, norm = fn(cells)
-            acc = pc.indices_nonzero(ok)
             # where the Python path could not find anything else in a rejected cell, the
             # rejection is final too: an email that fails the full pattern, a 13-19 digit
             # number that fails Luhn/issuer in a column without weak-number context
-            final = entity == "EMAIL_ADDRESS" or (entity == "CREDIT_CARD" and sc.strict)
-            if final:
-                rejected = [where[j] for j in pc.indices_nonzero(pc.invert(ok)).to_pylist()]
-                consumed.extend(rejected)
-                done.update(rejected)
+            if entity == "EMAIL_ADDRESS" or (entity == "CREDIT_CARD" and sc.strict):
+                rejected = pc.filter(where, pc.invert(ok))
+                if len(rejected):
+                    consumed.append(rejected)
+                    done.append(rejected)
+            acc = pc.indices_nonzero(ok)
             if len(acc) == 0:
                 continue
             norm_acc = pc.take(norm, acc)
@@ -218,24 +236,37 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: list[int], lines: bool,
             else:
                 tmask = pc.is_in(norm_acc, value_set=pa.array(sorted(TEST_VALUES.get(entity, ())), pa.string()))
             test = tmask.to_pylist() if pc.any(tmask).as_py() else None
-            at = [where[j] for j in acc.to_pylist()]
-            sc.bulk(entity, [rows[i] for i in at], norm_acc, test, lines)
-            consumed.extend(at)
-            done.update(at)
+            at = pc.take(where, acc)
+            sc.bulk(entity, pc.take(rows, at), norm_acc, test, lines)
+            consumed.append(at)
+            done.append(at)
         if cls == "num" and sc.ctx & set(WEAK_NUMERIC) == {"PHONE_NUMBER"} and "PHONE_NUMBER" in sc.sampled:
             # a phone column: what is not a card or an SSN-shaped value would only be counted as
             # a phone candidate on rows outside the sample, so count those here
-            skip = _unsampled_of(sc.cfg, rows, (i for i in not_ssn if i not in done))
-            if skip:
+            rest = _without(not_ssn, done)
+            skip = pc.filter(rest, _unsampled(sc.cfg, pc.take(rows, rest)))
+            if len(skip):
                 sc._stat("PHONE_NUMBER").candidates += len(skip)
-                consumed.extend(skip)
-    return consumed
+                consumed.append(skip)
+    left = _without(everything, consumed)
+    whole: list[str | None] = [None] * len(left)
+    for cls, pos in classified:
+        for j in pc.indices_nonzero(pc.is_in(left, value_set=pos)).to_pylist():
+            whole[j] = cls
+    return left, whole
 
 
-def _unsampled_of(cfg: ScanConfig, rows: list[int], positions: Iterable[int]) -> list[int]:
-    """The positions whose rows fall outside the scanner's row sample (see ColumnScanner._sample)."""
-    lim, cut = cfg.sample_min_rows, cfg.sample_rate * 1_000_003
-    return [i for i in positions if rows[i] > lim and (rows[i] * _KNUTH) % 1_000_003 >= cut]
+def _unsampled(cfg: ScanConfig, rows: pa.Array) -> pa.Array:
+    """Which ``rows`` fall outside the scanner's row sample (the rule of ColumnScanner._sample,
+    in uint64 arithmetic: exact while row * 2654435761 < 2**64, i.e. below 6.9e9 rows)."""
+    if len(rows) and pc.max(rows).as_py() >= 6_000_000_000:
+        lim, cut = cfg.sample_min_rows, cfg.sample_rate * 1_000_003
+        return pa.array([r > lim and (r * _KNUTH) % 1_000_003 >= cut for r in rows.to_pylist()], pa.bool_())
+    r = rows.cast(pa.uint64())
+    h = pc.multiply(r, X.lit(_KNUTH, pa.uint64()))
+    m = X.lit(1_000_003, pa.uint64())
+    rem = pc.subtract(h, pc.multiply(pc.divide(h, m), m))
+    return pc.and_(pc.greater(r, X.lit(cfg.sample_min_rows)), pc.greater_equal(rem, X.lit(cfg.sample_rate * 1_000_003)))
 
 
 # ---- files, in process or across worker processes ------------------------------------------------
@@ -249,11 +280,11 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk") -> None:
         sc = bs.scanner(col.label)
         if (col.rows is None and sc.rx is not None and not sc.dense and isinstance(col.values, pa.Array)
                 and len(col.values) >= 16 * BLOCK and not bs.cfg.column_allowed(col.label)):
-            groups.setdefault((sc.pattern, col.values.type), []).append(col)
+            groups.setdefault((sc.pattern, sc.block_pattern, col.values.type), []).append(col)
     pre: dict[int, pa.Array] = {}
-    for (pattern, _), members in groups.items():
+    for (pattern, block_pattern, _), members in groups.items():
         if len(members) > 1:
-            for col, idx in zip(members, prefilter_many([c.values for c in members], pattern)):
+            for col, idx in zip(members, prefilter_many([c.values for c in members], pattern, block_pattern)):
                 pre[id(col)] = idx
     for col in chunk.columns:
         bs.column(col.label, col.values, chunk.row_base, rows=col.rows, lines=chunk.lines, paths=col.paths, pre=pre.get(id(col)))
@@ -262,17 +293,17 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk") -> None:
 def _blocks(arr: pa.Array) -> pa.Array:
     a = arr if arr.null_count == 0 else pc.fill_null(arr, "")
     offsets = pa.array([*range(0, len(a), BLOCK), len(a)], pa.int32())
-    return pc.binary_join(pa.ListArray.from_arrays(offsets, a), pa.scalar("\n", a.type))
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, a), X.lit("\n", a.type))
 
 
-def prefilter_many(arrs: list[pa.Array], pattern: str) -> list[pa.Array]:
+def prefilter_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None = None) -> list[pa.Array]:
     """:func:`prefilter` for several columns at once: two regex calls in all."""
     blocks = [_blocks(a) for a in arrs]
     starts = [0]
     for b in blocks:
         starts.append(starts[-1] + len(b))
     hits: list[list[int]] = [[] for _ in arrs]
-    for h in pc.indices_nonzero(pc.match_substring_regex(pa.concat_arrays(blocks), "(?m)" + pattern)).to_pylist():
+    for h in pc.indices_nonzero(pc.match_substring_regex(pa.concat_arrays(blocks), "(?m)" + (block_pattern or pattern))).to_pylist():
         j = bisect.bisect_right(starts, h) - 1
         hits[j].append(h - starts[j])
     cells: list[pa.Array] = []
@@ -304,20 +335,34 @@ def _worker_init(cfg: ScanConfig) -> None:
     _WORKER["bs"] = BatchScan(cfg)
 
 
-def _worker_scan(chunk: "Chunk") -> list[ColumnStats]:
-    """Scan one chunk in a worker; compiled scanners are reused, their counts start afresh."""
-    bs: BatchScan = _WORKER["bs"]
+def _scan_alone(bs: BatchScan, chunk: "Chunk") -> list[ColumnStats]:
+    """Scan one chunk with counts of its own (merged later, in chunk order); compiled scanners
+    are reused, their counts start afresh."""
     for sc in bs.scanners.values():
         sc.stats = ColumnStats(sc.label)
     scan_chunk(bs, chunk)
     return [s for s in bs.results() if s.rows]
 
 
+def _worker_scan(chunk: "Chunk") -> list[ColumnStats]:
+    return _scan_alone(_WORKER["bs"], chunk)
+
+
+def _worker_ready() -> None:
+    """A no-op task: getting its answer means a worker process is up."""
+
+
 class Pool:
-    """A lazily started process pool shared by all files of one gate run."""
+    """A lazily started process pool shared by all files of one gate run.
+
+    :meth:`start` brings the workers up in a background thread (about 0.2 s: the fork server
+    imports pyarrow before it can fork), so the caller can scan the first chunks itself
+    meanwhile instead of waiting; :meth:`ready` hands out the executor once they are up."""
 
     def __init__(self, cfg: ScanConfig, workers: int) -> None:
         self.cfg, self.workers, self._ex = cfg, workers, None
+        self._starting: Any = None
+        self._failed = False
 
     def executor(self) -> Any:
         if self._ex is None:
@@ -334,7 +379,40 @@ class Pool:
             self._ex = ProcessPoolExecutor(self.workers, mp_context=mp, initializer=_worker_init, initargs=(self.cfg,))
         return self._ex
 
+    def start(self) -> None:
+        if self._starting is None:
+            import threading
+
+            self._starting = threading.Thread(target=self._warm, name="pii-pool-start", daemon=True)
+            self._starting.start()
+
+    def _warm(self) -> None:
+        try:
+            ex = self.executor()
+            for f in [ex.submit(_worker_ready) for _ in range(self.workers)]:
+                f.result()
+        except Exception:  # noqa: BLE001 - no workers: the caller scans everything itself
+            self._failed = True
+
+    def wait(self) -> Any:
+        """The executor once its workers are up (waiting for them); None if they could not start."""
+        self.start()
+        self._starting.join()
+        return self._up()
+
+    def ready(self) -> Any:
+        """The executor once its workers are up; None while they start (or if they could not)."""
+        return self._up()
+
+    def _up(self) -> Any:
+        if self._starting is None or self._starting.is_alive() or self._failed:
+            return None
+        return self._ex
+
     def close(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self._ex is not None:
             self._ex.shutdown(cancel_futures=True)
             self._ex = None
@@ -351,20 +429,76 @@ def merge_into(acc: dict[str | None, ColumnStats], parts: Iterable[ColumnStats],
 
 #: set False to send every chunk to the workers (tests of the parallel path)
 ADAPTIVE = True
+#: chunks the last parallel file sent to worker processes and scanned in this one (for tests)
+SPLIT = {"workers": 0, "parent": 0}
 SPARSE = 0.02
 
 
 def candidate_share(bs: BatchScan, chunk: "Chunk", sample: int = 2048) -> float:
-    """Share of cells the prefilter keeps, on the first ``sample`` rows of each column."""
-    kept = seen = 0
+    """Share of cells the prefilter keeps, on the first ``sample`` rows of each column (one
+    regex call per distinct pattern: pyarrow compiles the pattern on every call)."""
+    groups: dict[tuple[str, Any], list[pa.Array]] = {}
     for col in chunk.columns:
         sc = bs.scanner(col.label)
         if sc.rx is None or not isinstance(col.values, pa.Array):
             continue
         part = col.values.slice(0, sample)
-        seen += len(part)
-        kept += pc.sum(pc.match_substring_regex(part, sc.pattern)).as_py() or 0
+        groups.setdefault((sc.pattern, part.type), []).append(part)
+    kept = seen = 0
+    for (pattern, _), parts in groups.items():
+        cells = pa.concat_arrays(parts)
+        seen += len(cells)
+        kept += pc.sum(pc.match_substring_regex(cells, pattern)).as_py() or 0
     return kept / seen if seen else 0.0
+
+
+def prefetch(chunks: Iterator["Chunk"]) -> Iterator["Chunk"]:
+    """Read the next chunk in a background thread while this one is scanned. pyarrow's CSV
+    and Parquet readers and its compute kernels release the GIL, so reading and scanning
+    overlap on two cores. A reader error is raised here, in the caller's thread, unchanged
+    (the gate still ends in error for that file)."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for ch in chunks:
+                while not stop.is_set():
+                    try:
+                        q.put((0, ch), timeout=0.05)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((1, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            q.put((2, exc))
+
+    t = threading.Thread(target=produce, name="pii-read-ahead", daemon=True)
+    t.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == 0:
+                yield item
+            elif kind == 1:
+                return
+            else:
+                raise item
+    finally:
+        stop.set()
+        while t.is_alive():  # a producer blocked on the full queue sees the stop flag
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -> list[ColumnStats]:
@@ -374,7 +508,7 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
     this process: there, reading costs more than scanning, and shipping chunks to workers
     would only add copying."""
     bs = BatchScan(cfg)
-    it = iter(chunks)
+    it = prefetch(iter(chunks))
     first = next(it, None)
     if first is None:
         return []
@@ -383,15 +517,32 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
         for chunk in it:
             scan_chunk(bs, chunk)
         return bs.results()
+    # the parent scans chunks itself until the workers are up, then feeds them, and scans the
+    # last chunk itself (it would only wait for the workers otherwise); every chunk gets counts
+    # of its own, merged in chunk order, so who scanned what does not change the report
     from collections import deque
+    from concurrent.futures import Future
 
-    ex = pool.executor()
+    pool.start()
     acc: dict[str | None, ColumnStats] = {}
-    pending: deque = deque([ex.submit(_worker_scan, first)])
-    for chunk in it:
-        pending.append(ex.submit(_worker_scan, chunk))
-        while len(pending) > 2 * pool.workers:
-            merge_into(acc, pending.popleft().result(), cfg.examples)
-    while pending:
-        merge_into(acc, pending.popleft().result(), cfg.examples)
+    pending: deque = deque()
+    SPLIT.update(workers=0, parent=0)
+
+    def drain(limit: int) -> None:
+        while len(pending) > limit or (pending and not isinstance(pending[0], Future)):
+            part = pending.popleft()
+            merge_into(acc, part.result() if isinstance(part, Future) else part, cfg.examples)
+
+    held = first
+    for chunk in itertools.chain(it, [None]):
+        ex = pool.ready() if ADAPTIVE else pool.wait()
+        if chunk is None and ADAPTIVE:
+            ex = None  # the last chunk
+        SPLIT["parent" if ex is None else "workers"] += 1
+        pending.append(_scan_alone(bs, held) if ex is None else ex.submit(_worker_scan, held))
+        drain(2 * pool.workers)
+        held = chunk
+        if held is None:
+            break
+    drain(0)
     return list(acc.values())

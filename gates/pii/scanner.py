@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from . import validators as V
 from .entities import (
-    BOUNDED, CLASSES, ENTITIES, NUM_BROAD, SECRET_ASSIGNMENT, TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC,
+    BOUNDED, CLASSES, ENTITIES, LOOSE, NUM_BROAD, SECRET_ASSIGNMENT, TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC,
     column_context, keyword_regex, name_tokens,
 )
 from .redact import mask, value_hash
@@ -185,6 +185,31 @@ _NONDIGIT = re.compile(r"\D")
 _CUSTOM_VALIDATORS: dict[str, Callable[[str], str | None]] = dict(V.VALIDATORS)
 
 
+def _part_class(part: str) -> str:
+    """The named group a part of the main alternation opens with: ``(?P<email>...`` → email."""
+    return part[4:part.index(">")] if part.startswith("(?P<") else ""
+
+
+_TOK_START = re.compile(LOOSE["tok"])
+_IBAN_START = re.compile(r"[A-Z]{2}\d{2}")
+_BTC_START = re.compile(r"[13][1-9A-HJ-NP-Za-km-z]{25}|bc1|BC1")
+#: (class, test): the test is true for every cell in which the class's pattern (CLASSES) can
+#: match at all, with Python ``re`` semantics (a literal every alternative contains, or the
+#: pattern's own leading shape)
+_CLASS_GATES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("pem", lambda c: "-----BEGIN " in c),
+    ("jwt", lambda c: "eyJ" in c),
+    ("tok", lambda c: _TOK_START.search(c) is not None),
+    ("email", lambda c: "@" in c),
+    ("iban", lambda c: _IBAN_START.search(c) is not None),
+    ("ip4", lambda c: "." in c),
+    ("ip6", lambda c: ":" in c),
+    ("mac", lambda c: ":" in c or "-" in c or "." in c),
+    ("btc", lambda c: _BTC_START.search(c) is not None),
+    ("eth", lambda c: "0x" in c),
+)
+
+
 def compile_pattern(pattern: str, engine: str = "re") -> Any:
     if engine == "re2":
         import re2
@@ -212,6 +237,7 @@ class ColumnScanner:
         self.sampled = {n for n in self.active if cfg.sampled(n)}
         self.card_on = "CREDIT_CARD" in self.active
         parts: list[str] = []
+        loose: list[str] = []  # the same, with LOOSE stand-ins: the prefilter's block pass
         # broad numbers where a weak numeric entity has context, and in card columns (12-digit Maestro)
         self_strict = not (set(WEAK_NUMERIC) & pos & self.active or "CREDIT_CARD" in pos)
         for cls, pat in CLASSES.items():
@@ -220,19 +246,23 @@ class ColumnScanner:
             if cls == "num" and not self_strict:
                 pat = NUM_BROAD
                 parts.append(f"(?P<num>(?:\\+\\(?|\\(|\\b)\\d[\\d ().-]{{6,22}}\\d\\b)")
+                loose.append(parts[-1])
                 continue
             parts.append(f"(?P<{cls}>\\b(?:{pat})\\b)" if cls in BOUNDED else f"(?P<{cls}>{pat})")
+            loose.append(f"(?:{LOOSE[cls]})" if cls in LOOSE else parts[-1])
         #: keyword-led classes run as separate passes on the cells pyarrow flags for them: their
         #: case-insensitive alternations are cheap in RE2 but slow in ``re`` over free text
         self.kv_pattern = self.kw_pattern = None
         if "GENERIC_SECRET" in self.active:
             if "GENERIC_SECRET" in pos:
                 parts.append(r"(?P<any>\S{8,})")
+                loose.append(parts[-1])
             else:
                 self.kv_pattern = SECRET_ASSIGNMENT
         for i, c in enumerate(cfg.custom):
             if c.name in self.active:
                 parts.append(f"(?P<c{i}>{c.pattern})")
+                loose.append(parts[-1])
         weak_free = [ENTITIES[n] for n in WEAK_NUMERIC if n in self.active and n not in pos]
         if weak_free:
             self.kw_pattern = keyword_regex(weak_free)
@@ -240,11 +270,18 @@ class ColumnScanner:
         self.kv_rx = re.compile(self.kv_pattern) if self.kv_pattern else None
         #: the prefilter (pyarrow, RE2) must let through anything any pass could use
         self.pattern = "|".join(parts + [p for p in (self.kv_pattern, self.kw_pattern) if p])
+        #: matches wherever ``pattern`` does (and sometimes elsewhere): finds blocks of cells
+        self.block_pattern = "|".join(loose + [p for p in (self.kv_pattern, self.kw_pattern) if p])
         main = "|".join(parts)
         #: (class, anchored pattern) for cells that are one token: validated without a regex walk
         self.whole = [(cls, f"^(?:{CLASSES[cls] if cls != 'num' or self_strict else NUM_BROAD})$")
                       for cls in WHOLE_CELL if set(_CLASS_ENTITIES[cls]) & self.active]
         self.rx = compile_pattern(main or "(?!)", engine) if self.pattern else None
+        self._engine = engine
+        #: per-cell alternations without the classes a cell cannot hold (see _rx_for)
+        self._main_parts = [(_part_class(p), p) for p in parts]
+        self._gates = [(1 << i, test) for i, (cls, test) in enumerate(_CLASS_GATES) if any(c == cls for c, _ in self._main_parts)]
+        self._rx_cache: dict[int, Any] = {}
         self.allow_rx = [compile_pattern(p, "re2") for p in cfg.allow_patterns]
         self.allow_any = bool(cfg.allow_values or cfg.allow_patterns or cfg.allow_hashes)
         self.strict = not (set(WEAK_NUMERIC) & pos)
@@ -264,8 +301,8 @@ class ColumnScanner:
         handler is called directly, skipping the regex walk over the cell."""
         if self.rx is None:
             return
-        finditer = self.rx.finditer
         handlers = self.handlers
+        gates, rx_for = self._gates, self._rx_for
         for i, cell in enumerate(cells):
             if not cell:
                 continue
@@ -279,7 +316,12 @@ class ColumnScanner:
                 handlers[cls](_Whole(cell), cell)
                 continue
             spans: list[tuple[int, int]] = []
-            for m in finditer(cell):
+            key = 0
+            for bit, test in gates:
+                if test(cell):
+                    key |= bit
+            rx = rx_for(key)
+            for m in rx.finditer(cell) if rx is not None else ():
                 g = m.lastgroup
                 handlers[g](m, cell)
                 if g == "num":
@@ -290,6 +332,21 @@ class ColumnScanner:
             if kv is not None and kv[i]:
                 for m in self.kv_rx.finditer(cell):
                     self._h_kv(m, cell)
+
+    def _rx_for(self, key: int) -> Any:
+        """The main alternation without the gated classes whose bit is not in ``key``. A class
+        whose necessary literal is absent from a cell cannot match anywhere in it, so finditer
+        over the smaller alternation yields the same matches (leftmost, first alternative
+        first), and Python's ``re`` tries far fewer alternatives at each position."""
+        try:
+            return self._rx_cache[key]
+        except KeyError:
+            pass
+        gated = {cls: bit for bit, (cls, _) in enumerate(_CLASS_GATES)}
+        keep = [p for cls, p in self._main_parts if cls not in gated or key >> gated[cls] & 1]
+        rx = compile_pattern("|".join(keep), self._engine) if keep else None
+        self._rx_cache[key] = rx
+        return rx
 
     # ---- classification: one handler per pattern class ----------------------------------------
     def _handlers(self) -> dict[str, Callable[[Any, str], None]]:
@@ -420,9 +477,10 @@ class ColumnScanner:
     def _phone(self, text: str) -> str | None:
         return V.phone(text, self.cfg.phone_region)
 
-    def bulk(self, entity: str, rows: list[int], norm: Any, test: list[bool] | None, lines: bool = False) -> None:
-        """Book cells a vectorised validator accepted (one value per cell, rows ascending):
-        the same counts, test values and examples :meth:`_hit` would produce one by one."""
+    def bulk(self, entity: str, rows: Any, norm: Any, test: list[bool] | None, lines: bool = False) -> None:
+        """Book cells a vectorised validator accepted (one value per cell; ``rows``, a pyarrow
+        array, ascending): the same counts, test values and examples :meth:`_hit` would produce
+        one by one, without turning every cell into a Python object."""
         st = self._stat(entity)
         n = len(rows)
         st.candidates += n
@@ -434,12 +492,12 @@ class ColumnScanner:
         cfg = self.cfg
         if ntest and st.test_example is None:
             j = test.index(True)
-            v = norm[j].as_py()
-            st.test_example = Example(rows[j], mask(entity, v), value_hash(cfg.salt, entity, v), 1, rows[j] if lines else None)
+            v, r = norm[j].as_py(), rows[j].as_py()
+            st.test_example = Example(r, mask(entity, v), value_hash(cfg.salt, entity, v), 1, r if lines else None)
         if n - ntest:
-            st._last_row = rows[-1]
+            st._last_row = rows[n - 1].as_py()
         if cfg.record:
-            self.hits.extend((r, entity) for j, r in enumerate(rows) if not (test and test[j]))
+            self.hits.extend((r, entity) for j, r in enumerate(rows.to_pylist()) if not (test and test[j]))
         ex = st.examples
         j = 0
         while len(ex) < cfg.examples and j < n:
@@ -449,7 +507,8 @@ class ColumnScanner:
                 if h in ex:
                     ex[h].occurrences += 1
                 else:
-                    ex[h] = Example(rows[j], mask(entity, v), h, 1, rows[j] if lines else None)
+                    r = rows[j].as_py()
+                    ex[h] = Example(r, mask(entity, v), h, 1, r if lines else None)
             j += 1
 
     # ---- bookkeeping --------------------------------------------------------------------------

@@ -207,8 +207,27 @@ def email(text: str) -> str | None:
     return text.lower()
 
 
+#: the common North American shapes: +1 AAA EEE NNNN, and for region US (AAA) EEE-NNNN and
+#: AAA-EEE-NNNN. For these, phonenumbers.parse always gives country code 1 and the ten digits
+#: as the national number (an area code 2-9 leaves no international or national prefix to
+#: strip), so parsing is skipped; validity is still phonenumbers' own.
+_NANP_INTL = re.compile(r"\+1 ([2-9][0-9]{2}) ([0-9]{3}) ([0-9]{4})")
+_NANP_US = re.compile(r"\(([2-9][0-9]{2})\) ([0-9]{3})-([0-9]{4})|([2-9][0-9]{2})-([0-9]{3})-([0-9]{4})")
+
+
 def phone(text: str, region: str = "US") -> str | None:
     """A phone number that ``phonenumbers`` accepts as valid (E.164 normalised)."""
+    import phonenumbers
+
+    m = _NANP_INTL.fullmatch(text) or (_NANP_US.fullmatch(text) if region == "US" else None)
+    if m is not None:
+        digits = "".join(g for g in m.groups() if g)
+        num = phonenumbers.PhoneNumber(country_code=1, national_number=int(digits))
+        return "+1" + digits if phonenumbers.is_valid_number(num) else None
+    return _phone_parsed(text, region)
+
+
+def _phone_parsed(text: str, region: str) -> str | None:
     import phonenumbers
 
     digits = sum(c.isdigit() for c in text)

@@ -169,7 +169,16 @@ def test_worker_processes_give_the_same_findings(pii, tmp_path, monkeypatch):
     policy = "version: 1\ngates:\n  pii:\n    parallel_min_mb: 0\n"
     _, one, _ = pii(p, policy=policy, extra=("--workers", "1"))
     _, two, _ = pii(p, policy=policy, extra=("--workers", "2"))
+    assert engine.SPLIT["workers"] > 1 and engine.SPLIT["parent"] == 0
     key = lambda rep: sorted((f["fingerprint"], f["row"], f["column_count"], f["blocking"]) for f in rep["findings"])  # noqa: E731
     assert key(one) == key(two) and len(key(one)) == 11
     assert found(two, "CREDIT_CARD")[0]["row"] == 30001
     assert found(two, "EMAIL_ADDRESS")[0]["column_count"] == 30000 // 7
+    # the parent scans the first chunks itself while the workers start: same findings
+    ready, calls = engine.Pool.ready, []
+    monkeypatch.setattr(engine, "ADAPTIVE", True)
+    monkeypatch.setattr(engine, "candidate_share", lambda bs, chunk: 1.0)
+    monkeypatch.setattr(engine.Pool, "ready", lambda self: None if len(calls.append(1) or calls) <= 3 else self.wait())
+    _, mixed, _ = pii(p, policy=policy, extra=("--workers", "2"))
+    assert engine.SPLIT["parent"] == 4 and engine.SPLIT["workers"] > 1  # 3 while they start, and the last
+    assert key(mixed) == key(one)

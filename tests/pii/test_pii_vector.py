@@ -66,3 +66,91 @@ def test_vector_and_python_paths_give_same_stats():
     a, b = fast.scanners["card"].stats.entities["CREDIT_CARD"], slow.scanners["card"].stats.entities["CREDIT_CARD"]
     assert (a.count, a.rows, a.candidates, a.test_values) == (b.count, b.rows, b.candidates, b.test_values)
     assert [(e.row, e.hash) for e in a.examples.values()] == [(e.row, e.hash) for e in b.examples.values()]
+
+
+def test_loose_block_patterns_match_wherever_the_exact_ones_do():
+    """The prefilter picks blocks with LOOSE stand-ins: a cell the exact pattern matches must
+    never sit in a block the loose pattern rejects."""
+    import re
+
+    from gates.pii.entities import CLASSES, LOOSE
+
+    rng = random.Random(9)
+    pieces = ["-----BEGIN ", "RSA ", "PRIVATE KEY-----", "eyJ", ".", "AKIA", "ASIA", "ghp_", "github_pat_", "glpat-", "gldt-",
+              "xoxb-", "hooks.slack.com/services/T", "/B", "sk_live_", "rk_test_", "sk-", "sk-proj-", "hf_", "AIza", "@", "-", "_",
+              " ", "a", "Z", "0", "9", "x" * 20, "A1b2" * 10, "mail.example.com", "eyJhbGciOi"]
+    cells = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(20000)]
+    cells += ["-----BEGIN EC PRIVATE KEY-----", "AKIAIOSFODNN7EXAMPLE", "ghp_" + "a" * 36, "xoxp-1234567890-abc",
+              "sk-proj-" + "A" * 30, "hf_" + "b" * 34, "AIza" + "c" * 35, "mary.smith@mail.example.com",
+              "eyJ" + "a" * 10 + "." + "b" * 10 + "." + "c" * 10]
+    for cls, loose in LOOSE.items():
+        exact, lo = re.compile(rf"\b(?:{CLASSES[cls]})\b" if cls != "pem" else CLASSES[cls]), re.compile(loose)
+        hits = [c for c in cells if exact.search(c)]
+        assert hits, cls
+        assert all(lo.search(c) for c in hits), (cls, [c for c in hits if not lo.search(c)][:3])
+
+
+def test_per_cell_alternations_find_what_the_full_one_finds():
+    """Free-text cells are walked with an alternation of only the classes whose necessary
+    literal they contain: the matches (class and span) must equal the full alternation's."""
+    cfg, _ = config.build({})
+    sc = BatchScan(cfg).scanner("notes")
+    rng = random.Random(11)
+    pieces = ["call me at ", "+1 415 555 0199", "(212) 555-0100", "4111 1111 1111 1111", "078-05-1120", "a.b@c.example.com",
+              "DE89370400440532013000", "10.0.0.1", "fe80::1", "00:1a:2b:3c:4d:5e", "0x" + "ab" * 20, "AKIAIOSFODNN7EXAMPLE",
+              "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "eyJhbGciOi.eyJzdWIiOi.abcdefghij",
+              "-----BEGIN RSA PRIVATE KEY-----", " ", ", ", "-", ".", ":", "ghp_" + "x" * 36, "sk-" + "y" * 24, "hf_" + "z" * 30,
+              "1.2.3.4.5", "v2.10.3", "order 5942859575", "٤١١١"]
+    cells = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(3000)]
+    for cell in cells:
+        key = sum(bit for bit, test in sc._gates if test(cell))
+        rx = sc._rx_for(key)
+        got = [(m.lastgroup, m.span()) for m in rx.finditer(cell)] if rx is not None else []
+        assert got == [(m.lastgroup, m.span()) for m in sc.rx.finditer(cell)], cell
+
+
+def test_read_ahead_hands_over_chunks_in_order_and_raises_reader_errors():
+    import pytest
+
+    from gates.core.errors import InputError
+    from gates.pii.engine import prefetch
+
+    def chunks():
+        yield 1
+        yield 2
+        raise InputError("f.csv", "cannot parse")
+
+    got = []
+    with pytest.raises(InputError):
+        for c in prefetch(chunks()):
+            got.append(c)
+    assert got == [1, 2]
+    closed = []
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                i += 1
+                yield i
+        finally:
+            closed.append(True)
+
+    it = prefetch(endless())
+    assert [next(it), next(it)] == [1, 2]
+    it.close()  # the consumer stops early: the reader thread ends and the source is closed
+    assert closed == [True]
+
+
+def test_phone_shortcut_agrees_with_phonenumbers_parse():
+    """The North American shapes skip phonenumbers.parse: same answers as the parsed path."""
+    rng = random.Random(12)
+    shapes = ["+1 {a} {b} {c}", "({a}) {b}-{c}", "{a}-{b}-{c}"]
+    cells = []
+    for _ in range(3000):
+        a = rng.choice([rng.randint(200, 999), rng.choice([211, 311, 555, 800, 888, 900, 242, 416, 604, 876])])
+        b = rng.choice([rng.randint(0, 999), 555, 911, 100, 0])
+        cells.append(rng.choice(shapes).format(a=a, b=f"{b:03d}", c=f"{rng.randint(0, 9999):04d}"))
+    for cell in cells:
+        for region in ("US", "CA", "GB"):
+            assert V.phone(cell, region) == V._phone_parsed(cell, region), (cell, region)

@@ -49,7 +49,7 @@ def load_chain(path: Path | None, gates: Mapping[str, Any], *, allow_unpinned: b
     """The effective :class:`~gates.core.policy.Policy` for ``path`` (None: built-in defaults,
     plus the waiver file in ``root`` if there is one)."""
     from . import waiverfile
-    from .policy import Policy, _normalise_dates, build_schema, default_policy, validate_document
+    from .policy import Policy, build_schema, default_policy, validate_document
 
     today = today or _dt.date.today()
     schema = build_schema(gates)
@@ -60,7 +60,6 @@ def load_chain(path: Path | None, gates: Mapping[str, Any], *, allow_unpinned: b
         if not p.is_file():
             raise PolicyError(f"{p}: policy file not found")
         src = load_yaml_file(p)
-        src.data = _normalise_dates(src.data)
         validate_document(src, schema)
         digest = hashlib.sha256(p.read_bytes()).hexdigest()
         top = ext.Resolved("file", str(p.resolve()), str(p), None)
@@ -123,7 +122,7 @@ def _blanket(w: Mapping[str, Any]) -> bool:
 
 def _linearize(doc: Doc, stack: list[str], seen: dict[str, str], out: list[Doc], schema: Mapping[str, Any], allow_unpinned: bool) -> None:
     """Depth-first: a document's parents first, in order, then the document itself."""
-    from .policy import _normalise_dates, validate_document
+    from .policy import validate_document
 
     stack = [*stack, doc.resolved.ident]
     for i, entry in enumerate((doc.src.data or {}).get("extends") or []):
@@ -147,7 +146,6 @@ def _linearize(doc: Doc, stack: list[str], seen: dict[str, str], out: list[Doc],
         except UnicodeDecodeError:
             raise PolicyError(f"{res.display}: policy is not UTF-8") from None
         src = load_yaml_text(text, res.display)
-        src.data = _normalise_dates(src.data)
         validate_document(src, schema)
         _linearize(Doc(res, src, fetched.digest, fetched.how), stack, seen, out, schema, allow_unpinned)
     seen[doc.resolved.ident] = doc.digest

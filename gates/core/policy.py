@@ -86,17 +86,6 @@ def deep_merge(base: Any, over: Any) -> Any:
     return copy.deepcopy(over)
 
 
-def _normalise_dates(value: Any) -> Any:
-    """YAML turns ``2026-01-31`` into a date; the schema and reports want the ISO string."""
-    if isinstance(value, dict):
-        return {k: _normalise_dates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_normalise_dates(v) for v in value]
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()[:10]
-    return value
-
-
 def validate_document(src: SourcedYaml, schema: Mapping[str, Any]) -> None:
     """Raise :class:`PolicyError` listing every schema problem with its file and line."""
     if not isinstance(src.data, dict):

@@ -53,10 +53,9 @@ def find(directory: Path) -> Path | None:
 
 
 def load(path: Path) -> SourcedYaml:
-    from .policy import _normalise_dates, validate_document
+    from .policy import validate_document
 
     src = load_yaml_file(path)
-    src.data = _normalise_dates(src.data)
     if not isinstance(src.data, dict):
         raise PolicyError(f"{src.file}:1: a waiver file is a mapping with 'version: 1' and 'waivers:'")
     validate_document(src, schema())

@@ -14,7 +14,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 ALWAYS_EXCLUDED_DIRS = VCS_DIRS | {"node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
@@ -151,16 +151,6 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discover
                 continue
             files.append(full)
     return Discovered(tuple(files), tuple(escaped), tuple(unreadable))
-
-
-def expand_targets(targets: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> Iterator[Path]:
-    """Explicit CLI paths: files are taken as given; directories are walked with the globs."""
-    for t in targets:
-        if t.is_dir():
-            d = walk(t, include, exclude)
-            yield from d.files
-        else:
-            yield t
 
 
 def display_path(path: Path, cwd: Path | None = None) -> str:

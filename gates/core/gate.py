@@ -100,7 +100,7 @@ class GateContext:
             out = []
             for t in self.targets:
                 if not t.exists() and not t.is_symlink():
-                    self.error(f"no such file or directory", t)
+                    self.error("no such file or directory", t)
                     continue
                 if t.is_dir():
                     d = _files.walk(t, inc, exc)

@@ -34,10 +34,3 @@ def available_gates() -> dict[str, Gate]:
     if not gates:
         raise GatesError("no gates are installed (is mlsec-gates installed with 'pip install .'?)")
     return gates
-
-
-def get_gate(name: str) -> Gate:
-    gates = available_gates()
-    if name not in gates:
-        raise GatesError(f"unknown gate {name!r} (installed: {', '.join(gates)})")
-    return gates[name]

@@ -6,15 +6,9 @@ location and the kind of problem only.
 
 from __future__ import annotations
 
-import re
+from .hygiene import redact_urls
 
-# scheme://[userinfo@]rest[?query]: credentials and query strings (where tokens live) are dropped
-_URL = re.compile(r"""([A-Za-z][A-Za-z0-9+.-]*://)([^\s/?#'"@]*@)?([^\s?#'"]*)(\?[^\s#'"]*)?""")
-
-
-def redact_urls(text: str) -> str:
-    """``text`` with every URL's ``user:password@`` and query replaced by ``…``."""
-    return _URL.sub(lambda m: m[1] + ("…@" if m[2] else "") + m[3] + ("?…" if m[4] else ""), text)
+__all__ = ["GatesError", "UsageError", "PolicyError", "InputError", "redact_urls"]
 
 
 class GatesError(Exception):

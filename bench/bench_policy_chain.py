@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from gates.core.policy import load_policy
+from gates.core.loader import load_policy
 from gates.core.registry import available_gates
 
 

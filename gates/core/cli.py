@@ -18,16 +18,26 @@ from typing import Sequence
 
 import yaml
 
+from importlib import metadata
+
 from .. import __version__
-from . import waiverfile
-from .ci import add_commands as add_ci_commands
+from . import cli_waivers
 from .errors import GatesError, PolicyError, UsageError
 from .explain import render_explain
+from .hygiene import clean, clean_name
+from .loader import load_policy, policy_for_root
 from .locks import enforce_override
-from .policy import Policy, build_schema, deep_merge, find_policy_file, load_policy
-from .registry import available_gates
+from .merge import deep_merge
+from .policy import Policy, find_policy_file
+from .registry import gate_names, load_gate, load_gates
 from .reports import FORMATS, writers
+from .gate import Gate
 from .runner import EXIT_ERROR, RunResult, run_gates
+from .schema import build_schema
+
+#: other packages add top-level commands (``comment``, ``annotations``) through this group; the
+#: core names none of them (the CI platform code lives outside the core)
+COMMANDS_GROUP = "mlsec_gates.commands"
 
 EPILOG = """\
 examples:
@@ -57,7 +67,10 @@ def _add_unpinned_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-unpinned-policy", action="store_true", help="allow extends: URLs without a sha256 pin (not recommended)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser for ``argv``: only the gate the command names is imported (its subcommand gets
+    its real flags); every other gate is listed from entry-point metadata. A command no one
+    declares (a gate's extra command such as ``sign``) loads every gate that can be imported."""
     parser = argparse.ArgumentParser(
         prog="mlsec-gates",
         description="Security and quality gates for ML projects: pii, model, deps, signature and eval.",
@@ -90,27 +103,32 @@ def build_parser() -> argparse.ArgumentParser:
     sc = psub.add_parser("schema", help="print the policy JSON Schema (for editors)")
     sc.set_defaults(func=cmd_policy_schema)
 
-    waiverfile.add_commands(sub)
-    add_ci_commands(sub)  # comment github|gitlab, annotations
+    cli_waivers.add_commands(sub)
+    for ep in sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        ep.load()(sub)  # must stay light: it runs for every command
 
-    for name, gate in available_gates().items():
-        gp = sub.add_parser(name, help=gate.title, description=gate.description or gate.title,
-                            epilog=gate.epilog or None, formatter_class=argparse.RawDescriptionHelpFormatter)
-        gp.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to scan (default: the policy's paths under --root)")
-        gp.add_argument("--root", default=".", help="scanned root; policy paths are relative to it (default: current directory)")
-        _add_output_args(gp)
-        gate.add_arguments(gp)
-        gp.set_defaults(func=cmd_gate, gate_name=name)
-        extra = getattr(gate, "add_commands", None)
-        if extra is not None:
-            extra(sub)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    names = gate_names()
+    wanted = names if command is not None and command not in sub.choices and command not in names else [command]
+    loaded = load_gates([n for n in names if n in wanted])[0]
+    for name in names:
+        if name in loaded:
+            _add_gate(sub, loaded[name])
+        else:
+            sub.add_parser(name, help=f"the {name} gate (mlsec-gates {name} --help)")
+    for gate in loaded.values():
+        gate.add_commands(sub)
     return parser
 
 
-def _policy_for(root: Path, explicit: str | None, allow_unpinned: bool = False) -> Policy:
-    gates = available_gates()
-    path = Path(explicit) if explicit else find_policy_file(root)
-    return load_policy(path, gates, allow_unpinned=allow_unpinned, root=root)
+def _add_gate(sub: argparse._SubParsersAction, gate: Gate) -> None:
+    gp = sub.add_parser(gate.name, help=gate.title, description=gate.description or gate.title,
+                        epilog=gate.epilog or None, formatter_class=argparse.RawDescriptionHelpFormatter)
+    gp.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to scan (default: the policy's paths under --root)")
+    gp.add_argument("--root", default=".", help="scanned root; policy paths are relative to it (default: current directory)")
+    _add_output_args(gp)
+    gate.add_arguments(gp)
+    gp.set_defaults(func=cmd_gate, gate_name=gate.name)
 
 
 def _apply_fail_on(policy: Policy, fail_on: str | None) -> None:
@@ -174,30 +192,34 @@ def _text(run: RunResult, args: argparse.Namespace) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Run every enabled gate (or the ``--gate`` ones): only those gates are imported."""
     root = Path(args.path)
     if not root.is_dir():
-        raise UsageError(f"{args.path}: not a directory")
-    policy = _policy_for(root, args.policy, args.allow_unpinned_policy)
-    _apply_fail_on(policy, args.fail_on)
-    gates = available_gates()
-    only = args.gates or []
+        raise UsageError(f"{clean_name(args.path)}: not a directory")
+    only = list(args.gates or [])
+    installed = gate_names()
     for g in only:
-        if g not in gates:
-            raise UsageError(f"unknown gate {g!r} (installed: {', '.join(gates)})")
+        if g not in installed:
+            raise UsageError(f"unknown gate {clean_name(g)!r} (installed: {', '.join(installed)})")
+    gates, missing = load_gates(only or installed)
+    policy = policy_for_root(root, args.policy, args.allow_unpinned_policy, gates=gates)
+    _apply_fail_on(policy, args.fail_on)
     # a gate named with --gate runs even when the policy disables it: a CI job that asks for one
     # gate must not pass silently because the repository switched that gate off
-    run = run_gates(gates, policy, root, only=only, args=args, explicit=bool(only))
+    run = run_gates(gates, policy, root, only=only, args=args, explicit=bool(only),
+                    unavailable={n: str(e) for n, e in missing.items()})
     _emit(run, args)
     return run.exit_code
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
+    """``mlsec-gates <gate>``: that gate alone, with its flags over the policy (locks apply)."""
     root = Path(args.root)
     if not root.is_dir():
-        raise UsageError(f"--root {args.root}: not a directory")
-    gates = available_gates()
-    gate = gates[args.gate_name]
-    policy = _policy_for(root, args.policy, args.allow_unpinned_policy)
+        raise UsageError(f"--root {clean_name(args.root)}: not a directory")
+    gate = load_gate(args.gate_name)
+    gates = {gate.name: gate}
+    policy = policy_for_root(root, args.policy, args.allow_unpinned_policy, gates=gates)
     _apply_fail_on(policy, args.fail_on)
     overrides = {gate.name: gate.options_from_args(args)}
     enforce_override(policy.locks, deep_merge(policy.data, {"gates": overrides}), f"mlsec-gates {gate.name} flags")
@@ -207,45 +229,59 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return run.exit_code
 
 
+def _all_gates() -> tuple[dict[str, Gate], list[str]]:
+    """Every importable gate, and the names of those whose extra is not installed (their own
+    options cannot be checked; a warning says so)."""
+    gates, missing = load_gates()
+    for name, exc in missing.items():
+        print(f"mlsec-gates: warning: {exc}; its options in the policy are not checked", file=sys.stderr)
+    return gates, list(missing)
+
+
 def cmd_policy_validate(args: argparse.Namespace) -> int:
+    """Validate one policy file and its ``extends`` chain; exit 2 with FILE:LINE messages."""
     path = Path(args.file) if args.file else find_policy_file(Path("."))
     if path is None:
         raise UsageError("no policy file given and no .mlsec-gates.yml in the current directory")
-    load_policy(path, available_gates(), allow_unpinned=args.allow_unpinned_policy)
-    print(f"{path}: valid")
+    gates, unloaded = _all_gates()
+    load_policy(path, gates, allow_unpinned=args.allow_unpinned_policy, unloaded=unloaded)
+    print(f"{clean_name(path)}: valid")
     return 0
 
 
 def cmd_policy_show(args: argparse.Namespace) -> int:
-    policy = _policy_for(Path(args.path), args.policy, args.allow_unpinned_policy)
+    """Print the effective policy as YAML (or, with ``--explain``, each key with its source)."""
+    gates, _unloaded = _all_gates()
+    policy = policy_for_root(Path(args.path), args.policy, args.allow_unpinned_policy, gates=gates)
     if args.explain:
-        sys.stdout.write(render_explain(policy))
+        sys.stdout.write(clean(render_explain(policy), keep_newlines=True))
         return 0
     header = f"# effective policy: {' + '.join(['built-in defaults', *(c.display for c in policy.chain)])}\n"
-    sys.stdout.write(header + yaml.safe_dump(policy.data, sort_keys=False, default_flow_style=False))
+    # policy values are input: a URL with a token in it must not be echoed into a CI log
+    sys.stdout.write(clean(header + yaml.safe_dump(policy.data, sort_keys=False, default_flow_style=False), keep_newlines=True))
     return 0
 
 
 def cmd_policy_schema(args: argparse.Namespace) -> int:
-    sys.stdout.write(json.dumps(build_schema(available_gates()), indent=2) + "\n")
+    """Print the policy JSON Schema for this installation (every importable gate's options)."""
+    gates, unloaded = _all_gates()
+    sys.stdout.write(json.dumps(build_schema(gates, unloaded), indent=2) + "\n")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        parser = build_parser()
+        parser = build_parser(argv)
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
             return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else EXIT_ERROR
         return int(args.func(args))
-    except PolicyError as exc:
-        print(_inert(f"mlsec-gates: policy error: {exc}"), file=sys.stderr)
-        return EXIT_ERROR
     except GatesError as exc:
-        print(_inert(f"mlsec-gates: error: {exc}"), file=sys.stderr)
-        return EXIT_ERROR
+        kind = "policy error" if isinstance(exc, PolicyError) else "error"
+        print(_inert(f"mlsec-gates: {kind}: {clean(str(exc), keep_newlines=True)}"), file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("mlsec-gates: interrupted", file=sys.stderr)
         return EXIT_ERROR

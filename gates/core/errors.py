@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .hygiene import redact_urls
 
-__all__ = ["GatesError", "UsageError", "PolicyError", "InputError", "redact_urls"]
+__all__ = ["GatesError", "UsageError", "PolicyError", "OptionsError", "InputError", "redact_urls"]
 
 
 class GatesError(Exception):
@@ -32,6 +32,20 @@ class PolicyError(GatesError):
         message = redact_urls(message)
         self.problems = [redact_urls(p) for p in problems or []]
         super().__init__(message if not self.problems else message + "\n" + "\n".join("  " + p for p in self.problems))
+
+
+class OptionsError(GatesError):
+    """The policy's options for a gate are invalid in a way its schema cannot express (e.g. two
+    options that contradict each other, a key file that does not exist).
+
+    ``key`` is the dotted option under ``gates.<gate>`` (``artifacts[0].path``); the runner
+    reports every gate's options error the same way, as ``gates.<gate>.<key>: <reason>``.
+    """
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key = key
+        self.reason = reason
+        super().__init__(f"{key}: {reason}")
 
 
 class InputError(GatesError):

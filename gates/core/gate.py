@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import argparse
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,10 @@ class Gate(abc.ABC):
     def options_from_args(self, args: argparse.Namespace) -> dict[str, Any]:
         """Map gate-specific CLI flags to option overrides (deep-merged over the policy)."""
         return {}
+
+    def add_commands(self, subparsers: argparse._SubParsersAction) -> None:
+        """Add top-level commands of the gate's own (``mlsec-gates sign``), or extend its
+        subparser (``subparsers.choices[self.name]``). Optional: the default adds nothing."""
 
     @abc.abstractmethod
     def run(self, ctx: "GateContext") -> None:
@@ -97,7 +102,7 @@ class GateContext:
         inc = list(include or self.options.get("paths") or self.gate.default_paths)
         exc = list(self.options.get("exclude") or [])
         if self.targets:
-            out = []
+            out: list[Path] = []
             for t in self.targets:
                 if not t.exists() and not t.is_symlink():
                     self.error("no such file or directory", t)
@@ -168,4 +173,7 @@ class GateContext:
         self.notes.append(text)
 
 
-_FINDING_FIELDS = {"member", "line", "row", "column", "offset", "entity", "evidence", "why", "remediation", "fingerprint"}
+#: Finding fields a gate may pass to ``ctx.add`` by name; the rest are the context's to set
+_FINDING_FIELDS = frozenset(f.name for f in dataclasses.fields(Finding)) - {
+    "gate", "rule", "severity", "message", "path", "rel_path", "blocking", "key", "extra", "waived", "waiver_reason",
+}

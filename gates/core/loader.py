@@ -15,25 +15,21 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from . import extends as ext
+from . import waiverfile
 from .errors import PolicyError
+from .gate import Gate
 from .locks import LockSet, check, check_waivers, declare, merge_locksets, view_source
 from .merge import Layer, Merged, builtin_layer, merge_layer
+from .policy import ChainEntry, Policy, find_policy_file
+from .registry import gate_names, load_gates
 from .rules import CORE_RULES
+from .schema import build_schema, default_policy, validate_document
 from .yamlsrc import SourcedYaml, load_yaml_file, load_yaml_text
 
 MAX_CHAIN_DEPTH = 8
-
-
-@dataclass(frozen=True)
-class ChainEntry:
-    """One merged document, for ``policy show --explain`` and reports."""
-
-    display: str
-    digest: str
-    how: str  # read / fetched / cache
 
 
 @dataclass
@@ -44,15 +40,39 @@ class Doc:
     how: str
 
 
-def load_chain(path: Path | None, gates: Mapping[str, Any], *, allow_unpinned: bool = False,
-               root: Path | None = None, today: _dt.date | None = None):
+def load_policy(path: str | Path | None, gates: Mapping[str, Gate], *, allow_unpinned: bool = False,
+                root: Path | None = None, unloaded: Iterable[str] = ()) -> Policy:
+    """Load, validate and merge the user's policy (and what it ``extends``) over the built-in
+    default, enforcing locks.
+
+    ``path`` None means the built-in default alone (plus a waiver file in ``root``). A given path
+    that does not exist is an error: a typo in ``--policy`` must not fall back to defaults.
+    ``unloaded`` names installed gates that were not imported (see :func:`~gates.core.schema.build_schema`).
+    """
+    return load_chain(Path(path) if path is not None else None, gates, allow_unpinned=allow_unpinned, root=root,
+                      unloaded=unloaded)
+
+
+def policy_for_root(root: Path, explicit: str | None, allow_unpinned: bool = False, *,
+                    gates: Mapping[str, Gate] | None = None) -> Policy:
+    """The policy a command uses for ``root``: ``explicit`` (``--policy``) or the policy file in
+    the root, over the built-in default. ``gates`` are the gates the command imported (default:
+    every gate that can be imported); the other installed gates are validated by their common
+    options only."""
+    if gates is None:
+        gates, _missing = load_gates()
+    path = Path(explicit) if explicit else find_policy_file(root)
+    unloaded = [n for n in gate_names() if n not in gates]
+    return load_policy(path, gates, allow_unpinned=allow_unpinned, root=root, unloaded=unloaded)
+
+
+def load_chain(path: Path | None, gates: Mapping[str, Gate], *, allow_unpinned: bool = False,
+               root: Path | None = None, today: _dt.date | None = None, unloaded: Iterable[str] = ()) -> Policy:
     """The effective :class:`~gates.core.policy.Policy` for ``path`` (None: built-in defaults,
     plus the waiver file in ``root`` if there is one)."""
-    from . import waiverfile
-    from .policy import Policy, build_schema, default_policy, validate_document
-
     today = today or _dt.date.today()
-    schema = build_schema(gates)
+    unloaded = tuple(unloaded)
+    schema = build_schema(gates, unloaded)
     docs: list[Doc] = []
     digest = None
     if path is not None:
@@ -66,7 +86,7 @@ def load_chain(path: Path | None, gates: Mapping[str, Any], *, allow_unpinned: b
         _linearize(Doc(top, src, digest, "read"), [], {}, docs, schema, allow_unpinned)
 
     _check_required(docs)
-    state = builtin_layer(default_policy(gates))
+    state = builtin_layer(default_policy(gates, unloaded))
     rules = (*CORE_RULES, *(r for g in gates.values() for r in getattr(g, "rules", {})))
     locks = LockSet()
     for doc in docs:
@@ -122,8 +142,6 @@ def _blanket(w: Mapping[str, Any]) -> bool:
 
 def _linearize(doc: Doc, stack: list[str], seen: dict[str, str], out: list[Doc], schema: Mapping[str, Any], allow_unpinned: bool) -> None:
     """Depth-first: a document's parents first, in order, then the document itself."""
-    from .policy import validate_document
-
     stack = [*stack, doc.resolved.ident]
     for i, entry in enumerate((doc.src.data or {}).get("extends") or []):
         where = f"{doc.src.file}:{doc.src.line_of(('extends', i))}"

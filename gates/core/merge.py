@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from .errors import PolicyError
 from .yamlsrc import KeyPath
@@ -43,6 +43,17 @@ class Layer:
 class Merged:
     data: dict[str, Any] = field(default_factory=dict)
     provenance: dict[KeyPath, str] = field(default_factory=dict)
+
+
+def deep_merge(base: Any, over: Any) -> Any:
+    """Maps merge key by key; anything else (lists included) is replaced by ``over``. For
+    command-line overrides, which carry no provenance (locks still apply to the result)."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = deep_merge(base[k], v) if k in base else copy.deepcopy(v)
+        return out
+    return copy.deepcopy(over)
 
 
 def builtin_layer(data: Mapping[str, Any]) -> Merged:
@@ -81,7 +92,7 @@ def _merge_map(out: Merged, base: dict, over: Mapping, path: KeyPath, src_path: 
             if not isinstance(old, list):
                 old = [old]  # a scalar form such as `results: a.json` extended by `+results`
                 _forget(out.provenance, kp)
-                out.provenance[(*kp, 0)] = out.provenance.get(kp, BUILTIN)
+                out.provenance[kp + (0,)] = out.provenance.get(kp, BUILTIN)
             start = len(old)
             base[key] = old + copy.deepcopy(v)
             for i, item in enumerate(v):
@@ -101,6 +112,7 @@ def _forget(prov: dict[KeyPath, str], path: KeyPath) -> None:
 
 def _attribute(value: Any, path: KeyPath, where: str, prov: dict[KeyPath, str], layer: Layer | None = None, src_path: KeyPath | None = None) -> None:
     prov[path] = where
+    items: Iterable[tuple[Any, Any]]
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):

@@ -8,6 +8,7 @@ Blocking is decided here from the policy (never by reports), then waivers are ap
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as _dt
 import time
 import traceback
@@ -15,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .errors import InputError
-from .findings import Finding, GateError, GateResult, Rule, Status
+from .errors import InputError, OptionsError
 from .files import display_path
+from .findings import Finding, GateError, GateResult, Rule, Status
 from .gate import Gate, GateContext
-from .policy import Policy, deep_merge
+from .hygiene import clean
+from .merge import deep_merge
+from .policy import Policy
 from .rules import CORE_RULES
 from .waivers import apply_waivers
 
@@ -63,6 +66,7 @@ def run_gate(
     gate: Gate,
     policy: Policy,
     root: Path,
+    *,
     targets: Sequence[Path] = (),
     overrides: Mapping | None = None,
     args: argparse.Namespace | None = None,
@@ -82,6 +86,10 @@ def run_gate(
             gate.run(ctx)
     except InputError as exc:
         ctx.errors.append(GateError(message=exc.reason, path=ctx.display(exc.path) if exc.path else ""))
+    except OptionsError as exc:
+        # the same message for every gate: which policy key, and why (the value itself may be a secret)
+        ctx.errors.append(GateError(message=f"invalid policy option gates.{gate.name}.{clean(exc.key, pii=False)}: {clean(exc.reason)}",
+                                    path=policy.path or ""))
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - any crash must fail the gate, not pass it
         # SystemExit too: a library calling sys.exit(0) inside a gate must not end the run "passed"
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
@@ -129,7 +137,7 @@ def finalize(results: list[GateResult], policy: Policy, root: Path, started: flo
             status = Status.PASS
         elif status is Status.PASS and any(f.blocking for f in fs):
             status = Status.FAIL
-        new_results.append(GateResult(r.gate, r.title, status, fs, r.files, r.errors, r.duration, r.skip_reason, r.rules, r.notes))
+        new_results.append(dataclasses.replace(r, status=status, findings=fs))
     policy_findings = []
     ran = {r.gate for r in results if r.status is not Status.SKIPPED}
     for i, w in enumerate(waivers):
@@ -154,23 +162,33 @@ def run_gates(
     gates: Mapping[str, Gate],
     policy: Policy,
     root: Path,
+    *,
     only: Sequence[str] = (),
     targets: Sequence[Path] = (),
     overrides: Mapping[str, Mapping] | None = None,
     args: argparse.Namespace | None = None,
     explicit: bool = False,
     today: _dt.date | None = None,
+    unavailable: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run the selected (else every enabled) gate. ``explicit`` runs a named gate even when the
-    policy disables it (``mlsec-gates <gate>`` is an explicit request)."""
+    policy disables it (``mlsec-gates <gate>`` is an explicit request). ``unavailable`` maps
+    installed gates that could not be imported (missing extra) to the message saying how to
+    install them: such a gate, when it should run, ends in ``error`` (fail closed)."""
     started = time.perf_counter()
     started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     results = []
-    names = list(only) or list(gates)
+    unavailable = dict(unavailable or {})
+    names = list(only) or sorted({*gates, *unavailable})
     for name in names:
-        gate = gates[name]
+        gate = gates.get(name)
+        title = gate.title if gate is not None else name
+        rules = {**CORE_RULES, **(gate.rules if gate is not None else {})}
         if not explicit and not policy.enabled(name):
-            results.append(GateResult(name, gate.title, Status.SKIPPED, skip_reason="disabled by policy", rules={**CORE_RULES, **gate.rules}))
-            continue
-        results.append(run_gate(gate, policy, root, targets, (overrides or {}).get(name), args))
+            results.append(GateResult(name, title, Status.SKIPPED, skip_reason="disabled by policy", rules=rules))
+        elif gate is None:
+            message = unavailable.get(name, f"gate {name!r} is not installed")
+            results.append(GateResult(name, title, Status.ERROR, errors=(GateError(message=message),), rules=rules))
+        else:
+            results.append(run_gate(gate, policy, root, targets=targets, overrides=(overrides or {}).get(name), args=args))
     return finalize(results, policy, root, started, started_at, today)

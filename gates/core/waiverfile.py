@@ -1,4 +1,4 @@
-"""The waiver file and the ``mlsec-gates waivers`` commands.
+"""Finding and reading the waiver file (the ``waivers`` commands live in :mod:`gates.core.cli_waivers`).
 
 Waivers can live apart from the policy in ``.mlsec-gates-waivers.yml`` beside it, so a
 CODEOWNERS rule can send every new waiver to the people who own the risk. The file is loaded
@@ -8,43 +8,17 @@ waiver as in the policy), merged after every policy and checked against ``locks.
 
 from __future__ import annotations
 
-import argparse
-import copy
-import datetime as _dt
-import json
-import sys
 from pathlib import Path
-from typing import Any
 
-from .errors import PolicyError, UsageError
+from .errors import PolicyError
+from .schema import clean_file, validate_document, waiver_file_schema
 from .yamlsrc import SourcedYaml, load_yaml_file
 
 WAIVER_FILE_NAMES = (".mlsec-gates-waivers.yml", ".mlsec-gates-waivers.yaml")
-DEFAULT_DAYS = 30
-
-
-def schema() -> dict[str, Any]:
-    """The waiver file schema, built from the policy schema's ``waiver`` definition."""
-    from .policy import base_schema
-
-    base = base_schema()
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "urn:mlsec-gates:waivers:v1",
-        "title": "mlsec-gates waiver file (version 1)",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["version", "waivers"],
-        "properties": {
-            "$schema": {"type": "string"},
-            "version": {"const": 1},
-            "waivers": {"type": "array", "items": {"$ref": "#/$defs/waiver"}},
-        },
-        "$defs": {"waiver": copy.deepcopy(base["$defs"]["waiver"])},
-    }
 
 
 def find(directory: Path) -> Path | None:
+    """The waiver file in ``directory`` (beside the policy), or None."""
     for name in WAIVER_FILE_NAMES:
         p = directory / name
         if p.is_file():
@@ -53,135 +27,9 @@ def find(directory: Path) -> Path | None:
 
 
 def load(path: Path) -> SourcedYaml:
-    from .policy import validate_document
-
+    """The waiver file, validated; :class:`PolicyError` naming file and line when it is not valid."""
     src = load_yaml_file(path)
     if not isinstance(src.data, dict):
-        raise PolicyError(f"{src.file}:1: a waiver file is a mapping with 'version: 1' and 'waivers:'")
-    validate_document(src, schema())
+        raise PolicyError(f"{clean_file(src.file)}:1: a waiver file is a mapping with 'version: 1' and 'waivers:'")
+    validate_document(src, waiver_file_schema())
     return src
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    w = sub.add_parser("waivers", help="list waivers (with days to expiry) or print the YAML to waive a finding")
-    wsub = w.add_subparsers(dest="waivers_command", metavar="ACTION")
-    wsub.required = True
-    ls = wsub.add_parser("list", help="every effective waiver with its source and days to expiry")
-    ls.add_argument("path", nargs="?", default=".", help="scanned root (to find its policy and waiver file)")
-    ls.add_argument("--policy", metavar="FILE")
-    ls.add_argument("--expiring", type=int, metavar="DAYS", help="exit 1 when a waiver expires within DAYS (or has expired): for a scheduled job")
-    ls.add_argument("--json", action="store_true", help="JSON instead of a table")
-    ls.add_argument("--allow-unpinned-policy", action="store_true", help=argparse.SUPPRESS)
-    ls.set_defaults(func=cmd_waivers_list)
-    ad = wsub.add_parser("add", help="print the waiver YAML for a finding of a JSON report")
-    ad.add_argument("--report", required=True, metavar="FILE", help="a report written with --format json")
-    ad.add_argument("--fingerprint", required=True, metavar="FP", help="the finding's fingerprint")
-    ad.add_argument("--reason", help="why the finding is acceptable (left empty, the YAML will not validate until filled in)")
-    ad.add_argument("--expires", type=_dt.date.fromisoformat, metavar="YYYY-MM-DD", help=f"default: {DEFAULT_DAYS} days from today, or the policy's max_days if shorter")
-    ad.add_argument("--owner")
-    ad.add_argument("--ticket")
-    ad.add_argument("--root", default=".", help="root whose policy decides required fields and max_days")
-    ad.add_argument("--policy", metavar="FILE")
-    ad.add_argument("--allow-unpinned-policy", action="store_true", help=argparse.SUPPRESS)
-    ad.set_defaults(func=cmd_waivers_add)
-    sc = wsub.add_parser("schema", help="print the waiver file JSON Schema (for editors)")
-    sc.set_defaults(func=cmd_waivers_schema)
-
-
-def cmd_waivers_schema(args: argparse.Namespace) -> int:
-    sys.stdout.write(json.dumps(schema(), indent=2) + "\n")
-    return 0
-
-
-def _policy(root: Path, explicit: str | None, allow_unpinned: bool):
-    from .policy import find_policy_file, load_policy
-    from .registry import available_gates
-
-    path = Path(explicit) if explicit else find_policy_file(root)
-    return load_policy(path, available_gates(), allow_unpinned=allow_unpinned, root=root)
-
-
-def cmd_waivers_list(args: argparse.Namespace) -> int:
-    policy = _policy(Path(args.path), args.policy, args.allow_unpinned_policy)
-    today = _dt.date.today()
-    rows = []
-    for w in policy.waivers():
-        days = (w.expires - today).days
-        rows.append({"rule": w.rule, "gate": w.gate, "path": w.path, "fingerprint": w.fingerprint, "owner": w.owner,
-                     "ticket": w.ticket, "expires": w.expires.isoformat(), "days_left": days, "source": w.source})
-    due = [r for r in rows if args.expiring is not None and r["days_left"] <= args.expiring]
-    if args.json:
-        sys.stdout.write(json.dumps({"waivers": rows, "expiring": len(due)}, indent=2) + "\n")
-    else:
-        if not rows:
-            print("no waivers")
-        for r in sorted(rows, key=lambda r: r["days_left"]):
-            left = f"expired {-r['days_left']}d ago" if r["days_left"] < 0 else f"{r['days_left']}d left"
-            what = r["rule"] + (f" {r['path']}" if r["path"] else "") + (f" #{r['fingerprint']}" if r["fingerprint"] else "")
-            flag = "!" if r in due else " "
-            print(f"{flag} {r['expires']}  {left:>16}  {what}  owner={r['owner'] or '-'}  ticket={r['ticket'] or '-'}  ({r['source']})")
-        if args.expiring is not None:
-            print(f"{len(due)} waiver(s) expire within {args.expiring} days" if due else f"no waiver expires within {args.expiring} days")
-    return 1 if due else 0
-
-
-def _finding(report: Path, fp: str) -> dict[str, Any]:
-    try:
-        data = json.loads(report.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{report}: cannot read the JSON report ({type(exc).__name__})") from None
-    findings = data.get("findings") if isinstance(data, dict) else None
-    if not isinstance(findings, list):
-        raise UsageError(f"{report}: not an mlsec-gates JSON report (no 'findings' list)")
-    for f in findings:
-        if isinstance(f, dict) and f.get("fingerprint") == fp:
-            return {**f, "path": _root_relative(str(f.get("path") or ""), str(data.get("root") or ""))}
-    raise UsageError(f"{report}: no finding with fingerprint {fp}")
-
-
-def _root_relative(path: str, root: str) -> str:
-    """Waiver paths are globs relative to the scanned root; reports may show cwd-relative or
-    absolute paths."""
-    if not path or not root:
-        return path
-    try:
-        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
-    except (ValueError, OSError):
-        return path
-
-
-def cmd_waivers_add(args: argparse.Namespace) -> int:
-    from .reports.common import _yaml_str
-
-    f = _finding(Path(args.report), args.fingerprint)
-    policy = _policy(Path(args.root), args.policy, args.allow_unpinned_policy)
-    locks = policy.locks
-    today = _dt.date.today()
-    days = DEFAULT_DAYS
-    md = locks.max_days() if locks else None
-    if md is not None:
-        days = min(days, md[0])
-    expires = args.expires or today + _dt.timedelta(days=days)
-    if md is not None and (expires - today).days > md[0]:
-        raise UsageError(f"--expires {expires.isoformat()} is more than {md[0]} days away (max_days set by {md[1]})")
-    required = locks.required_fields() if locks else {}
-    fields = {"owner": args.owner, "ticket": args.ticket}
-    lines = [f"- rule: {f.get('rule')}"]
-    if f.get("gate"):
-        lines.append(f"  gate: {f['gate']}")
-    if f.get("path"):
-        lines.append(f"  path: {_yaml_str(str(f['path']))}")
-    lines.append(f"  fingerprint: {args.fingerprint}")
-    if args.reason:
-        lines.append(f"  reason: {_yaml_str(args.reason)}")
-    else:
-        lines.append('  reason: ""   # required: why is this acceptable? (empty does not validate)')
-    lines.append(f"  expires: {expires.isoformat()}")
-    for name, value in fields.items():
-        if value:
-            lines.append(f"  {name}: {_yaml_str(value)}")
-        elif name in required:
-            lines.append(f'  {name}: ""   # required by {required[name]}')
-    sys.stdout.write(f"# paste under 'waivers:' in {WAIVER_FILE_NAMES[0]}\n")
-    sys.stdout.write("\n".join(lines) + "\n")
-    return 0

@@ -122,9 +122,9 @@ def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problems: l
                 dotted = ".".join(str(p) for p in (*path, key))
                 problems.append(f"{file}:{line}: {dotted}: duplicate key (first defined on line {seen[key]})")
             seen[key] = line
-            lines[(*path, key)] = line
+            lines[path + (key,)] = line
             _walk(value_node, (*path, key), lines, problems, file, depth + 1, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            lines[(*path, i)] = item.start_mark.line + 1
+            lines[path + (i,)] = item.start_mark.line + 1
             _walk(item, (*path, i), lines, problems, file, depth + 1, budget)

@@ -40,7 +40,7 @@ def test_a_directory_that_cannot_be_listed_puts_the_gate_in_error(tmp_path, deny
     """os.walk drops unreadable directories silently; their files would go unscanned."""
     from gates.core.findings import Status
     from gates.core.gate import Gate
-    from gates.core.policy import load_policy
+    from gates.core.loader import load_policy
     from gates.core.runner import run_gates
 
     class Lister(Gate):

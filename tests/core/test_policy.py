@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from gates.core.errors import PolicyError
-from gates.core.policy import build_schema, load_policy
+from gates.core.loader import load_policy
+from gates.core.schema import build_schema
 from gates.core.registry import available_gates
 
 
@@ -114,7 +115,7 @@ def test_demo_policy_is_valid(cli):
 
 
 def test_built_in_schema_accepts_the_built_in_default():
-    from gates.core.policy import default_policy
+    from gates.core.schema import default_policy
 
     gates = available_gates()
     jsonschema.Draft202012Validator(build_schema(gates)).validate(default_policy(gates))

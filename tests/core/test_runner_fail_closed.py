@@ -8,7 +8,7 @@ import pytest
 
 from gates.core.findings import Status
 from gates.core.gate import Gate
-from gates.core.policy import load_policy
+from gates.core.loader import load_policy
 from gates.core.runner import EXIT_ERROR, run_gates
 
 

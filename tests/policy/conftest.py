@@ -8,12 +8,12 @@ import http.server
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-import gates.core.cli as cli_mod
 import gates.core.registry as registry
 from gates.core.findings import Rule, Severity
 from gates.core.gate import Gate, GateContext
@@ -142,13 +142,10 @@ class FormatsGate(Gate):
 
 @pytest.fixture(autouse=True)
 def fmt_gate(monkeypatch) -> Callable[[], dict[str, Gate]]:
-    """Install the test gate next to the real ones (the registry is cached; patch its users)."""
-    real = registry.available_gates()
-    gates = {**real, "fmt": FormatsGate()}
-    fn = lambda: gates  # noqa: E731
-    monkeypatch.setattr(registry, "available_gates", fn)
-    monkeypatch.setattr(cli_mod, "available_gates", fn)
-    return fn
+    """Install the test gate next to the real ones, as an entry point the registry lists."""
+    eps = {**registry.installed(), "fmt": metadata.EntryPoint("fmt", f"{FormatsGate.__module__}:FormatsGate", registry.ENTRY_POINT_GROUP)}
+    monkeypatch.setattr(registry, "installed", lambda: eps)
+    return registry.available_gates
 
 
 def _write(path: Path, text: str) -> Path:

@@ -109,8 +109,12 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     command = next((a for a in argv if not a.startswith("-")), None)
     names = gate_names()
-    wanted = names if command is not None and command not in sub.choices and command not in names else [command]
-    loaded = load_gates([n for n in names if n in wanted])[0]
+    if command in names:
+        loaded = {command: load_gate(command)}  # a missing extra ends here, with the install command
+    elif command is not None and command not in sub.choices:
+        loaded = load_gates()[0]  # a command some gate adds (``sign``): whichever gates can load
+    else:
+        loaded = {}
     for name in names:
         if name in loaded:
             _add_gate(sub, loaded[name])

@@ -25,13 +25,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
-
-import requests
 
 from .errors import PolicyError
 from .yamlsrc import MAX_POLICY_BYTES, read_policy_bytes
+
+if TYPE_CHECKING:
+    import requests
 
 GITHUB_RAW = "https://raw.githubusercontent.com"
 MAX_REDIRECTS = 5
@@ -271,6 +272,8 @@ def request_headers(res: Resolved, url: str) -> dict[str, str]:
 
 
 def _fetch_once(res: Resolved, where: str) -> bytes:
+    import requests  # only a policy that extends a URL pays for it
+
     limit = timeout()
     deadline = time.monotonic() + 3 * limit
     url = res.ident
@@ -298,6 +301,8 @@ def _fetch_once(res: Resolved, where: str) -> bytes:
 
 
 def _read_body(resp: requests.Response, res: Resolved, where: str, deadline: float, limit: float) -> bytes:
+    import requests
+
     too_big = f"{where}: extends: {res.display}: larger than the {MAX_POLICY_BYTES}-byte limit for a policy"
     declared = resp.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_POLICY_BYTES:

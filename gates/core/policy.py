@@ -15,6 +15,7 @@ from typing import Any
 
 from .findings import Severity
 from .locks import LockSet
+from .merge import BUILTIN
 from .yamlsrc import KeyPath, SourcedYaml
 
 DEFAULT_POLICY_NAMES = (".mlsec-gates.yml", ".mlsec-gates.yaml")
@@ -67,6 +68,10 @@ class Policy:
 
     def enabled(self, name: str) -> bool:
         return bool(self.data.get("gates", {}).get(name, {}).get("enabled", True))
+
+    def configures(self, name: str) -> bool:
+        """True when a policy document (not the built-in default) sets something for gate ``name``."""
+        return any(k[:2] == ("gates", name) and src != BUILTIN for k, src in self.provenance.items())
 
     def fail_on(self, name: str) -> str:
         g = self.data.get("gates", {}).get(name, {})

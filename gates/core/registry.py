@@ -59,9 +59,9 @@ def load_gate(name: str) -> Gate:
     try:
         cls = ep.load()
     except ModuleNotFoundError as exc:
-        missing = (exc.name or "").split(".")[0]
-        if missing and missing != ep.value.split(".")[0]:
-            raise GateUnavailable(name, missing, install_hint(ep)) from exc
+        unavailable = missing_dependency(name, exc)
+        if unavailable is not None:
+            raise unavailable from exc
         raise GatesError(f"gate {name!r} could not be loaded from {ep.value}: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:
         raise GatesError(f"gate {name!r} could not be loaded from {ep.value}: {type(exc).__name__}: {exc}") from exc
@@ -69,6 +69,18 @@ def load_gate(name: str) -> Gate:
     if not isinstance(inst, Gate):
         raise GatesError(f"entry point {name!r} ({ep.value}) is not a Gate")
     return inst
+
+
+def missing_dependency(name: str, exc: ModuleNotFoundError) -> GateUnavailable | None:
+    """``exc`` as "the gate's extra is not installed", when the missing module is a third-party
+    one (not a module of the gate's own package: that is a broken install, not a missing extra).
+    Gates import heavy libraries on first use, so this also applies to errors raised by ``run``."""
+    eps = installed()
+    missing = (exc.name or "").split(".")[0]
+    ep = eps.get(name)
+    if ep is None or not missing or missing == ep.value.split(".")[0]:
+        return None
+    return GateUnavailable(name, missing, install_hint(ep))
 
 
 def install_hint(ep: metadata.EntryPoint) -> str:

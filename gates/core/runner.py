@@ -20,9 +20,10 @@ from .errors import InputError, OptionsError
 from .files import display_path
 from .findings import Finding, GateError, GateResult, Rule, Status
 from .gate import Gate, GateContext
-from .hygiene import clean
+from .hygiene import clean, clean_name
 from .merge import deep_merge
 from .policy import Policy
+from .registry import missing_dependency
 from .rules import CORE_RULES
 from .waivers import apply_waivers
 
@@ -92,10 +93,14 @@ def run_gate(
                                     path=policy.path or ""))
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - any crash must fail the gate, not pass it
         # SystemExit too: a library calling sys.exit(0) inside a gate must not end the run "passed"
-        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        loc = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
-        # the exception text is kept to its type: it could quote input (PII, secrets)
-        ctx.errors.append(GateError(message=f"gate crashed: {type(exc).__name__}{loc}"))
+        unavailable = missing_dependency(gate.name, exc) if isinstance(exc, ModuleNotFoundError) else None
+        if unavailable is not None:  # a library the gate imports on first use: say which extra to install
+            ctx.errors.append(GateError(message=str(unavailable)))
+        else:
+            where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            loc = f" at {clean_name(Path(where.filename).name)}:{where.lineno}" if where else ""
+            # the exception text is kept to its type: it could quote input (PII, secrets)
+            ctx.errors.append(GateError(message=f"gate crashed: {type(exc).__name__}{loc}"))
     duration = time.perf_counter() - t0
     if skip is not None:
         return GateResult(gate.name, gate.title, Status.SKIPPED, duration=duration, skip_reason=skip, rules=rules)
@@ -186,6 +191,10 @@ def run_gates(
         rules = {**CORE_RULES, **(gate.rules if gate is not None else {})}
         if not explicit and not policy.enabled(name):
             results.append(GateResult(name, title, Status.SKIPPED, skip_reason="disabled by policy", rules=rules))
+        elif gate is None and not explicit and not policy.configures(name):
+            # the built-in default turns every gate on; a gate nobody asked for and whose extra is
+            # not installed is skipped, and says how to install it
+            results.append(GateResult(name, title, Status.SKIPPED, skip_reason=f"not installed: {unavailable.get(name, '')}", rules=rules))
         elif gate is None:
             message = unavailable.get(name, f"gate {name!r} is not installed")
             results.append(GateResult(name, title, Status.ERROR, errors=(GateError(message=message),), rules=rules))

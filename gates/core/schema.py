@@ -14,8 +14,6 @@ import importlib.resources
 import json
 from typing import Any, Iterable, Mapping
 
-import jsonschema
-
 from .errors import PolicyError
 from .gate import Gate
 from .hygiene import clean, clean_name
@@ -100,6 +98,8 @@ def validate_document(src: SourcedYaml, schema: Mapping[str, Any]) -> None:
     """Raise :class:`PolicyError` listing every schema problem with its file and line."""
     if not isinstance(src.data, dict):
         raise PolicyError(f"{clean_file(src.file)}:1: the policy must be a mapping with 'version: 1'")
+    import jsonschema  # ~30 ms: only commands that read a policy file pay for it
+
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     problems = []
     file = clean_file(src.file)

@@ -1,0 +1,73 @@
+"""Start-up time of whole ``mlsec-gates`` processes, side by side with ``pip-audit --version`` and
+a bare interpreter (issue 18).
+
+Every case is a fresh process (what a CI step or a pre-commit hook pays), timed wall-clock and
+reported as the median of N runs, after one warm-up run each (the file cache, not Python's).
+The ``eval`` case checks one metric of a two-line JSON results file: the smallest real run.
+
+Run: python bench/startup_bench.py [-n 15]   (from the venv that has mlsec-gates and pip-audit)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def tool(name: str) -> str:
+    found = BIN / name
+    return str(found) if found.exists() else (shutil.which(name) or name)
+
+
+def tiny_eval_tree(root: Path) -> Path:
+    (root / "results.json").write_text('{"accuracy": 0.91}\n')
+    (root / ".mlsec-gates.yml").write_text("version: 1\ngates:\n  eval:\n    results: results.json\n"
+                                           "    metrics:\n      accuracy: {min: 0.8}\n")
+    return root
+
+
+def median_seconds(cmd: list[str], cwd: Path, n: int) -> tuple[float, int]:
+    subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)  # warm-up
+    times, rc = [], 0
+    for _ in range(n):
+        t0 = time.perf_counter()
+        rc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False).returncode
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), rc
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=15, help="runs per case (median reported)")
+    args = ap.parse_args()
+    gates = tool("mlsec-gates")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = tiny_eval_tree(Path(tmp))
+        cases = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "pip-audit --version": [tool("pip-audit"), "--version"],
+            "mlsec-gates --version": [gates, "--version"],
+            "mlsec-gates --help": [gates, "--help"],
+            "mlsec-gates eval --help": [gates, "eval", "--help"],
+            "mlsec-gates eval (1 metric)": [gates, "eval"],
+        }
+        results = {name: median_seconds(cmd, root, args.n) for name, cmd in cases.items()}
+    ref = results["pip-audit --version"][0]
+    print(f"median of {args.n} whole-process runs, {os.cpu_count()} CPUs, python {sys.version.split()[0]}")
+    print(f"{'case':32} {'seconds':>8} {'x pip-audit':>12}  exit")
+    for name, (sec, rc) in results.items():
+        print(f"{name:32} {sec:8.3f} {sec / ref:12.2f}  {rc}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,9 +8,11 @@ not be scanned, nor silently skipped: it is reported).
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import re
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,7 +105,9 @@ class Discovered:
 
     files: tuple[Path, ...]
     escaped: tuple[Path, ...]
-    #: directories that could not be listed (their files were not seen: the gate must say so)
+    #: paths that match but cannot be scanned, with the reason: directories that could not be
+    #: listed (the reason is the OS error), FIFOs, sockets, devices, symlink loops and dangling
+    #: links (a sentence from :func:`unscannable`); the gate must report each
     unreadable: tuple[tuple[Path, str], ...] = ()
 
 
@@ -111,8 +115,35 @@ def is_within(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root.resolve())
         return True
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         return False
+
+
+_SPECIAL = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"))
+
+
+def unscannable(path: Path) -> str | None:
+    """Why ``path`` cannot be scanned as a regular file (it is never opened), or None.
+
+    Opening a FIFO blocks until someone writes to it and a device can stream forever, so a gate
+    must not even open them; a symlink loop or a dangling link is one error for that path rather
+    than a crash of the whole gate.
+    """
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            st = os.stat(path)
+    except FileNotFoundError:
+        return "dangling symlink: its target does not exist" if os.path.islink(path) else "no such file or directory"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop: the link cannot be resolved"
+        return f"cannot read: {exc.strerror or type(exc).__name__}"
+    if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
+        return None
+    kind = next((what for test, what in _SPECIAL if test(st.st_mode)), "a special file")
+    return f"{kind}, not a regular file: not read"
 
 
 def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discovered:
@@ -146,6 +177,10 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discover
             if any_match(rel, exclude) or not any_match(rel, include):
                 continue
             full = Path(dirpath, name)
+            why = unscannable(full)
+            if why is not None:
+                unreadable.append((full, why))
+                continue
             if full.is_symlink() and not is_within(full, root):
                 escaped.append(full)
                 continue

@@ -89,6 +89,8 @@ class GateContext:
         if p.is_absolute():
             return p
         full = Path(os.path.normpath(self.root.absolute() / p))
+        if full.is_symlink() and _files.unscannable(full) is not None:
+            return full  # a loop or a dangling link leads nowhere: the reader reports it for this path
         if not _files.is_within(full, self.root):
             raise ValueError(f"policy path {relpath!r} escapes the scanned root")
         return full
@@ -104,8 +106,9 @@ class GateContext:
         if self.targets:
             out: list[Path] = []
             for t in self.targets:
-                if not t.exists() and not t.is_symlink():
-                    self.error("no such file or directory", t)
+                why = _files.unscannable(t)
+                if why is not None:
+                    self.error(why, t)
                     continue
                 if t.is_dir():
                     d = _files.walk(t, inc, exc)
@@ -120,7 +123,7 @@ class GateContext:
 
     def _escaped(self, d: _files.Discovered) -> None:
         for p, reason in d.unreadable:
-            self.error(f"cannot list directory: {reason}", p)
+            self.error(f"cannot list directory: {reason}" if os.path.isdir(p) else reason, p)
         for p in d.escaped:
             self.findings.append(
                 Finding(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from gates.core.errors import InputError
-from gates.core.files import is_within
+from gates.core.files import is_within, unscannable
 from gates.core.gate import Gate, GateContext
 
 from .options import DEFAULT_OPTIONS, OPTIONS_SCHEMA
@@ -82,7 +82,8 @@ class EvalGate(Gate):
                     base, pattern = Path(Path(s).anchor), str(Path(s).relative_to(Path(s).anchor))
                 else:
                     base, pattern = ctx.root, s
-                matches = sorted(p for p in base.glob(pattern) if p.is_file() or (p / "metrics").is_dir())
+                # special files and broken links match too: _load reports them instead of reading them
+                matches = sorted(p for p in base.glob(pattern) if not p.is_dir() or (p / "metrics").is_dir())
                 if not matches:
                     ctx.error(f"no {what} file matches {s!r}", ctx.root)
                 for m in matches:
@@ -97,7 +98,7 @@ class EvalGate(Gate):
                 except ValueError as exc:
                     ctx.error(str(exc), ctx.root)
                     continue
-                if not p.exists():
+                if not p.exists() and not p.is_symlink():
                     ctx.error(f"{what} file not found", p)
                     continue
                 out.append(p)
@@ -106,6 +107,10 @@ class EvalGate(Gate):
     def _load(self, ctx: GateContext, files: list[Path], fmt: str, max_bytes: int, record: bool) -> dict[str, Metric]:
         merged: dict[str, Metric] = {}
         for f in files:
+            why = unscannable(f)
+            if why is not None:  # a FIFO would block the read, a device never end it
+                ctx.error(why, f)
+                continue
             try:
                 ms = read_results(f, fmt, max_bytes)
             except InputError as exc:

@@ -32,7 +32,7 @@ from .policy import Policy, find_policy_file
 from .registry import gate_names, load_gate, load_gates
 from .reports import FORMATS, writers
 from .gate import Gate
-from .runner import EXIT_ERROR, RunResult, run_gates
+from .runner import EXIT_ERROR, NOTHING_SCANNED, RunResult, run_gates
 from .schema import build_schema
 
 #: other packages add top-level commands (``comment``, ``annotations``) through this group; the
@@ -148,6 +148,10 @@ def _apply_fail_on(policy: Policy, fail_on: str | None) -> None:
 
 
 def _emit(run: RunResult, args: argparse.Namespace) -> None:
+    """Write the reports ``--format``/``--output`` ask for, and the console report unless
+    ``--quiet``. "Nothing was scanned" also goes to stderr, whatever the formats."""
+    if run.nothing_scanned:
+        print(f"mlsec-gates: error: {NOTHING_SCANNED}", file=sys.stderr)
     formats = list(args.formats or [])
     outputs = list(args.outputs or [])
     if len(outputs) > len(formats):

@@ -109,6 +109,9 @@ class Discovered:
     #: listed (the reason is the OS error), FIFOs, sockets, devices, symlink loops and dangling
     #: links (a sentence from :func:`unscannable`); the gate must report each
     unreadable: tuple[tuple[Path, str], ...] = ()
+    #: the ``include`` globs that matched at least one path (a configured glob that matched
+    #: nothing is usually a typo, and must not pass as "nothing to scan")
+    matched: frozenset[str] = frozenset()
 
 
 def is_within(path: Path, root: Path) -> bool:
@@ -152,6 +155,10 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discover
     files: list[Path] = []
     escaped: list[Path] = []
     unreadable: list[tuple[Path, str]] = []
+    matched: set[str] = set()
+
+    def hit(rel: str) -> None:
+        matched.update(p for p in include if p not in matched and glob_match(rel, p))
 
     def failed(exc: OSError) -> None:
         unreadable.append((Path(exc.filename or root), exc.strerror or type(exc).__name__))
@@ -169,6 +176,7 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discover
                 # a directory symlink is treated like a file entry so its target gets checked
                 if any_match(rel, include) and not is_within(full, root):
                     escaped.append(full)
+                    hit(rel)
                 continue
             keep.append(d)
         dirnames[:] = keep
@@ -177,6 +185,7 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discover
             if any_match(rel, exclude) or not any_match(rel, include):
                 continue
             full = Path(dirpath, name)
+            hit(rel)
             why = unscannable(full)
             if why is not None:
                 unreadable.append((full, why))
@@ -185,7 +194,7 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discover
                 escaped.append(full)
                 continue
             files.append(full)
-    return Discovered(tuple(files), tuple(escaped), tuple(unreadable))
+    return Discovered(tuple(files), tuple(escaped), tuple(unreadable), frozenset(matched))
 
 
 def display_path(path: Path, cwd: Path | None = None) -> str:

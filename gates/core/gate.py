@@ -74,6 +74,9 @@ class GateContext:
     notes: list[str] = field(default_factory=list)
     #: extra arguments from the command line, for gates that need them (e.g. the signature gate)
     args: argparse.Namespace | None = None
+    #: the gate's option keys that a policy document or the command line set (the rest are the
+    #: built-in defaults): a ``paths`` glob someone wrote must match something
+    configured: frozenset[str] = frozenset()
 
     # ---- paths -------------------------------------------------------------------------------
     def display(self, path: Path | str) -> str:
@@ -114,12 +117,23 @@ class GateContext:
                     d = _files.walk(t, inc, exc)
                     out.extend(d.files)
                     self._escaped(d)
+                    if not d.matched:
+                        self._nothing(f"no file under it matches the gate's paths ({', '.join(map(repr, inc))})", t)
                 else:
                     out.append(t)
             return out
         d = _files.walk(self.root, inc, exc)
         self._escaped(d)
+        if include is None and "paths" in self.configured:
+            for glob in inc:
+                if glob not in d.matched:
+                    self._nothing(f"paths: {glob!r} matches no file under the scanned root (a typo?)", self.root)
         return list(d.files)
+
+    def _nothing(self, message: str, where: Path) -> None:
+        """Once per message: gates may discover more than once."""
+        if not any(e.message == message for e in self.errors):
+            self.error(message, where)
 
     def _escaped(self, d: _files.Discovered) -> None:
         for p, reason in d.unreadable:

@@ -73,6 +73,10 @@ class Policy:
         """True when a policy document (not the built-in default) sets something for gate ``name``."""
         return any(k[:2] == ("gates", name) and src != BUILTIN for k, src in self.provenance.items())
 
+    def configured_options(self, name: str) -> set[str]:
+        """The options of gate ``name`` that a policy document set (not the built-in default)."""
+        return {str(k[2]) for k, src in self.provenance.items() if len(k) > 2 and k[:2] == ("gates", name) and src != BUILTIN}
+
     def fail_on(self, name: str) -> str:
         g = self.data.get("gates", {}).get(name, {})
         return str(g.get("fail_on") or self.data.get("defaults", {}).get("fail_on", "high"))

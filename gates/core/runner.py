@@ -28,6 +28,8 @@ from .rules import CORE_RULES
 from .waivers import apply_waivers
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+NO_INPUTS = "no inputs"
+NOTHING_SCANNED = "nothing was scanned: no gate read any file (check the scanned root and the policy's paths)"
 
 
 @dataclass
@@ -45,11 +47,19 @@ class RunResult:
         return out + self.policy_findings
 
     @property
+    def nothing_scanned(self) -> bool:
+        """No gate read a single file nor failed to read one: whatever the gates said, that is
+        not a pass (an input that could not be read is reported as the gate's error)."""
+        return not any(r.files or r.errors for r in self.results)
+
+    @property
     def status(self) -> Status:
         if any(r.status is Status.ERROR for r in self.results):
             return Status.ERROR
         if any(r.status is Status.FAIL for r in self.results) or any(f.blocking for f in self.policy_findings):
             return Status.FAIL
+        if self.nothing_scanned:
+            return Status.ERROR
         return Status.PASS
 
     @property
@@ -77,7 +87,9 @@ def run_gate(
     options = policy.gate_options(gate.name)
     if overrides:
         options = deep_merge(options, dict(overrides))
-    ctx = GateContext(gate=gate, root=root, options=options, policy=policy.data, targets=tuple(targets), cwd=cwd or Path.cwd(), args=args)
+    configured = frozenset({*policy.configured_options(gate.name), *(overrides or {})})
+    ctx = GateContext(gate=gate, root=root, options=options, policy=policy.data, targets=tuple(targets), cwd=cwd or Path.cwd(),
+                      args=args, configured=configured)
     rules = {**CORE_RULES, **gate.rules}
     t0 = time.perf_counter()
     skip = None
@@ -115,8 +127,16 @@ def run_gate(
         status = Status.ERROR
     elif any(f.blocking for f in findings):
         status = Status.FAIL
+    elif not ctx.files and not findings and not ctx.errors:
+        # nothing read is not a pass: the gate had no inputs (a configured glob that matched
+        # nothing is already an error, from discovery)
+        return dataclasses.replace(_result(gate, ctx, findings, Status.SKIPPED, duration, rules), skip_reason=NO_INPUTS)
     else:
         status = Status.PASS
+    return _result(gate, ctx, findings, status, duration, rules)
+
+
+def _result(gate: Gate, ctx: GateContext, findings: list[Finding], status: Status, duration: float, rules: dict[str, Rule]) -> GateResult:
     return GateResult(
         gate=gate.name, title=gate.title, status=status, findings=tuple(findings), files=tuple(ctx.files),
         errors=tuple(ctx.errors), duration=duration, rules=rules, notes=tuple(ctx.notes),

@@ -131,7 +131,7 @@ def test_gate_errors_reach_every_format(tmp_path, cli, shared):
 
 def test_skipped_gate_in_junit(tmp_path, cli):
     r = cli("run", ".", "--gate", "eval", "--format", "junit", cwd=tmp_path)  # no results configured
-    assert r.code == 0
+    assert r.code == 2 and "nothing was scanned" in r.err  # the only gate skipped: not a pass
     root = ET.fromstring(r.out.split("\n", 1)[1])
     assert root.find("testsuite/testcase/skipped") is not None
     p = tmp_path / "j.xml"

@@ -21,6 +21,7 @@ from . import extends as ext
 from . import waiverfile
 from .errors import PolicyError
 from .gate import Gate
+from .matching import is_catch_all_path, is_glob
 from .locks import LockSet, check, check_waivers, declare, merge_locksets, view_source
 from .merge import Layer, Merged, builtin_layer, merge_layer
 from .policy import ChainEntry, Policy, find_policy_file
@@ -125,8 +126,10 @@ def _fold(state: Merged, locks: LockSet, layer: Layer, inline: bool, today: _dt.
     problems += check_waivers(locks, [waivers[i] for i in added], [new.provenance.get(("waivers", i), layer.file) for i in added], inline, today, rules)
     if problems:
         raise PolicyError(f"{layer.file}: breaks a lock set by a parent policy", problems)
-    blanket = [f"{new.provenance.get(('waivers', i), layer.file)}: waiver for rule {waivers[i]['rule']!r}: the rule is a glob with no "
-               "path or fingerprint, so it would waive every finding of every matching rule; add path: or fingerprint:"
+    blanket = [f"{new.provenance.get(('waivers', i), layer.file)}: waiver for rule {waivers[i]['rule']!r}: the rule is a glob and "
+               + (f"its path {waivers[i]['path']!r} matches files of every kind in every directory"
+                  if waivers[i].get("path") else "it names no path")
+               + " (and no fingerprint), so it would waive every finding of every matching rule; add a narrower path: or fingerprint:"
                for i in added if _blanket(waivers[i])]
     if blanket:
         raise PolicyError(f"{layer.file}: waiver too broad", blanket)
@@ -134,10 +137,9 @@ def _fold(state: Merged, locks: LockSet, layer: Layer, inline: bool, today: _dt.
 
 
 def _blanket(w: Mapping[str, Any]) -> bool:
-    """A waiver whose rule is a glob (``*``, ``EVAL*``) and that names no file or finding."""
-    def scoped(path: Any) -> bool:
-        return isinstance(path, str) and bool(path.strip("*?/ "))
-    return any(c in str(w.get("rule", "")) for c in "*?[") and not w.get("fingerprint") and not scoped(w.get("path"))
+    """A waiver whose rule is a glob (``*``, ``EVAL*``), with no fingerprint, and whose path is
+    a catch-all by what it matches (``**/*.*`` as much as ``**``)."""
+    return is_glob(str(w.get("rule", ""))) and not w.get("fingerprint") and is_catch_all_path(w.get("path"))
 
 
 def _linearize(doc: Doc, stack: list[str], seen: dict[str, str], out: list[Doc], schema: Mapping[str, Any], allow_unpinned: bool) -> None:

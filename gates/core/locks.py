@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from .errors import PolicyError
+from .matching import rules_overlap
 from .merge import BUILTIN, Merged, dotted
 from .yamlsrc import KeyPath
 
@@ -245,10 +246,10 @@ def check(lockset: LockSet, data: Mapping[str, Any], source_of: Callable[[KeyPat
 
 def check_waivers(lockset: LockSet, waivers: list[dict], sources: list[str], inline: bool, today: _dt.date,
                   known_rules: Iterable[str] = ()) -> list[str]:
-    """Waiver governance for the waivers one layer added. ``known_rules`` (every installed rule id)
-    catches globs that cover a forbidden rule without matching the forbidden glob as text
-    (``?ODEL001`` against ``MODEL00*``)."""
-    known = list(known_rules)
+    """Waiver governance for the waivers one layer added. A waiver's rule glob is forbidden when
+    some rule id could match both it and a ``forbid_rules`` glob (``?ODEL001`` against
+    ``MODEL00*``: :func:`gates.core.matching.rules_overlap`). ``known_rules`` is accepted for
+    callers that pass it; the overlap test is exact, so it adds nothing."""
     problems = []
     md = lockset.max_days()
     required = lockset.required_fields()
@@ -259,8 +260,7 @@ def check_waivers(lockset: LockSet, waivers: list[dict], sources: list[str], inl
         if inline and no_inline:
             problems.append(f"{src}: waiver for {rule}: waivers must live in the waiver file (.mlsec-gates-waivers.yml), not in a policy — allow_inline: false set by {no_inline.source}")
         for f in forbidden:
-            if fnmatch.fnmatchcase(rule, f.value) or fnmatch.fnmatchcase(f.value, rule) or any(
-                    fnmatch.fnmatchcase(k, rule) and fnmatch.fnmatchcase(k, f.value) for k in known):
+            if rules_overlap(rule, str(f.value)):
                 problems.append(f"{src}: waiver for {rule}: rules matching {f.value!r} may not be waived — forbid_rules set by {f.source}")
         for name, lsrc in required.items():
             if not str(w.get(name) or "").strip():

@@ -48,9 +48,9 @@ class RunResult:
 
     @property
     def nothing_scanned(self) -> bool:
-        """No gate read a single file nor failed to read one: whatever the gates said, that is
-        not a pass (an input that could not be read is reported as the gate's error)."""
-        return not any(r.files or r.errors for r in self.results)
+        """No gate read a file, failed to read one or found anything: that is not a pass,
+        whatever the gates said (an input that could not be read is the gate's error)."""
+        return not any(r.files or r.errors or r.findings for r in self.results)
 
     @property
     def status(self) -> Status:

@@ -4,12 +4,11 @@ and a waiver that matches nothing is reported as stale."""
 from __future__ import annotations
 
 import datetime as _dt
-import fnmatch
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .files import glob_match
 from .findings import Finding
+from .matching import path_matches, rule_matches
 from .policy import Waiver
 
 
@@ -22,11 +21,11 @@ class WaiverOutcome:
 def matches(w: Waiver, f: Finding) -> bool:
     if w.gate and w.gate != f.gate:
         return False
-    if not fnmatch.fnmatchcase(f.rule, w.rule):
+    if not rule_matches(w.rule, f.rule):
         return False
     if w.fingerprint and w.fingerprint != f.fingerprint:
         return False
-    if w.path and not (glob_match(f.rel_path or f.path, w.path) or glob_match(f.path, w.path)):
+    if w.path and not (path_matches(w.path, f.rel_path or f.path) or path_matches(w.path, f.path)):
         return False
     return True
 

@@ -108,4 +108,4 @@ def test_no_dependency_files_is_skipped_not_passed(cli, tmp_path):
     (tmp_path / "README.md").write_text("nothing to audit\n")
     r = cli("run", tmp_path, "--gate", "deps", "--format", "json", "--output", tmp_path / "r.json", "-q")
     rep = json.loads((tmp_path / "r.json").read_text())
-    assert r.code == 0 and rep["gates"]["deps"]["status"] == "skipped"
+    assert r.code == 2 and rep["gates"]["deps"]["status"] == "skipped"  # and nothing was scanned (issue 13)

@@ -80,7 +80,7 @@ gates:
     assert [(f["row"], f["column"]) for f in rep["findings"]] == [(1, "other")]
     assert code == 1
     code, rep, _ = pii(p, policy="version: 1\ngates:\n  pii:\n    allow:\n      paths: ['a.csv']\n")
-    assert code == 0 and not rep["findings"]
+    assert code == 2 and not rep["findings"]  # the only file allowed: nothing was scanned (issue 13)
 
 
 def test_value_hash_matches_report(pii, tmp_path):

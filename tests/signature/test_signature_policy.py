@@ -186,7 +186,7 @@ def test_no_artifacts_skips(cli, tmp_path):
     root.mkdir()
     write_policy(root, "    enabled: true\n")
     r, out = run_gate(cli, root)
-    assert r.code == 0
+    assert r.code == 2  # the only gate skipped: nothing was scanned (issue 13)
     assert json.loads(out.read_text())["gates"]["signature"]["status"] == "skipped"
 
 

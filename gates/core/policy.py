@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import difflib
+import itertools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import PolicyError
 from .findings import Severity
+from .hygiene import clean_name
 from .locks import LockSet
 from .merge import BUILTIN
 from .yamlsrc import KeyPath, SourcedYaml
@@ -110,9 +115,39 @@ class Policy:
 
 
 def find_policy_file(root: Path) -> Path | None:
-    """The policy file in ``root`` by its conventional name, or None (the built-in default)."""
+    """The policy file in ``root`` by its conventional name, or None (the built-in default).
+
+    A file whose name is a near miss (``mlsec-gates.yml``, ``.mlsec_gates.yaml``,
+    ``.mlsec-gate.yml``, ``.mlsec-gates.YML``) next to no real one is an error: silently running
+    the built-in default instead of the policy someone wrote would pass what it should fail.
+    """
     for name in DEFAULT_POLICY_NAMES:
         p = root / name
         if p.is_file():
             return p
+    near = misspelt_policy_files(root)
+    if near:
+        raise PolicyError(f"{clean_name(root / near[0])}: looks like a misspelt policy file name, and there is no "
+                          f"{DEFAULT_POLICY_NAMES[0]}: rename it to {DEFAULT_POLICY_NAMES[0]} (or pass --policy {clean_name(near[0])})")
     return None
+
+
+def misspelt_policy_files(root: Path, limit: int = 10_000) -> list[str]:
+    """Names in ``root`` that look like the policy file's name with a typo."""
+    out: list[str] = []
+    try:
+        entries = os.scandir(root)
+    except OSError:
+        return out
+    with entries:
+        for entry in itertools.islice(entries, limit):
+            name = entry.name
+            if name in DEFAULT_POLICY_NAMES or not entry.is_file():
+                continue
+            base, _, ext = name.lower().lstrip(".").partition(".")
+            if not ext.startswith(("y", "j")):  # yml, yaml, ymal, json, …
+                continue
+            base = base.replace("_", "-").replace(" ", "-")
+            if difflib.SequenceMatcher(None, base, "mlsec-gates").ratio() >= 0.8:
+                out.append(name)
+    return sorted(out)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 from . import files as _files
 from .findings import Finding, GateError, Rule, ScannedFile, Severity
+from .hygiene import clean, clean_name
 
 
 class Gate(abc.ABC):
@@ -80,7 +81,9 @@ class GateContext:
 
     # ---- paths -------------------------------------------------------------------------------
     def display(self, path: Path | str) -> str:
-        return _files.display_path(Path(path), self.cwd)
+        """``path`` as the reports show it: relative to the working directory, and cleaned
+        (a file name is input: no control characters, no credentials)."""
+        return clean_name(_files.display_path(Path(path), self.cwd))
 
     def relative(self, path: Path | str) -> str:
         return _files.root_relative(Path(path), self.root)
@@ -166,31 +169,53 @@ class GateContext:
             r = self.gate.rules[rule]
         except KeyError:
             raise KeyError(f"gate {self.gate.name!r} has no rule {rule!r}") from None
-        known = {k: fields.pop(k) for k in list(fields) if k in _FINDING_FIELDS}
+        known = {k: _clean_field(k, fields.pop(k)) for k in list(fields) if k in _FINDING_FIELDS}
         known.setdefault("why", r.why)
         known.setdefault("remediation", r.remediation)
         disp = self.display(path) if path is not None else ""
-        rel = self.relative(path) if path is not None else ""
+        rel = self.relative(path) if path is not None else ""  # raw: waivers and fingerprints match on it
+        # the one hygiene step for what gates report: messages quote names and values from inputs
         f = Finding(
             gate=self.gate.name, rule=rule, severity=Severity.parse(severity or r.severity),
-            message=message, path=disp, rel_path=rel, blocking=blocking, key=key, extra=fields, **known,
+            message=clean(message), path=disp, rel_path=rel, blocking=blocking, key=key,
+            extra={k: _clean_value(v) for k, v in fields.items()}, **known,
         )
         self.findings.append(f)
         return f
 
     def error(self, message: str, path: Path | str | None = None) -> None:
         """The gate could not check ``path``: the gate ends in ``error`` (fail closed)."""
-        self.errors.append(GateError(message=message, path=self.display(path) if path is not None else ""))
+        self.errors.append(GateError(message=clean(message), path=self.display(path) if path is not None else ""))
 
     def scanned(self, path: Path | str, items: int = 0) -> None:
         self.files.append(ScannedFile(self.display(path), items))
 
     def note(self, text: str) -> None:
-        """Context for the report (e.g. the advisory database date). Never put input values here."""
-        self.notes.append(text)
+        """Context for the report (e.g. the advisory database date). Cleaned like every message."""
+        self.notes.append(clean(text))
 
 
 #: Finding fields a gate may pass to ``ctx.add`` by name; the rest are the context's to set
 _FINDING_FIELDS = frozenset(f.name for f in dataclasses.fields(Finding)) - {
     "gate", "rule", "severity", "message", "path", "rel_path", "blocking", "key", "extra", "waived", "waiver_reason",
 }
+
+
+def _clean_value(value: Any) -> Any:
+    """Strings in a finding's extra fields (names, versions, ids read from inputs) cleaned like
+    names; containers cleaned item by item; numbers and flags as they are."""
+    if isinstance(value, str):
+        return clean_name(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clean_value(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _clean_value(v) for k, v in value.items()}
+    return value
+
+
+def _clean_field(name: str, value: Any) -> Any:
+    """Evidence is text (PII shapes redacted too); member, column and entity are names."""
+    if not isinstance(value, str) or name in ("why", "remediation", "fingerprint"):
+        return value
+    return clean(value) if name == "evidence" else clean_name(value)
+

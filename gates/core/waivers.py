@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from .findings import Finding
+from .hygiene import clean
 from .matching import path_matches, rule_matches
 from .policy import Waiver
 
@@ -46,9 +47,11 @@ def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today:
                     active = active or w
         if active is not None:
             by = f" (owner {active.owner})" if active.owner else ""
-            out.append(f.replace(waived=True, blocking=False, waiver_reason=f"{active.reason}{by}; expires {active.expires.isoformat()}"))
+            # the reason and owner were written in a policy: cleaned like every input string
+            out.append(f.replace(waived=True, blocking=False,
+                                 waiver_reason=clean(f"{active.reason}{by}; expires {active.expires.isoformat()}")))
         elif expired is not None:
-            note = f"waiver expired on {expired.expires.isoformat()} ({expired.source}): {expired.reason}"
+            note = clean(f"waiver expired on {expired.expires.isoformat()} ({expired.source}): {expired.reason}")
             out.append(f.replace(waiver_reason=note, message=f"{f.message} [waiver expired {expired.expires.isoformat()}]"))
         else:
             out.append(f)

@@ -202,10 +202,10 @@ _FINDING_FIELDS = frozenset(f.name for f in dataclasses.fields(Finding)) - {
 
 
 def _clean_value(value: Any) -> Any:
-    """Strings in a finding's extra fields (names, versions, ids read from inputs) cleaned like
-    names; containers cleaned item by item; numbers and flags as they are."""
+    """Strings in a finding's extra fields (names, versions, ids, values read from inputs)
+    cleaned; containers item by item; numbers and flags as they are."""
     if isinstance(value, str):
-        return clean_name(value)
+        return clean(value)
     if isinstance(value, (list, tuple)):
         return type(value)(_clean_value(v) for v in value)
     if isinstance(value, dict):

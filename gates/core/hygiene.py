@@ -18,12 +18,13 @@ import unicodedata
 REDACTED = "…"
 
 # scheme://[userinfo@]rest[?query]: credentials and query strings (where tokens live) are dropped
-_URL = re.compile(r"""([A-Za-z][A-Za-z0-9+.-]*://)([^\s/?#'"@]*@)?([^\s?#'"]*)(\?[^\s#'"]*)?""")
+# (one slash too: a URL that went through path normalisation, ``https:/user:pw@host``)
+_URL = re.compile(r"""([A-Za-z][A-Za-z0-9+.-]+:/{1,2})([^\s/?#'"@]*@)?([^\s?#'"]*)(\?[^\s#'"]*)?""")
 
 # credential shapes that are unambiguous on their own (prefix + body)
 _TOKENS = re.compile(
     r"""(?x)
-    \b(?:
+    (?<![A-Za-z0-9])(?:                                   # not \b: `w_ghp_…` in a file name is a token too
         (?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}            # AWS access key id
       | gh[pousr]_[A-Za-z0-9]{30,}                          # GitHub tokens
       | github_pat_[A-Za-z0-9_]{30,}

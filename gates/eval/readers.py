@@ -49,6 +49,8 @@ def read_results(path: Path, fmt: str = "auto", max_bytes: int = MAX_BYTES) -> l
         except RecursionError:
             raise InputError(str(path), "JSON nested too deeply") from None
         kind = fmt if fmt != "auto" else sniff_json(data)
+        if kind in ("lm-eval", "mlflow") and not isinstance(data, dict):
+            raise InputError(str(path), f"a {kind} results file is a JSON object, not {type(data).__name__}")
         if kind == "lm-eval":
             return read_lm_eval(path, text, data)
         if kind == "mlflow":

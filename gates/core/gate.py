@@ -174,10 +174,12 @@ class GateContext:
         known.setdefault("remediation", r.remediation)
         disp = self.display(path) if path is not None else ""
         rel = self.relative(path) if path is not None else ""  # raw: waivers and fingerprints match on it
-        # the one hygiene step for what gates report: messages quote names and values from inputs
+        # the one hygiene step for what gates report: messages quote names from inputs. Secrets and
+        # control characters go; PII shapes are the gate's to redact (a signer's e-mail identity
+        # is the point of a signature finding), and evidence is always redacted
         f = Finding(
             gate=self.gate.name, rule=rule, severity=Severity.parse(severity or r.severity),
-            message=clean(message), path=disp, rel_path=rel, blocking=blocking, key=key,
+            message=clean_name(message), path=disp, rel_path=rel, blocking=blocking, key=key,
             extra={k: _clean_value(v) for k, v in fields.items()}, **known,
         )
         self.findings.append(f)
@@ -185,14 +187,14 @@ class GateContext:
 
     def error(self, message: str, path: Path | str | None = None) -> None:
         """The gate could not check ``path``: the gate ends in ``error`` (fail closed)."""
-        self.errors.append(GateError(message=clean(message), path=self.display(path) if path is not None else ""))
+        self.errors.append(GateError(message=clean_name(message), path=self.display(path) if path is not None else ""))
 
     def scanned(self, path: Path | str, items: int = 0) -> None:
         self.files.append(ScannedFile(self.display(path), items))
 
     def note(self, text: str) -> None:
         """Context for the report (e.g. the advisory database date). Cleaned like every message."""
-        self.notes.append(clean(text))
+        self.notes.append(clean_name(text))
 
 
 #: Finding fields a gate may pass to ``ctx.add`` by name; the rest are the context's to set
@@ -202,10 +204,10 @@ _FINDING_FIELDS = frozenset(f.name for f in dataclasses.fields(Finding)) - {
 
 
 def _clean_value(value: Any) -> Any:
-    """Strings in a finding's extra fields (names, versions, ids, values read from inputs)
-    cleaned; containers item by item; numbers and flags as they are."""
+    """Strings in a finding's extra fields (names, versions, ids read from inputs) cleaned like
+    names; containers item by item; numbers and flags as they are."""
     if isinstance(value, str):
-        return clean(value)
+        return clean_name(value)
     if isinstance(value, (list, tuple)):
         return type(value)(_clean_value(v) for v in value)
     if isinstance(value, dict):

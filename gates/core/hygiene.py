@@ -44,7 +44,8 @@ _SECRET_KV = re.compile(
 )
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b")
 # 9+ digits, possibly grouped by spaces/dashes: cards, national ids, account numbers, phones
-_DIGITS = re.compile(r"(?<![\w.])\+?\d(?:[ -]?\d){8,}(?![\w.])")
+# (not after a dash: advisory ids such as PYSEC-2022-42969 and CVE-2021-44228 are not PII)
+_DIGITS = re.compile(r"(?<![\w.-])\+?\d(?:[ -]?\d){8,}(?![\w.])")
 
 
 def _escape_char(c: str) -> str:

@@ -18,12 +18,20 @@ from typing import Any, Mapping
 from gates.core.errors import InputError
 from gates.core.files import is_within, unscannable
 from gates.core.gate import Gate, GateContext
+from gates.core.hygiene import clean
 
 from .options import DEFAULT_OPTIONS, OPTIONS_SCHEMA
 from .readers import FORMATS, Metric, is_finite, read_results
 from .rules import RULES
 
 EPS = 1e-12
+
+
+def shown(name: str) -> str:
+    """A metric name as findings quote it: names come from results files and policies, so
+    e-mail and number shapes are redacted too (the core already drops secrets and controls)."""
+    return clean(name)
+
 GLOB_CHARS = set("*?[")
 
 
@@ -121,8 +129,8 @@ class EvalGate(Gate):
             for m in ms:
                 prev = merged.get(m.name)
                 if prev is not None and prev.value != m.value and record:
-                    ctx.add("EVAL009", f"{m.name} is {prev.value:g} in {ctx.display(prev.path)} but {m.value:g} here", m.path,
-                            line=m.line, row=m.row, key=m.name, metric=m.name, value=m.value)
+                    ctx.add("EVAL009", f"{shown(m.name)} is {prev.value:g} in {ctx.display(prev.path)} but {m.value:g} here", m.path,
+                            line=m.line, row=m.row, key=m.name, metric=shown(m.name), value=m.value)
                     continue
                 merged.setdefault(m.name, m)
         return merged
@@ -138,24 +146,24 @@ class EvalGate(Gate):
             anchor = min((m.path for m in metrics.values()), default=None)
             where = ", ".join(sorted({ctx.display(m.path) for m in metrics.values()})) or "the results"
             if rule.get("required"):
-                ctx.add("EVAL005", f"required metric {key} not found in {where}", anchor, severity=sev, blocking=True, key=key, metric=key)
+                ctx.add("EVAL005", f"required metric {shown(key)} not found in {where}", anchor, severity=sev, blocking=True, key=key, metric=shown(key))
             else:
-                ctx.add("EVAL010", f"metric {key} not found in {where}; its rule was not applied", anchor, key=key, metric=key)
+                ctx.add("EVAL010", f"metric {shown(key)} not found in {where}; its rule was not applied", anchor, key=key, metric=shown(key))
             return
         finite = []
         for m in matched:
             loc = {"line": m.line, "row": m.row}
             if not is_finite(m.value):
-                ctx.add("EVAL008", f"{m.name} is {m.value} (not a finite number)", m.path, severity=sev, key=m.name, metric=m.name, value=str(m.value), **loc)
+                ctx.add("EVAL008", f"{shown(m.name)} is {m.value} (not a finite number)", m.path, severity=sev, key=m.name, metric=shown(m.name), value=str(m.value), **loc)
                 continue
             finite.append(m)
             lo, hi = rule.get("min"), rule.get("max")
             if lo is not None and m.value < lo - EPS:
-                ctx.add("EVAL001", f"{m.name} = {m.value:.4f} is below the minimum {lo:g}", m.path, severity=sev,
-                        key=m.name, metric=m.name, value=m.value, bound=lo, baseline=None, delta=round(m.value - lo, 6), **loc)
+                ctx.add("EVAL001", f"{shown(m.name)} = {m.value:.4f} is below the minimum {lo:g}", m.path, severity=sev,
+                        key=m.name, metric=shown(m.name), value=m.value, bound=lo, baseline=None, delta=round(m.value - lo, 6), **loc)
             if hi is not None and m.value > hi + EPS:
-                ctx.add("EVAL002", f"{m.name} = {m.value:.4f} is above the maximum {hi:g}", m.path, severity=sev,
-                        key=m.name, metric=m.name, value=m.value, bound=hi, baseline=None, delta=round(m.value - hi, 6), **loc)
+                ctx.add("EVAL002", f"{shown(m.name)} = {m.value:.4f} is above the maximum {hi:g}", m.path, severity=sev,
+                        key=m.name, metric=shown(m.name), value=m.value, bound=hi, baseline=None, delta=round(m.value - hi, 6), **loc)
             self._regression(ctx, m, rule, gib, baseline, sev, loc)
         gap = rule.get("max_gap")
         if gap is not None and len(finite) >= 2:
@@ -165,9 +173,9 @@ class EvalGate(Gate):
             if spread > gap + EPS:
                 worst = lo_m if gib else hi_m
                 best = hi_m if gib else lo_m
-                ctx.add("EVAL006", f"{key}: gap {spread:.4f} between {best.name} ({best.value:.4f}) and {worst.name} ({worst.value:.4f}) exceeds {gap:g}",
-                        worst.path, severity=sev, line=worst.line, row=worst.row, key=f"gap:{key}", metric=key, value=round(spread, 6), bound=gap,
-                        baseline=None, delta=round(spread - gap, 6), best=best.name, worst=worst.name)
+                ctx.add("EVAL006", f"{shown(key)}: gap {spread:.4f} between {shown(best.name)} ({best.value:.4f}) and {shown(worst.name)} ({worst.value:.4f}) exceeds {gap:g}",
+                        worst.path, severity=sev, line=worst.line, row=worst.row, key=f"gap:{key}", metric=shown(key), value=round(spread, 6), bound=gap,
+                        baseline=None, delta=round(spread - gap, 6), best=shown(best.name), worst=shown(worst.name))
 
     def _regression(self, ctx: GateContext, m: Metric, rule: Mapping[str, Any], gib: bool, baseline: dict[str, Metric] | None, sev: Any, loc: dict) -> None:
         abs_max, rel_max = rule.get("max_regression"), rule.get("max_relative_regression")
@@ -175,19 +183,19 @@ class EvalGate(Gate):
             return
         if baseline is None:
             if not ctx.options.get("baseline"):
-                ctx.error(f"metric rule for {m.name} has a regression bound but gates.eval.baseline is not set")
+                ctx.error(f"metric rule for {shown(m.name)} has a regression bound but gates.eval.baseline is not set")
             return  # a baseline that failed to load is already an error
         b = baseline.get(m.name)
         if b is None or not is_finite(b.value):
-            ctx.add("EVAL007", f"{m.name}: the baseline has no finite value, regression not checked", m.path, key=m.name, metric=m.name, value=m.value, **loc)
+            ctx.add("EVAL007", f"{shown(m.name)}: the baseline has no finite value, regression not checked", m.path, key=m.name, metric=shown(m.name), value=m.value, **loc)
             return
         delta = m.value - b.value
         regression = -delta if gib else delta
         if abs_max is not None and regression > abs_max + EPS:
-            ctx.add("EVAL003", f"{m.name} = {m.value:.4f} regressed by {regression:.4f} from baseline {b.value:.4f} (allowed {abs_max:g})",
-                    m.path, severity=sev, key=m.name, metric=m.name, value=m.value, bound=abs_max, baseline=b.value, delta=round(delta, 6), **loc)
+            ctx.add("EVAL003", f"{shown(m.name)} = {m.value:.4f} regressed by {regression:.4f} from baseline {b.value:.4f} (allowed {abs_max:g})",
+                    m.path, severity=sev, key=m.name, metric=shown(m.name), value=m.value, bound=abs_max, baseline=b.value, delta=round(delta, 6), **loc)
         if rel_max is not None:
             rel = regression / abs(b.value) if b.value != 0 else (float("inf") if regression > 0 else 0.0)
             if rel > rel_max + EPS:
-                ctx.add("EVAL004", f"{m.name} = {m.value:.4f} regressed by {rel:.2%} from baseline {b.value:.4f} (allowed {rel_max:.2%})",
-                        m.path, severity=sev, key=m.name, metric=m.name, value=m.value, bound=rel_max, baseline=b.value, delta=round(delta, 6), **loc)
+                ctx.add("EVAL004", f"{shown(m.name)} = {m.value:.4f} regressed by {rel:.2%} from baseline {b.value:.4f} (allowed {rel_max:.2%})",
+                        m.path, severity=sev, key=m.name, metric=shown(m.name), value=m.value, bound=rel_max, baseline=b.value, delta=round(delta, 6), **loc)

@@ -2,8 +2,9 @@
 and how to fix.
 
 Every string that came from an input (paths, messages quoting names, notes, evidence, waiver
-reasons) passes :func:`gates.core.hygiene.clean` before rich's markup escaping: a file name must
-not repaint the terminal, and a token in a policy value must not reach a CI log.
+reasons) passes :mod:`gates.core.hygiene` before rich's markup escaping (the context already
+cleaned what gates reported; cleaning is idempotent): a file name must not repaint the terminal,
+and a token in a policy value must not reach a CI log.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .common import verdict
 
 
 def _safe(text: object) -> str:
-    return escape(clean(text))
+    return escape(clean_name(text))
 
 
 def policy_line(run: RunResult) -> str:

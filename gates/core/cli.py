@@ -48,6 +48,9 @@ examples:
   mlsec-gates policy validate .mlsec-gates.yml
   mlsec-gates policy show                          # effective policy after defaults
 
+gates may add commands of their own (e.g. `mlsec-gates sign`): see `mlsec-gates <gate> --help`.
+a gate whose extra is not installed says which `pip install 'mlsec-gates[<gate>]'` it needs.
+
 exit codes: 0 pass, 1 policy violation, 2 usage/config/internal error (fail closed)
 """
 

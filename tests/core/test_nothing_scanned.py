@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -69,7 +67,6 @@ def test_default_globs_and_no_inputs_is_skipped_not_pass(tmp_path, cli):
     assert rep["gates"]["eval"]["status"] == "pass" and r.code == 0
 
 
-@pytest.mark.slow
 def test_the_demo_still_fails_with_exit_1(cli):
     r = cli("run", str(REPO / "examples" / "demo"), "--format", "json")
     assert r.code == 1, r.err

@@ -8,6 +8,7 @@ Blocking is decided here from the policy (never by reports), then waivers are ap
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as _dt
 import time
 import traceback
@@ -106,7 +107,7 @@ def run_gate(
         status = Status.PASS
     return GateResult(
         gate=gate.name, title=gate.title, status=status, findings=tuple(findings), files=tuple(ctx.files),
-        errors=tuple(ctx.errors), duration=duration, rules=rules, notes=tuple(ctx.notes),
+        errors=tuple(ctx.errors), duration=duration, rules=rules, notes=tuple(ctx.notes), inventory=tuple(ctx.inventory),
     )
 
 
@@ -129,7 +130,7 @@ def finalize(results: list[GateResult], policy: Policy, root: Path, started: flo
             status = Status.PASS
         elif status is Status.PASS and any(f.blocking for f in fs):
             status = Status.FAIL
-        new_results.append(GateResult(r.gate, r.title, status, fs, r.files, r.errors, r.duration, r.skip_reason, r.rules, r.notes))
+        new_results.append(dataclasses.replace(r, status=status, findings=fs))
     policy_findings = []
     ran = {r.gate for r in results if r.status is not Status.SKIPPED}
     for i, w in enumerate(waivers):

@@ -110,11 +110,11 @@ class ProvenanceGate(Gate):
     def _inventory(ctx: GateContext, m: ModelFacts, chain: list[tuple[Fact, str]], hashes: dict[Path, str]) -> None:
         names = m.of(Kind.NAME)
         versions = m.of(Kind.VERSION)
-        name = clean(names[0].value) if names else clean_name(ctx.relative(m.model.root))
+        name = clean_name(names[0].value) if names else clean_name(ctx.relative(m.model.root))
         licenses = []
         for f in m.of(Kind.LICENSE):
-            if f.value not in licenses:
-                licenses.append(clean(f.value))
+            if clean_name(f.value) not in licenses:
+                licenses.append(clean_name(f.value))
         parts = tuple(
             Component(kind="file", name=clean_name(ctx.relative(f)), path=clean_name(ctx.display(f)),
                       hashes=(("SHA-256", hashes[f]),) if f in hashes else ())
@@ -125,15 +125,15 @@ class ProvenanceGate(Gate):
             "datasets": _values(m, Kind.DATASET),
             "task": (_values(m, Kind.TASK) or [None])[0],
             "library": (_values(m, Kind.LIBRARY) or [None])[0],
-            "base_models": sorted({clean(source_id(f.value)) for f, _ in chain if f.kind is Kind.BASE}),
-            "origin": sorted({clean(source_id(f.value)) for f, _ in chain if f.kind is Kind.ORIGIN}),
-            "license_ids": sorted({s for lic in m.of(Kind.LICENSE) for s in symbols(lic.value)}),
+            "base_models": sorted({clean_name(source_id(f.value)) for f, _ in chain if f.kind is Kind.BASE}),
+            "origin": sorted({clean_name(source_id(f.value)) for f, _ in chain if f.kind is Kind.ORIGIN}),
+            "license_ids": sorted({clean_name(s) for lic in m.of(Kind.LICENSE) for s in symbols(lic.value)}),
             "custom_code": bool(m.of(Kind.CODE) or m.code_files),
             "card": clean_name(ctx.display(m.card)) if m.card else None,
         }
         single = m.model.kind == "file" and m.model.root in hashes
         ctx.component(
-            "machine-learning-model", name, clean(versions[0].value) if versions else None, m.model.root,
+            "machine-learning-model", name, clean_name(versions[0].value) if versions else None, m.model.root,
             hashes=(("SHA-256", hashes[m.model.root]),) if single else (),
             licenses=tuple(licenses), parts=() if single else parts, details=details,
         )
@@ -142,7 +142,7 @@ class ProvenanceGate(Gate):
 def _values(m: ModelFacts, kind: Kind) -> list[str]:
     out: list[str] = []
     for f in m.of(kind):
-        v = clean(f.value)
+        v = clean(f.value)  # free text (dataset ids, task): PII shapes redacted too
         if v not in out:
             out.append(v)
     return out

@@ -115,10 +115,14 @@ class ProvenanceGate(Gate):
         for f in m.of(Kind.LICENSE):
             if clean_name(f.value) not in licenses:
                 licenses.append(clean_name(f.value))
+        # display/relative paths resolve the working directory on every call: derive the files'
+        # paths from the model root's instead (thousands of files per run)
+        root_disp, root_rel = ctx.display(m.model.root), ctx.relative(m.model.root)
         parts = tuple(
-            Component(kind="file", name=clean_name(ctx.relative(f)), path=clean_name(ctx.display(f)),
+            Component(kind="file", name=clean_name(f"{root_rel}/{sub}"), path=clean_name(f"{root_disp}/{sub}"),
                       hashes=(("SHA-256", hashes[f]),) if f in hashes else ())
             for f in m.model.files
+            for sub in (f.relative_to(m.model.root).as_posix(),)
         )
         details: dict[str, Any] = {
             "format": m.model.kind,

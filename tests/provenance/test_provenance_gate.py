@@ -308,3 +308,27 @@ def test_rule_ids_used_are_declared():
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("PROV") and node.value[4:].isdigit():
                 used.add(node.value)
     assert used and used <= set(RULES)
+
+
+def test_inventory_survives_waivers_and_lists_every_file_hash(tmp_path):
+    """The core carries what a gate reports with ``ctx.component`` through waivers to the writers."""
+    from gates.core.policy import load_policy
+    from gates.core.registry import available_gates
+    from gates.core.runner import run_gates
+    from provhelpers import policy as write_policy
+
+    m = tmp_path / "m"
+    config(m)
+    write(m / "handler.py", "import os\n")
+    safetensors_file(m / "model.safetensors")
+    pol = write_policy(tmp_path)
+    text = pol.read_text() + ("waivers:\n  - rule: PROV004\n    path: m/handler.py\n    reason: reviewed\n    expires: 2099-01-01\n")
+    pol.write_text(text)
+    gates = available_gates()
+    run = run_gates(gates, load_policy(pol, gates, root=tmp_path), tmp_path, only=["provenance"], explicit=True)
+    (res,) = run.results
+    assert res.status.value == "pass" and [f.waived for f in res.findings] == [True]
+    (model,) = res.inventory
+    assert model.kind == "machine-learning-model" and model.details["custom_code"] is True
+    want = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in m.iterdir()}
+    assert {p.name.rsplit("/", 1)[-1]: dict(p.hashes)["SHA-256"] for p in model.parts} == want

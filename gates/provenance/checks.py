@@ -122,6 +122,8 @@ def check_code(m: ModelFacts, hashes: Mapping[Path, str], opts: Options, display
         target = f.file.parent / (module.replace(".", "/") + ".py")
         if target not in hashes:
             problems.append(f"{_where(f)} names {clean_name(module)}.py, which is not in the model folder")
+        elif target not in m.code_files and hashes[target] not in opts.code_sha256:
+            problems.append(f"{clean_name(display(target))} (sha256 {hashes[target][:16]}…) is not in custom_code_allow_sha256")
     if not problems:
         return []
     anchor = entries[0] if entries else None

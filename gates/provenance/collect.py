@@ -46,12 +46,19 @@ def collect(model: ModelFiles, sniff: Callable[[Path], str | None], limit: int, 
                 got, is_card = _package_file(f, model.kind)
                 facts.extend(got)
                 card = f if is_card else card
-            if f.suffix == ".py" and model.kind == "huggingface":
+            if f.suffix == ".py" and model.kind == "huggingface" and _beside_weights(f, model.root):
                 code.append(f)
             facts.extend(weights_facts(f, sniff(f), limit))
         except ReadError as exc:
             errors.append(exc)
     return ModelFacts(model=model, facts=tuple(facts), card=card, code_files=tuple(code))
+
+
+def _beside_weights(f: Path, root: Path) -> bool:
+    """``*.py`` in the model folder itself, or in a package directory below it (``auto_map`` may
+    name ``pkg.module.Class``): what ``trust_remote_code`` can import. Scripts in other
+    subfolders (``scripts/train.py``) are not loaded with the model."""
+    return f.parent == root or (f.parent / "__init__.py").exists()
 
 
 def _package_file(f: Path, kind: str) -> tuple[list[Fact], bool]:

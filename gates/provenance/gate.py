@@ -97,7 +97,11 @@ class ProvenanceGate(Gate):
 
     @staticmethod
     def _hashes(ctx: GateContext, m: ModelFacts, opts: Options) -> dict[Path, str]:
-        files = m.model.files if opts.hash_files else m.code_files
+        if opts.hash_files:
+            files: tuple[Path, ...] = m.model.files
+        else:  # custom code is always hashed: it is allowed by SHA-256
+            targets = {f.file.parent / (f.value.rsplit(".", 1)[0].replace(".", "/") + ".py") for f in m.of(Kind.CODE)}
+            files = tuple(dict.fromkeys([*m.code_files, *(f for f in m.model.files if f in targets)]))
         out: dict[Path, str] = {}
         for f in files:
             try:

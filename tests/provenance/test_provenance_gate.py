@@ -271,6 +271,13 @@ class TestCustomCode:
         code, fs, _ = run(cli, tmp_path, m, custom_code_allow_sha256=hashes[:1])  # one file not reviewed
         assert code == 1 and "configuration_acme.py" in fs[0]["message"]
 
+    def test_reviewed_code_is_hashed_even_without_hash_files(self, cli, tmp_path):
+        m, hashes = self._folder(tmp_path)
+        code, fs, _ = run(cli, tmp_path, m, custom_code_allow_sha256=hashes, hash_files=False)
+        assert code == 0 and fs == []
+        code, fs, _ = run(cli, tmp_path, m, hash_files=False)
+        assert code == 1 and "not in custom_code_allow_sha256" in fs[0]["message"]
+
     def test_code_from_another_repository_cannot_be_allowed_by_hash(self, cli, tmp_path):
         m, hashes = self._folder(tmp_path, ref="evil/repo--modeling_evil.Model")
         code, fs, _ = run(cli, tmp_path, m, custom_code_allow_sha256=hashes)
@@ -286,6 +293,17 @@ class TestCustomCode:
         assert code == 0 and rules(fs, blocking=False) == ["PROV004"]
         code, fs, _ = run(cli, tmp_path, m, custom_code="allow")
         assert code == 0 and fs == []
+
+    def test_scripts_in_other_subfolders_are_not_model_code(self, cli, tmp_path):
+        m = tmp_path / "m"
+        config(m)
+        write(m / "scripts" / "train.py", "import os\n")
+        code, fs, _ = run(cli, tmp_path, m)
+        assert code == 0 and fs == []
+        write(m / "pkg" / "__init__.py", "")
+        write(m / "pkg" / "modeling.py", "import os\n")
+        code, fs, _ = run(cli, tmp_path, m)
+        assert code == 1 and rules(fs) == ["PROV004"]
 
 
 def test_policy_schema_rejects_unknown_action(cli, tmp_path):

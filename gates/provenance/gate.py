@@ -90,7 +90,8 @@ class ProvenanceGate(Gate):
             for lb in cur.of(Kind.LOCAL_BASE):
                 target = _local(lb, ctx.root, by_root)
                 if target is None:
-                    ctx.note(f"{clean_name(ctx.display(lb.file))}: local base model {clean_name(lb.value)} is not among the scanned models; its source was not checked")
+                    ctx.note(f"{clean_name(ctx.display(lb.file))}: the local base model it names is not among the scanned models; "
+                             "its source was not checked")
                     continue
                 todo.append((target, f"{via}, via local base {clean_name(ctx.display(target.model.root))}"))
         return out

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Callable
+import functools
+from typing import Any, Callable
 
-from license_expression import ExpressionError, LicenseSymbol, LicenseWithExceptionSymbol, Licensing
+from gates.core.errors import InputError
 
 #: declared values that say "there is a licence, but not which"
 UNKNOWN_IDS = frozenset({"other", "unknown", "noassertion", "none", "proprietary", "custom", ""})
@@ -25,7 +26,28 @@ _ALIASES = {
     "llama3_3": "llama3.3", "gemma-terms-of-use": "gemma", "openrail-m": "openrail", "unlicense": "unlicense",
 }
 
-_LICENSING = Licensing()
+
+_OPERATOR = re.compile(r"(?:^|\s)(?:and|or|with)(?:\s|$)|[()]", re.I)
+
+
+@functools.lru_cache(maxsize=1)
+def _lib() -> Any:
+    """The ``license_expression`` module, imported when an expression first needs parsing (it
+    comes with the ``provenance`` extra)."""
+    try:
+        import license_expression
+    except ImportError:
+        raise InputError("", "licence expressions need the license-expression package "
+                             "(pip install 'mlsec-gates[provenance]')") from None
+    return license_expression
+
+
+def _parse(text: str) -> Any | None:
+    lib = _lib()
+    try:
+        return lib.Licensing().parse(text)
+    except (lib.ExpressionError, AttributeError, ValueError, TypeError):
+        return None
 
 
 def normalise(value: object) -> str:
@@ -52,30 +74,28 @@ def judge(expression: str, symbol_verdict: Callable[[str], Verdict]) -> Verdict:
     text = " ".join(expression.split())
     if normalise(text) in UNKNOWN_IDS:
         return Verdict.UNKNOWN
-    if not re.search(r"\s(?:and|or|with)\s|[()]", text, re.I):
+    if not _OPERATOR.search(text):
         return symbol_verdict(normalise(text))  # one id (possibly with spaces): no parsing needed
-    try:
-        expr = _LICENSING.parse(text)
-    except (ExpressionError, AttributeError, ValueError, TypeError):
-        return Verdict.UNKNOWN
-    return _walk(expr, symbol_verdict, 0)
+    expr = _parse(text)
+    return Verdict.UNKNOWN if expr is None else _walk(expr, symbol_verdict, 0)
 
 
 def _walk(node: object, symbol_verdict: Callable[[str], Verdict], depth: int) -> Verdict:
     if depth > 32:
         return Verdict.UNKNOWN
-    if isinstance(node, LicenseWithExceptionSymbol):
+    lib = _lib()
+    if isinstance(node, lib.LicenseWithExceptionSymbol):
         # an exception only widens what the licence permits: judge the licence itself
         return _walk(node.license_symbol, symbol_verdict, depth + 1)
-    if isinstance(node, LicenseSymbol):
+    if isinstance(node, lib.LicenseSymbol):
         key = normalise(node.key)
         return Verdict.UNKNOWN if key in UNKNOWN_IDS else symbol_verdict(key)
     parts = [_walk(a, symbol_verdict, depth + 1) for a in getattr(node, "args", ())]
     if not parts:
         return Verdict.UNKNOWN
-    if isinstance(node, _LICENSING.OR):
+    if isinstance(node, lib.OR):
         return max(parts)
-    if isinstance(node, _LICENSING.AND):
+    if isinstance(node, lib.AND):
         return min(parts)
     return Verdict.UNKNOWN
 
@@ -83,14 +103,13 @@ def _walk(node: object, symbol_verdict: Callable[[str], Verdict], depth: int) ->
 def symbols(expression: str) -> list[str]:
     """The normalised ids an expression names (for reports and the BOM)."""
     text = " ".join(expression.split())
-    if not re.search(r"\s(?:and|or|with)\s|[()]", text, re.I):
+    if not _OPERATOR.search(text):
         return [normalise(text)]
-    try:
-        expr = _LICENSING.parse(text)
-    except (ExpressionError, AttributeError, ValueError, TypeError):
+    expr = _parse(text)
+    if expr is None:
         return [normalise(text)]
     out = []
-    for s in _LICENSING.license_symbols(expr, decompose=True):
+    for s in _lib().Licensing().license_symbols(expr, decompose=True):
         out.append(normalise(getattr(s, "key", s)))
     return out
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .licenses import normalise
+
 ACTIONS = ("block", "warn")
 CODE_ACTIONS = ("block", "warn", "allow")
 REQUIREMENTS = ("license", "model_card", "source")
@@ -78,8 +80,6 @@ class Options:
     def parse(cls, raw: Mapping[str, Any]) -> "Options":
         lic = {**DEFAULT_OPTIONS["licenses"], **(raw.get("licenses") or {})}
         src = {**DEFAULT_OPTIONS["sources"], **(raw.get("sources") or {})}
-        from .licenses import normalise
-
         return cls(
             allow=frozenset(normalise(x) for x in lic.get("allow") or ()),
             deny=frozenset(normalise(x) for x in lic.get("deny") or ()),

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ... import __version__
+from ..errors import UsageError
 from ..findings import Component as Seen
 from ..findings import Finding, GateResult
 from ..hygiene import clean, clean_name
@@ -48,7 +49,12 @@ def render(run: RunResult) -> str:
 
 
 def to_dict(run: RunResult) -> dict[str, Any]:
-    from cyclonedx.output.json import JsonV1Dot6
+    """The BOM as a JSON-ready dict. Raises :class:`UsageError` when cyclonedx-python-lib is
+    not installed (it comes with the ``provenance`` extra)."""
+    try:
+        from cyclonedx.output.json import JsonV1Dot6
+    except ImportError:
+        raise UsageError("--format cyclonedx needs cyclonedx-python-lib (pip install 'mlsec-gates[provenance]')") from None
 
     bom, cards, parts = _Builder(run).build()
     with warnings.catch_warnings():

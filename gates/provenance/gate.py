@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,9 @@ class ProvenanceGate(Gate):
         out: dict[Path, str] = {}
         for f in files:
             try:
+                if not stat.S_ISREG(os.stat(f).st_mode):
+                    ctx.error("not a regular file (FIFO, device or socket); not read", f)
+                    continue
                 out[f] = _sha256(f)
             except OSError as exc:
                 ctx.error(f"cannot read: {exc.strerror or type(exc).__name__}", f)

@@ -179,7 +179,8 @@ class DepsGate(Gate):
         opts = ctx.options
         deps, req_files = self._collect(ctx)
         for d in deps:  # the run's inventory (CycloneDX report): every declared dependency, as a purl
-            ctx.component("library", clean_name(d.name), d.version, d.path if d.path != Path(".") else None,
+            ctx.component("library", clean_name(d.name), clean_name(d.version) if d.version else None,
+                          d.path if d.path != Path(".") else None,
                           purl=f"pkg:pypi/{d.canonical_name}" + (f"@{d.version}" if d.version else ""))
         internal = {canonicalize_name(n) for n in opts.get("internal_packages") or []}
         self._check_pins(ctx, deps, bool(opts.get("require_pins", True)), bool(opts.get("require_hashes")))

@@ -3,4 +3,4 @@
 from .gate import ProvenanceGate
 from .rules import RULES
 
-__all__ = ["ProvenanceGate", "RULES"]
+__all__ = ["RULES", "ProvenanceGate"]

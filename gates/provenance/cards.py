@@ -11,8 +11,9 @@ duplicate keys and alias bombs).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from gates.core.errors import PolicyError
 from gates.core.yamlsrc import SourcedYaml, load_yaml_text
@@ -22,7 +23,7 @@ from .reading import json_line, read_json, read_text
 
 CARD_KEYS = ("license", "license_name", "license_link", "base_model", "datasets", "library_name", "pipeline_tag", "model-index")
 HF_CONFIG_KEYS = ("model_type", "architectures", "_name_or_path", "auto_map", "transformers_version")
-_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*$", re.S | re.M)
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*$", re.DOTALL | re.MULTILINE)
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 
 

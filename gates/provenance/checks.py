@@ -8,9 +8,9 @@ cleaned here, at the one place where they become text.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from gates.core.hygiene import clean, clean_name
 

@@ -4,8 +4,8 @@ each into an error for that file (fail closed) and goes on with the other models
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from . import cards, kitfile, metadata
 from .facts import Fact, Kind, ModelFacts, ModelFiles, ReadError

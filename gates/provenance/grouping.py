@@ -10,8 +10,8 @@ its bytes) is a model on its own. Everything else is not a model and is not look
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .facts import ModelFiles
 

@@ -10,9 +10,10 @@ identified by phrases each licence's text carries, never by the file's name. Exp
 from __future__ import annotations
 
 import enum
-import re
 import functools
-from typing import Any, Callable
+import re
+from collections.abc import Callable
+from typing import Any
 
 from gates.core.errors import InputError
 
@@ -27,7 +28,7 @@ _ALIASES = {
 }
 
 
-_OPERATOR = re.compile(r"(?:^|\s)(?:and|or|with)(?:\s|$)|[()]", re.I)
+_OPERATOR = re.compile(r"(?:^|\s)(?:and|or|with)(?:\s|$)|[()]", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)

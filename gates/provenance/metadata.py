@@ -12,8 +12,9 @@ import io
 import json
 import re
 import struct
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 from gates.core.errors import PolicyError
 from gates.core.yamlsrc import load_yaml_text
@@ -272,7 +273,7 @@ def mlmodel(path: Path) -> tuple[list[Fact], bool]:
     return out, True
 
 
-_HF_URL = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?:models/)?([^/\s?#]+)/([^/\s?#]+)", re.I)
+_HF_URL = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?:models/)?([^/\s?#]+)/([^/\s?#]+)", re.IGNORECASE)
 
 
 def source_id(value: str) -> str:
@@ -281,5 +282,5 @@ def source_id(value: str) -> str:
     m = _HF_URL.match(v)
     if m:
         return f"{m.group(1)}/{m.group(2)}"
-    v = re.sub(r"^hf://|^[a-z][a-z0-9+.-]*://", "", v, flags=re.I)
+    v = re.sub(r"^hf://|^[a-z][a-z0-9+.-]*://", "", v, flags=re.IGNORECASE)
     return v.split("?", 1)[0].split("#", 1)[0].rstrip("/")

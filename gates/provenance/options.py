@@ -6,8 +6,9 @@ one case-folded form everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .licenses import normalise
 
@@ -77,7 +78,7 @@ class Options:
     max_metadata: int
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any]) -> "Options":
+    def parse(cls, raw: Mapping[str, Any]) -> Options:
         lic = {**DEFAULT_OPTIONS["licenses"], **(raw.get("licenses") or {})}
         src = {**DEFAULT_OPTIONS["sources"], **(raw.get("sources") or {})}
         return cls(

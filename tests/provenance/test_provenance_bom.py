@@ -15,7 +15,6 @@ import pytest
 import yaml
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
-
 from provhelpers import card, config, dist_license, gguf_file, safetensors_file, write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -159,9 +158,9 @@ def test_hostile_names_stay_escaped_and_valid(cli, tmp_path):
 
 
 def test_licence_choices_are_valid_cyclonedx():
-    from gates.core.reports.cyclonedx import _licenses
-
     from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
+
+    from gates.core.reports.cyclonedx import _licenses
 
     assert [type(x) for x in _licenses(["apache-2.0", "llama3.1"])] == [DisjunctiveLicense, DisjunctiveLicense]
     assert _licenses(["apache-2.0"])[0].id == "Apache-2.0" and _licenses(["llama3.1"])[0].name == "llama3.1"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
 from provhelpers import adapter, card, config, dist_license, gguf_file, onnx_file, run, safetensors_file, write
 
 
@@ -69,7 +68,7 @@ class TestCards:
         m = tmp_path / "m"
         write(m / "README.md", "---\nlicense: [mit\n---\n")
         config(m)
-        code, fs, report = run(cli, tmp_path, m)
+        code, _, report = run(cli, tmp_path, m)
         assert code == 2
         errs = report["gates"]["provenance"]["errors"]
         assert errs and errs[0]["path"].endswith("m/README.md") and "YAML" in errs[0]["message"]
@@ -154,7 +153,7 @@ code:
         write(k / "Kitfile", self.KIT.format(dlic="CC-BY-NC-SA-4.0"))
         gguf_file(k / "model.gguf")
         write(k / "src" / "serve.py", "print('hi')\n")
-        code, fs, report = run(cli, tmp_path, k, licenses={"deny": ["cc-by-nc-sa-4.0"]})
+        code, fs, _ = run(cli, tmp_path, k, licenses={"deny": ["cc-by-nc-sa-4.0"]})
         assert code == 1 and rules(fs) == ["PROV001"]
         assert fs[0]["path"].endswith("kit/Kitfile") and fs[0]["line"] == 15 and "datasets[0].license" in fs[0]["message"]
 
@@ -330,10 +329,11 @@ def test_rule_ids_used_are_declared():
 
 def test_inventory_survives_waivers_and_lists_every_file_hash(tmp_path):
     """The core carries what a gate reports with ``ctx.component`` through waivers to the writers."""
+    from provhelpers import policy as write_policy
+
     from gates.core.policy import load_policy
     from gates.core.registry import available_gates
     from gates.core.runner import run_gates
-    from provhelpers import policy as write_policy
 
     m = tmp_path / "m"
     config(m)

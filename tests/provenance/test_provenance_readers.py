@@ -7,10 +7,10 @@ import os
 import struct
 
 import pytest
+from provhelpers import config, gguf_file, onnx_file, run, safetensors_file, write
 
 from gates.provenance.facts import Kind, ReadError
 from gates.provenance.metadata import gguf_facts, gguf_general, onnx_metadata, safetensors_facts, sniff, source_id
-from provhelpers import config, gguf_file, onnx_file, run, safetensors_file, write
 
 
 def test_gguf_reader_reads_general_keys_written_by_gguf(tmp_path):

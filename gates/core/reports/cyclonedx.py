@@ -27,9 +27,10 @@ import os
 import stat
 import warnings
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ... import __version__
 from ..errors import UsageError
@@ -203,10 +204,16 @@ class _Builder:
 
     # ---- vulnerabilities -----------------------------------------------------------------------
     def _vulnerabilities(self) -> list[Any]:
-        from cyclonedx.model.impact_analysis import ImpactAnalysisAffectedStatus
-        from cyclonedx.model.vulnerability import (BomTarget, BomTargetVersionRange, Vulnerability, VulnerabilityAnalysis,
-                                                   VulnerabilityReference, VulnerabilitySource)
         from cyclonedx.model import XsUri
+        from cyclonedx.model.impact_analysis import ImpactAnalysisAffectedStatus
+        from cyclonedx.model.vulnerability import (
+            BomTarget,
+            BomTargetVersionRange,
+            Vulnerability,
+            VulnerabilityAnalysis,
+            VulnerabilityReference,
+            VulnerabilitySource,
+        )
 
         out: dict[str, Any] = {}
         for f in self.run.findings:
@@ -223,7 +230,7 @@ class _Builder:
             out[ref] = Vulnerability(
                 bom_ref=ref, id=clean_name(advisory), source=src, description=clean(x.get("summary") or "") or None,
                 references=[VulnerabilityReference(id=clean_name(a), source=VulnerabilitySource(name="alias")) for a in x.get("aliases") or []],
-                ratings=_ratings(x, f), recommendation=(f"Upgrade to {clean_name(x['safe_version'])}" if x.get("safe_version") else
+                ratings=_ratings(x), recommendation=(f"Upgrade to {clean_name(x['safe_version'])}" if x.get("safe_version") else
                                                         (f"Fixed in {', '.join(fixed)}" if fixed else None)),
                 affects=[BomTarget(ref=lib, versions=[BomTargetVersionRange(version=clean_name(version), status=ImpactAnalysisAffectedStatus.AFFECTED)]
                                    if version else None)],
@@ -306,8 +313,13 @@ def _ref(s: str) -> str:
     return "".join(c if c.isalnum() or c in ".-" else "-" for c in s)
 
 
-def _ratings(x: Mapping[str, Any], f: Finding) -> list[Any]:
-    from cyclonedx.model.vulnerability import VulnerabilityRating, VulnerabilityScoreSource, VulnerabilitySeverity, VulnerabilitySource
+def _ratings(x: Mapping[str, Any]) -> list[Any]:
+    from cyclonedx.model.vulnerability import (
+        VulnerabilityRating,
+        VulnerabilityScoreSource,
+        VulnerabilitySeverity,
+        VulnerabilitySource,
+    )
 
     label = str(x.get("severity_label") or "unknown").lower()
     try:

@@ -125,7 +125,11 @@ def gguf_facts(path: Path, limit: int) -> list[Fact]:
         if isinstance(v, str) and v.strip():
             out.append(Fact(kind, v.strip(), path, key))
 
-    add(Kind.LICENSE, "general.license")
+    lic, lic_name = g.get("general.license"), g.get("general.license.name")
+    if isinstance(lic_name, str) and lic_name.strip() and (not isinstance(lic, str) or lic.strip().lower() in ("other", "")):
+        add(Kind.LICENSE, "general.license.name")  # a custom licence named by the GGUF spec's own key
+    else:
+        add(Kind.LICENSE, "general.license")
     add(Kind.NAME, "general.name")
     add(Kind.VERSION, "general.version")
     add(Kind.ORIGIN, "general.source.url")

@@ -23,6 +23,14 @@ def test_gguf_reader_reads_general_keys_written_by_gguf(tmp_path):
     assert {(Kind.LICENSE, "apache-2.0"), (Kind.NAME, "tiny"), (Kind.BASE, "https://huggingface.co/org/base-a"), (Kind.BASE, "Org/base-b")} <= facts
 
 
+def test_gguf_custom_licence_name(tmp_path):
+    g = gguf_file(tmp_path / "a.gguf", **{"general.license": "other", "general.license.name": "acme-community"})
+    assert [(f.kind, f.value, f.key) for f in gguf_facts(g, 1 << 20) if f.kind is Kind.LICENSE] == \
+        [(Kind.LICENSE, "acme-community", "general.license.name")]
+    g2 = gguf_file(tmp_path / "b.gguf", **{"general.license": "other"})
+    assert [f.value for f in gguf_facts(g2, 1 << 20) if f.kind is Kind.LICENSE] == ["other"]  # judged unknown
+
+
 def test_gguf_limits(tmp_path):
     g = gguf_file(tmp_path / "a.gguf", **{"general.license": "mit"})
     raw = bytearray(g.read_bytes())

@@ -182,6 +182,27 @@ class ScannedFile:
 
 
 @dataclass(frozen=True)
+class Component:
+    """Something a gate saw that belongs in an inventory: a model, a dataset file, a pinned
+    dependency. Gates report it with ``ctx.component``; bill-of-materials writers read it; no
+    verdict depends on it. ``kind`` is a CycloneDX component type (``machine-learning-model``,
+    ``data``, ``library``, ``file``), ``hashes`` are ``(algorithm, hex)`` pairs (``SHA-256``),
+    ``parts`` are the files a component is made of, and ``details`` holds facts a writer may map
+    to a richer structure (e.g. a model card's datasets and task). Strings are already cleaned."""
+
+    kind: str
+    name: str
+    version: str | None = None
+    path: str = ""
+    purl: str | None = None
+    hashes: tuple[tuple[str, str], ...] = ()
+    licenses: tuple[str, ...] = ()
+    properties: tuple[tuple[str, str], ...] = ()
+    parts: tuple["Component", ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class GateResult:
     """What one gate did: its verdict, findings, inputs and any errors."""
 
@@ -195,6 +216,8 @@ class GateResult:
     skip_reason: str | None = None
     rules: Mapping[str, Rule] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: what the gate saw, for bills of materials (see :class:`Component`)
+    inventory: tuple[Component, ...] = ()
 
     @property
     def blocking(self) -> list[Finding]:

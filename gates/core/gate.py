@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Mapping, Sequence
 
 from . import files as _files
-from .findings import Finding, GateError, Rule, ScannedFile, Severity
+from .findings import Component, Finding, GateError, Rule, ScannedFile, Severity
 from .hygiene import clean, clean_name
 
 
@@ -73,6 +73,7 @@ class GateContext:
     errors: list[GateError] = field(default_factory=list)
     files: list[ScannedFile] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    inventory: list[Component] = field(default_factory=list)
     #: extra arguments from the command line, for gates that need them (e.g. the signature gate)
     args: argparse.Namespace | None = None
     #: the gate's option keys that a policy document or the command line set (the rest are the
@@ -191,6 +192,14 @@ class GateContext:
 
     def scanned(self, path: Path | str, items: int = 0) -> None:
         self.files.append(ScannedFile(self.display(path), items))
+
+    def component(self, kind: str, name: str, version: str | None = None, path: Path | str | None = None, **fields: Any) -> Component:
+        """Report a component this gate saw (a model, a dataset file, a dependency) for the run's
+        inventory (the CycloneDX report). ``fields`` are the other :class:`Component` fields.
+        Inventory never changes a verdict; strings must already be cleaned."""
+        c = Component(kind=kind, name=name, version=version, path=self.display(path) if path is not None else "", **fields)
+        self.inventory.append(c)
+        return c
 
     def note(self, text: str) -> None:
         """Context for the report (e.g. the advisory database date). Cleaned like every message."""

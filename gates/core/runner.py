@@ -139,7 +139,7 @@ def run_gate(
 def _result(gate: Gate, ctx: GateContext, findings: list[Finding], status: Status, duration: float, rules: dict[str, Rule]) -> GateResult:
     return GateResult(
         gate=gate.name, title=gate.title, status=status, findings=tuple(findings), files=tuple(ctx.files),
-        errors=tuple(ctx.errors), duration=duration, rules=rules, notes=tuple(ctx.notes),
+        errors=tuple(ctx.errors), duration=duration, rules=rules, notes=tuple(ctx.notes), inventory=tuple(ctx.inventory),
     )
 
 

@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 from gates.core.errors import InputError
 from gates.core.findings import Rule, Severity
 from gates.core.gate import Gate, GateContext
+from gates.core.hygiene import clean_name
 
 from . import inputs
 from .ignores import Ignore, parse_ignores
@@ -177,6 +178,10 @@ class DepsGate(Gate):
     def run(self, ctx: GateContext) -> None:
         opts = ctx.options
         deps, req_files = self._collect(ctx)
+        for d in deps:  # the run's inventory (CycloneDX report): every declared dependency, as a purl
+            ctx.component("library", clean_name(d.name), clean_name(d.version) if d.version else None,
+                          d.path if d.path != Path(".") else None,
+                          purl=f"pkg:pypi/{d.canonical_name}" + (f"@{d.version}" if d.version else ""))
         internal = {canonicalize_name(n) for n in opts.get("internal_packages") or []}
         self._check_pins(ctx, deps, bool(opts.get("require_pins", True)), bool(opts.get("require_hashes")))
         auditable = [d for d in deps if d.auditable and d.canonical_name not in internal]

@@ -13,7 +13,7 @@ Writer = Callable[[RunResult], str]
 
 
 def writers() -> dict[str, Writer]:
-    from . import codequality, json_report, junit, markdown, sarif, text
+    from . import codequality, cyclonedx, json_report, junit, markdown, sarif, text
 
     return {
         "text": text.render,
@@ -22,7 +22,8 @@ def writers() -> dict[str, Writer]:
         "sarif": sarif.render,
         "junit": junit.render,
         "codequality": codequality.render,
+        "cyclonedx": cyclonedx.render,
     }
 
 
-FORMATS = ("text", "json", "markdown", "sarif", "junit", "codequality")
+FORMATS = ("text", "json", "markdown", "sarif", "junit", "codequality", "cyclonedx")

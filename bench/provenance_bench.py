@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 from safetensors.numpy import save_file
 
-from gates.core.policy import load_policy
+from gates.core.loader import load_policy
 from gates.core.registry import available_gates
 from gates.core.reports import cyclonedx
 from gates.core.runner import run_gates

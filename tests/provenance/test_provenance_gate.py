@@ -331,7 +331,7 @@ def test_inventory_survives_waivers_and_lists_every_file_hash(tmp_path):
     """The core carries what a gate reports with ``ctx.component`` through waivers to the writers."""
     from provhelpers import policy as write_policy
 
-    from gates.core.policy import load_policy
+    from gates.core.loader import load_policy
     from gates.core.registry import available_gates
     from gates.core.runner import run_gates
 

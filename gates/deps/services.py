@@ -26,7 +26,7 @@ from packaging.version import Version
 from gates.core.errors import redact_urls
 
 from .inputs import redact_url
-from .model import Advisory, AuditReport, Dependency, PackageResult
+from .records import Advisory, AuditReport, Dependency, PackageResult
 from .osv import OsvDatabase, RangeError, parse_version
 from .severity import record_severity
 

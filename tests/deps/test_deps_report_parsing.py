@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gates.deps.model import Advisory, Dependency
+from gates.deps.records import Advisory, Dependency
 from gates.deps.services import PipAuditService, ServiceError, _safe_from_fixes
 
 

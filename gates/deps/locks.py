@@ -1,13 +1,15 @@
-"""Lock files read as TOML: ``uv.lock``, ``poetry.lock`` and PEP 751 ``pylock.toml``. Each
-package entry is one exact pin (or a VCS/URL/path entry the gate cannot audit by version)."""
+"""Lock files: ``uv.lock``, ``poetry.lock`` and PEP 751 ``pylock.toml`` (TOML), and Pipenv's
+``Pipfile.lock`` (JSON). Each package entry is one exact pin (or a VCS/URL/path entry the gate
+cannot audit by version)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from gates.core.errors import InputError
 
-from .parsing import DependencySource, find_line, load_toml
+from .parsing import DependencySource, direct_reference, find_line, load_toml, pinned_version, read_text, valid_name
 from .records import Dependency
 
 
@@ -113,3 +115,48 @@ class PyLock(_TomlLock):
         return tuple(out)
 
 
+
+
+class PipfileLock(DependencySource):
+    """Pipenv's ``Pipfile.lock`` (JSON): every category (``default``, ``develop``, custom) maps
+    names to ``{"version": "==X", "hashes": [...]}`` or a VCS/path/file entry."""
+
+    format = "pipfile.lock"
+
+    def collect(self) -> list[Dependency]:
+        text = read_text(self.path)
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            raise InputError(f"{self.path}:{line or 1}", "invalid JSON") from None
+        except RecursionError:
+            raise InputError(str(self.path), "invalid JSON: nested too deeply") from None
+        if not isinstance(data, dict):
+            raise InputError(str(self.path), "Pipfile.lock is not a JSON object")
+        out: list[Dependency] = []
+        for category, table in data.items():
+            if category == "_meta":
+                continue
+            if not isinstance(table, dict):
+                raise InputError(f"{self.path}:{find_line(text, json.dumps(category)) or 1}", "a Pipfile.lock category is not an object")
+            start = text.find(json.dumps(category))
+            for name, entry in table.items():
+                line = find_line(text, json.dumps(name) + ":", max(start, 0)) or find_line(text, json.dumps(name))
+                out.append(self._dep(name, entry, line))
+        return out
+
+    def _dep(self, name: str, entry: Any, line: int | None) -> Dependency:
+        where = f"{self.path}:{line or 1}"
+        if not isinstance(entry, dict) or not valid_name(name):
+            raise InputError(where, "a Pipfile.lock entry must map a package name to an object")
+        marker = str(entry.get("markers") or "")
+        hashes = tuple(h for h in entry.get("hashes") or [] if isinstance(h, str)) if isinstance(entry.get("hashes"), list) else ()
+        direct = direct_reference(self, name, entry, line, hashes)
+        if direct is not None:
+            return direct
+        spec = entry.get("version")
+        version = pinned_version(spec) if isinstance(spec, str) else None
+        kind = "pinned" if version is not None else "unpinned"
+        return Dependency(name, version, self.path, line, kind, spec if isinstance(spec, str) else "", marker, hashes, self.format,
+                          f"{name} {spec if isinstance(spec, str) else ''}".strip())

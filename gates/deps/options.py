@@ -39,7 +39,7 @@ OPTIONS_SCHEMA: dict[str, Any] = {
     "source": {"enum": list(SOURCES), "description": "Advisory source: local (OSV database on disk, offline), pypi or osv (pip-audit, online); auto = local when `database` is set, else pypi."},
     "database": {"type": "string", "minLength": 1, "description": "OSV database for `local`: a directory of OSV files, a .json/.json.gz array, or OSV's all.zip."},
     "osv_url": {"type": "string", "minLength": 1, "description": "OSV /v1/query endpoint (mirror) for the `osv` source."},
-    "sources": {"type": "array", "items": _SOURCE_SPEC, "description": "Dependency inputs relative to the root (default: discover requirements*.txt, pyproject.toml, pylock.toml, uv.lock, poetry.lock)."},
+    "sources": {"type": "array", "items": _SOURCE_SPEC, "description": "Dependency inputs relative to the root (default: discover requirements/constraints files, pyproject.toml, setup.cfg, Pipfile(.lock), pylock.toml, uv.lock, poetry.lock, conda environment.yml)."},
     "require_pins": {"type": "boolean", "description": "Every requirement must pin one version (lists all unpinned/URL/VCS/editable ones)."},
     "require_hashes": {"type": "boolean", "description": "Every requirement must carry a hash."},
     "internal_packages": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Private packages: never sent to online services, never looked up, allowed to be absent from public databases."},

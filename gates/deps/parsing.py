@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,6 +29,7 @@ else:  # pragma: no cover - 3.10
 
 MAX_INPUT_BYTES = 16 << 20
 VCS_SCHEMES = ("git+", "hg+", "svn+", "bzr+")
+_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.I)
 _PIN_RE = re.compile(r"^(===?)\s*([^\s,*]+)$")
 
 
@@ -50,7 +52,10 @@ def redact_url(text: str) -> str:
 
 def read_text(path: Path) -> str:
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(str(path), "not a regular file (a FIFO, socket or device is never opened)")
+        size = st.st_size
         if size > MAX_INPUT_BYTES:
             raise InputError(str(path), f"file is {size} bytes, above the {MAX_INPUT_BYTES}-byte limit for dependency files")
         return path.read_text(encoding="utf-8")
@@ -67,6 +72,8 @@ def load_toml(path: Path) -> tuple[dict[str, Any], str]:
     except tomllib.TOMLDecodeError as exc:
         # the message carries line/column, never the offending value
         raise InputError(str(path), f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(str(path), "invalid TOML: nested too deeply") from None
 
 
 def pinned_version(specifier: str) -> str | None:
@@ -92,6 +99,50 @@ def from_requirement(req: Requirement, path: Path, line: int | None, fmt: str, *
     )
 
 
+def key_line(text: str, key: str, start: int = 0) -> int | None:
+    """1-based line of a TOML/INI key ``key = …`` (bare or quoted) at or after offset ``start``."""
+    m = re.compile(r"""^[ \t]*["']?""" + re.escape(key) + r"""["']?[ \t]*[=:]""", re.M | re.I).search(text, start)
+    return None if m is None else text.count("\n", 0, m.start()) + 1
+
+
+def valid_name(name: str) -> bool:
+    """A distribution name as PEP 508 allows it (letters, digits, ``.``, ``_``, ``-``)."""
+    return bool(_NAME_RE.match(name))
+
+
+#: table keys that make a Pipfile/Poetry/Pipfile.lock entry a direct reference, not a release
+DIRECT_KEYS = (("git", "vcs"), ("hg", "vcs"), ("svn", "vcs"), ("bzr", "vcs"), ("url", "url"), ("file", "url"), ("path", "path"))
+
+
+def direct_reference(src: "DependencySource", name: str, entry: dict[str, Any], line: int | None, hashes: tuple[str, ...] = ()) -> Dependency | None:
+    """The VCS/URL/path dependency a tool's table entry declares (``editable``/``develop`` make it
+    editable), or None when the entry names a release by version."""
+    for key, kind in DIRECT_KEYS:
+        if key in entry:
+            kind = "editable" if entry.get("editable") or entry.get("develop") else kind
+            return Dependency(name, None, src.path, line, kind, "", str(entry.get("markers") or ""), hashes, src.format, f"{name} ({key} dependency)")
+    return None
+
+
+def table_entry(src: "DependencySource", name: str, spec: Any, line: int | None, label: str) -> tuple[Dependency | None, str, str]:
+    """A Pipfile/Poetry ``name = spec`` entry: a string, or a table with ``version``/``markers`` or
+    a direct reference. Returns (the direct reference or None, the version constraint, markers);
+    raises :class:`InputError` at ``path:line`` for a bad name or value."""
+    where = f"{src.path}:{line or 1}"
+    if not valid_name(name):
+        raise InputError(where, f"{label} has a key that is not a valid package name")
+    marker = ""
+    if isinstance(spec, dict):
+        marker = str(spec.get("markers") or "")
+        direct = direct_reference(src, name, spec, line)
+        if direct is not None:
+            return direct, "", marker
+        spec = spec.get("version", "*")
+    if not isinstance(spec, str):
+        raise InputError(where, f"{label}: the value for a package must be a version string or a table")
+    return None, spec.strip(), marker
+
+
 def find_line(text: str, needle: str, start: int = 0) -> int | None:
     """1-based line of the first occurrence of ``needle`` at or after offset ``start``."""
     i = text.find(needle, start)
@@ -109,6 +160,8 @@ class DependencySource(abc.ABC):
         self.path = path
         #: context for the report (never input values), e.g. what a format cannot audit
         self.notes: list[str] = []
+        #: files read besides ``path`` (requirements files a manifest points at)
+        self.extra_files: list[Path] = []
 
     @abc.abstractmethod
     def collect(self) -> list[Dependency]:
@@ -116,6 +169,6 @@ class DependencySource(abc.ABC):
 
     def files(self) -> list[Path]:
         """Files read (for the report's scanned list)."""
-        return [self.path]
+        return [self.path, *(f for f in self.extra_files if f != self.path)]
 
 

@@ -19,13 +19,20 @@ from packaging.utils import canonicalize_name
 
 from gates.core import files as _files
 from gates.core.gate import Gate, GateContext
+from gates.core.hygiene import escape_controls
 
 from . import inputs, options
 from .backend import choose_service
 from .collect import collect
 from .ignores import parse_ignores
 from .report import active_ignore, check_ignores, check_pins, report_result
+from .records import AuditReport, Dependency, PackageResult
 from .rules import RULES
+from .services import LocalOsvService, ServiceError
+
+#: what to do when an online service cannot answer: audit offline, never drop public packages
+OFFLINE_ADVICE = ("to audit without the online service, download the OSV database with `mlsec-gates deps db update --dest DIR` "
+                  "and set `source: local` with `database: DIR/all.zip` under gates.deps")
 
 
 class DepsGate(Gate):
@@ -89,17 +96,12 @@ class DepsGate(Gate):
         service = choose_service(ctx, req_files)
         if service is None:
             return
-        from .services import LocalOsvService, ServiceError
-
         try:
             report = service.audit(auditable)
         except ServiceError as exc:
-            ctx.error(str(exc))
+            ctx.error(str(exc) + ("" if isinstance(service, LocalOsvService) else f"; {OFFLINE_ADVICE}"))
             return
-        note = f"advisories: {report.source}"
-        if report.database_modified:
-            note += f", newest record modified {report.database_modified}"
-        ctx.note(note + f"; {len(auditable)} pinned dependencies audited")
+        results = self._audited(ctx, report, auditable, internal)
         today = _dt.date.today()
         ignores = parse_ignores(opts.get("ignores") or [])
         used: set[int] = set()
@@ -109,6 +111,23 @@ class DepsGate(Gate):
                 if active_ignore(ignores, ids, u.dependency, today, used) is None:
                     ctx.error(f"{u.error.record_id} for {u.dependency.name} {u.dependency.version}: {u.error.detail}; the range cannot be evaluated "
                               f"(ignore the advisory in the policy with a reason and an expiry once reviewed)", u.dependency.path)
-        for res in report.results:
+        for res in results:
             report_result(ctx, res, ignores, used, today)
         check_ignores(ctx, ignores, used, today)
+
+    @staticmethod
+    def _audited(ctx: GateContext, report: AuditReport, auditable: list[Dependency], internal: set[str]) -> tuple[PackageResult, ...]:
+        """Say how many pins the service really audited; when it answered for none of them, that
+        is one error (the service is unusable, not the packages private) and no per-package noise."""
+        answered = {r.dependency for r in report.results if r.skip_reason is None}
+        n_ok = len(answered & set(auditable))
+        note = f"advisories: {report.source}"
+        if report.database_modified:
+            note += f", newest record modified {escape_controls(report.database_modified)}"
+        ctx.note(note + f"; {n_ok} of {len(auditable)} pinned dependencies audited")
+        skipped = [r for r in report.results if r.skip_reason is not None and r.dependency.canonical_name not in internal]
+        if auditable and n_ok == 0 and skipped:
+            ctx.error(f"0 of {len(auditable)} pinned dependencies audited: {report.source} skipped every one "
+                      f"(e.g. {skipped[0].dependency.name}: {skipped[0].skip_reason}); {OFFLINE_ADVICE}")
+            return tuple(r for r in report.results if r.skip_reason is None)
+        return report.results

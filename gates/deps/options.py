@@ -48,12 +48,15 @@ OPTIONS_SCHEMA: dict[str, Any] = {
     "unknown_severity": {"$ref": "#/$defs/severity", "description": "Severity for advisories with no CVSS vector or rating (default high)."},
     "resolve": {"type": "boolean", "description": "pip-audit sources: let pip-audit resolve requirements files in a temporary virtualenv (slow, needs an index)."},
     "timeout": {"type": "integer", "minimum": 1, "maximum": 600, "description": "Network timeout in seconds for online sources."},
+    "max_db_age_days": {"type": "integer", "minimum": 1, "description": "Offline (`local`) database: its newest record may be at most this many days old; older is a DEPS008 warning (or an error, see `stale_database`)."},
+    "stale_database": {"enum": ["warn", "error"], "description": "What an offline database older than `max_db_age_days` is: a non-blocking DEPS008 finding (warn, default) or a gate error (exit 2)."},
     "severity_lookup": {"type": "boolean", "description": "Online sources: fetch OSV records (/v1/vulns/ID) to score pip-audit's results (default true)."},
 }
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "source": "auto", "require_pins": True, "require_hashes": False, "internal_packages": [], "ignores": [],
     "only_fixable": False, "unknown_severity": "high", "resolve": False, "timeout": 15, "severity_lookup": True,
+    "stale_database": "warn",
 }
 
 EPILOG = """examples:

@@ -55,8 +55,10 @@ def report_result(ctx: GateContext, res: PackageResult, ignores: Sequence[Ignore
         if d.canonical_name in internal:
             ctx.note(f"{d.name}: skipped by the service (internal package)")
         else:
-            ctx.error(f"{d.name} {d.version or ''} was not audited by the service ({res.skip_reason}); "
-                      f"list it in gates.deps.internal_packages if it is a private package", d.path if d.path != Path(".") else None)
+            # the service answered for other pins, so it works: this name is not on its index
+            ctx.error(f"{d.name} {d.version or ''} was not audited by the service ({res.skip_reason}); the service answered "
+                      f"for other dependencies, so this name is missing from its index: if it is a private package, list it "
+                      f"under gates.deps.internal_packages", d.path if d.path != Path(".") else None)
         return False
     unknown_as = ctx.options.get("unknown_severity") or "high"
     only_fixable = bool(ctx.options.get("only_fixable"))

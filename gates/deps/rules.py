@@ -28,5 +28,8 @@ RULES: dict[str, Rule] = {
         Rule("DEPS007", "Advisory ignored by policy", Severity.INFO,
              "The advisory affects the dependency but a current policy ignore covers it; listed so the exception stays visible.",
              "Remove the ignore once the package is upgraded."),
+        Rule("DEPS008", "Offline advisory database is old", Severity.MEDIUM,
+             "The OSV database on disk is older than the policy's `max_db_age_days`: advisories published since are not checked, so a vulnerable pin can pass.",
+             "Refresh it with `mlsec-gates deps db update --dest DIR` (for example in a scheduled CI job) and point `gates.deps.database` at it."),
     )
 }

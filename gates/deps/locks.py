@@ -13,6 +13,25 @@ from .parsing import DependencySource, direct_reference, find_line, load_toml, p
 from .records import Dependency
 
 
+def _sub(p: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    """``p[key]`` as a table ({} when absent); another type is an error, never "not there"."""
+    v = p.get(key)
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise InputError(where, f"package field {key!r} is not a table")
+    return v
+
+
+def _array(p: dict[str, Any], key: str, where: str) -> list[Any]:
+    v = p.get(key)
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        raise InputError(where, f"package field {key!r} is not an array")
+    return v
+
+
 class _TomlLock(DependencySource):
     table: ClassVar[str] = "package"
 
@@ -33,26 +52,26 @@ class _TomlLock(DependencySource):
             line = find_line(text, f'name = "{name}"', max(at, 0)) if at >= 0 else find_line(text, f'"{name}"')
             if at >= 0:
                 cursor = at + 1
-            dep = self.dependency(p, name, line)
+            dep = self.dependency(p, name, line, f"{self.path}:{line or 1}")
             if dep is not None:
                 out.append(dep)
         return out
 
-    def dependency(self, p: dict[str, Any], name: str, line: int | None) -> Dependency | None:
+    def dependency(self, p: dict[str, Any], name: str, line: int | None, where: str) -> Dependency | None:
         version = p.get("version")
-        kind = self.kind_of(p)
+        kind = self.kind_of(p, where)
         if kind is None:
             return None
         if not isinstance(version, str) and kind == "pinned":
             kind = "unpinned"
         return Dependency(name, version if kind == "pinned" else None, self.path, line, kind,
                           f"=={version}" if isinstance(version, str) else "", str(p.get("marker", "")),
-                          self.hashes(p), self.format, f"{name} {version or ''}".strip())
+                          self.hashes(p, where), self.format, f"{name} {version if isinstance(version, str) else ''}".strip())
 
-    def kind_of(self, p: dict[str, Any]) -> str | None:
+    def kind_of(self, p: dict[str, Any], where: str) -> str | None:
         return "pinned"
 
-    def hashes(self, p: dict[str, Any]) -> tuple[str, ...]:
+    def hashes(self, p: dict[str, Any], where: str) -> tuple[str, ...]:
         return ()
 
 
@@ -61,8 +80,8 @@ class UvLock(_TomlLock):
 
     format = "uv.lock"
 
-    def kind_of(self, p: dict[str, Any]) -> str | None:
-        src = p.get("source") or {}
+    def kind_of(self, p: dict[str, Any], where: str) -> str | None:
+        src = _sub(p, "source", where)
         if "git" in src:
             return "vcs"
         if "url" in src:
@@ -73,10 +92,10 @@ class UvLock(_TomlLock):
             return "path"
         return "pinned"
 
-    def hashes(self, p: dict[str, Any]) -> tuple[str, ...]:
-        out = [w["hash"] for w in p.get("wheels", []) or [] if isinstance(w, dict) and "hash" in w]
-        sd = p.get("sdist")
-        if isinstance(sd, dict) and "hash" in sd:
+    def hashes(self, p: dict[str, Any], where: str) -> tuple[str, ...]:
+        out = [w["hash"] for w in _array(p, "wheels", where) if isinstance(w, dict) and isinstance(w.get("hash"), str)]
+        sd = _sub(p, "sdist", where)
+        if isinstance(sd.get("hash"), str):
             out.append(sd["hash"])
         return tuple(out)
 
@@ -84,12 +103,14 @@ class UvLock(_TomlLock):
 class PoetryLock(_TomlLock):
     format = "poetry.lock"
 
-    def kind_of(self, p: dict[str, Any]) -> str | None:
-        t = (p.get("source") or {}).get("type")
+    def kind_of(self, p: dict[str, Any], where: str) -> str | None:
+        t = _sub(p, "source", where).get("type")
+        if not isinstance(t, (str, type(None))):
+            raise InputError(where, "package field 'source.type' is not a string")
         return {"git": "vcs", "url": "url", "file": "path", "directory": "editable" if p.get("develop") else "path"}.get(t, "pinned")
 
-    def hashes(self, p: dict[str, Any]) -> tuple[str, ...]:
-        return tuple(f["hash"] for f in p.get("files", []) or [] if isinstance(f, dict) and "hash" in f)
+    def hashes(self, p: dict[str, Any], where: str) -> tuple[str, ...]:
+        return tuple(f["hash"] for f in _array(p, "files", where) if isinstance(f, dict) and isinstance(f.get("hash"), str))
 
 
 class PyLock(_TomlLock):
@@ -98,23 +119,22 @@ class PyLock(_TomlLock):
     format = "pylock"
     table = "packages"
 
-    def kind_of(self, p: dict[str, Any]) -> str | None:
+    def kind_of(self, p: dict[str, Any], where: str) -> str | None:
         if "vcs" in p:
             return "vcs"
         if "directory" in p:
-            return "editable" if (p["directory"] or {}).get("editable") else "path"
-        if "archive" in p and "url" in (p["archive"] or {}):
+            return "editable" if _sub(p, "directory", where).get("editable") else "path"
+        if "archive" in p and "url" in _sub(p, "archive", where):
             return "url" if "version" not in p else "pinned"
         return "pinned"
 
-    def hashes(self, p: dict[str, Any]) -> tuple[str, ...]:
+    def hashes(self, p: dict[str, Any], where: str) -> tuple[str, ...]:
         out = []
-        for w in [*(p.get("wheels") or []), p.get("sdist") or {}, p.get("archive") or {}]:
-            for algo, h in (w.get("hashes") or {}).items() if isinstance(w, dict) else ():
+        for w in [*_array(p, "wheels", where), _sub(p, "sdist", where), _sub(p, "archive", where)]:
+            hashes = w.get("hashes") if isinstance(w, dict) else None
+            for algo, h in hashes.items() if isinstance(hashes, dict) else ():
                 out.append(f"{algo}:{h}")
         return tuple(out)
-
-
 
 
 class PipfileLock(DependencySource):

@@ -12,6 +12,7 @@ from pathlib import Path
 from gates.core import files as _files
 from gates.core.errors import InputError
 from gates.core.gate import GateContext
+from gates.core.hygiene import clean
 
 from . import inputs
 from .records import Dependency
@@ -32,14 +33,14 @@ def collect(ctx: GateContext) -> tuple[list[Dependency], list[Path]]:
         try:
             got = src.collect()
         except InputError as exc:
-            ctx.error(exc.reason, exc.path)
+            ctx.error(clean(exc.reason), exc.path)  # reasons may quote input keys (a table or category name)
             continue
         for f in src.files():
             if f.resolve() not in scanned:
                 scanned.add(f.resolve())
                 ctx.scanned(f, len([d for d in got if d.path == f]))
         for note in src.notes:
-            ctx.note(note)
+            ctx.note(clean(note))
         for d in got:
             # a file both discovered and included with -r is read twice: count its lines once
             deps.setdefault((d.path.resolve(), d.line, d.canonical_name, d.version, d.kind), d)

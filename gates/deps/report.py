@@ -10,6 +10,7 @@ from typing import Any, Sequence
 from packaging.utils import canonicalize_name
 
 from gates.core.gate import GateContext
+from gates.core.hygiene import clean, clean_name
 
 from .ignores import Ignore
 from .inputs import find_line
@@ -24,15 +25,17 @@ def check_pins(ctx: GateContext, deps: Sequence[Dependency], require_pins: bool,
     """One finding per dependency that cannot be audited by version (blocking under
     ``require_pins``), and per pin without a hash under ``require_hashes``."""
     for d in deps:
+        name, text = clean_name(d.name), clean(d.text)
         if not d.auditable:
-            what = _NOT_PINNED.get(d.kind, "is not pinned ({spec})").format(spec=d.specifier or "any version")
+            what = _NOT_PINNED.get(d.kind, "is not pinned ({spec})").format(spec=clean(d.specifier) or "any version")
             rule = "DEPS002" if require_pins else "DEPS006"
-            ctx.add(rule, f"{d.name} {what}" + ("" if require_pins else "; it was not audited"), d.path, line=d.line,
-                    key=f"{d.canonical_name}|{d.kind}", entity=d.name, package=d.name, version=None, kind=d.kind,
-                    requirement=d.text, source_format=d.source_format)
+            ctx.add(rule, f"{name} {what}" + ("" if require_pins else "; it was not audited"), d.path, line=d.line,
+                    key=f"{d.canonical_name}|{d.kind}", entity=name, package=name, version=None, kind=d.kind,
+                    requirement=text, source_format=d.source_format)
         elif require_hashes and not d.hashes and d.source_format != "installed":
-            ctx.add("DEPS003", f"{d.name}=={d.version} has no hash", d.path, line=d.line, key=d.canonical_name, entity=d.name,
-                    package=d.name, version=d.version, requirement=d.text, source_format=d.source_format)
+            version = clean_name(d.version)
+            ctx.add("DEPS003", f"{name}=={version} has no hash", d.path, line=d.line, key=d.canonical_name, entity=name,
+                    package=name, version=version, requirement=text, source_format=d.source_format)
 
 
 def active_ignore(ignores: Sequence[Ignore], ids: Sequence[str], d: Dependency, today: _dt.date, used: set[int]) -> Ignore | None:
@@ -53,10 +56,10 @@ def report_result(ctx: GateContext, res: PackageResult, ignores: Sequence[Ignore
     internal = {canonicalize_name(n) for n in ctx.options.get("internal_packages") or []}
     if res.skip_reason is not None:
         if d.canonical_name in internal:
-            ctx.note(f"{d.name}: skipped by the service (internal package)")
+            ctx.note(f"{clean_name(d.name)}: skipped by the service (internal package)")
         else:
             # the service answered for other pins, so it works: this name is not on its index
-            ctx.error(f"{d.name} {d.version or ''} was not audited by the service ({res.skip_reason}); the service answered "
+            ctx.error(f"{clean_name(d.name)} {clean_name(d.version or '')} was not audited by the service ({clean(res.skip_reason)}); the service answered "
                       f"for other dependencies, so this name is missing from its index: if it is a private package, list it "
                       f"under gates.deps.internal_packages", d.path if d.path != Path(".") else None)
         return False
@@ -70,24 +73,25 @@ def report_result(ctx: GateContext, res: PackageResult, ignores: Sequence[Ignore
 def _advisory(ctx: GateContext, d: Dependency, a: Advisory, safe: str | None, ignores: Sequence[Ignore], used: set[int],
               today: _dt.date, unknown_as: str, only_fixable: bool) -> None:
     sev = to_core(a.severity, unknown_as)
+    name, version, summary = clean_name(d.name), clean_name(d.version), clean(a.summary)
     score = f" (CVSS {a.score:g})" if a.score is not None else (f" ({a.severity})" if a.severity != "unknown" else " (severity unknown)")
     fix_txt = f"; upgrade to {safe}" if safe else ("; fixed in " + ", ".join(a.fixed_versions) if a.fixed_versions else "; no fixed version")
     fields: dict[str, Any] = dict(
-        package=d.name, version=d.version, advisory=a.id, aliases=list(a.aliases), cvss_score=a.score, cvss_vector=a.vector,
+        package=name, version=version, advisory=a.id, aliases=list(a.aliases), cvss_score=a.score, cvss_vector=a.vector,
         severity_label=a.severity, severity_source=a.severity_source, fixed_versions=list(a.fixed_versions), safe_version=safe,
-        summary=a.summary, requirement=d.text, source_format=d.source_format,
+        summary=summary, requirement=clean(d.text), source_format=d.source_format,
     )
     ig = active_ignore(ignores, a.ids, d, today, used)
     common = dict(line=d.line, key=f"{d.canonical_name}|{a.id}")
     path = d.path if d.path != Path(".") else None
     if ig is not None:
-        ctx.add("DEPS007", f"{d.name} {d.version}: {a.id}{score} ignored until {ig.expires}: {ig.reason}", path, blocking=False,
-                ignore_reason=ig.reason, ignore_expires=ig.expires.isoformat(), **common, **fields)
+        ctx.add("DEPS007", f"{name} {version}: {a.id}{score} ignored until {ig.expires}: {clean(ig.reason)}", path, blocking=False,
+                ignore_reason=clean(ig.reason), ignore_expires=ig.expires.isoformat(), **common, **fields)
         return
     blocking = None
-    msg = f"{d.name} {d.version} is affected by {a.id}{score}{fix_txt}"
-    if a.summary:
-        brief = " ".join(a.summary.split())
+    msg = f"{name} {version} is affected by {a.id}{score}{fix_txt}"
+    if summary:
+        brief = " ".join(summary.split())
         msg += f" — {brief[:117] + '...' if len(brief) > 120 else brief}"
     if only_fixable and not a.fixed_versions:
         blocking = False
@@ -100,13 +104,15 @@ def check_ignores(ctx: GateContext, ignores: Sequence[Ignore], used: set[int], t
     pol, text = _policy_file(ctx)
     for ig in ignores:
         line = find_line(text, ig.id) if text else None
-        common = dict(line=line, key=f"ignore|{ig.id}|{ig.package or ''}|{ig.version or ''}", advisory=ig.id,
-                      package=ig.package, ignore_expires=ig.expires.isoformat(), ignore_reason=ig.reason)
+        iid = clean_name(ig.id)
+        common = dict(line=line, key=f"ignore|{ig.id}|{ig.package or ''}|{ig.version or ''}", advisory=iid,
+                      package=clean_name(ig.package) if ig.package else None, ignore_expires=ig.expires.isoformat(),
+                      ignore_reason=clean(ig.reason))
         if ig.expired(today):
-            ctx.add("DEPS004", f"ignore for {ig.id} expired on {ig.expires}" + ("" if ig.index in used else " (it also matches nothing)"),
+            ctx.add("DEPS004", f"ignore for {iid} expired on {ig.expires}" + ("" if ig.index in used else " (it also matches nothing)"),
                     pol, blocking=True, **common)
         elif ig.index not in used:
-            ctx.add("DEPS005", f"ignore for {ig.id} matches no audited dependency", pol, blocking=False, **common)
+            ctx.add("DEPS005", f"ignore for {iid} matches no audited dependency", pol, blocking=False, **common)
 
 
 def _policy_file(ctx: GateContext) -> tuple[Path | None, str]:

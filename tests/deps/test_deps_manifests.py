@@ -174,3 +174,14 @@ def test_explicit_path_is_read_by_content(cli, tmp_path, osv_db):
     p.write_text('[[package]]\nname = "requests"\nversion = "2.19.0"\n\n[metadata]\ncontent-hash = "x"\n')
     r, rep = audit(cli, tmp_path, osv_db, p)
     assert r.code == 1 and blocked(rep) == {("requests", 2, "poetry.lock")}
+
+
+def test_input_strings_are_cleaned_before_the_report(cli, tmp_path, osv_db):
+    token = "ghp_" + "Z9y8X7w6V5" * 4
+    (tmp_path / "requirements.txt").write_text(f"pkg @ https://files.example/pkg-1.0.whl?token={token}\nhttps://h/\x1bx-1.0.tar.gz\n")
+    (tmp_path / "Pipfile").write_text(f'["\\u001b[31m {token}"]\nrequests = 3\n')  # a TOML escape: the key holds ESC
+    r, rep = audit(cli, tmp_path, osv_db)
+    assert r.code == 2
+    everything = json.dumps(rep) + r.out + r.err
+    assert token not in everything and "\x1b" not in everything and "\\u001b" not in everything
+    assert {f["package"] for f in rep["findings"] if f["rule"] == "DEPS002"} >= {"pkg"}

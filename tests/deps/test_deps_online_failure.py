@@ -37,3 +37,40 @@ def test_fresh_enough_database_gives_no_warning(cli, tmp_path, reqfile, osv_db):
 def test_local_source_without_database_points_to_db_update(cli, tmp_path, reqfile):
     r, rep = run_json(cli, tmp_path, "--requirements", reqfile("six==1.16.0\n"), "--source", "local")
     assert r.code == 2 and "mlsec-gates deps db update" in rep["gates"]["deps"]["errors"][0]["message"]
+
+
+def test_partial_skip_names_internal_packages_only_for_the_missing_name(tmp_path):
+    """The service answered for one pin and not the other: the missing name is likely private,
+    so that error (and only that one) mentions internal_packages; the note counts 1 of 2."""
+    from pathlib import Path
+
+    from gates.core.gate import GateContext
+    from gates.deps import AuditReport, Dependency, DepsGate, PackageResult
+
+    ctx = GateContext(DepsGate(), tmp_path, {"internal_packages": []}, {})
+    pub = Dependency("requests", "2.31.0", Path("requirements.txt"), 1)
+    priv = Dependency("acme-models", "1.0", Path("requirements.txt"), 2)
+    report = AuditReport("pip-audit (pypi)", (PackageResult(pub), PackageResult(priv, skip_reason="Dependency not found on PyPI")))
+    results = DepsGate._audited(ctx, report, [pub, priv], set())
+    assert ctx.errors == [] and "1 of 2 pinned dependencies audited" in ctx.notes[-1]
+    from gates.deps.report import report_result
+
+    for res in results:
+        report_result(ctx, res, [], set(), None)
+    [err] = ctx.errors
+    assert "acme-models" in err.message and "internal_packages" in err.message
+
+
+def test_all_skipped_is_one_error_without_internal_packages_advice(tmp_path):
+    from pathlib import Path
+
+    from gates.core.gate import GateContext
+    from gates.deps import AuditReport, Dependency, DepsGate, PackageResult
+
+    ctx = GateContext(DepsGate(), tmp_path, {"internal_packages": []}, {})
+    deps = [Dependency(n, "1.0", Path("requirements.txt"), i) for i, n in enumerate(("torch", "requests", "numpy"), 1)]
+    report = AuditReport("pip-audit (pypi)", tuple(PackageResult(d, skip_reason="Dependency not found on PyPI") for d in deps))
+    assert DepsGate._audited(ctx, report, deps, set()) == ()
+    [err] = ctx.errors
+    assert "0 of 3 pinned dependencies audited" in err.message and "internal_packages" not in err.message
+    assert "source: local" in err.message and "0 of 3" in ctx.notes[-1]

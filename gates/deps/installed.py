@@ -29,7 +29,8 @@ class InstalledEnvironment(DependencySource):
             if not name:
                 continue
             kind = _installed_kind(dist.read_text("direct_url.json"))
-            out.append(Dependency(name, dist.version, self.path, None, kind, f"=={dist.version}", "", (), self.format, f"{name} {dist.version}"))
+            out.append(Dependency(name, dist.version, self.path, kind=kind, specifier=f"=={dist.version}", source_format=self.format,
+                                  text=f"{name} {dist.version}"))
         return sorted(out, key=lambda d: d.canonical_name)
 
 

@@ -64,9 +64,10 @@ class _TomlLock(DependencySource):
             return None
         if not isinstance(version, str) and kind == "pinned":
             kind = "unpinned"
-        return Dependency(name, version if kind == "pinned" else None, self.path, line, kind,
-                          f"=={version}" if isinstance(version, str) else "", str(p.get("marker", "")),
-                          self.hashes(p, where), self.format, f"{name} {version if isinstance(version, str) else ''}".strip())
+        return Dependency(name, version if kind == "pinned" else None, self.path, line=line, kind=kind,
+                          specifier=f"=={version}" if isinstance(version, str) else "", marker=str(p.get("marker", "")),
+                          hashes=self.hashes(p, where), source_format=self.format,
+                          text=f"{name} {version if isinstance(version, str) else ''}".strip())
 
     def kind_of(self, p: dict[str, Any], where: str) -> str | None:
         return "pinned"
@@ -178,5 +179,6 @@ class PipfileLock(DependencySource):
         spec = entry.get("version")
         version = pinned_version(spec) if isinstance(spec, str) else None
         kind = "pinned" if version is not None else "unpinned"
-        return Dependency(name, version, self.path, line, kind, spec if isinstance(spec, str) else "", marker, hashes, self.format,
-                          f"{name} {spec if isinstance(spec, str) else ''}".strip())
+        spec = spec if isinstance(spec, str) else ""
+        return Dependency(name, version, self.path, line=line, kind=kind, specifier=spec, marker=marker, hashes=hashes,
+                          source_format=self.format, text=f"{name} {spec}".strip())

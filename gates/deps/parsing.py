@@ -120,7 +120,8 @@ def direct_reference(src: "DependencySource", name: str, entry: dict[str, Any], 
     for key, kind in DIRECT_KEYS:
         if key in entry:
             kind = "editable" if entry.get("editable") or entry.get("develop") else kind
-            return Dependency(name, None, src.path, line, kind, "", str(entry.get("markers") or ""), hashes, src.format, f"{name} ({key} dependency)")
+            return Dependency(name, None, src.path, line=line, kind=kind, marker=str(entry.get("markers") or ""), hashes=hashes,
+                              source_format=src.format, text=f"{name} ({key} dependency)")
     return None
 
 

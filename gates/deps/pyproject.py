@@ -125,7 +125,8 @@ class PyprojectFile(DependencySource):
             return direct
         version = poetry_pin(spec)
         kind = "pinned" if version is not None else "unpinned"
-        return Dependency(name, version, self.path, line, kind, spec, marker, (), self.format, f"{name} = {spec}")
+        return Dependency(name, version, self.path, line=line, kind=kind, specifier=spec, marker=marker, source_format=self.format,
+                          text=f"{name} = {spec}")
 
 
 def poetry_pin(constraint: str) -> str | None:

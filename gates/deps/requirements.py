@@ -9,7 +9,7 @@ so the gate can list all unpinned, URL, VCS and editable requirements at once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
@@ -162,14 +162,16 @@ class RequirementsFile(DependencySource):
             except ValueError:  # urllib: "Invalid IPv6 URL" and the like; the message quotes nothing useful
                 raise InputError(where, "not a valid URL requirement") from None
             kind = "editable" if editable else ("vcs" if spec.startswith(VCS_SCHEMES) else "url")
-            return Dependency(name, None, path, line, kind, "", "", hashes, self.format, redact_url(spec))
+            return Dependency(name, None, path, line=line, kind=kind, hashes=hashes, source_format=self.format, text=redact_url(spec))
         if spec.startswith((".", "/", "~")) or (editable and not re.match(r"^[A-Za-z0-9]", spec)):
-            return Dependency(Path(spec).name or spec, None, path, line, "editable" if editable else "path", "", "", hashes, self.format, spec)
+            return Dependency(Path(spec).name or spec, None, path, line=line, kind="editable" if editable else "path", hashes=hashes,
+                              source_format=self.format, text=spec)
         try:
             req = Requirement(spec)
         except InvalidRequirement:
             if editable or _exists(path.parent, spec.split(";")[0].strip()):
-                return Dependency(spec, None, path, line, "editable" if editable else "path", "", "", hashes, self.format, spec)
+                return Dependency(spec, None, path, line=line, kind="editable" if editable else "path", hashes=hashes,
+                                  source_format=self.format, text=spec)
             # the reason from packaging quotes the input; keep only the location
             raise InputError(where, "not a valid requirement (PEP 508)") from None
         return from_requirement(req, path, line, self.format, editable=editable, hashes=hashes, text=spec)
@@ -194,8 +196,7 @@ def _apply_constraints(reqs: list[Dependency], constraints: list[Dependency]) ->
     for d in reqs:
         c = pins.get(d.canonical_name)
         if d.kind == "unpinned" and c is not None and c.version is not None and _spec_allows(d.specifier, c.version):
-            d = Dependency(d.name, c.version, d.path, d.line, "pinned", d.specifier, d.marker, d.hashes or c.hashes, d.source_format,
-                           f"{d.text} (pinned by {c.path.name}:{c.line})")
+            d = replace(d, version=c.version, kind="pinned", hashes=d.hashes or c.hashes, text=f"{d.text} (pinned by {c.path.name}:{c.line})")
         out.append(d)
     return out
 

@@ -48,8 +48,8 @@ def test_partial_skip_names_internal_packages_only_for_the_missing_name(tmp_path
     from gates.deps import AuditReport, Dependency, DepsGate, PackageResult
 
     ctx = GateContext(DepsGate(), tmp_path, {"internal_packages": []}, {})
-    pub = Dependency("requests", "2.31.0", Path("requirements.txt"), 1)
-    priv = Dependency("acme-models", "1.0", Path("requirements.txt"), 2)
+    pub = Dependency("requests", "2.31.0", Path("requirements.txt"), line=1)
+    priv = Dependency("acme-models", "1.0", Path("requirements.txt"), line=2)
     report = AuditReport("pip-audit (pypi)", (PackageResult(pub), PackageResult(priv, skip_reason="Dependency not found on PyPI")))
     results = DepsGate._audited(ctx, report, [pub, priv], set())
     assert ctx.errors == [] and "1 of 2 pinned dependencies audited" in ctx.notes[-1]
@@ -68,7 +68,7 @@ def test_all_skipped_is_one_error_without_internal_packages_advice(tmp_path):
     from gates.deps import AuditReport, Dependency, DepsGate, PackageResult
 
     ctx = GateContext(DepsGate(), tmp_path, {"internal_packages": []}, {})
-    deps = [Dependency(n, "1.0", Path("requirements.txt"), i) for i, n in enumerate(("torch", "requests", "numpy"), 1)]
+    deps = [Dependency(n, "1.0", Path("requirements.txt"), line=i) for i, n in enumerate(("torch", "requests", "numpy"), 1)]
     report = AuditReport("pip-audit (pypi)", tuple(PackageResult(d, skip_reason="Dependency not found on PyPI") for d in deps))
     assert DepsGate._audited(ctx, report, deps, set()) == ()
     [err] = ctx.errors

@@ -69,6 +69,8 @@ class PyprojectFile(DependencySource):
         if not isinstance(dynamic, list):
             raise InputError(f"{self.path}:{key_line(text, 'dynamic') or 1}", "project.dynamic must be a list")
         setuptools_dyn = _table(_table(tool, "setuptools", self.path, "tool.setuptools"), "dynamic", self.path, "tool.setuptools.dynamic")
+        hatch_txt = _table(_table(_table(_table(tool, "hatch", self.path, "tool.hatch"), "metadata", self.path, "tool.hatch.metadata"),
+                                  "hooks", self.path, "tool.hatch.metadata.hooks"), "requirements_txt", self.path, HATCH)
         out: list[Dependency] = []
         for field in ("dependencies", "optional-dependencies"):
             if field not in dynamic:
@@ -82,10 +84,15 @@ class PyprojectFile(DependencySource):
                 for group, entry in groups.items():
                     label = f"tool.setuptools.dynamic.{field}" + (f".{group}" if group else "")
                     out += self._dynamic_files(entry, label, text)
+            elif hatch_txt:  # hatch-requirements-txt: files = [...], optional-dependencies = {extra = [...]}
+                groups = {"": hatch_txt.get("files")} if field == "dependencies" else _table(hatch_txt, field, self.path, f"{HATCH}.{field}")
+                for group, names in groups.items():
+                    label = f"{HATCH}." + (f"{field}.{group}" if group else "files")
+                    out += self._dynamic_files({"file": names}, label, text)
             elif poetry.get("dependencies") is None:
                 raise InputError(where, f"project.dynamic lists {field!r} but tool.setuptools.dynamic.{field} does not name the file that "
                                  "declares them, so they cannot be read (the gate runs no build backend); declare them in [project] "
-                                 f"or point tool.setuptools.dynamic.{field} at a requirements file")
+                                 f"or point tool.setuptools.dynamic.{field} (or {HATCH}) at a requirements file")
         return out
 
     def _dynamic_files(self, entry: Any, label: str, text: str) -> list[Dependency]:
@@ -127,6 +134,9 @@ class PyprojectFile(DependencySource):
         kind = "pinned" if version is not None else "unpinned"
         return Dependency(name, version, self.path, line=line, kind=kind, specifier=spec, marker=marker, source_format=self.format,
                           text=f"{name} = {spec}")
+
+
+HATCH = "tool.hatch.metadata.hooks.requirements_txt"
 
 
 def poetry_pin(constraint: str) -> str | None:

@@ -185,3 +185,14 @@ def test_input_strings_are_cleaned_before_the_report(cli, tmp_path, osv_db):
     everything = json.dumps(rep) + r.out + r.err
     assert token not in everything and "\x1b" not in everything and "\\u001b" not in everything
     assert {f["package"] for f in rep["findings"] if f["rule"] == "DEPS002"} >= {"pkg"}
+
+
+def test_pep621_dynamic_dependencies_from_hatch_requirements_txt(cli, tmp_path, osv_db):
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling", "hatch-requirements-txt"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "demo"\nversion = "1"\ndynamic = ["dependencies"]\n\n'
+        '[tool.hatch.metadata.hooks.requirements_txt]\nfiles = ["deps/runtime.pins"]\n')
+    (tmp_path / "deps").mkdir()
+    (tmp_path / "deps" / "runtime.pins").write_text("six==1.16.0\nrequests==2.19.0\n")
+    r, rep = audit(cli, tmp_path, osv_db)
+    assert r.code == 1 and blocked(rep) == {("requests", 2, "requirements")}

@@ -7,7 +7,9 @@ failed or partial download never replaces a good database.
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -60,3 +62,18 @@ def update(dest: Path, url: str = DEFAULT_URL, timeout: float = 60.0, max_bytes:
         if tmp.exists():
             tmp.unlink()
 
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """``mlsec-gates deps db update --dest DIR``: prints what it wrote; 0 on success, 2 on a usage
+    error or a failed download (the old database, if any, is left in place)."""
+    if list(args.paths) != ["db", "update"] or not args.dest:
+        print("usage: mlsec-gates deps db update --dest DIR [--url URL] [--max-mb N]", file=sys.stderr)
+        return 2
+    try:
+        path, size, records = update(Path(args.dest), args.url, args.download_timeout, args.max_mb << 20)
+    except UpdateError as exc:
+        print(f"mlsec-gates: deps db update failed: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path} ({size} bytes, {records} OSV records)")
+    return 0

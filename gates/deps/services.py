@@ -23,10 +23,9 @@ from urllib.parse import urlsplit
 
 from packaging.version import Version
 
-from gates.core.errors import redact_urls
+from gates.core.hygiene import clean
 
-from .inputs import redact_url
-from .model import Advisory, AuditReport, Dependency, PackageResult
+from .records import Advisory, AuditReport, Dependency, PackageResult
 from .osv import OsvDatabase, RangeError, parse_version
 from .severity import record_severity
 
@@ -120,11 +119,12 @@ class PipAuditService(VulnerabilityService):
         self._secrets = [x for x in (parts.password, parts.username, parts.query) if x]
 
     def _scrub(self, text: str) -> str:
-        """``text`` without the OSV URL's credentials or query (a mirror may take a token there)."""
-        text = redact_urls(text)
+        """``text`` (pip-audit's own words, which may quote a requirements or lock file line) made
+        safe for a report: the OSV URL's credentials and query removed, then the shared hygiene
+        step (control characters escaped, credential and PII shapes redacted)."""
         for secret in self._secrets:
             text = text.replace(secret, "…")
-        return text
+        return clean(text)
 
     def command(self, req_files: Sequence[Path], out: Path, cache: Path) -> list[str]:
         cmd = [sys.executable, "-m", "pip_audit", "--format", "json", "--output", str(out), "--progress-spinner", "off",
@@ -178,7 +178,7 @@ class PipAuditService(VulnerabilityService):
             except OSError as exc:
                 raise ServiceError(f"cannot run pip-audit: {exc.strerror or type(exc).__name__}") from None
             if proc.returncode not in (0, 1) or not out.is_file():
-                raise ServiceError(f"{label} failed (exit {proc.returncode}) without a report: {self._scrub(_last_line(proc.stderr))}")
+                raise ServiceError(f"{label} failed (exit {proc.returncode}) without a report: {self._scrub(_error_text(proc.stderr))[:400]}")
             if out.stat().st_size > MAX_REPORT_BYTES:
                 raise ServiceError(f"{label} report is larger than {MAX_REPORT_BYTES} bytes")
             try:
@@ -256,9 +256,14 @@ def _safe_from_fixes(version: str, advisories: Sequence[Advisory]) -> str | None
     return str(max(needed))
 
 
-def _last_line(text: str) -> str:
+def _error_text(text: str) -> str:
+    """pip-audit's error: from its last ``ERROR`` line on (at most three lines, joined), else its
+    last line. Raw: the caller passes it through :meth:`PipAuditService._scrub`."""
     lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
-    return redact_url(lines[-1])[:300] if lines else "no error output"
+    if not lines:
+        return "no error output"
+    starts = [i for i, ln in enumerate(lines) if "ERROR" in ln]
+    return " / ".join(lines[starts[-1]:starts[-1] + 3]) if starts else lines[-1]
 
 
 def osv_record_fetcher(osv_url: str | None, timeout: int) -> Callable[[str, Sequence[str]], dict[str, Any] | None]:

@@ -50,7 +50,8 @@ def test_default_pypi_service_unreachable_is_an_error(cli, tmp_path, reqfile, mo
     pol = tmp_path / "p.yml"
     pol.write_text("version: 1\ngates:\n  deps:\n    severity_lookup: false\n")
     r, rep = run_json(cli, tmp_path, "--requirements", reqfile("six==1.16.0\n"), "--policy", pol)
-    assert r.code == 2 and "pypi" in rep["gates"]["deps"]["errors"][0]["message"]
+    msg = rep["gates"]["deps"]["errors"][0]["message"]
+    assert r.code == 2 and "pypi" in msg and "source: local" in msg and "deps db update" in msg
 
 
 def test_osv_url_credentials_and_query_never_reach_the_report(cli, tmp_path, reqfile, monkeypatch):
@@ -76,14 +77,22 @@ def pypi_404_proxy(tmp_path, monkeypatch):
         yield p
 
 
+NINE = "torch==2.3.0\nrequests==2.19.0\nnumpy==1.26.4\nsix==1.16.0\nidna==3.4\ncertifi==2024.2.2\nurllib3==1.24.1\npy==1.11.0\nflask==2.0.0\n"
+
+
 def test_pypi_service_that_skips_everything_is_an_error(cli, tmp_path, reqfile, pypi_404_proxy):
     # pip-audit itself exits 0 here ("No known vulnerabilities found"): every lookup 404s and
-    # every dependency is skipped. The gate reads the JSON and refuses to pass.
-    r, rep = run_json(cli, tmp_path, "--requirements", reqfile(), "--source", "pypi")
+    # every dependency is skipped. The gate reads the JSON and refuses to pass, and it does not
+    # tell the user to drop public packages from the audit (internal_packages).
+    r, rep = run_json(cli, tmp_path, "--requirements", reqfile(NINE), "--source", "pypi")
     assert r.code == 2
-    errors = rep["gates"]["deps"]["errors"]
-    assert len(errors) == 5 and all("not audited by the service" in e["message"] for e in errors)
-    assert sorted(pypi_404_proxy.requests) == sorted(f"/pypi/{n}/{v}/json" for n, v in (l.split("==") for l in reqfile().read_text().split()))
+    [err] = rep["gates"]["deps"]["errors"]
+    assert "0 of 9 pinned dependencies audited" in err["message"]
+    assert "source: local" in err["message"] and "mlsec-gates deps db update" in err["message"]
+    assert "internal_packages" not in json.dumps(rep) + r.out + r.err
+    notes = " ".join(rep["gates"]["deps"]["notes"])
+    assert "0 of 9 pinned dependencies audited" in notes and "; 9 pinned" not in notes
+    assert sorted(pypi_404_proxy.requests) == sorted(f"/pypi/{n}/{v}/json" for n, v in (ln.split("==") for ln in NINE.split()))
 
 
 def test_internal_packages_are_never_sent_and_may_be_absent(cli, tmp_path, reqfile, pypi_404_proxy):
@@ -109,3 +118,20 @@ def test_no_dependency_files_is_skipped_not_passed(cli, tmp_path):
     r = cli("run", tmp_path, "--gate", "deps", "--format", "json", "--output", tmp_path / "r.json", "-q")
     rep = json.loads((tmp_path / "r.json").read_text())
     assert r.code == 2 and rep["gates"]["deps"]["status"] == "skipped"  # and nothing was scanned (issue 13)
+
+
+def test_pip_audit_error_text_is_cleaned_before_the_report(cli, tmp_path, reqfile, monkeypatch):
+    """pip-audit quotes the offending requirements line in its error; a token and an ANSI escape
+    on that line must not reach the report or the console."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    token = "ghp_" + "A1b2C3d4E5" * 4
+    req = reqfile(f"six==1.16.0\n{token} \x1b[31m !!bad\n")
+    pol = tmp_path / "p.yml"
+    pol.write_text(f"version: 1\ngates:\n  deps:\n    source: osv\n    osv_url: http://127.0.0.1:{_closed_port()}/v1/query\n"
+                   "    resolve: true\n    severity_lookup: false\n")
+    r, rep = run_json(cli, tmp_path, "--requirements", req, "--policy", pol)
+    assert r.code == 2
+    messages = [e["message"] for e in rep["gates"]["deps"]["errors"]]
+    assert any("pip-audit" in m and "invalid specifier at line 2" in m for m in messages), messages
+    everything = json.dumps(rep) + r.out + r.err
+    assert token not in everything and "\x1b" not in everything

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from gates.deps.model import Advisory, Dependency
+from gates.deps.records import Advisory, Dependency
 from gates.deps.services import PipAuditService, ServiceError, _safe_from_fixes
 
 
 def batch(*pins):
-    return {(n, v): [Dependency(n, v, Path("requirements.txt"), i + 1)] for i, (n, v) in enumerate(pins)}
+    return {(n, v): [Dependency(n, v, Path("requirements.txt"), line=i + 1)] for i, (n, v) in enumerate(pins)}
 
 
 def test_dependency_missing_from_report_is_an_error():

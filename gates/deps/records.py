@@ -7,7 +7,7 @@ and nothing downstream can change what an earlier stage found.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -28,6 +28,7 @@ class Dependency:
     name: str
     version: str | None
     path: Path
+    _: KW_ONLY  # the rest by name: ten positional strings are easy to swap unnoticed
     line: int | None = None
     kind: str = "pinned"
     specifier: str = ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ exit codes: 0 verified, 1 not verified, 2 error
             out["ca_certs"] = [str(Path(p).resolve()) for p in args.ca_cert]
         if getattr(args, "ignore_paths", None):
             _reclaim_target(args)
-            out["ignore_paths"] = list(args.ignore_paths)
+            out["ignore_paths"] = cli_ignore_paths(args.ignore_paths)
         trust: dict[str, Any] = {}
         if getattr(args, "staging", False):
             trust["instance"] = "staging"
@@ -149,8 +150,9 @@ exit codes: 0 verified, 1 not verified, 2 error
             for t in ctx.targets:
                 if not t.exists():
                     raise ValueError(f"{t}: no such file or directory")
-                fmt = "oms" if t.is_dir() else "bundle"
-                out.append(Artifact(t, fmt, Path(sig_arg) if sig_arg else None, s.methods, s.signers, s.ignore_paths, s.require_signed))
+                sig = Path(sig_arg) if sig_arg else None
+                fmt = "oms" if t.is_dir() else detect_file_format(t, sig)
+                out.append(Artifact(t, fmt, sig, s.methods, s.signers, s.ignore_paths, s.require_signed))
             return out
         for i, a in enumerate(ctx.options.get("artifacts") or []):
             where = f"gates.signature.artifacts[{i}]"
@@ -173,10 +175,8 @@ exit codes: 0 verified, 1 not verified, 2 error
             for m in matches:
                 if m.name.endswith(BUNDLE_SUFFIXES) or m.name == "model.sig":
                     continue
-                fmt = a.get("format") or ("oms" if m.is_dir() else "bundle")
-                if fmt == "oms" and not m.is_dir():
-                    raise ValueError(f"{where}: format oms needs a directory, {m.name} is a file")
                 sig = ctx.resolve(a["signature"]) if a.get("signature") else None
+                fmt = a.get("format") or ("oms" if m.is_dir() else detect_file_format(m, sig))
                 out.append(Artifact(m, fmt, sig, list(a.get("methods") or s.methods), signers,
                                     [*s.ignore_paths, *(a.get("ignore_paths") or [])],
                                     list(a["require_signed"]) if "require_signed" in a else list(s.require_signed)))
@@ -186,9 +186,11 @@ exit codes: 0 verified, 1 not verified, 2 error
     def _check_oms(self, ctx: GateContext, art: Artifact, s: Settings, material: Any, trusted_root: Any) -> None:
         from .verify import InvalidSignature, NotAllowed, verify_oms
 
-        sig = art.signature or art.path / "model.sig"
+        single = not art.path.is_dir()
+        sig = art.signature or (art.path.parent if single else art.path) / "model.sig"
         if not sig.is_file():
-            ctx.add("SIG001", f"no OMS signature ({sig.name}) for this directory", art.path, key="oms", signature=ctx.display(sig))
+            what = "file" if single else "directory"
+            ctx.add("SIG001", f"no OMS signature ({sig.name}) for this {what}", art.path, key="oms", signature=ctx.display(sig))
             return
         needs_sigstore = False
         try:
@@ -204,16 +206,24 @@ exit codes: 0 verified, 1 not verified, 2 error
         except InvalidSignature as exc:
             ctx.add("SIG006", exc.reason, sig, key="oms")
             return
-        ignore = [*_ROOT_IGNORE, *art.ignore_paths]
+        ignore = [*_ROOT_IGNORE, *ignore_globs(art.path, art.ignore_paths)]
         try:
-            diff = oms.compare(art.path, manifest, skip=[sig], verifier_ignore=ignore, max_workers=s.max_workers)
+            if single:
+                diff = oms.compare_file(art.path, manifest, max_workers=s.max_workers)
+            else:
+                diff = oms.compare(art.path, manifest, skip=[sig], verifier_ignore=ignore, max_workers=s.max_workers)
+        except oms.FormatError as exc:
+            ctx.add("SIG006", str(exc), sig, key="oms")
+            return
         except ValueError as exc:  # unsupported hash algorithm
             ctx.add("SIG006", f"cannot re-hash as the signature says: {exc}", sig, key="oms")
             return
         ctx.scanned(art.path, len(diff.verified))
         who = verified.to_fields()
         for rel, expected, actual in diff.mismatched:
-            ctx.add("SIG002", f"{rel}: content differs from the signed digest (the signature itself is valid, {verified.describe()})", art.path / rel,
+            rel = art.path.name if single else rel
+            ctx.add("SIG002", f"{rel}: content differs from the signed digest (the signature itself is valid, {verified.describe()})",
+                    art.path if single else art.path / rel,
                     key=rel, expected=expected, actual=actual, artifact=ctx.display(art.path), **who)
         for rel in diff.missing:
             ctx.add("SIG003", f"{rel}: signed but missing from the directory", art.path / rel, key=rel, artifact=ctx.display(art.path))
@@ -239,6 +249,26 @@ exit codes: 0 verified, 1 not verified, 2 error
         ctx.add("SIG010", f"OMS signature verified: {len(diff.verified)} file(s) {verified.describe()}", art.path,
                 key="oms", blocking=False, files=len(diff.verified), serialization=manifest.serialization.method, **who)
 
+    def _leftover_bundles(self, ctx: GateContext, art: Artifact) -> bool:
+        """Bundles in a bundle-mode directory must each sign one file that is there: an orphan
+        bundle (its file removed or renamed) or two bundles for one file mean the directory is
+        not what was signed. Reported as errors (fail closed); returns whether all is well."""
+        ok = True
+        by_target: dict[Path, list[Path]] = {}
+        for b in sorted(art.path.rglob("*")):
+            sfx = next((x for x in BUNDLE_SUFFIXES if b.name.endswith(x)), None)
+            if sfx is None or not b.is_file():
+                continue
+            by_target.setdefault(b.with_name(b.name[: -len(sfx)]), []).append(b)
+        for target, bundles in by_target.items():
+            if not target.is_file():
+                ctx.error(f"orphan signature: {bundles[0].name} signs {target.name}, which is not in the directory", bundles[0])
+                ok = False
+            if len(bundles) > 1:
+                ctx.error(f"two signatures for one file: {', '.join(b.name for b in bundles)} (keep exactly one)", target)
+                ok = False
+        return ok
+
     def _allowed(self, art: Artifact, s: Settings) -> list[str]:
         out = [sp.describe() for sp in art.signers]
         out += [f"public key {p.name}" for p in s.public_keys]
@@ -252,6 +282,8 @@ exit codes: 0 verified, 1 not verified, 2 error
         if art.path.is_dir():
             files = [p for p in sorted(art.path.rglob("*")) if p.is_file() and not p.name.endswith(BUNDLE_SUFFIXES)
                      and not any_match(p.relative_to(art.path).as_posix(), [*_ROOT_IGNORE, *art.ignore_paths])]
+            if not self._leftover_bundles(ctx, art):
+                return
         else:
             files = [art.path]
         for f in files:
@@ -288,6 +320,55 @@ exit codes: 0 verified, 1 not verified, 2 error
 # the signature file and git files at the top of the directory, as model-signing ignores them; a
 # bare glob would match at any depth and let ``weights/.github/x.pkl`` or ``sub/model.sig`` in unsigned
 _ROOT_IGNORE = tuple(f"/{p}" for p in DEFAULT_IGNORE)
+
+
+def cli_ignore_paths(values: list[str]) -> list[str]:
+    """``--ignore-paths`` as model_signing's CLI takes them: relative to the working directory
+    (or absolute). Each value is kept as given (a path relative to the model directory, as the
+    policy writes them) and also as an absolute path, which :func:`ignore_globs` relates to each
+    artifact."""
+    out: list[str] = []
+    for v in values:
+        out.append(v)
+        if not os.path.isabs(v):
+            out.append(os.path.abspath(v))
+    return out
+
+
+def ignore_globs(artifact: Path, entries: list[str] | tuple[str, ...]) -> list[str]:
+    """Verifier ignore entries as globs relative to ``artifact``: relative entries as they are;
+    absolute ones (from the command line) only when they lie inside the artifact, as the path
+    and everything under it. An absolute path elsewhere does not concern this artifact."""
+    out: list[str] = []
+    base = Path(os.path.abspath(artifact))
+    for e in entries:
+        if not os.path.isabs(e):
+            out.append(e)
+            continue
+        try:
+            rel = Path(os.path.abspath(e)).relative_to(base).as_posix()
+        except ValueError:
+            continue
+        if rel and rel != ".":
+            out += [rel, rel + "/**"]
+    return out
+
+
+def detect_file_format(path: Path, signature: Path | None) -> str:
+    """``oms`` or ``bundle`` for a single file, by the signature's content: model_signing signs a
+    file as a one-resource OMS manifest (key, certificate or Sigstore), while a plain Sigstore
+    bundle (``<file>.sigstore.json``) signs its bytes or an in-toto statement naming it. Without
+    an explicit signature, a bundle next to the file wins, then an OMS ``model.sig`` beside it."""
+    if signature is None:
+        if any(path.with_name(path.name + sfx).is_file() for sfx in BUNDLE_SUFFIXES):
+            return "bundle"
+        signature = path.parent / "model.sig"
+        if not signature.is_file():
+            return "bundle"
+    try:
+        return "oms" if oms.is_oms_signature(oms.read_bundle_json(signature)) else "bundle"
+    except (oms.FormatError, OSError):
+        return "bundle"  # the bundle check reports what is wrong with it
 
 
 def _reclaim_target(args: argparse.Namespace) -> None:

@@ -224,12 +224,19 @@ class KeyMaterial:
         return cls(tuple(keys), tuple(cas))
 
 
-def _ecdsa_ok(key: ec.EllipticCurvePublicKey, sig: bytes, message: bytes) -> bool:
+def _ecdsa_ok(key: ec.EllipticCurvePublicKey, sig: bytes, message: bytes, algorithm: hashes.HashAlgorithm | None = None) -> bool:
     try:
-        key.verify(sig, message, ec.ECDSA(hash_for(key)))
+        key.verify(sig, message, ec.ECDSA(algorithm or hash_for(key)))
         return True
     except _CryptoInvalid:
         return False
+
+
+def _envelope_ok(key: ec.EllipticCurvePublicKey, sig: bytes, ptype: str, payload: bytes) -> bool:
+    """The DSSE signature over the standard PAE with the curve's hash; failing that, the PAE that
+    model_signing 0.1.x-0.2.0 signed (``repr`` of the payload, always SHA-256), which
+    model_signing >= 1.0 still accepts for key and certificate signatures."""
+    return _ecdsa_ok(key, sig, oms.pae(ptype, payload)) or _ecdsa_ok(key, sig, oms.pae_v02(ptype, payload), hashes.SHA256())
 
 
 def _verify_key(bundle: dict[str, Any], material: KeyMaterial) -> tuple[Verified, str, bytes]:
@@ -241,9 +248,8 @@ def _verify_key(bundle: dict[str, Any], material: KeyMaterial) -> tuple[Verified
     candidates = [t for t in keys if not hint or t[2] == hint]
     if not candidates:
         raise NotAllowed(f"signed with key {hint[:16]}…, which is none of the {len(keys)} allowed public key(s)", hint, "key")
-    message = oms.pae(ptype, payload)
     for name, k, h in candidates:
-        if _ecdsa_ok(k, sig, message):
+        if _envelope_ok(k, sig, ptype, payload):
             return Verified("key", f"key {h[:16]}… ({name})"), ptype, payload
     raise InvalidSignature("the ECDSA signature does not verify with the allowed public key(s)")
 
@@ -279,7 +285,7 @@ def _verify_certificate(bundle: dict[str, Any], material: KeyMaterial) -> tuple[
         key = check_curve(leaf.public_key())
     except ValueError as exc:
         raise InvalidSignature(str(exc)) from None
-    if not _ecdsa_ok(key, sig, oms.pae(ptype, payload)):
+    if not _envelope_ok(key, sig, ptype, payload):
         raise InvalidSignature("the ECDSA signature does not verify with the signing certificate's key")
     fp = leaf.fingerprint(hashes.SHA256()).hex()
     return Verified("certificate", f"{subject} (sha256:{fp[:16]}…)"), ptype, payload

@@ -114,7 +114,7 @@ exit codes: 0 verified, 1 not verified, 2 error
         explicit = bool(getattr(ctx.args, "trust_config", None)) if ctx.args is not None else False
         try:
             settings = settings_from_options(ctx.options, lambda p: ctx.resolve(p), explicit)
-            material = KeyMaterial.load(settings.public_keys, settings.ca_certs)
+            material = KeyMaterial.load(settings.public_keys, settings.ca_certs, settings.cert_signers)
             artifacts = self._artifacts(ctx, settings)
         except (ValueError, OSError) as exc:
             ctx.error(f"signature policy: {exc}", ctx.root)
@@ -273,6 +273,7 @@ exit codes: 0 verified, 1 not verified, 2 error
         out = [sp.describe() for sp in art.signers]
         out += [f"public key {p.name}" for p in s.public_keys]
         out += [f"CA {p.name}" for p in s.ca_certs]
+        out += [cs.describe() for cs in s.cert_signers]
         return out
 
     # ---- Sigstore bundles next to files -------------------------------------------------------------

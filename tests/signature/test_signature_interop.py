@@ -199,8 +199,10 @@ def _gate(cli, s: Signed, pki: dict[str, Path], tmp: Path, *, trust: str | None 
     if s.case.kind == "dir":
         args += ["--ignore-paths", ignore or str(s.model / "ignore-me")]
     r = cli(*args, "-q", "--format", "json", "--output", str(report), cwd=cwd)
-    rules = sorted(f["rule"] for f in json.loads(report.read_text())["findings"]) if report.is_file() else []
-    return r.code, rules
+    found = json.loads(report.read_text())["findings"] if report.is_file() else []
+    if os.environ.get("MLSEC_GATES_DEBUG_INTEROP"):
+        print(s.case.id, [(f["rule"], f["message"]) for f in found])
+    return r.code, sorted(f["rule"] for f in found)
 
 
 def test_every_release_signs_what_it_offers(signed):

@@ -44,7 +44,10 @@ def sign_legacy(a: argparse.Namespace) -> None:
 
     if a.serialization != "files":
         raise SystemExit("unsupported: model_signing < 0.3 shard payloads are not verifiable by any later release")
-    hcfg = api.HashingConfig().set_serialize_by_file_to_manifest(hashing_algorithm=a.hash)
+    # one worker: 0.1.0 shares one hash object across the files it hashes in parallel threads, so
+    # with several workers it can sign corrupt digests (a race fixed in 0.1.1); the gate rightly
+    # rejects those, but the matrix is about formats, not that race
+    hcfg = api.HashingConfig().set_serialize_by_file_to_manifest(hashing_algorithm=a.hash, max_workers=1)
     if a.ignore:
         hcfg.set_ignored_paths(_ignores(a))
     if a.method == "key":

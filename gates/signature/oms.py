@@ -24,6 +24,11 @@ from .hashing import Piece, hash_pieces, shard_pieces
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://model_signing/signature/v1.0"
+#: model_signing 0.1.x-0.2.0 (files serialization, one subject per file; model_signing >= 1.0
+#: still verifies it as "compat"): there is no serialization block and no root digest
+PREDICATE_TYPE_V01 = "https://model_signing/Digests/v0.1"
+#: the resource name model_signing gives a model that is a single file (no directory)
+SINGLE_FILE = "."
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 #: paths model-signing always leaves out of a signature
 DEFAULT_IGNORE = ("model.sig", ".git", ".gitattributes", ".github", ".gitignore")
@@ -108,7 +113,7 @@ def _split_shard(name: str) -> tuple[str, int, int]:
         raise FormatError(f"shard resource name has non-numeric offsets ({name[:80]!r})") from None
     if s < 0 or e <= s:
         raise FormatError(f"shard resource has an empty or negative range ({name[:80]!r})")
-    return _safe_rel(p2), s, e
+    return (p2 if p2 == SINGLE_FILE else _safe_rel(p2)), s, e
 
 
 def _safe_rel(name: str) -> str:
@@ -146,6 +151,20 @@ def signing_method(bundle: dict[str, Any]) -> str:
     raise FormatError("bundle has no certificate, certificate chain or public key")
 
 
+def is_oms_signature(bundle: dict[str, Any]) -> bool:
+    """Whether a bundle is an OMS signature (model_signing's format) rather than a plain Sigstore
+    bundle over a file: key and certificate bundles only exist in OMS; a Sigstore one is OMS when
+    its DSSE payload carries a model_signing predicate."""
+    try:
+        if signing_method(bundle) != "sigstore":
+            return True
+        ptype, payload, _ = envelope_parts(bundle)
+        st = json.loads(payload)
+    except (FormatError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(st, dict) and st.get("predicateType") in (PREDICATE_TYPE, PREDICATE_TYPE_V01)
+
+
 def envelope_parts(bundle: dict[str, Any]) -> tuple[str, bytes, bytes]:
     """``(payload_type, payload, signature)`` of the bundle's single-signature DSSE envelope."""
     env = bundle.get("dsseEnvelope")
@@ -168,6 +187,14 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
 
 
+def pae_v02(payload_type: str, payload: bytes) -> bytes:
+    """The PAE model_signing 0.1.x-0.2.0 signed: ``DSSEV1`` (capital V) and the payload written
+    as Python's ``repr`` of the bytes (``b'...'``, with escapes), a str/bytes mix-up in those
+    releases. model_signing >= 1.0 verifies these signatures the same way (``pae_compat``),
+    always with SHA-256 whatever the key's curve."""
+    return f"DSSEV1 {len(payload_type)} {payload_type} {len(payload)} {payload!r}".encode("utf-8")
+
+
 def parse_statement(payload_type: str, payload: bytes) -> Manifest:
     """The manifest in a (verified) DSSE payload. Raises :class:`FormatError` if malformed."""
     if payload_type != PAYLOAD_TYPE:
@@ -179,6 +206,8 @@ def parse_statement(payload_type: str, payload: bytes) -> Manifest:
     try:
         if st["_type"] != STATEMENT_TYPE:
             raise FormatError("payload is not an in-toto v1 statement")
+        if st["predicateType"] == PREDICATE_TYPE_V01:
+            return _parse_v01(st)
         if st["predicateType"] != PREDICATE_TYPE:
             raise FormatError(f"predicate type {str(st['predicateType'])[:80]!r} is not {PREDICATE_TYPE}")
         subjects = st["subject"]
@@ -195,8 +224,13 @@ def parse_statement(payload_type: str, payload: bytes) -> Manifest:
         ignore = ser.get("ignore_paths") or []
         if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
             raise FormatError("ignore_paths must be a list of strings")
+        hash_type = str(ser["hash_type"])
+        if shard_size is not None and hash_type.endswith(f"-sharded-{shard_size}"):
+            # model_signing 0.3.x wrote the resource algorithm ("sha256-sharded-1000") as the
+            # serialization's hash_type too; 1.0 and later write the bare hash ("sha256")
+            hash_type = hash_type[: -len(f"-sharded-{shard_size}")]
         serialization = Serialization(
-            method=method, hash_type=str(ser["hash_type"]), allow_symlinks=bool(ser["allow_symlinks"]),
+            method=method, hash_type=hash_type, allow_symlinks=bool(ser["allow_symlinks"]),
             ignore_paths=tuple(ignore), shard_size=shard_size,
         )
         resources = []
@@ -208,7 +242,7 @@ def parse_statement(payload_type: str, payload: bytes) -> Manifest:
                 raise FormatError(f"resource algorithm {str(r['algorithm'])[:40]!r} does not match serialization {serialization.algorithm!r}")
             if method == "shards":
                 _split_shard(name)
-            else:
+            elif name != SINGLE_FILE:
                 _safe_rel(name)
             if name in seen:
                 raise FormatError(f"resource listed twice ({name[:80]!r})")
@@ -223,6 +257,45 @@ def parse_statement(payload_type: str, payload: bytes) -> Manifest:
     if manifest.root_digest() != str(expected_root).lower():
         raise FormatError("statement subject digest does not match its resources (inconsistent manifest)")
     return manifest
+
+
+def _parse_v01(st: dict[str, Any]) -> Manifest:
+    """A ``Digests/v0.1`` statement (model_signing 0.1.x-0.2.0): every subject is one file with
+    its SHA-256 (``.`` for a single-file model). model_signing >= 1.0 reads it as a ``files``
+    manifest over SHA-256 with no ignore paths; so do we."""
+    subjects = st.get("subject")
+    if not isinstance(subjects, list) or not subjects:
+        raise FormatError("Digests/v0.1 statement has no subjects")
+    resources: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    algorithms: set[str] = set()
+    for sub in subjects:
+        if not isinstance(sub, dict) or not isinstance(sub.get("digest"), dict):
+            raise FormatError("Digests/v0.1 subject is malformed")
+        name, digest = str(sub.get("name", "")), str(sub["digest"].get("sha256", ""))
+        # 0.1.x-0.2.0 store every digest under "sha256" and say the real one in an annotation
+        # ("file-sha256", "file-blake2b"); model_signing >= 1.0 assumes SHA-256 and so fails
+        # the blake2 ones, which we verify with the algorithm the signer used
+        actual = str((sub.get("annotations") or {}).get("actual_hash_algorithm", "file-sha256"))
+        algorithms.add({"file-sha256": "sha256", "file-blake2": "blake2b", "file-blake2b": "blake2b"}.get(actual, actual))
+        if name != SINGLE_FILE:
+            _safe_rel(name)
+        try:
+            bytes.fromhex(digest)
+        except ValueError:
+            raise FormatError("Digests/v0.1 subject digest is not hex") from None
+        if name in seen:
+            raise FormatError(f"Digests/v0.1 subject listed twice ({name[:80]!r})")
+        seen.add(name)
+        resources.append((name, digest.lower()))
+    if SINGLE_FILE in seen and len(resources) > 1:
+        raise FormatError("Digests/v0.1 statement mixes a single-file subject with others")
+    if len(algorithms) != 1 or next(iter(algorithms)) not in ("sha256", "blake2b"):
+        raise FormatError(f"Digests/v0.1 statement uses unsupported or mixed hash algorithms ({', '.join(sorted(algorithms))[:80]})")
+    algorithm = algorithms.pop()
+    if any(len(d) != {"sha256": 64, "blake2b": 128}[algorithm] for _, d in resources):
+        raise FormatError(f"Digests/v0.1 digest length does not fit {algorithm}")
+    return Manifest("", Serialization(method="files", hash_type=algorithm), tuple(sorted(resources)))
 
 
 # ---- writing --------------------------------------------------------------------------------------
@@ -357,13 +430,35 @@ def compare(
             continue  # shard serialization cannot represent empty files: model-signing lists none
         (hidden if ser.ignores(rel) else extra).append(rel)
 
-    # hash what is signed and present; for shards, the layout itself must match the file size
+    ok, bad = _check_signed(expected, tree.files, ser, max_workers)
+    return Diff(
+        verified=ok, mismatched=tuple((r, *bad[r]) for r in sorted(bad)), missing=missing,
+        extra=tuple(extra), hidden=tuple(hidden), symlinks=symlinks, special=special,
+    )
+
+
+def compare_file(path: Path, manifest: Manifest, *, max_workers: int | None = None) -> Diff:
+    """Re-hash one file signed as a single-file model (``model_signing sign … FILE``: one
+    resource named ``.``, or ``.:START:END`` shards) and diff it against the manifest."""
+    expected = manifest.files()
+    if set(expected) != {SINGLE_FILE}:
+        names = ", ".join(sorted(expected)[:3])
+        raise FormatError(f"the signature is over a directory (it lists {names}…), not over a single file")
+    ok, bad = _check_signed(expected, {SINGLE_FILE: path}, manifest.serialization, max_workers)
+    return Diff(verified=ok, mismatched=tuple((r, *bad[r]) for r in sorted(bad)))
+
+
+def _check_signed(
+    expected: dict[str, list[tuple[int, int, str]]], present: dict[str, Path], ser: Serialization, max_workers: int | None,
+) -> tuple[tuple[str, ...], dict[str, tuple[str, str]]]:
+    """Hash every signed file that is present, once, and return ``(verified, {rel: (expected,
+    actual)})``. For shards the layout itself must match the file's size."""
     pieces: list[Piece] = []
     layout_bad: dict[str, tuple[str, str]] = {}
     for rel, entries in expected.items():
-        if rel not in tree.files:
+        if rel not in present:
             continue
-        path = tree.files[rel]
+        path = present[rel]
         if ser.method == "shards":
             entries = sorted(entries)
             size = path.stat().st_size
@@ -375,14 +470,12 @@ def compare(
         else:
             pieces.append(Piece(rel, path))
     digests = hash_pieces(pieces, ser.hash_type, max_workers)
-    sig = manifest.digests
+    sig = {rel if e == -1 else f"{rel}:{s}:{e}": d for rel, entries in expected.items() for s, e, d in entries}
     bad: dict[str, tuple[str, str]] = dict(layout_bad)
     for p in pieces:
         actual = digests[p.name].hex()
         if actual != sig[p.name] and p.rel not in bad:
             bad[p.rel] = (sig[p.name], actual)
-    ok = tuple(sorted(r for r in expected if r in tree.files and r not in bad))
-    return Diff(
-        verified=ok, mismatched=tuple((r, *bad[r]) for r in sorted(bad)), missing=missing,
-        extra=tuple(extra), hidden=tuple(hidden), symlinks=symlinks, special=special,
-    )
+    ok = tuple(sorted(r for r in expected if r in present and r not in bad))
+    return ok, bad
+

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .certpolicy import CERTIFICATE_SIGNER_SCHEMA, CertificateSigner, parse_certificate_signers
 from .identity import GITHUB_KEYS, SignerSpec
 from .trust import TrustSpec
 
@@ -63,6 +64,9 @@ OPTIONS_SCHEMA: dict[str, Any] = {
     "signers": _signers,
     "public_keys": {**_strs, "description": "PEM public keys for the key method (any one suffices)."},
     "ca_certs": {**_strs, "description": "PEM CA certificates for the certificate method."},
+    "certificate_signers": {"type": "array", "minItems": 1, "items": CERTIFICATE_SIGNER_SCHEMA,
+                            "description": "Who may sign with the certificate method (subject/SAN/issuer/root pin); any one suffices. "
+                                           "Without it, any signing certificate the ca_certs issued is accepted."},
     "methods": {"type": "array", "items": {"enum": list(METHODS)}, "minItems": 1, "description": "Signing methods accepted (default: all three)."},
     "ignore_paths": {**_strs, "description": "Globs allowed to be present unsigned in a signed directory (the signature file and git files always are)."},
     "require_signed": {**_strs, "description": "Globs a signature's own ignore_paths may not hide (default: weights, code, configs, tokenizers)."},
@@ -106,6 +110,7 @@ class Settings:
     signers: Sequence[SignerSpec] = ()
     public_keys: Sequence[Path] = ()
     ca_certs: Sequence[Path] = ()
+    cert_signers: Sequence[CertificateSigner] = ()
     methods: Sequence[str] = METHODS
     ignore_paths: Sequence[str] = ()
     require_signed: Sequence[str] = DEFAULT_REQUIRE_SIGNED
@@ -143,6 +148,7 @@ def settings_from_options(opts: Mapping[str, Any], resolve: Any, explicit_trust_
         signers=parse_signers(opts.get("signers"), "gates.signature.signers"),
         public_keys=[resolve(p) for p in opts.get("public_keys") or []],
         ca_certs=[resolve(p) for p in opts.get("ca_certs") or []],
+        cert_signers=parse_certificate_signers(opts.get("certificate_signers"), "gates.signature.certificate_signers"),
         methods=list(opts.get("methods") or METHODS),
         ignore_paths=list(opts.get("ignore_paths") or []),
         require_signed=list(opts.get("require_signed") if opts.get("require_signed") is not None else DEFAULT_REQUIRE_SIGNED),

@@ -24,6 +24,7 @@ from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store
 from typing import TYPE_CHECKING
 
 from . import oms
+from .certpolicy import CertificateSigner, describe_leaf
 from .hashing import sha256_file
 from .identity import Recording, SignerInfo
 from .keys import check_curve, hash_for, key_hint, load_public_key
@@ -100,25 +101,41 @@ class DigestMismatch(SignatureFailure):
 
 
 # ---- Sigstore ----------------------------------------------------------------------------------
-def _log_info(bundle: "Bundle") -> tuple[int | None, str | None]:
-    """Transparency log index and integration time (or the RFC 3161 timestamp for Rekor v2)."""
+def _log_info(raw: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    """Transparency log index and integration time (or the RFC 3161 timestamp for Rekor v2), read
+    from the bundle's JSON (sigstore-python has no public accessor for them). Informational only:
+    the verifier has already checked them."""
     index: int | None = None
     when: str | None = None
-    try:
-        inner = bundle.log_entry._inner
-        index = int(inner.log_index) if inner.log_index is not None else None
-        if inner.integrated_time:
-            when = _dt.datetime.fromtimestamp(int(inner.integrated_time), tz=_dt.timezone.utc).isoformat()
-    except Exception:  # noqa: BLE001 - informational only
-        pass
-    if when is None:
+    vm = raw.get("verificationMaterial") or {}
+    entries = vm.get("tlogEntries") or []
+    if entries and isinstance(entries[0], dict):
         try:
-            tsd = bundle.verification_material.timestamp_verification_data
-            if tsd is not None and tsd.rfc3161_timestamps:
-                when = tsd.rfc3161_timestamps[0].tst_info.gen_time.astimezone(_dt.timezone.utc).isoformat()
-        except Exception:  # noqa: BLE001
+            index = int(entries[0]["logIndex"])
+        except (KeyError, TypeError, ValueError):
             pass
+        try:
+            t = int(entries[0].get("integratedTime") or 0)
+            if t:
+                when = _dt.datetime.fromtimestamp(t, tz=_dt.timezone.utc).isoformat()
+        except (TypeError, ValueError, OverflowError, OSError):
+            pass
+    if when is None:
+        stamps = ((vm.get("timestampVerificationData") or {}).get("rfc3161Timestamps") or [])
+        if stamps:
+            when = _rfc3161_time(stamps[0])
     return index, when
+
+
+def _rfc3161_time(stamp: Mapping[str, Any]) -> str | None:
+    """The generation time of an RFC 3161 timestamp token, via rfc3161-client's public parser."""
+    try:
+        from rfc3161_client import decode_timestamp_response
+
+        tsr = decode_timestamp_response(oms.base64.b64decode(stamp["signedTimestamp"]))
+        return tsr.tst_info.gen_time.astimezone(_dt.timezone.utc).isoformat()
+    except Exception:  # noqa: BLE001 - informational only
+        return None
 
 
 def _load_bundle(raw: bytes | str) -> "Bundle":
@@ -149,16 +166,26 @@ def _run_sigstore(verifier: "Verifier", bundle: "Bundle", policy: "VerificationP
         raise InvalidSignature(f"Sigstore verification failed: {_short(exc)}{hint}") from None
 
 
-def _verified_sigstore(bundle: "Bundle") -> Verified:
+def _verified_sigstore(bundle: "Bundle", raw: Mapping[str, Any]) -> Verified:
     info = SignerInfo.from_cert(bundle.signing_certificate)
-    index, when = _log_info(bundle)
+    index, when = _log_info(raw)
     return Verified("sigstore", info.identity, info.issuer, info.claims, index, when)
+
+
+def _statement_subjects(payload: bytes) -> list[tuple[str, str]]:
+    """``(name, sha256)`` of every subject of a verified in-toto statement (plain JSON: the
+    statement is ours to read once the envelope verified)."""
+    try:
+        st = json.loads(payload)
+        return [(str(sub.get("name") or "?"), str((sub.get("digest") or {}).get("sha256", "")).lower())
+                for sub in st["subject"] if isinstance(sub, dict)]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        raise InvalidSignature("in-toto statement is malformed") from None
 
 
 def verify_file_bundle(path: Path, bundle_path: Path, trusted_root: "TrustedRoot", policy: "VerificationPolicy") -> Verified:
     """A Sigstore bundle over one file: a message signature (``hashedrekord``) or a DSSE
     in-toto statement whose subject must carry the file's SHA-256. The file is hashed once."""
-    from sigstore import dsse
     from sigstore.hashes import Hashed
     from sigstore.verify import Verifier
     from sigstore_models.common.v1 import HashAlgorithm
@@ -168,31 +195,28 @@ def verify_file_bundle(path: Path, bundle_path: Path, trusted_root: "TrustedRoot
     digest = sha256_file(path)
     hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=digest)
     verifier = Verifier(trusted_root=trusted_root)
-    if bundle._dsse_envelope is not None:
+    if isinstance(raw.get("dsseEnvelope"), dict):
         ptype, payload = _run_sigstore(verifier, bundle, policy, lambda p: verifier.verify_dsse(bundle, p))
-        if ptype != dsse.Envelope._TYPE:
+        if ptype != oms.PAYLOAD_TYPE:
             raise InvalidSignature(f"DSSE payload type {ptype[:60]!r} is not an in-toto statement")
-        try:
-            stmt = dsse.Statement(payload)
-            matches = stmt._matches_digest(hashed)
-        except Exception as exc:  # noqa: BLE001
-            raise InvalidSignature(f"in-toto statement is malformed: {_short(exc)}") from None
-        if not matches:
-            subjects = [f"{sub.name or '?'} sha256:{sub.digest.root.get('sha256', '?')}" for sub in stmt._inner.subjects][:5]
+        subjects = _statement_subjects(payload)
+        if not any(d == digest.hex() for _, d in subjects):
+            listed = [f"{n} sha256:{d or '?'}" for n, d in subjects][:5]
             raise DigestMismatch("the signed in-toto statement has no subject with this file's SHA-256 "
-                                 f"(it lists {', '.join(subjects)})", ", ".join(subjects), digest.hex(), _verified_sigstore(bundle))
-        return _verified_sigstore(bundle)
+                                 f"(it lists {', '.join(listed)})", ", ".join(listed), digest.hex(), _verified_sigstore(bundle, raw))
+        return _verified_sigstore(bundle, raw)
     signed = None
-    ms = bundle._inner.message_signature
-    if ms is not None and ms.message_digest is not None:
-        signed = bytes(ms.message_digest.digest).hex()
+    try:
+        signed = oms.base64.b64decode(raw["messageSignature"]["messageDigest"]["digest"]).hex()
+    except (KeyError, TypeError, ValueError):
+        pass
     try:
         _run_sigstore(verifier, bundle, policy, lambda p: verifier.verify_artifact(hashed, bundle, p))
     except InvalidSignature:
         if signed is not None and signed != digest.hex():
             raise DigestMismatch("file content differs from what was signed", signed, digest.hex()) from None
         raise
-    return _verified_sigstore(bundle)
+    return _verified_sigstore(bundle, raw)
 
 
 # ---- OMS ---------------------------------------------------------------------------------------
@@ -203,9 +227,12 @@ class KeyMaterial:
     #: (display name, key) pairs
     public_keys: Sequence[tuple[str, ec.EllipticCurvePublicKey]] = ()
     ca_certs: Sequence[x509.Certificate] = ()
+    #: who may sign under those CAs (empty: anyone they issued a signing certificate to)
+    cert_signers: Sequence[CertificateSigner] = ()
 
     @classmethod
-    def load(cls, public_keys: Sequence[Path] = (), ca_certs: Sequence[Path] = ()) -> "KeyMaterial":
+    def load(cls, public_keys: Sequence[Path] = (), ca_certs: Sequence[Path] = (),
+             cert_signers: Sequence[CertificateSigner] = ()) -> "KeyMaterial":
         """Read the PEM files; raises ``ValueError``/``OSError`` naming the bad file."""
         keys, cas = [], []
         for p in public_keys:
@@ -221,15 +248,22 @@ class KeyMaterial:
             if not found:
                 raise ValueError(f"{p}: no PEM certificate in the file")
             cas.extend(found)
-        return cls(tuple(keys), tuple(cas))
+        return cls(tuple(keys), tuple(cas), tuple(cert_signers))
 
 
-def _ecdsa_ok(key: ec.EllipticCurvePublicKey, sig: bytes, message: bytes) -> bool:
+def _ecdsa_ok(key: ec.EllipticCurvePublicKey, sig: bytes, message: bytes, algorithm: hashes.HashAlgorithm | None = None) -> bool:
     try:
-        key.verify(sig, message, ec.ECDSA(hash_for(key)))
+        key.verify(sig, message, ec.ECDSA(algorithm or hash_for(key)))
         return True
     except _CryptoInvalid:
         return False
+
+
+def _envelope_ok(key: ec.EllipticCurvePublicKey, sig: bytes, ptype: str, payload: bytes) -> bool:
+    """The DSSE signature over the standard PAE with the curve's hash; failing that, the PAE that
+    model_signing 0.1.x-0.2.0 signed (``repr`` of the payload, always SHA-256), which
+    model_signing >= 1.0 still accepts for key and certificate signatures."""
+    return _ecdsa_ok(key, sig, oms.pae(ptype, payload)) or _ecdsa_ok(key, sig, oms.pae_v02(ptype, payload), hashes.SHA256())
 
 
 def _verify_key(bundle: dict[str, Any], material: KeyMaterial) -> tuple[Verified, str, bytes]:
@@ -241,9 +275,8 @@ def _verify_key(bundle: dict[str, Any], material: KeyMaterial) -> tuple[Verified
     candidates = [t for t in keys if not hint or t[2] == hint]
     if not candidates:
         raise NotAllowed(f"signed with key {hint[:16]}…, which is none of the {len(keys)} allowed public key(s)", hint, "key")
-    message = oms.pae(ptype, payload)
     for name, k, h in candidates:
-        if _ecdsa_ok(k, sig, message):
+        if _envelope_ok(k, sig, ptype, payload):
             return Verified("key", f"key {h[:16]}… ({name})"), ptype, payload
     raise InvalidSignature("the ECDSA signature does not verify with the allowed public key(s)")
 
@@ -270,16 +303,20 @@ def _verify_certificate(bundle: dict[str, Any], material: KeyMaterial) -> tuple[
         .build_client_verifier()
     )
     try:
-        verifier.verify(leaf, chain[1:])
+        built = verifier.verify(leaf, chain[1:])
     except (X509Error, ValueError) as exc:
         raise NotAllowed(f"signing certificate {subject} does not chain to an allowed CA ({_short(exc)})", subject, "certificate") from None
+    anchor = built.chain[-1]  # the client verifier returns the chain it built, leaf first, anchor last
+    if material.cert_signers and not any(cs.matches(leaf, anchor) for cs in material.cert_signers):
+        who = describe_leaf(leaf, anchor)
+        raise NotAllowed(f"signing certificate {who} is none of the allowed certificate_signers", who, "certificate")
     if not _can_sign(leaf):
         raise InvalidSignature(f"certificate {subject} is not allowed to sign (no digitalSignature key usage or codeSigning EKU)")
     try:
         key = check_curve(leaf.public_key())
     except ValueError as exc:
         raise InvalidSignature(str(exc)) from None
-    if not _ecdsa_ok(key, sig, oms.pae(ptype, payload)):
+    if not _envelope_ok(key, sig, ptype, payload):
         raise InvalidSignature("the ECDSA signature does not verify with the signing certificate's key")
     fp = leaf.fingerprint(hashes.SHA256()).hex()
     return Verified("certificate", f"{subject} (sha256:{fp[:16]}…)"), ptype, payload
@@ -325,7 +362,7 @@ def verify_oms(
         sb = _load_bundle(json.dumps(bundle))
         verifier = Verifier(trusted_root=trusted_root)
         ptype, payload = _run_sigstore(verifier, sb, policy, lambda p: verifier.verify_dsse(sb, p))
-        verified = _verified_sigstore(sb)
+        verified = _verified_sigstore(sb, bundle)
     elif method == "key":
         verified, ptype, payload = _verify_key(bundle, material)
     else:

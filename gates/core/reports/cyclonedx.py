@@ -126,9 +126,9 @@ class _Builder:
             part: dict[str, Any] = {"type": "file", "bom-ref": f"{ref}#file:{clean_name(p.name)}", "name": clean_name(p.name)}
             if ph:
                 part["hashes"] = [{"alg": "SHA-256", "content": v} for _, v in ph]
-            props = [{"name": x.name, "value": x.value} for x in self._verdicts(p.path)]
-            if props:
-                part["properties"] = props
+            part_props = [{"name": x.name, "value": x.value} for x in self._verdicts(p.path)]
+            if part_props:
+                part["properties"] = part_props
             parts.append(part)
         if parts:
             self.parts[ref] = parts

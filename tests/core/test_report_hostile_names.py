@@ -29,9 +29,9 @@ def hostile_repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _report(cli, root: Path, fmt: str) -> str:
+def _report(cli, root: Path, fmt: str, gate: str = "eval") -> str:
     out = root.parent / f"out.{fmt}"
-    r = cli("run", ".", "--gate", "eval", "-q", "--format", fmt, "--output", out, cwd=root)
+    r = cli("run", ".", "--gate", gate, "-q", "--format", fmt, "--output", out, cwd=root)
     assert r.code == 1, r.err
     return out.read_text(encoding="utf-8")
 
@@ -80,3 +80,31 @@ def test_markdown_never_renders_a_link_or_image_from_a_metric_name(tmp_path, cli
     text = _report(cli, tmp_path, "markdown")
     assert "verified by security" in text
     assert not re.search(r"(?<!\\)\[[^\]]*\]\(https://evil", text)
+
+
+def test_a_credential_in_a_file_name_gives_a_fingerprint_only_waiver_that_works(tmp_path, cli):
+    """Issue 13: the snippet must not print a token from a file name, and what it prints instead
+    must still waive exactly that finding when pasted into the policy."""
+    token = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / f"w_{token}.pkl").write_bytes(b"cos\nsystem\n(S'echo hi'\ntR.")
+    policy = 'version: 1\ngates:\n  model:\n    paths: ["models/**"]\n'
+    (tmp_path / ".mlsec-gates.yml").write_text(policy)
+    text = _report(cli, tmp_path, "markdown", gate="model")
+    assert token not in text
+    snippets = [s for s in re.findall(r"```yaml\n(.*?)```", text, re.S) if "MODEL001" in s]
+    assert snippets
+    waiver = yaml.safe_load(_dedent(snippets[0]))[0]
+    assert "path" not in waiver and len(waiver["fingerprint"]) == 16
+    waiver["reason"] = "reviewed: a test fixture"
+    (tmp_path / ".mlsec-gates.yml").write_text(policy + yaml.safe_dump({"waivers": [waiver]}))
+    r = cli("run", ".", "--gate", "model", "--format", "json", cwd=tmp_path)
+    rep = json.loads(r.out)
+    assert r.code == 0, r.out
+    assert [f["waived"] for f in rep["findings"] if f["rule"] == "MODEL001"] == [True]
+
+
+def _dedent(block: str) -> str:
+    lines = block.splitlines()
+    indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
+    return "\n".join(line[indent:] for line in lines)

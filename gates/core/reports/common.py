@@ -8,18 +8,32 @@ import json
 import yaml
 
 from ..findings import Finding, Severity, Status
+from ..hygiene import clean_name, escape_controls
 
 STATUS_ICON = {Status.PASS: "✅", Status.FAIL: "❌", Status.ERROR: "⛔", Status.SKIPPED: "⏭️"}
 SEVERITY_ICON = {Severity.CRITICAL: "🟥", Severity.HIGH: "🟧", Severity.MEDIUM: "🟨", Severity.LOW: "🟦", Severity.INFO: "⬜"}
 
 
+def redacted(text: str) -> bool:
+    """Whether output hygiene would redact part of ``text`` (a token, a URL's credentials), beyond
+    showing control characters as escapes. Such a name may only be shown redacted: never raw in
+    a waiver snippet, never inside a link."""
+    return clean_name(text) != escape_controls(text)
+
+
 def waiver_snippet(f: Finding, today: _dt.date | None = None, days: int = 30) -> str:
-    """The exact YAML a reviewer can paste under ``waivers:`` to accept this finding."""
+    """The exact YAML a reviewer can paste under ``waivers:`` to accept this finding.
+
+    The path is written so that it reads back exactly (quoted and escaped when it must be). A
+    path that hygiene would redact (a credential in a file name) is left out: the waiver then
+    holds by rule and fingerprint alone, which pins it to this one finding all the same."""
     expires = (today or _dt.date.today()) + _dt.timedelta(days=days)
     path = f.rel_path or f.path
+    where = (f"  path: {_yaml_str(path)}\n" if path and not redacted(path)
+             else "  # no path: the file name holds a credential-like string; the fingerprint pins this finding\n")
     return (
         f"- rule: {f.rule}\n"
-        f"  path: {_yaml_str(path)}\n"
+        f"{where}"
         f"  fingerprint: \"{f.fingerprint}\"\n"
         f'  reason: "<why this is acceptable>"\n'
         f"  expires: {expires.isoformat()}\n"

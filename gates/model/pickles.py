@@ -34,6 +34,22 @@ def scan_pickle_tentative(scan: Scan, f: Any, src: Source, member: str | None, d
 
 
 # ---- pickle ----------------------------------------------------------------------------------------
+def importable(g: GlobalRef) -> bool:
+    """Whether ``find_class`` could import this global from an installed module: every part of
+    the module and the name must be Python identifiers. (A module file named ``"mport os.py"``
+    would have to be planted on the loader's path, which is already code execution.)"""
+    return all(p.isidentifier() for p in g.raw_module.split(".")) and all(p.isidentifier() for p in g.raw_name.split("."))
+
+
+def inert_text(res: WalkResult) -> bool:
+    """A protocol-0/1 guess that is really text: the walk did not reach STOP, or the first global
+    it would import cannot be imported, so ``pickle.load`` raises before any import or call.
+    (Globals are recorded in stream order; calls need a global, so none ran before the first.)"""
+    if res.globals:
+        return not importable(res.globals[0])
+    return not res.stopped
+
+
 def scan_pickle_stream(scan: Scan, src: Source, member: str | None, depth: int, *, tentative: bool = False, name: str = "") -> str:
     """Walk every pickle stacked in ``src`` (a loader may call ``load()`` again) and judge them.
 
@@ -67,8 +83,8 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
         walker = walker_for(scan)(src, max_memo=lim.max_memo, on_build=hook, explain=_not_allowed(scan))
         res = walker.walk()
         scan.report.items += res.opcodes
-        if first and tentative and not res.stopped and not res.globals and res.opcodes <= 3 and not pickle_named(name):
-            return "unknown"  # text that merely starts with an opcode byte
+        if first and tentative and not pickle_named(name) and inert_text(res):
+            return "text"  # text that merely starts with an opcode byte: the unpickler fails before importing anything
         if not first and not res.stopped and not res.globals and not res.nested:
             scan.hit("MODEL018", "data after the pickle's STOP is not another pickle (ignored by pickle.load)", member, start,
                      severity="low", key="trailing")

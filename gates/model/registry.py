@@ -48,6 +48,7 @@ SPECS: tuple[FormatSpec, ...] = (
     FormatSpec("onnx", formats.scan_onnx),
     FormatSpec("hdf5", formats.scan_hdf5),
     FormatSpec("savedmodel", formats.scan_savedmodel),
+    FormatSpec("tflite", None),  # identified by content; its custom operators are judged by a later handler
     FormatSpec("json", formats.scan_json, trivial=True),
     FormatSpec("text", None, trivial=True),
     FormatSpec("unknown", None, trivial=True),

@@ -8,9 +8,11 @@ without importing this module.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
-from typing import BinaryIO
+import stat
+from typing import BinaryIO, Iterator
 
 from .config import FileReport, Hit, ScanConfig
 from .names import pickle_named, weights_named
@@ -27,12 +29,15 @@ def scan_path(path: str, cfg: ScanConfig) -> FileReport:
     report = FileReport(path=path)
     scan = Scan(cfg, report, path, dispatch=scan_stream)
     try:
-        size = os.path.getsize(path)
-        if cfg.limits.max_file_bytes and size > cfg.limits.max_file_bytes:
-            scan.hit("MODEL015", f"file is {size} bytes, over the policy's max_file_mb", blocking=True, key="size",
-                     extra={"size": size})
-            return report
-        with open(path, "rb") as f:
+        with _open_regular(path) as f:
+            if f is None:
+                scan.inconclusive("not a regular file (FIFO, socket or device): it was not read", key="special")
+                return report
+            size = os.fstat(f.fileno()).st_size
+            if cfg.limits.max_file_bytes and size > cfg.limits.max_file_bytes:
+                scan.hit("MODEL015", f"file is {size} bytes, over the policy's max_file_mb", blocking=True, key="size",
+                         extra={"size": size})
+                return report
             kind = scan_stream(scan, f, member=None, depth=0, name=path, size=size)
         if kind in UNRECOGNISED and pickle_named(path):
             scan.inconclusive("the file is named like a pickle but its content is not a recognisable model format", offset=0, key="unrecognised")
@@ -44,6 +49,24 @@ def scan_path(path: str, cfg: ScanConfig) -> FileReport:
     except RecursionError:
         scan.inconclusive("structure nested too deeply to follow", key="recursion")
     return report
+
+
+@contextlib.contextmanager
+def _open_regular(path: str) -> Iterator[BinaryIO | None]:
+    """Open ``path`` for reading without blocking, and yield None unless it is a regular file:
+    a FIFO or device swapped in after discovery must not hang or feed the worker forever."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            yield None
+            return
+        os.set_blocking(fd, True)
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
+        yield f
 
 
 def safe_scan(path: str, cfg: ScanConfig) -> FileReport:

@@ -80,7 +80,7 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
     first = True
     while True:
         start = src.offset
-        walker = walker_for(scan)(src, max_memo=lim.max_memo, on_build=hook, explain=_not_allowed(scan))
+        walker = walker_for(scan)(src, max_memo=lim.max_memo, on_build=hook, explain=not_allowed(scan))
         res = walker.walk()
         scan.report.items += res.opcodes
         if first and tentative and not pickle_named(name) and inert_text(res):
@@ -112,7 +112,7 @@ def walker_for(scan: Scan) -> type[Walker]:
     return TracingWalker if scan.cfg.explain else Walker
 
 
-def _not_allowed(scan: Scan) -> Callable[[GlobalRef], bool]:
+def not_allowed(scan: Scan) -> Callable[[GlobalRef], bool]:
     allow = scan.cfg.allowlist
     return lambda g: any(not allow.allows(f"{m}.{n}") for m, n in g.candidates())
 
@@ -217,7 +217,7 @@ class _JoblibHook:
             raise _broken("joblib NumpyArrayWrapper state cannot be followed (needed to find the next opcode)")
         nbytes, is_object, aligned = info
         if is_object:
-            sub = walker_for(self.scan)(src, max_memo=self.scan.cfg.limits.max_memo, on_build=self, explain=_not_allowed(self.scan))
+            sub = walker_for(self.scan)(src, max_memo=self.scan.cfg.limits.max_memo, on_build=self, explain=not_allowed(self.scan))
             res = sub.walk()
             self.scan.report.items += res.opcodes
             report_walk(self.scan, res, self.member, self.depth, src, sub)

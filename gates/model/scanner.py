@@ -14,7 +14,9 @@ import os
 import stat
 from typing import BinaryIO, Iterator
 
+from . import polyglot
 from .config import FileReport, Hit, ScanConfig
+from .fileio import is_seekable
 from .names import pickle_named, weights_named
 from .registry import HANDLERS
 from .scan import Scan
@@ -103,10 +105,26 @@ def _dispatch(scan: Scan, f: BinaryIO, member: str | None, depth: int, name: str
     kind = sniff(src.peek(1024), name)
     idx = len(scan.report.formats)
     scan.fmt("pickle" if kind == "pickle?" else kind)  # reserved first: nested content appends after its container
+    seekable = is_seekable(f)
+    window = polyglot.prefix_window(kind, src, seekable)
     handler = HANDLERS.get(kind)
-    if handler is None:
-        return kind
-    refined = handler(scan, f, src, member, depth, name, size)
-    if refined:
-        scan.report.formats[idx] = refined
-    return scan.report.formats[idx]
+    if handler is not None:
+        refined = handler(scan, f, src, member, depth, name, size)
+        if refined:
+            scan.report.formats[idx] = refined
+    final = scan.report.formats[idx]
+    # other loaders' views of the same bytes: a pickle from byte 0, a zip found from the end
+    polyglot.scan_prefix_pickle(scan, final, f, src.start, size, window, member, depth, base)
+    if final not in polyglot.ZIP_VIEWS and polyglot.appended_zip(f, src.start, size):
+        _scan_appended_zip(scan, final, f, src.start, size, member, depth, base)
+    return final
+
+
+def _scan_appended_zip(scan: Scan, kind: str, f: BinaryIO, start: int, size: int | None, member: str | None, depth: int, base: int) -> None:
+    scan.hit("MODEL004", f"the {kind} file ends with a zip archive: zipfile-based loaders (numpy .npz, Keras, zip readers) "
+             "open it as an archive", member, None, severity="high", key="polyglot:zip", extra={"view": "zip"})
+    f.seek(start)
+    scan.fmt("zip")
+    handler = HANDLERS["zip"]
+    assert handler is not None
+    handler(scan, f, Source(f, size=size, base=base), member, depth, "appended.zip", size)

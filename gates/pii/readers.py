@@ -89,6 +89,14 @@ class Binary(Exception):
     """The file holds binary data, not a dataset format we read."""
 
 
+class NotScanned(Exception):
+    """The file is a data format the gate recognises but does not read (reported, not skipped)."""
+
+    def __init__(self, path: str, kind: str) -> None:
+        super().__init__(path)
+        self.kind = kind
+
+
 # ---- opening -----------------------------------------------------------------------------------
 
 class BoundedReader(io.RawIOBase):

@@ -245,7 +245,7 @@ class ColumnScanner:
                 continue
             if cls == "num" and not self_strict:
                 pat = NUM_BROAD
-                parts.append(f"(?P<num>(?:\\+\\(?|\\(|\\b)\\d[\\d ().-]{{6,22}}\\d\\b)")
+                parts.append(r"(?P<num>(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b)")
                 loose.append(parts[-1])
                 continue
             parts.append(f"(?P<{cls}>\\b(?:{pat})\\b)" if cls in BOUNDED else f"(?P<{cls}>{pat})")

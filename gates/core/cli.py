@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import os
 import re
@@ -60,6 +61,8 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", dest="formats", action="append", choices=FORMATS, metavar="FMT",
                    help=f"report format ({', '.join(FORMATS)}); repeatable, paired in order with --output")
     p.add_argument("--output", dest="outputs", action="append", metavar="FILE", help="file for the matching --format (default: stdout)")
+    p.add_argument("--sarif-suppressions", action="store_true",
+                   help="keep waived findings in SARIF as accepted suppressions (default: left out)")
     p.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "info", "none"], help="override the policy's severity threshold for this run")
     p.add_argument("--no-color", action="store_true", help="plain console output")
     _add_unpinned_arg(p)
@@ -164,6 +167,10 @@ def _emit(run: RunResult, args: argparse.Namespace) -> None:
     if len(to_stdout) > 1:
         raise UsageError("only one --format can go to stdout; give the others an --output FILE")
     w = writers()
+    if getattr(args, "sarif_suppressions", False):
+        from .reports import sarif
+
+        w["sarif"] = functools.partial(sarif.render, suppressions=True)
     for fmt, out in targets:
         if out in (None, "-"):
             continue

@@ -5,13 +5,11 @@ its structure: the headline, one problem row per problem, and where the links go
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
 
 from gates.ci.report import markdown as comment_markdown
-from gates.core.cli import main
 from gates.core.reports.links import Links
 
 import realistic_repo
@@ -34,19 +32,8 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, shared) -> dict:
-    root = realistic_repo.build(tmp_path_factory.mktemp("realistic") / "repo", shared)
-    pol = root / ".mlsec-gates.yml"
-    pol.write_text(pol.read_text() + "  - rule: MODEL002\n    path: models/head_module.pt\n"
-                   "    reason: \"reviewed: a plain nn.Sequential head\"\n    expires: 2099-01-01\n")
-    out = root.parent / "report.json"
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        code = main(["run", ".", "--format", "json", "--output", str(out), "-q"])
-    finally:
-        os.chdir(cwd)
-    assert code == 1
-    return json.loads(out.read_text())
+    _, outs = realistic_repo.build_with_reports(tmp_path_factory.mktemp("realistic"), shared, "json")
+    return json.loads(outs["json"].read_text())
 
 
 def parse(text: str):

@@ -232,3 +232,18 @@ def test_a_file_name_with_a_token_is_never_linked(tmp_path):
     assert LINKS.source(f) is None
     ok = Finding("model", "MODEL001", "critical", "m", path="models/a b.pkl", rel_path="models/a b.pkl", line=3)
     assert LINKS.source(ok) == f"{BLOB}/models/a%20b.pkl#L3"
+
+
+def test_annotations_cover_every_failing_gate_of_the_realistic_repository(report):
+    """Issue 15: the ten error slots went to deps and eval, no PII finding was annotated."""
+    from gates.ci.annotate import render
+
+    lines = render(report)
+    errors = [x for x in lines if x.startswith("::error ")]
+    assert len(errors) == 10
+    failing = {g for g, v in report["gates"].items() if v["status"] == "fail"}
+    assert {x.split("%2C ")[1].split(")")[0] for x in errors[:len(failing)]} == failing == {"deps", "eval", "model", "pii"}
+    pii = [x for x in errors if "pii)" in x]
+    assert any("file=data/customers.csv,line=2," in x for x in pii)  # first data row, not the header
+    # 13 blocking problems, 2 warnings: 3 left for the notice (findings, not problems, would be 45)
+    assert lines[-1] == "::notice title=mlsec-gates::3 more not annotated (3 errors, 0 warnings): see the job summary or the JSON/SARIF report"

@@ -41,7 +41,8 @@ class Problem:
 
     @property
     def rules(self) -> list[str]:
-        return sorted({f.rule for f in self.findings})
+        """The rules that make it a problem: of its blocking findings when it blocks."""
+        return sorted({f.rule for f in (self.blocking or self.findings)})
 
     @property
     def first(self) -> Finding:
@@ -50,7 +51,9 @@ class Problem:
 
     @property
     def advisories(self) -> list[Finding]:
-        return [f for f in self.findings if isinstance(f.extra.get("advisory"), str)]
+        """Findings about an advisory, except those reported for information only (an advisory
+        the policy ignores): they are not what the upgrade is for."""
+        return [f for f in self.findings if isinstance(f.extra.get("advisory"), str) and f.severity is not Severity.INFO]
 
     def sort_key(self) -> tuple:
         return (not self.blocking, -self.severity.rank, -len(self.blocking), self.gate, self.subject)

@@ -71,21 +71,22 @@ def _relpath(path: str) -> str:
     return path
 
 
-def collect(report: dict[str, Any]) -> tuple[list[Annotation], list[Annotation]]:
-    """All error-level and warning-level annotations of a report, in the order they are shown."""
+def collect(report: dict[str, Any]) -> tuple[list[Annotation | Problem], list[Annotation | Problem]]:
+    """Error-level and warning-level items (gate-error annotations, problems) in the order they
+    are shown; :func:`annotation` makes a problem an annotation, only for those shown."""
     run = to_run(report)
-    errors: list[tuple[str, int, Annotation]] = []
+    errors: list[tuple[str, int, Annotation | Problem]] = []
     for gate, g in report.get("gates", {}).items():
         for e in (g.get("errors") or []) if isinstance(g, dict) else []:
             errors.append((gate, 99, Annotation("error", f"{gate}: could not check: {e.get('message', '')}",
                                                 title=f"mlsec-gates {gate}: error", file=_relpath(str(e.get("path") or "")))))
     problems = group([f for f in run.findings if not f.waived])
-    errors += [(p.gate, p.severity.rank, _problem("error", p)) for p in problems if p.blocking]
-    warnings = [(p.gate, p.severity.rank, _problem("warning", p)) for p in problems if not p.blocking]
+    errors += [(p.gate, p.severity.rank, p) for p in problems if p.blocking]
+    warnings: list[tuple[str, int, Annotation | Problem]] = [(p.gate, p.severity.rank, p) for p in problems if not p.blocking]
     return _every_gate_first(errors), _every_gate_first(warnings)
 
 
-def _every_gate_first(items: list[tuple[str, int, Annotation]]) -> list[Annotation]:
+def _every_gate_first(items: list[tuple[str, int, Annotation | Problem]]) -> list[Annotation | Problem]:
     """Worst first, except that each gate's worst item comes before any gate's second."""
     ranked = sorted(items, key=lambda t: -t[1])  # stable: problems keep their order within a rank
     firsts: dict[str, int] = {}
@@ -93,6 +94,10 @@ def _every_gate_first(items: list[tuple[str, int, Annotation]]) -> list[Annotati
         firsts.setdefault(gate, i)
     lead = set(firsts.values())
     return [ranked[i][2] for i in sorted(lead)] + [a for i, (_, _, a) in enumerate(ranked) if i not in lead]
+
+
+def annotation(level: str, item: Annotation | Problem) -> Annotation:
+    return item if isinstance(item, Annotation) else _problem(level, item)
 
 
 def _problem(level: str, p: Problem) -> Annotation:
@@ -114,7 +119,7 @@ def _problem(level: str, p: Problem) -> Annotation:
 def render(report: dict[str, Any], max_errors: int = MAX_ERRORS, max_warnings: int = MAX_WARNINGS) -> list[str]:
     """The workflow commands to print: capped errors, capped warnings, one notice for the rest."""
     errors, warnings = collect(report)
-    shown = errors[:max_errors] + warnings[:max_warnings]
+    shown = [annotation("error", a) for a in errors[:max_errors]] + [annotation("warning", a) for a in warnings[:max_warnings]]
     left_e, left_w = len(errors) - min(len(errors), max_errors), len(warnings) - min(len(warnings), max_warnings)
     lines = [a.command() for a in shown]
     if left_e or left_w:

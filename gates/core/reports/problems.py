@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..findings import Finding, Severity
 
@@ -30,11 +31,12 @@ class Problem:
     subject: str  # the package, metric, column or file the findings are about
     findings: list[Finding] = field(default_factory=list)
 
-    @property
+    # cached: read only once the grouping is complete (group() only appends before sorting)
+    @cached_property
     def blocking(self) -> list[Finding]:
         return [f for f in self.findings if f.blocking]
 
-    @property
+    @cached_property
     def severity(self) -> Severity:
         fs = self.blocking or self.findings
         return max((f.severity for f in fs), key=lambda s: s.rank)

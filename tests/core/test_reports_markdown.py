@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -247,3 +248,23 @@ def test_annotations_cover_every_failing_gate_of_the_realistic_repository(report
     assert any("file=data/customers.csv,line=2," in x for x in pii)  # first data row, not the header
     # 13 blocking problems, 2 warnings: 3 left for the notice (findings, not problems, would be 45)
     assert lines[-1] == "::notice title=mlsec-gates::3 more not annotated (3 errors, 0 warnings): see the job summary or the JSON/SARIF report"
+
+
+def test_every_documented_rule_has_the_anchor_reports_link_to():
+    """Reports link a rule id to ``docs/<gate>.md#<id>``: a gate's reference page, once it exists,
+    carries an anchor for each of its rules (core rules: docs/policy.md)."""
+    from gates.core.registry import available_gates
+    from gates.core.rules import CORE_RULES
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    pages = {"policy": set(CORE_RULES)} | {name: set(g.rules) for name, g in available_gates().items()}
+    checked = 0
+    for page, rules in pages.items():
+        path = docs / f"{page}.md"
+        if not path.is_file():
+            continue  # the gate is still documented in the README only
+        text = path.read_text("utf-8")
+        missing = sorted(r for r in rules if f'id="{r.lower()}"' not in text)
+        assert missing == [], f"{path.name}: no anchor for {missing}"
+        checked += 1
+    assert checked >= 4  # policy, deps, signature, provenance

@@ -172,6 +172,8 @@ def _what(p: Problem, links: Links) -> str:
 
 def _where(p: Problem, links: Links) -> str:
     f = p.first
+    if not f.path:
+        return "—"
     line = source_line(f)
     label = f"{f.path}:{line}" if line else (f.path or ".")
     text = _link(_code(label), links.source(f))

@@ -17,8 +17,9 @@ import realistic_repo
 
 markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py (the test extra) renders the comment")
 
-BLOB = "https://github.example/acme/support-bot/blob/0123abc"
-JOB = "https://github.example/acme/support-bot/actions/runs/42"
+# as long as real ones: a 40-hex commit, a run id of 11 digits
+BLOB = "https://github.com/acme-corp/support-assistant/blob/" + "0123456789abcdef0123456789abcdef01234567"
+JOB = "https://github.com/acme-corp/support-assistant/actions/runs/12345678901"
 LINKS = Links(blob=BLOB, job=JOB)
 BUDGET = 15_000
 

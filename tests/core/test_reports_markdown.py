@@ -269,3 +269,27 @@ def test_every_documented_rule_has_the_anchor_reports_link_to():
         assert missing == [], f"{path.name}: no anchor for {missing}"
         checked += 1
     assert checked >= 4  # policy, deps, signature, provenance
+
+
+def test_problems_group_by_package_version_column_metric_or_file():
+    from gates.core.findings import Finding
+    from gates.core.reports.problems import dependency_summary, group
+
+    def dep(adv: str, version: str, sev: str, path: str = "requirements.txt") -> Finding:
+        return Finding("deps", "DEPS001", sev, f"requests {version}: {adv}", path=path, blocking=sev != "medium",
+                       extra={"package": "requests", "version": version, "advisory": adv, "safe_version": "2.31.0"})
+
+    fs = [dep("A", "2.19.0", "high"), dep("B", "2.19.0", "medium"), dep("A", "2.25.0", "high", "constraints.txt"),
+          Finding("pii", "PII001", "high", "e", path="d.csv", column="email", row=1, blocking=True),
+          Finding("pii", "PII001", "high", "e", path="d.csv", column="email", row=4, blocking=True),
+          Finding("pii", "PII001", "low", "p", path="d.csv", column="phone", row=1, blocking=False),
+          Finding("model", "MODEL002", "high", "g1", path="m.pt", offset=3, blocking=True),
+          Finding("model", "MODEL002", "high", "g2", path="m.pt", offset=9, blocking=True),
+          Finding("eval", "EVAL001", "critical", "m", path="r.json", line=2, blocking=True, extra={"metric": "acc"})]
+    problems = group(fs)
+    assert [(p.gate, p.subject, len(p.findings)) for p in problems] == [
+        ("eval", "acc", 1), ("model", "m.pt", 2), ("pii", "email", 2), ("deps", "requests", 2), ("deps", "requests", 1),
+        ("pii", "phone", 1)]
+    assert dependency_summary(problems[3]) == "requests 2.19.0 → 2.31.0 fixes 2 advisories, 1 high"
+    assert dependency_summary(problems[4]) == "requests 2.25.0 → 2.31.0 fixes 1 advisory, 1 high"
+    assert [p.blocking != [] for p in problems] == [True] * 5 + [False]

@@ -4,8 +4,8 @@ A gate reports one finding per fact (one per advisory, one per example value of 
 per pickle global), which is right for SARIF and waivers but not for a reader: ten findings about
 one column are one problem, solved by one change. A problem is:
 
-- per **package** for findings that name one (``package`` extra: the deps gate), since one upgrade
-  clears every advisory of the package;
+- per **package** (and pinned ``version``) for findings that name one (``package`` extra: the deps
+  gate), since one upgrade clears every advisory of the package;
 - per **metric** for findings that name one (``metric`` extra: the eval gate);
 - per **column** of a file for findings with a named column (the PII gate);
 - per **file** otherwise (a model file, a signed artifact).
@@ -64,7 +64,8 @@ class Problem:
 def _key(f: Finding) -> tuple[str, str, str]:
     package = f.extra.get("package")
     if isinstance(package, str) and package:
-        return (f.gate, "package", package.lower())
+        # one upgrade per pinned version: the same package pinned at two versions is two problems
+        return (f.gate, "package", f"{package.lower()}\0{f.extra.get('version') or ''}")
     metric = f.extra.get("metric")
     if isinstance(metric, str) and metric:
         return (f.gate, "metric", metric)

@@ -111,7 +111,15 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     cli_waivers.add_commands(sub)
     for ep in sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
-        ep.load()(sub)  # must stay light: it runs for every command
+        try:
+            add = ep.load()  # must stay light: it runs for every command
+        except ImportError as exc:
+            # stale install metadata (the package moved: gates.core.ci is gates.ci since 0.1) must
+            # not take `run` down with it; the commands it would add are simply absent
+            print(f"mlsec-gates: warning: commands {ep.name!r} ({ep.value}) not loaded: {clean(str(exc))}; "
+                  "reinstall mlsec-gates", file=sys.stderr)
+            continue
+        add(sub)
 
     command = next((a for a in argv if not a.startswith("-")), None)
     names = gate_names()

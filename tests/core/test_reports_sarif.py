@@ -25,11 +25,11 @@ PLATFORM = {"linux": "linux", "darwin": "darwin", "win32": "win32"}
 @pytest.fixture(scope="module")
 def realistic(tmp_path_factory, shared):
     base = tmp_path_factory.mktemp("realistic-sarif")
-    root, outs = realistic_repo.build_with_reports(base, shared, "json", "sarif")
+    root, outs = realistic_repo.build_with_reports(base, shared, "json", "sarif", "codequality")
     with_supp = base / "with-suppressions.sarif"
     assert realistic_repo.run(root, "-q", "--format", "sarif", "--output", str(with_supp), "--sarif-suppressions") == 1
     return {"json": json.loads(outs["json"].read_text()), "sarif": json.loads(outs["sarif"].read_text()),
-            "sarif_path": outs["sarif"], "suppressed": json.loads(with_supp.read_text()), "suppressed_path": with_supp}
+            "sarif_path": outs["sarif"], "codequality": json.loads(outs["codequality"].read_text()), "suppressed": json.loads(with_supp.read_text()), "suppressed_path": with_supp}
 
 
 def _run(sarif: dict) -> dict:
@@ -72,6 +72,13 @@ def test_a_region_wherever_a_line_exists(realistic):
             assert region["byteOffset"] == f["offset"]
     csv = [r for r in run["results"] if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(".csv")]
     assert csv and all("startLine" in r["locations"][0]["physicalLocation"]["region"] for r in csv)
+
+
+def test_code_quality_puts_csv_rows_on_their_lines_too(realistic):
+    by_fp = {f["fingerprint"]: f for f in realistic["json"]["findings"]}
+    rows = [(i, by_fp[i["fingerprint"]]) for i in realistic["codequality"] if i["fingerprint"] in by_fp
+            and i["location"]["path"].endswith(".csv")]
+    assert rows and all(i["location"]["lines"]["begin"] == f["row"] + 1 for i, f in rows)
 
 
 def test_rules_carry_help_uri_and_core_rules_are_tagged(realistic):

@@ -1,5 +1,5 @@
 """How long the CI commands take on big reports: load a JSON report, render the PR comment
-(capped at 65,000 characters) and the capped annotations.
+(capped at 15,000 characters, as the comment command does) and the capped annotations.
 
     python bench/bench_ci_report.py [N ...]      # default 1000 10000 100000 findings
 """
@@ -22,7 +22,7 @@ def make_report(n: int) -> dict:
         "waiver_reason": None, "message": f"metric m{i} = 0.{i % 97:02} is below the minimum 0.9",
         "why": "below the bar", "remediation": "improve the model", "path": f"eval/r{i % 50}.json", "member": None,
         "line": i % 400 + 1, "row": None, "column": None, "offset": None, "entity": None, "evidence": None,
-        "fingerprint": f"{i:016x}",
+        "fingerprint": f"{i:016x}", "metric": f"m{i}",  # one problem per metric
     } for i in range(n)]
     return {"schema_version": 1, "status": "fail", "exit_code": 1, "root": ".", "duration": 1.0,
             "summary": {"findings": n}, "gates": {"eval": {"status": "fail", "title": "Evaluation thresholds",
@@ -40,7 +40,7 @@ def main(sizes: list[int]) -> None:
             t0 = time.perf_counter()
             data = report.load_json(p)
             t1 = time.perf_counter()
-            md = report.markdown(data)
+            md = report.markdown(data, max_chars=15_000)
             t2 = time.perf_counter()
             lines = annotate.render(data)
             t3 = time.perf_counter()

@@ -1,10 +1,17 @@
 """GitHub Actions workflow commands (``::error file=…,line=…::``) for a JSON report.
 
-GitHub shows at most 10 error and 10 warning annotations per step, so the worst go first: gate
-errors (a gate could not check its input), then blocking findings by severity, then warnings;
-whatever does not fit is summed up in one notice pointing at the job summary. Waived findings are
-not annotated (they are in the summary). Values are escaped as the runner's command parser expects,
-so a message can never inject a second workflow command.
+GitHub shows at most 10 error and 10 warning annotations per step, so they are spent with care:
+
+- one annotation per **problem** (a package, a PII column, a model file, a metric: the grouping
+  of the PR comment, :mod:`gates.core.reports.problems`), not per finding, so ten example rows
+  of one column do not take ten slots;
+- **every failing gate first**: the worst problem (or gate error) of each gate, worst gate first,
+  before any gate gets a second; then the rest, worst first;
+- errors (gate errors and blocking problems), then warnings; whatever does not fit is summed up
+  in one notice pointing at the job summary. Waived findings are not annotated.
+
+A CSV/TSV data row is annotated on its file line (the header is line 1). Values are escaped as the
+runner's command parser expects, so a message can never inject a second workflow command.
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from ..core.findings import Severity
+from ..core.reports.common import source_line
+from ..core.reports.problems import Problem, dependency_summary, group
+from .report import to_run
 
 MAX_ERRORS = 10
 MAX_WARNINGS = 10
@@ -62,41 +71,55 @@ def _relpath(path: str) -> str:
     return path
 
 
-def _rank(f: dict[str, Any]) -> int:
-    try:
-        return Severity.parse(f.get("severity", "info")).rank
-    except ValueError:
-        return 0
-
-
-def collect(report: dict[str, Any]) -> tuple[list[Annotation], list[Annotation]]:
-    """All error-level and warning-level annotations of a report, worst first."""
-    errors: list[Annotation] = []
+def collect(report: dict[str, Any]) -> tuple[list[Annotation | Problem], list[Annotation | Problem]]:
+    """Error-level and warning-level items (gate-error annotations, problems) in the order they
+    are shown; :func:`annotation` makes a problem an annotation, only for those shown."""
+    run = to_run(report)
+    errors: list[tuple[str, int, Annotation | Problem]] = []
     for gate, g in report.get("gates", {}).items():
-        for e in g.get("errors") or []:
-            errors.append(Annotation("error", f"{gate}: could not check: {e.get('message', '')}",
-                                     title=f"mlsec-gates {gate}: error", file=_relpath(str(e.get("path") or ""))))
-    blocking = sorted((f for f in report.get("findings", []) if f.get("blocking")), key=lambda f: -_rank(f))
-    warnings = sorted((f for f in report.get("findings", []) if not f.get("blocking") and not f.get("waived")),
-                      key=lambda f: -_rank(f))
-    errors += [_finding("error", f) for f in blocking]
-    return errors, [_finding("warning", f) for f in warnings]
+        for e in (g.get("errors") or []) if isinstance(g, dict) else []:
+            errors.append((gate, 99, Annotation("error", f"{gate}: could not check: {e.get('message', '')}",
+                                                title=f"mlsec-gates {gate}: error", file=_relpath(str(e.get("path") or "")))))
+    problems = group([f for f in run.findings if not f.waived])
+    errors += [(p.gate, p.severity.rank, p) for p in problems if p.blocking]
+    warnings: list[tuple[str, int, Annotation | Problem]] = [(p.gate, p.severity.rank, p) for p in problems if not p.blocking]
+    return _every_gate_first(errors), _every_gate_first(warnings)
 
 
-def _finding(level: str, f: dict[str, Any]) -> Annotation:
-    line = _pos(f.get("line")) or _pos(f.get("row"))
-    msg = str(f.get("message", ""))
-    if f.get("remediation"):
-        msg += f"\nFix: {f['remediation']}"
-    msg += f"\nfingerprint {f.get('fingerprint', '')}"
-    title = f"{f.get('rule', '')} ({f.get('severity', '')}, {f.get('gate', '')})"
-    return Annotation(level, msg, title=title, file=_relpath(str(f.get("path") or "")), line=line, col=_pos(f.get("column")))
+def _every_gate_first(items: list[tuple[str, int, Annotation | Problem]]) -> list[Annotation | Problem]:
+    """Worst first, except that each gate's worst item comes before any gate's second."""
+    ranked = sorted(items, key=lambda t: -t[1])  # stable: problems keep their order within a rank
+    firsts: dict[str, int] = {}
+    for i, (gate, _, _) in enumerate(ranked):
+        firsts.setdefault(gate, i)
+    lead = set(firsts.values())
+    return [ranked[i][2] for i in sorted(lead)] + [a for i, (_, _, a) in enumerate(ranked) if i not in lead]
+
+
+def annotation(level: str, item: Annotation | Problem) -> Annotation:
+    return item if isinstance(item, Annotation) else _problem(level, item)
+
+
+def _problem(level: str, p: Problem) -> Annotation:
+    f = p.first
+    n = len(p.findings)
+    dep = dependency_summary(p)
+    msg = dep if dep is not None else str(f.message)
+    if n > 1:
+        msg += f" ({n} findings; all in the job summary)"
+    if f.remediation:
+        msg += f"\nFix: {f.remediation}"
+    if n == 1:
+        msg += f"\nfingerprint {f.fingerprint}"
+    title = f"{', '.join(p.rules)} ({p.severity.value}, {p.gate})"
+    return Annotation(level, msg, title=title, file=_relpath(f.path), line=source_line(f),
+                      col=_pos(f.column) if f.line else None)
 
 
 def render(report: dict[str, Any], max_errors: int = MAX_ERRORS, max_warnings: int = MAX_WARNINGS) -> list[str]:
     """The workflow commands to print: capped errors, capped warnings, one notice for the rest."""
     errors, warnings = collect(report)
-    shown = errors[:max_errors] + warnings[:max_warnings]
+    shown = [annotation("error", a) for a in errors[:max_errors]] + [annotation("warning", a) for a in warnings[:max_warnings]]
     left_e, left_w = len(errors) - min(len(errors), max_errors), len(warnings) - min(len(warnings), max_warnings)
     lines = [a.command() for a in shown]
     if left_e or left_w:

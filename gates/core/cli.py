@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import os
 import re
@@ -60,6 +61,8 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", dest="formats", action="append", choices=FORMATS, metavar="FMT",
                    help=f"report format ({', '.join(FORMATS)}); repeatable, paired in order with --output")
     p.add_argument("--output", dest="outputs", action="append", metavar="FILE", help="file for the matching --format (default: stdout)")
+    p.add_argument("--sarif-suppressions", action="store_true",
+                   help="keep waived findings in SARIF as accepted suppressions (default: left out)")
     p.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "info", "none"], help="override the policy's severity threshold for this run")
     p.add_argument("--no-color", action="store_true", help="plain console output")
     _add_unpinned_arg(p)
@@ -108,7 +111,15 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     cli_waivers.add_commands(sub)
     for ep in sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
-        ep.load()(sub)  # must stay light: it runs for every command
+        try:
+            add = ep.load()  # must stay light: it runs for every command
+        except ImportError as exc:
+            # stale install metadata (the package moved: gates.core.ci is gates.ci since 0.1) must
+            # not take `run` down with it; the commands it would add are simply absent
+            print(f"mlsec-gates: warning: commands {ep.name!r} ({ep.value}) not loaded: {clean(str(exc))}; "
+                  "reinstall mlsec-gates", file=sys.stderr)
+            continue
+        add(sub)
 
     command = next((a for a in argv if not a.startswith("-")), None)
     names = gate_names()
@@ -164,6 +175,10 @@ def _emit(run: RunResult, args: argparse.Namespace) -> None:
     if len(to_stdout) > 1:
         raise UsageError("only one --format can go to stdout; give the others an --output FILE")
     w = writers()
+    if getattr(args, "sarif_suppressions", False):
+        from .reports import sarif
+
+        w["sarif"] = functools.partial(sarif.render, suppressions=True)
     for fmt, out in targets:
         if out in (None, "-"):
             continue

@@ -15,6 +15,7 @@ commits, with ten real problems spread over four gates.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -124,3 +125,32 @@ def build(root: Path, shared: Path) -> Path:
     (root / "requirements.txt").write_text("\n".join(REQUIREMENTS) + "\n")
     (root / ".mlsec-gates.yml").write_text(policy(shared / "osv" / "pypa-advisory-database.json.gz"))
     return root
+
+
+WAIVER = ("  - rule: MODEL002\n    path: models/head_module.pt\n"
+          "    reason: \"reviewed: a plain nn.Sequential head\"\n    expires: 2099-01-01\n")
+
+
+def run(root: Path, *args: str) -> int:
+    """``mlsec-gates run . ARGS`` in ``root`` (in-process; paths in reports relative to it)."""
+    from gates.core.cli import main
+
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return main(["run", ".", *args])
+    finally:
+        os.chdir(cwd)
+
+
+def build_with_reports(base: Path, shared: Path, *formats: str) -> tuple[Path, dict[str, Path]]:
+    """The repository (with one waived problem) and its reports, one file per format."""
+    root = build(base / "repo", shared)
+    pol = root / ".mlsec-gates.yml"
+    pol.write_text(pol.read_text() + WAIVER)
+    outs = {fmt: base / f"report.{fmt}" for fmt in formats}
+    args: list[str] = ["-q"]
+    for fmt, out in outs.items():
+        args += ["--format", fmt, "--output", str(out)]
+    assert run(root, *args) == 1
+    return root, outs

@@ -10,6 +10,7 @@ left out.
 from __future__ import annotations
 
 import ast
+import json
 import sys
 from pathlib import Path
 
@@ -196,3 +197,21 @@ def test_ci_platform_package_is_outside_the_core():
     project = tomllib.loads((PKG.parent / "pyproject.toml").read_text("utf-8"))["project"]
     assert project["entry-points"]["mlsec_gates.commands"]["ci"] == "gates.ci:add_commands"
     assert any(t.startswith("gates.core") for t in import_graph()["gates.ci.report"])
+
+
+def test_a_stale_commands_entry_point_does_not_break_the_cli(monkeypatch, capsys):
+    """An install made before the move still names ``gates.core.ci:add_commands``: the CLI keeps
+    working without those commands, with a warning that says to reinstall."""
+    from importlib import metadata
+
+    from gates.core import cli
+
+    real = metadata.entry_points
+    stale = metadata.EntryPoint(name="ci", value="gates.core.ci:add_commands", group=cli.COMMANDS_GROUP)
+    monkeypatch.setattr(metadata, "entry_points",
+                        lambda group=None, **kw: [stale] if group == cli.COMMANDS_GROUP else real(group=group, **kw))
+    assert cli.main(["policy", "schema"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["$id"] == "urn:mlsec-gates:policy:v1"
+    assert "commands 'ci' (gates.core.ci:add_commands) not loaded" in out.err and "reinstall" in out.err
+    assert cli.main(["comment", "github", "--report", "r.json"]) == 2  # the command is simply absent

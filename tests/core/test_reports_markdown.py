@@ -5,21 +5,21 @@ its structure: the headline, one problem row per problem, and where the links go
 from __future__ import annotations
 
 import json
-import os
 import re
+from pathlib import Path
 
 import pytest
 
 from gates.ci.report import markdown as comment_markdown
-from gates.core.cli import main
 from gates.core.reports.links import Links
 
 import realistic_repo
 
 markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py (the test extra) renders the comment")
 
-BLOB = "https://github.example/acme/support-bot/blob/0123abc"
-JOB = "https://github.example/acme/support-bot/actions/runs/42"
+# as long as real ones: a 40-hex commit, a run id of 11 digits
+BLOB = "https://github.com/acme-corp/support-assistant/blob/" + "0123456789abcdef0123456789abcdef01234567"
+JOB = "https://github.com/acme-corp/support-assistant/actions/runs/12345678901"
 LINKS = Links(blob=BLOB, job=JOB)
 BUDGET = 15_000
 
@@ -34,19 +34,8 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, shared) -> dict:
-    root = realistic_repo.build(tmp_path_factory.mktemp("realistic") / "repo", shared)
-    pol = root / ".mlsec-gates.yml"
-    pol.write_text(pol.read_text() + "  - rule: MODEL002\n    path: models/head_module.pt\n"
-                   "    reason: \"reviewed: a plain nn.Sequential head\"\n    expires: 2099-01-01\n")
-    out = root.parent / "report.json"
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        code = main(["run", ".", "--format", "json", "--output", str(out), "-q"])
-    finally:
-        os.chdir(cwd)
-    assert code == 1
-    return json.loads(out.read_text())
+    _, outs = realistic_repo.build_with_reports(tmp_path_factory.mktemp("realistic"), shared, "json")
+    return json.loads(outs["json"].read_text())
 
 
 def parse(text: str):
@@ -245,3 +234,62 @@ def test_a_file_name_with_a_token_is_never_linked(tmp_path):
     assert LINKS.source(f) is None
     ok = Finding("model", "MODEL001", "critical", "m", path="models/a b.pkl", rel_path="models/a b.pkl", line=3)
     assert LINKS.source(ok) == f"{BLOB}/models/a%20b.pkl#L3"
+
+
+def test_annotations_cover_every_failing_gate_of_the_realistic_repository(report):
+    """Issue 15: the ten error slots went to deps and eval, no PII finding was annotated."""
+    from gates.ci.annotate import render
+
+    lines = render(report)
+    errors = [x for x in lines if x.startswith("::error ")]
+    assert len(errors) == 10
+    failing = {g for g, v in report["gates"].items() if v["status"] == "fail"}
+    assert {x.split("%2C ")[1].split(")")[0] for x in errors[:len(failing)]} == failing == {"deps", "eval", "model", "pii"}
+    pii = [x for x in errors if "pii)" in x]
+    assert any("file=data/customers.csv,line=2," in x for x in pii)  # first data row, not the header
+    # 13 blocking problems, 2 warnings: 3 left for the notice (findings, not problems, would be 45)
+    assert lines[-1] == "::notice title=mlsec-gates::3 more not annotated (3 errors, 0 warnings): see the job summary or the JSON/SARIF report"
+
+
+def test_every_documented_rule_has_the_anchor_reports_link_to():
+    """Reports link a rule id to ``docs/<gate>.md#<id>``: a gate's reference page, once it exists,
+    carries an anchor for each of its rules (core rules: docs/policy.md)."""
+    from gates.core.registry import available_gates
+    from gates.core.rules import CORE_RULES
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    pages = {"policy": set(CORE_RULES)} | {name: set(g.rules) for name, g in available_gates().items()}
+    checked = 0
+    for page, rules in pages.items():
+        path = docs / f"{page}.md"
+        if not path.is_file():
+            continue  # the gate is still documented in the README only
+        text = path.read_text("utf-8")
+        missing = sorted(r for r in rules if f'id="{r.lower()}"' not in text)
+        assert missing == [], f"{path.name}: no anchor for {missing}"
+        checked += 1
+    assert checked >= 4  # policy, deps, signature, provenance
+
+
+def test_problems_group_by_package_version_column_metric_or_file():
+    from gates.core.findings import Finding
+    from gates.core.reports.problems import dependency_summary, group
+
+    def dep(adv: str, version: str, sev: str, path: str = "requirements.txt") -> Finding:
+        return Finding("deps", "DEPS001", sev, f"requests {version}: {adv}", path=path, blocking=sev != "medium",
+                       extra={"package": "requests", "version": version, "advisory": adv, "safe_version": "2.31.0"})
+
+    fs = [dep("A", "2.19.0", "high"), dep("B", "2.19.0", "medium"), dep("A", "2.25.0", "high", "constraints.txt"),
+          Finding("pii", "PII001", "high", "e", path="d.csv", column="email", row=1, blocking=True),
+          Finding("pii", "PII001", "high", "e", path="d.csv", column="email", row=4, blocking=True),
+          Finding("pii", "PII001", "low", "p", path="d.csv", column="phone", row=1, blocking=False),
+          Finding("model", "MODEL002", "high", "g1", path="m.pt", offset=3, blocking=True),
+          Finding("model", "MODEL002", "high", "g2", path="m.pt", offset=9, blocking=True),
+          Finding("eval", "EVAL001", "critical", "m", path="r.json", line=2, blocking=True, extra={"metric": "acc"})]
+    problems = group(fs)
+    assert [(p.gate, p.subject, len(p.findings)) for p in problems] == [
+        ("eval", "acc", 1), ("model", "m.pt", 2), ("pii", "email", 2), ("deps", "requests", 2), ("deps", "requests", 1),
+        ("pii", "phone", 1)]
+    assert dependency_summary(problems[3]) == "requests 2.19.0 → 2.31.0 fixes 2 advisories, 1 high"
+    assert dependency_summary(problems[4]) == "requests 2.25.0 → 2.31.0 fixes 1 advisory, 1 high"
+    assert [p.blocking != [] for p in problems] == [True] * 5 + [False]

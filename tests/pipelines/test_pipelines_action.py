@@ -43,11 +43,15 @@ def test_action_fails_on_the_demo_with_reports_summary_and_annotations(action_fa
     assert Path(out["report-markdown"]).read_text() == run.step("gates").summary
     assert run.summary.startswith(MARKER) and f"{blocking} blocking findings" in run.summary
     errors = [line for line in run.step("gates").stdout.splitlines() if line.startswith("::error ")]
-    assert len(errors) == min(10, blocking + direct["summary"]["errors"])
-    assert sum(bool(re.match(r"::error file=examples/demo/eval/[^,]+,line=\d+,title=EVAL00\d", e)) for e in errors) >= min(4, len(errors))
+    failing = sorted(g for g, v in direct["gates"].items() if v["status"] in ("fail", "error"))
+    assert len(errors) == 10 or not failing
+    # one annotation per problem, every failing gate before any gate gets a second
+    assert sorted(re.search(r"title=[^:]*?%2C ([a-z]+)\)::", e)[1] for e in errors[:len(failing)]) == failing
+    assert any(re.match(r"::error file=examples/demo/eval/[^,]+,line=\d+,title=EVAL00\d", e) for e in errors)
     sarif = json.loads(Path(out["sarif-file"]).read_text())
     jsonschema.validate(sarif, json.loads((shared / "schemas" / "sarif-schema-2.1.0.json").read_text()))
-    assert sum(len(r["results"]) for r in sarif["runs"]) == len(direct["findings"])
+    # waived findings are left out of SARIF (code scanning may show a suppression as open)
+    assert sum(len(r["results"]) for r in sarif["runs"]) == len([f for f in direct["findings"] if not f["waived"]])
     upload = next(s for s in run.steps if s.uses and "upload-sarif" in s.uses)
     assert upload.wanted and upload.with_["sarif_file"] == out["sarif-file"] and upload.with_["category"] == "mlsec-gates"
     comment = next(s for s in run.steps if s.name.startswith("Comment"))

@@ -1,8 +1,10 @@
-"""`mlsec-gates annotations`: capped, worst first, escaped."""
+"""`mlsec-gates annotations`: one per problem, every failing gate first, capped, escaped."""
 
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from gates.ci.annotate import render
 
@@ -15,7 +17,7 @@ def report(blocking: int, warnings: int, waived: int, gate_errors: int) -> dict:
                    "message": f"blocking {i}", "path": f"b{i}.json", "line": i + 1, "fingerprint": f"b{i}"})
     for i in range(warnings):
         fs.append({"gate": "eval", "rule": "EVAL010", "severity": sev[i % 4], "blocking": False, "waived": False,
-                   "message": f"warning {i}", "path": "w.json", "row": 3, "fingerprint": f"w{i}"})
+                   "message": f"warning {i}", "path": f"w{i}.json", "line": 3, "fingerprint": f"w{i}"})
     for i in range(waived):
         fs.append({"gate": "eval", "rule": "EVAL001", "severity": "high", "blocking": False, "waived": True,
                    "message": f"waived {i}", "path": "v.json", "fingerprint": f"v{i}"})
@@ -38,10 +40,44 @@ def test_caps_at_ten_each_worst_first_then_one_notice():
     assert not any("waived" in x for x in lines)
 
 
-def test_no_notice_when_everything_fits_and_row_stands_in_for_line():
+def test_no_notice_when_everything_fits():
     lines = render(report(blocking=2, warnings=1, waived=0, gate_errors=0))
     assert len(lines) == 3 and not any(x.startswith("::notice") for x in lines)
-    assert lines[2].startswith("::warning file=w.json,line=3,")
+    assert lines[2].startswith("::warning file=w0.json,line=3,")
+
+
+def finding(gate: str, severity: str, path: str, i: int, **extra) -> dict:
+    return {"gate": gate, "rule": f"{gate.upper()}001", "severity": severity, "blocking": True, "waived": False,
+            "message": f"{gate} problem {i}", "path": path, "fingerprint": f"{gate}{i:014}", **extra}
+
+
+def test_every_failing_gate_is_annotated_before_any_gate_gets_a_second():
+    fs = [finding("deps", "critical" if i < 3 else "high", "requirements.txt", i, line=i + 1, package=f"p{i}") for i in range(12)]
+    fs += [finding("eval", "high", "eval/r.json", i, line=2 + i, metric=f"m{i}") for i in range(3)]
+    fs += [finding("pii", "medium", "data/users.csv", i, row=1 + i, column="email") for i in range(10)]
+    fs += [finding("model", "high", "models/a.pkl", 0, offset=0)]
+    rep = {"schema_version": 1, "gates": {g: {"status": "fail"} for g in ("deps", "eval", "pii", "model")}, "findings": fs}
+    errors = [x for x in render(rep) if x.startswith("::error ")]
+    assert len(errors) == 10
+    gates = [x.split("%2C ")[1].split(")")[0] for x in errors]
+    assert gates[:4] == ["deps", "eval", "model", "pii"]  # the worst of each gate, worst gate first
+    assert gates[4:] == ["deps"] * 6 and "(critical%2C deps)" in errors[4] and "(critical%2C deps)" in errors[5]
+    # one annotation per problem: ten example rows of a column are one
+    [pii] = [x for x in errors if "(medium%2C pii)" in x]
+    assert "(10 findings; all in the job summary)" in pii
+
+
+@pytest.mark.parametrize("path, expect", [("data/users.csv", "line=4,"), ("data/users.TSV", "line=4,"),
+                                          ("data/users.jsonl", None), ("data/users.csv.gz", None)])
+def test_a_csv_data_row_is_annotated_on_its_file_line(path, expect):
+    rep = {"schema_version": 1, "gates": {"pii": {"status": "fail"}},
+           "findings": [finding("pii", "high", path, 0, row=3, column="email")]}
+    [line] = render(rep)
+    assert line.startswith(f"::error file={path},")
+    if expect:
+        assert expect in line  # header is line 1, data row 3 is line 4
+    else:
+        assert "line=" not in line
 
 
 def test_values_are_escaped_so_nothing_injects_a_command():

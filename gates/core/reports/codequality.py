@@ -12,6 +12,7 @@ from typing import Any
 
 from ..findings import Severity
 from ..runner import RunResult
+from .common import source_line
 
 SEVERITY = {Severity.CRITICAL: "blocker", Severity.HIGH: "critical", Severity.MEDIUM: "major", Severity.LOW: "minor", Severity.INFO: "info"}
 
@@ -41,7 +42,8 @@ def to_list(run: RunResult) -> list[dict[str, Any]]:
                 "categories": ["Security"],
                 "fingerprint": fp,
                 "severity": SEVERITY[f.severity],
-                "location": {"path": f.path or ".", "lines": {"begin": int(f.line or f.row or 1)}},
+                # a CSV/TSV data row on its file line (header = line 1), as in SARIF and annotations
+                "location": {"path": f.path or ".", "lines": {"begin": source_line(f) or 1}},
                 "engine_name": "mlsec-gates",
             }
         )

@@ -20,8 +20,10 @@ from urllib.parse import quote
 from ..findings import Finding
 from .common import redacted, source_line
 
-#: the project's documentation: one page per gate (``docs/<gate>.md``), one anchor per rule id
-DOCS_URL = "https://github.com/mlsec-gates/mlsec-gates/blob/main/docs"
+#: the project's home, and its documentation: one page per gate (``docs/<gate>.md``), one anchor
+#: per rule id (``MLSEC_GATES_DOCS_URL`` points the links at a mirror or a fork)
+PROJECT_URL = "https://github.com/mlsec-gates/mlsec-gates"
+DOCS_URL = f"{PROJECT_URL}/blob/main/docs"
 #: which page documents the rules a gate name stands for (core rules are in the policy page)
 DOC_PAGE = {"policy": "policy", "core": "policy"}
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import re
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from ..findings import Finding, Status
 from ..hygiene import clean_name
@@ -172,6 +172,8 @@ def _what(p: Problem, links: Links) -> str:
 
 def _where(p: Problem, links: Links) -> str:
     f = p.first
+    if not f.path:
+        return "—"
     line = source_line(f)
     label = f"{f.path}:{line}" if line else (f.path or ".")
     text = _link(_code(label), links.source(f))
@@ -205,35 +207,40 @@ def _glossary(problems: list[Problem], run: RunResult, links: Links) -> list[str
     return [*out, "", "</details>", ""]
 
 
-def _warnings(problems: list[Problem], links: Links) -> list[str]:
+# The collapsed sections are generators: the assembly stops one as soon as it outgrows the room
+# left, so a report with 100,000 problems costs what fits, not what would have been written.
+
+def _warnings(problems: list[Problem], links: Links) -> Iterator[str]:
     if not problems:
-        return []
+        return
     n = sum(len(p.findings) for p in problems)
-    return [f"<details><summary>⚠️ {_plural(len(problems), 'warning')} ({_plural(n, 'finding')}, not blocking)</summary>", "",
-            *PROBLEM_HEAD, *(_row(p, links) for p in problems), "", "</details>", ""]
+    yield from [f"<details><summary>⚠️ {_plural(len(problems), 'warning')} ({_plural(n, 'finding')}, not blocking)</summary>", "",
+                *PROBLEM_HEAD]
+    yield from (_row(p, links) for p in problems)
+    yield from ["", "</details>", ""]
 
 
-def _waived(findings: list[Finding], links: Links) -> list[str]:
+def _waived(findings: list[Finding], links: Links) -> Iterator[str]:
     if not findings:
-        return []
-    out = [f"<details><summary>✔️ {_plural(len(findings), 'waived finding')}</summary>", ""]
+        return
+    yield from [f"<details><summary>✔️ {_plural(len(findings), 'waived finding')}</summary>", ""]
     for f in findings:
         line = source_line(f)
         where = _link(_code(f"{f.path}:{line}" if line else f.path or "."), links.source(f))
-        out.append(f"- {_rule_ref(f.rule)} {where}: {_esc(_short(f.message))}"
-                   f" — **waived:** {_esc(f.waiver_reason or 'by policy')}")
-    return [*out, "", "</details>", ""]
+        yield (f"- {_rule_ref(f.rule)} {where}: {_esc(_short(f.message))}"
+               f" — **waived:** {_esc(f.waiver_reason or 'by policy')}")
+    yield from ["", "</details>", ""]
 
 
-def _snippets(problems: list[Problem], open_findings: list[Finding], today: _dt.date) -> list[str]:
+def _snippets(problems: list[Problem], open_findings: list[Finding], today: _dt.date) -> Iterator[str]:
     """Per blocking problem, the waiver that covers it: one by rule and path when the problem is
     all the open findings of its rule in its file, else one per finding by fingerprint."""
     if not problems:
-        return []
+        return
     per_file: dict[tuple[str, str], int] = {}
     for f in open_findings:
         per_file[(f.rule, f.rel_path or f.path)] = per_file.get((f.rule, f.rel_path or f.path), 0) + 1
-    out = ["<details><summary>Waive a problem: YAML to paste under <code>waivers:</code> (fill in the reason)</summary>", ""]
+    yield from ["<details><summary>Waive a problem: YAML to paste under <code>waivers:</code> (fill in the reason)</summary>", ""]
     for p in problems:
         keys = {(f.rule, f.rel_path or f.path) for f in p.findings}
         whole = len(keys) == 1 and len(p.findings) > 1 and per_file[next(iter(keys))] == len(p.findings) \
@@ -244,9 +251,9 @@ def _snippets(problems: list[Problem], open_findings: list[Finding], today: _dt.
             fs = p.blocking[:SNIPPETS_PER_PROBLEM]
             lines = [waiver_snippet(f, today) for f in fs]
             note = f", first {len(fs)} of {len(p.blocking)} findings" if len(p.blocking) > len(fs) else ""
-        out.append(f"{_code(clean_name(p.subject))} ({', '.join(p.rules)}{note}):")
-        out.append("```yaml\n" + "".join(lines) + "```")
-    return [*out, "", "</details>", ""]
+        yield f"{_code(clean_name(p.subject))} ({', '.join(p.rules)}{note}):"
+        yield "```yaml\n" + "".join(lines) + "```"
+    yield from ["", "</details>", ""]
 
 
 def _notes(run: RunResult) -> list[str]:
@@ -266,6 +273,18 @@ class _Budget:
 
     def fits(self, lines: Iterable[str]) -> bool:
         return self.size + sum(len(s) + 1 for s in lines) <= self.limit
+
+    def add_within(self, lines: Iterable[str]) -> bool:
+        """Add ``lines`` whole if they fit, reading no further than the room left."""
+        room, taken, size = self.limit - self.size, [], 0
+        for s in lines:
+            size += len(s) + 1
+            if size > room:
+                return False
+            taken.append(s)
+        self.lines.extend(taken)
+        self.size += size
+        return True
 
     def add(self, lines: list[str]) -> bool:
         if not self.fits(lines):
@@ -298,18 +317,21 @@ def render(run: RunResult, max_chars: int = MAX_CHARS, today: _dt.date | None = 
     if blocking:
         out.add(["### Blocking problems", "", *PROBLEM_HEAD])
         for i, p in enumerate(blocking):
+            row = _row(p, links)
             # keep room for a one-line row that says how many more there are
-            if not out.fits([_row(p, links), "x" * 200]):
+            if not out.fits([row, "x" * 200]):
                 dropped = len(blocking) - i
                 break
-            out.add([_row(p, links)])
+            out.add([row])
         if dropped:
             out.add([f"| … | | **{dropped} more problems not shown (comment size limit)** | | see {_job(links)} |"])
         out.add([""])
-    for name, section in (("glossary", _glossary(problems, run, links)), ("warnings", _warnings(warnings, links)),
-                          ("waived findings", _waived(waived, links)), ("waiver snippets", _snippets(blocking, open_findings, today)),
-                          ("gate notes", _notes(run))):
-        if section and not out.add(section):
+    sections: list[tuple[str, Iterable[str]]] = [
+        ("glossary", _glossary(problems, run, links)), ("warnings", _warnings(warnings, links)),
+        ("waived findings", _waived(waived, links)), ("waiver snippets", _snippets(blocking, open_findings, today)),
+        ("gate notes", _notes(run))]
+    for name, section in sections:
+        if not out.add_within(section):
             left_out.append(name)
     tail = []
     if left_out:

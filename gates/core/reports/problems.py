@@ -4,8 +4,8 @@ A gate reports one finding per fact (one per advisory, one per example value of 
 per pickle global), which is right for SARIF and waivers but not for a reader: ten findings about
 one column are one problem, solved by one change. A problem is:
 
-- per **package** for findings that name one (``package`` extra: the deps gate), since one upgrade
-  clears every advisory of the package;
+- per **package** (and pinned ``version``) for findings that name one (``package`` extra: the deps
+  gate), since one upgrade clears every advisory of the package;
 - per **metric** for findings that name one (``metric`` extra: the eval gate);
 - per **column** of a file for findings with a named column (the PII gate);
 - per **file** otherwise (a model file, a signed artifact).
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..findings import Finding, Severity
 
@@ -30,18 +31,20 @@ class Problem:
     subject: str  # the package, metric, column or file the findings are about
     findings: list[Finding] = field(default_factory=list)
 
-    @property
+    # cached: read only once the grouping is complete (group() only appends before sorting)
+    @cached_property
     def blocking(self) -> list[Finding]:
         return [f for f in self.findings if f.blocking]
 
-    @property
+    @cached_property
     def severity(self) -> Severity:
         fs = self.blocking or self.findings
         return max((f.severity for f in fs), key=lambda s: s.rank)
 
     @property
     def rules(self) -> list[str]:
-        return sorted({f.rule for f in self.findings})
+        """The rules that make it a problem: of its blocking findings when it blocks."""
+        return sorted({f.rule for f in (self.blocking or self.findings)})
 
     @property
     def first(self) -> Finding:
@@ -50,7 +53,9 @@ class Problem:
 
     @property
     def advisories(self) -> list[Finding]:
-        return [f for f in self.findings if isinstance(f.extra.get("advisory"), str)]
+        """Findings about an advisory, except those reported for information only (an advisory
+        the policy ignores): they are not what the upgrade is for."""
+        return [f for f in self.findings if isinstance(f.extra.get("advisory"), str) and f.severity is not Severity.INFO]
 
     def sort_key(self) -> tuple:
         return (not self.blocking, -self.severity.rank, -len(self.blocking), self.gate, self.subject)
@@ -59,7 +64,8 @@ class Problem:
 def _key(f: Finding) -> tuple[str, str, str]:
     package = f.extra.get("package")
     if isinstance(package, str) and package:
-        return (f.gate, "package", package.lower())
+        # one upgrade per pinned version: the same package pinned at two versions is two problems
+        return (f.gate, "package", f"{package.lower()}\0{f.extra.get('version') or ''}")
     metric = f.extra.get("metric")
     if isinstance(metric, str) and metric:
         return (f.gate, "metric", metric)

@@ -21,7 +21,7 @@ import yaml
 from importlib import metadata
 
 from .. import __version__
-from . import cli_waivers
+from . import cli_waivers, console, events
 from .errors import GatesError, PolicyError, UsageError
 from .explain import render_explain
 from .hygiene import clean, clean_name
@@ -30,9 +30,10 @@ from .locks import enforce_override
 from .merge import deep_merge
 from .policy import Policy, find_policy_file
 from .registry import gate_names, load_gate, load_gates
+from .report_targets import report_targets
 from .reports import FORMATS, writers
 from .gate import Gate
-from .runner import EXIT_ERROR, NOTHING_SCANNED, RunResult, run_gates
+from .runner import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, NOTHING_SCANNED, RunResult, run_gates
 from .schema import build_schema
 
 #: other packages add top-level commands (``comment``, ``annotations``) through this group; the
@@ -61,9 +62,18 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
                    help=f"report format ({', '.join(FORMATS)}); repeatable, paired in order with --output")
     p.add_argument("--output", dest="outputs", action="append", metavar="FILE", help="file for the matching --format (default: stdout)")
     p.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "info", "none"], help="override the policy's severity threshold for this run")
-    p.add_argument("--no-color", action="store_true", help="plain console output")
+    p.add_argument("--no-color", action="store_true", help="plain console output (also NO_COLOR=1; FORCE_COLOR=1 forces colour)")
+    p.add_argument("--exit-zero", action="store_true",
+                   help="report only: exit 0 when findings block (the reports still say fail); errors still exit 2")
     _add_unpinned_arg(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="no console report when writing reports to files")
+    _add_feedback_args(p)
+
+
+def _add_feedback_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="no console report (errors are still printed, on stderr)")
+    p.add_argument("-v", "--verbose", action="store_true", help="list each file on stderr as it is scanned")
+    p.add_argument("--progress", choices=console.PROGRESS_CHOICES, default="auto",
+                   help="progress bar on stderr: auto (a terminal, outside CI, after 2 s), always or never")
 
 
 def _add_unpinned_arg(p: argparse.ArgumentParser) -> None:
@@ -155,33 +165,38 @@ def _emit(run: RunResult, args: argparse.Namespace) -> None:
     ``--quiet``. "Nothing was scanned" also goes to stderr, whatever the formats."""
     if run.nothing_scanned:
         print(f"mlsec-gates: error: {NOTHING_SCANNED}", file=sys.stderr)
-    formats = list(args.formats or [])
-    outputs = list(args.outputs or [])
-    if len(outputs) > len(formats):
-        raise UsageError("each --output needs a --format before it")
-    targets = [(fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)]
-    to_stdout = [f for f, o in targets if o in (None, "-")]
-    if len(to_stdout) > 1:
-        raise UsageError("only one --format can go to stdout; give the others an --output FILE")
+    targets = [(t.fmt, t.path) for t in report_targets(args.formats, args.outputs)]
+    to_stdout = [f for f, o in targets if o is None]
+    console_report = not to_stdout and not getattr(args, "quiet", False)
+    if not console_report and not (to_stdout and to_stdout[0] == "text"):
+        _errors_to_stderr(run)  # the console report would have shown them: -q must not hide them
     w = writers()
     for fmt, out in targets:
-        if out in (None, "-"):
+        if out is None:
             continue
         if fmt == "text":
             text = w["text"](run)
         else:
             text = w[fmt](run)
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text, encoding="utf-8")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
     if to_stdout:
         fmt = to_stdout[0]
         if fmt == "text":
             sys.stdout.write(_inert(_text(run, args)))
         else:
             sys.stdout.write(_inert(w[fmt](run)))
-    elif not getattr(args, "quiet", False):
+    elif console_report:
         sys.stdout.write(_inert(_text(run, args)))
     sys.stdout.flush()
+
+
+def _errors_to_stderr(run: RunResult) -> None:
+    """Each gate error as one ``mlsec-gates: error:`` line on stderr (cleaned, inert)."""
+    for r in run.results:
+        for e in r.errors:
+            where = f"{clean_name(e.path)}: " if e.path else ""
+            print(_inert(f"mlsec-gates: error: [{r.gate}] {where}{clean_name(e.message)}"), file=sys.stderr)
 
 
 _COMMAND_LINE = re.compile(r"(^|[\r\n])([^\S\r\n]*)::")
@@ -197,9 +212,8 @@ def _inert(text: str) -> str:
 def _text(run: RunResult, args: argparse.Namespace) -> str:
     from .reports import text
 
-    color = sys.stdout.isatty() and not args.no_color and "NO_COLOR" not in os.environ
-    width = 120 if not sys.stdout.isatty() else os.get_terminal_size().columns
-    return text.render(run, color=color, width=width)
+    s = console.settings_for(sys.stdout, getattr(args, "no_color", False))
+    return text.render(run, color=s.color, width=s.width, soft_wrap=s.soft_wrap)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -280,6 +294,23 @@ def cmd_policy_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command. Commands that scan get their report flags checked first, the
+    ``--verbose``/progress feedback while they scan, and ``--exit-zero`` applied to their code."""
+    if not hasattr(args, "formats"):
+        return int(args.func(args))
+    report_targets(args.formats, args.outputs)  # before scanning: a flag mistake costs no scan
+    feedback = console.Feedback(verbose=args.verbose,
+                                progress=console.want_progress(args.progress, args.quiet, sys.stderr),
+                                force_terminal=args.progress == "always")
+    with events.listening(feedback), feedback:
+        code = int(args.func(args))
+    if args.exit_zero and code == EXIT_FAIL:
+        print("mlsec-gates: --exit-zero: blocking findings reported, exit code 0 (report-only)", file=sys.stderr)
+        return EXIT_PASS
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -288,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
             return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else EXIT_ERROR
-        return int(args.func(args))
+        return _run_command(args)
     except GatesError as exc:
         kind = "policy error" if isinstance(exc, PolicyError) else "error"
         print(_inert(f"mlsec-gates: {kind}: {clean(str(exc), keep_newlines=True)}"), file=sys.stderr)

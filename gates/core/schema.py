@@ -18,6 +18,7 @@ from .errors import PolicyError
 from .gate import Gate
 from .hygiene import clean, clean_name
 from .merge import add_append_keys
+from .suggest import did_you_mean
 from .yamlsrc import SourcedYaml
 
 
@@ -111,7 +112,8 @@ def validate_document(src: SourcedYaml, schema: Mapping[str, Any]) -> None:
             extra = [k for k in err.instance if k not in allowed]
             for k in extra:
                 kp = (*path, k)
-                problems.append(f"{file}:{src.line_of(kp)}: {_dotted(kp)}: unknown key (allowed: {', '.join(sorted(allowed)) or 'none'})")
+                hint = did_you_mean(str(k), allowed)
+                problems.append(f"{file}:{src.line_of(kp)}: {_dotted(kp)}: unknown key{hint} (allowed: {', '.join(sorted(allowed)) or 'none'})")
             continue
         if err.validator in ("oneOf", "anyOf") and err.context:
             # the branch that matched the value's type says what is wrong (and where) best

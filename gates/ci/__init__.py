@@ -73,10 +73,9 @@ def cmd_comment(args: argparse.Namespace) -> int:
     from .http import ApiError
 
     data = report.load_json(args.report)
-    if args.platform == "github":
-        from .github import thread_from
-    else:
-        from .gitlab import thread_from
+    from . import github, gitlab
+
+    thread_from = github.thread_from if args.platform == "github" else gitlab.thread_from
     thread, link = thread_from(args)
     failed = data.get("status") != "pass"
     try:

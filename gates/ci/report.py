@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
-from ..findings import CORE_KEYS, Finding, GateError, GateResult, ScannedFile, Status
-from ..runner import RunResult
+from ..core.errors import UsageError
+from ..core.findings import CORE_KEYS, Finding, GateError, GateResult, ScannedFile, Severity, Status
+from ..core.runner import RunResult
 
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 
@@ -44,7 +44,7 @@ def _finding(d: dict[str, Any], root: str) -> Finding:
     path = str(core.get("path") or "")
     rel = os.path.relpath(path, root) if path and root not in ("", ".") and (path + "/").startswith(root.rstrip("/") + "/") else path
     return Finding(
-        gate=str(core.get("gate", "")), rule=str(core.get("rule", "")), severity=core.get("severity", "info"),
+        gate=str(core.get("gate", "")), rule=str(core.get("rule", "")), severity=Severity.parse(str(core.get("severity") or "info")),
         message=str(core.get("message", "")), path=path, member=core.get("member"), line=core.get("line"),
         row=core.get("row"), column=core.get("column"), offset=core.get("offset"), entity=core.get("entity"),
         evidence=core.get("evidence"), why=core.get("why") or "", remediation=core.get("remediation") or "",
@@ -73,7 +73,7 @@ def to_run(data: dict[str, Any]) -> RunResult:
 
 def markdown(data: dict[str, Any], max_chars: int | None = None) -> str:
     """The Markdown report (PR/MR comment, job summary) of a JSON report."""
-    from ..reports import markdown as md
+    from ..core.reports import markdown as md
 
     run = to_run(data)
     return md.render(run) if max_chars is None else md.render(run, max_chars=max_chars)

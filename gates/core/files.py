@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
-ALWAYS_EXCLUDED_DIRS = VCS_DIRS | {"node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+#: ``.cache``: where CI jobs keep pip's cache inside the project (GitLab caches only paths there)
+ALWAYS_EXCLUDED_DIRS = VCS_DIRS | {"node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+                                   ".cache"}
 
 
 def _skip_dir(full: Path, name: str) -> bool:

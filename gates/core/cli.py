@@ -117,6 +117,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     sc.set_defaults(func=cmd_policy_schema)
 
     cli_waivers.add_commands(sub)
+    _add_hook_command(sub)
     for ep in sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         ep.load()(sub)  # must stay light: it runs for every command
 
@@ -250,6 +251,55 @@ def cmd_gate(args: argparse.Namespace) -> int:
     enforce_override(policy.locks, deep_merge(policy.data, {"gates": overrides}), f"mlsec-gates {gate.name} flags")
     targets = [Path(p) for p in args.paths]
     run = run_gates(gates, policy, root, only=[gate.name], targets=targets, overrides=overrides, args=args, explicit=True)
+    _emit(run, args)
+    return run.exit_code
+
+
+def _add_hook_command(sub: argparse._SubParsersAction) -> None:
+    hp = sub.add_parser(
+        "hook", help="pre-commit: one gate on the staged files the policy selects for it",
+        description="Run GATE on the FILES pre-commit passes, keeping only those the policy's paths and exclude "
+                    "select for that gate (relative to --root). A gate the policy disables, or no file left, "
+                    "passes with a note on stderr.",
+        epilog="example (.pre-commit-hooks.yaml): entry: mlsec-gates hook pii", formatter_class=argparse.RawDescriptionHelpFormatter)
+    hp.add_argument("hook_gate", metavar="GATE", help="the gate to run")
+    hp.add_argument("files", nargs="*", metavar="FILE", help="the files pre-commit passes")
+    hp.add_argument("--root", default=".", help="repository root; policy paths are relative to it (default: current directory)")
+    _add_output_args(hp)
+    hp.set_defaults(func=cmd_hook)
+
+
+def cmd_hook(args: argparse.Namespace) -> int:
+    """``mlsec-gates hook GATE FILE...``: what a pre-commit hook runs. The policy decides as it
+    does for ``mlsec-gates run``: a disabled gate checks nothing, and only the files its
+    ``paths``/``exclude`` select are scanned (a commit touching none of them passes)."""
+    from . import files as _files
+
+    root = Path(args.root)
+    if not root.is_dir():
+        raise UsageError(f"--root {clean_name(args.root)}: not a directory")
+    if args.hook_gate not in gate_names():
+        raise UsageError(f"unknown gate {clean_name(args.hook_gate)!r} (installed: {', '.join(gate_names())})")
+    gate = load_gate(args.hook_gate)
+    gates = {gate.name: gate}
+    policy = policy_for_root(root, args.policy, args.allow_unpinned_policy, gates=gates)
+    _apply_fail_on(policy, args.fail_on)
+    if not policy.enabled(gate.name):
+        print(f"mlsec-gates: the {gate.name} gate is disabled by the policy; nothing to check", file=sys.stderr)
+        return EXIT_PASS
+    options = policy.gate_options(gate.name)
+    include = list(options.get("paths") or gate.default_paths)
+    kept, dropped = _files.select([Path(f) for f in args.files], root, include, list(options.get("exclude") or []))
+    if args.verbose and dropped:
+        print(f"mlsec-gates: {len(dropped)} file(s) outside the {gate.name} gate's paths or excluded: "
+              + ", ".join(clean_name(p) for p in dropped), file=sys.stderr)
+    if not kept:
+        print(f"mlsec-gates: none of the {len(args.files)} file(s) is in the {gate.name} gate's paths; nothing to check", file=sys.stderr)
+        return EXIT_PASS
+    flags = argparse.ArgumentParser(add_help=False)
+    gate.add_arguments(flags)  # the gate's own flags at their defaults: gates read them from ctx.args
+    gate_args = argparse.Namespace(**{**vars(flags.parse_args([])), **vars(args)})
+    run = run_gates(gates, policy, root, only=[gate.name], targets=kept, args=gate_args, explicit=True)
     _emit(run, args)
     return run.exit_code
 

@@ -215,3 +215,21 @@ def root_relative(path: Path, root: Path) -> str:
         return p.relative_to(root.resolve()).as_posix()
     except ValueError:
         return p.as_posix()
+
+
+def select(paths: Iterable[Path], root: Path, include: Sequence[str], exclude: Sequence[str]) -> tuple[list[Path], list[Path]]:
+    """Split files named on a command line (pre-commit passes the staged ones) into those a gate's
+    ``paths``/``exclude`` globs select, relative to ``root``, and the rest. A file outside the
+    root is kept: the globs cannot speak for it, and dropping it would pass it unchecked."""
+    base = root.absolute()
+    kept: list[Path] = []
+    dropped: list[Path] = []
+    for p in paths:
+        rel = os.path.relpath(p.absolute(), base).replace(os.sep, "/")
+        if rel.startswith("../") or rel == "..":
+            kept.append(p)
+        elif any_match(rel, include) and not any_match(rel, exclude):
+            kept.append(p)
+        else:
+            dropped.append(p)
+    return kept, dropped

@@ -24,6 +24,7 @@ from .. import __version__
 from . import cli_waivers, console, events
 from .errors import GatesError, PolicyError, UsageError
 from .explain import render_explain
+from .files import select as select_files
 from .hygiene import clean, clean_name
 from .loader import load_policy, policy_for_root
 from .locks import enforce_override
@@ -273,8 +274,6 @@ def cmd_hook(args: argparse.Namespace) -> int:
     """``mlsec-gates hook GATE FILE...``: what a pre-commit hook runs. The policy decides as it
     does for ``mlsec-gates run``: a disabled gate checks nothing, and only the files its
     ``paths``/``exclude`` select are scanned (a commit touching none of them passes)."""
-    from . import files as _files
-
     root = Path(args.root)
     if not root.is_dir():
         raise UsageError(f"--root {clean_name(args.root)}: not a directory")
@@ -289,7 +288,7 @@ def cmd_hook(args: argparse.Namespace) -> int:
         return EXIT_PASS
     options = policy.gate_options(gate.name)
     include = list(options.get("paths") or gate.default_paths)
-    kept, dropped = _files.select([Path(f) for f in args.files], root, include, list(options.get("exclude") or []))
+    kept, dropped = select_files([Path(f) for f in args.files], root, include, list(options.get("exclude") or []))
     if args.verbose and dropped:
         print(f"mlsec-gates: {len(dropped)} file(s) outside the {gate.name} gate's paths or excluded: "
               + ", ".join(clean_name(p) for p in dropped), file=sys.stderr)

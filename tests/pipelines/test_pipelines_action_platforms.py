@@ -151,3 +151,16 @@ def test_the_cache_key_follows_the_action_code(windows_like, tmp_path, monkeypat
     (copy / "gates" / "x.py").write_text("a = 2\n")
     k2 = key_of_copy()
     assert k1 != k2 and k1.rsplit("-", 1)[0] == k2.rsplit("-", 1)[0]
+
+
+def test_run_steps_keep_to_bash_3_2_for_macos_runners():
+    """macOS runners' `shell: bash` is /bin/bash 3.2: no bash 4 builtins or expansions."""
+    import re
+
+    import yaml
+
+    bash4 = re.compile(r"\b(mapfile|readarray|coproc)\b|declare -[AnlLu]|\$\{[^}]*(,,|\^\^)[^}]*\}|&>>|\|&|\$\{[^}]*@[QEPAa]\}")
+    for step in yaml.safe_load(ACTION.read_text())["runs"]["steps"]:
+        script = step.get("run", "")
+        shell_part = script.split("<<'PY'")[0] + script.split("\nPY\n")[-1] if "<<'PY'" in script else script
+        assert not bash4.search(shell_part), (step["name"], bash4.search(shell_part).group(0))

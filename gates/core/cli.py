@@ -349,12 +349,14 @@ def _run_command(args: argparse.Namespace) -> int:
     if not hasattr(args, "formats"):
         return int(args.func(args))
     report_targets(args.formats, args.outputs)  # before scanning: a flag mistake costs no scan
-    feedback = console.Feedback(verbose=args.verbose,
-                                progress=console.want_progress(args.progress, args.quiet, sys.stderr),
-                                force_terminal=args.progress == "always")
+    # a command may declare --format without the feedback flags (their defaults then apply)
+    progress, quiet = getattr(args, "progress", "auto"), getattr(args, "quiet", False)
+    feedback = console.Feedback(verbose=getattr(args, "verbose", False),
+                                progress=console.want_progress(progress, quiet, sys.stderr),
+                                force_terminal=progress == "always")
     with events.listening(feedback), feedback:
         code = int(args.func(args))
-    if args.exit_zero and code == EXIT_FAIL:
+    if getattr(args, "exit_zero", False) and code == EXIT_FAIL:
         print("mlsec-gates: --exit-zero: blocking findings reported, exit code 0 (report-only)", file=sys.stderr)
         return EXIT_PASS
     return code

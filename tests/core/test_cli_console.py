@@ -256,3 +256,14 @@ def test_did_you_mean_for_policy_keys_and_metric_names(cli, tmp_path):
     messages = {f["metric"]: f["message"] for f in json.loads(out.read_text())["findings"] if f["rule"] == "EVAL010"}
     assert "(did you mean 'mmlu/acc'?)" in messages["mmlu/acx"]
     assert "did you mean" not in messages["zzzz"]
+
+
+def test_a_command_with_report_flags_but_no_feedback_flags_runs(monkeypatch):
+    """Commands other than run/<gate> (a report merger, say) may declare --format/--output alone."""
+    import argparse
+
+    from gates.core import cli as cli_module
+
+    seen = []
+    args = argparse.Namespace(formats=["json"], outputs=None, func=lambda a: seen.append(a) or 1)
+    assert cli_module._run_command(args) == 1 and seen == [args]

@@ -106,6 +106,13 @@ def test_installs_only_the_extras_the_selected_gates_need(windows_like, gates, e
     assert pinned.step("plan").outputs["spec"] == f"mlsec-gates{extras}==1.2.3"
 
 
+def test_a_remote_path_adds_the_remote_extra(windows_like):
+    run, _, _ = windows_like
+    r = run({"gates": "model", "path": "hf://acme/model", "cache": "false"})
+    assert r.step("plan").outputs["spec"] == f"{ACTION.parent}[model,remote]"
+    assert run({"path": "oci://reg/kit:1", "cache": "false"}).step("plan").outputs["spec"] == f"{ACTION.parent}[all]"
+
+
 def test_the_installation_is_cached_and_reused(windows_like):
     run, pip_calls, _ = windows_like
     first = run({"gates": "eval"})

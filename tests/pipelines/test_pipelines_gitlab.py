@@ -245,6 +245,13 @@ def test_template_installs_only_the_extras_the_gates_need(tmp_path, gates, requi
     assert run_install_part(tmp_path, MLSEC_GATES_GATES=gates, MLSEC_GATES_INSTALL="/x/y.whl")[-1] == "/x/y.whl"
 
 
+def test_template_adds_the_remote_extra_for_a_remote_path(tmp_path):
+    args = run_install_part(tmp_path, MLSEC_GATES_GATES="model", MLSEC_GATES_PATH="s3://bucket/models/")
+    assert args[-1] == "mlsec-gates[model,remote]"
+    assert run_install_part(tmp_path, MLSEC_GATES_PATH="hf://acme/model")[-1] == "mlsec-gates[all]"
+    assert run_install_part(tmp_path, MLSEC_GATES_GATES="eval", MLSEC_GATES_PATH="oci://r/k:1")[-1] == "mlsec-gates[remote]"
+
+
 def test_pip_cache_is_a_gitlab_cache_kept_on_failure():
     job = yaml.safe_load(TEMPLATE.read_text())[".mlsec-gates"]
     cache_dir = job["variables"]["PIP_CACHE_DIR"]

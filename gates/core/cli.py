@@ -22,18 +22,20 @@ import yaml
 from importlib import metadata
 
 from .. import __version__
-from . import cli_waivers
+from . import cli_waivers, console, events
 from .errors import GatesError, PolicyError, UsageError
 from .explain import render_explain
+from .files import select as select_files
 from .hygiene import clean, clean_name
 from .loader import load_policy, policy_for_root
 from .locks import enforce_override
 from .merge import deep_merge
 from .policy import Policy, find_policy_file
 from .registry import gate_names, load_gate, load_gates
+from .report_targets import report_targets
 from .reports import FORMATS, writers
 from .gate import Gate
-from .runner import EXIT_ERROR, NOTHING_SCANNED, RunResult, run_gates
+from .runner import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, NOTHING_SCANNED, RunResult, run_gates
 from .schema import build_schema
 
 #: other packages add top-level commands (``comment``, ``annotations``) through this group; the
@@ -64,9 +66,18 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sarif-suppressions", action="store_true",
                    help="keep waived findings in SARIF as accepted suppressions (default: left out)")
     p.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "info", "none"], help="override the policy's severity threshold for this run")
-    p.add_argument("--no-color", action="store_true", help="plain console output")
+    p.add_argument("--no-color", action="store_true", help="plain console output (also NO_COLOR=1; FORCE_COLOR=1 forces colour)")
+    p.add_argument("--exit-zero", action="store_true",
+                   help="report only: exit 0 when findings block (the reports still say fail); errors still exit 2")
     _add_unpinned_arg(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="no console report when writing reports to files")
+    _add_feedback_args(p)
+
+
+def _add_feedback_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="no console report (errors are still printed, on stderr)")
+    p.add_argument("-v", "--verbose", action="store_true", help="list each file on stderr as it is scanned")
+    p.add_argument("--progress", choices=console.PROGRESS_CHOICES, default="auto",
+                   help="progress bar on stderr: auto (a terminal, outside CI, after 2 s), always or never")
 
 
 def _add_unpinned_arg(p: argparse.ArgumentParser) -> None:
@@ -110,6 +121,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     sc.set_defaults(func=cmd_policy_schema)
 
     cli_waivers.add_commands(sub)
+    _add_hook_command(sub)
     for ep in sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         try:
             add = ep.load()  # must stay light: it runs for every command
@@ -166,37 +178,42 @@ def _emit(run: RunResult, args: argparse.Namespace) -> None:
     ``--quiet``. "Nothing was scanned" also goes to stderr, whatever the formats."""
     if run.nothing_scanned:
         print(f"mlsec-gates: error: {NOTHING_SCANNED}", file=sys.stderr)
-    formats = list(args.formats or [])
-    outputs = list(args.outputs or [])
-    if len(outputs) > len(formats):
-        raise UsageError("each --output needs a --format before it")
-    targets = [(fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)]
-    to_stdout = [f for f, o in targets if o in (None, "-")]
-    if len(to_stdout) > 1:
-        raise UsageError("only one --format can go to stdout; give the others an --output FILE")
+    targets = [(t.fmt, t.path) for t in report_targets(args.formats, args.outputs)]
+    to_stdout = [f for f, o in targets if o is None]
+    console_report = not to_stdout and not getattr(args, "quiet", False)
+    if not console_report and not (to_stdout and to_stdout[0] == "text"):
+        _errors_to_stderr(run)  # the console report would have shown them: -q must not hide them
     w = writers()
     if getattr(args, "sarif_suppressions", False):
         from .reports import sarif
 
         w["sarif"] = functools.partial(sarif.render, suppressions=True)
     for fmt, out in targets:
-        if out in (None, "-"):
+        if out is None:
             continue
         if fmt == "text":
             text = w["text"](run)
         else:
             text = w[fmt](run)
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text, encoding="utf-8")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
     if to_stdout:
         fmt = to_stdout[0]
         if fmt == "text":
             sys.stdout.write(_inert(_text(run, args)))
         else:
             sys.stdout.write(_inert(w[fmt](run)))
-    elif not getattr(args, "quiet", False):
+    elif console_report:
         sys.stdout.write(_inert(_text(run, args)))
     sys.stdout.flush()
+
+
+def _errors_to_stderr(run: RunResult) -> None:
+    """Each gate error as one ``mlsec-gates: error:`` line on stderr (cleaned, inert)."""
+    for r in run.results:
+        for e in r.errors:
+            where = f"{clean_name(e.path)}: " if e.path else ""
+            print(_inert(f"mlsec-gates: error: [{r.gate}] {where}{clean_name(e.message)}"), file=sys.stderr)
 
 
 _COMMAND_LINE = re.compile(r"(^|[\r\n])([^\S\r\n]*)::")
@@ -212,9 +229,8 @@ def _inert(text: str) -> str:
 def _text(run: RunResult, args: argparse.Namespace) -> str:
     from .reports import text
 
-    color = sys.stdout.isatty() and not args.no_color and "NO_COLOR" not in os.environ
-    width = 120 if not sys.stdout.isatty() else os.get_terminal_size().columns
-    return text.render(run, color=color, width=width)
+    s = console.settings_for(sys.stdout, getattr(args, "no_color", False))
+    return text.render(run, color=s.color, width=s.width, soft_wrap=s.soft_wrap)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -251,6 +267,53 @@ def cmd_gate(args: argparse.Namespace) -> int:
     enforce_override(policy.locks, deep_merge(policy.data, {"gates": overrides}), f"mlsec-gates {gate.name} flags")
     targets = [Path(p) for p in args.paths]
     run = run_gates(gates, policy, root, only=[gate.name], targets=targets, overrides=overrides, args=args, explicit=True)
+    _emit(run, args)
+    return run.exit_code
+
+
+def _add_hook_command(sub: argparse._SubParsersAction) -> None:
+    hp = sub.add_parser(
+        "hook", help="pre-commit: one gate on the staged files the policy selects for it",
+        description="Run GATE on the FILES pre-commit passes, keeping only those the policy's paths and exclude "
+                    "select for that gate (relative to --root). A gate the policy disables, or no file left, "
+                    "passes with a note on stderr.",
+        epilog="example (.pre-commit-hooks.yaml): entry: mlsec-gates hook pii", formatter_class=argparse.RawDescriptionHelpFormatter)
+    hp.add_argument("hook_gate", metavar="GATE", help="the gate to run")
+    hp.add_argument("files", nargs="*", metavar="FILE", help="the files pre-commit passes")
+    hp.add_argument("--root", default=".", help="repository root; policy paths are relative to it (default: current directory)")
+    _add_output_args(hp)
+    hp.set_defaults(func=cmd_hook)
+
+
+def cmd_hook(args: argparse.Namespace) -> int:
+    """``mlsec-gates hook GATE FILE...``: what a pre-commit hook runs. The policy decides as it
+    does for ``mlsec-gates run``: a disabled gate checks nothing, and only the files its
+    ``paths``/``exclude`` select are scanned (a commit touching none of them passes)."""
+    root = Path(args.root)
+    if not root.is_dir():
+        raise UsageError(f"--root {clean_name(args.root)}: not a directory")
+    if args.hook_gate not in gate_names():
+        raise UsageError(f"unknown gate {clean_name(args.hook_gate)!r} (installed: {', '.join(gate_names())})")
+    gate = load_gate(args.hook_gate)
+    gates = {gate.name: gate}
+    policy = policy_for_root(root, args.policy, args.allow_unpinned_policy, gates=gates)
+    _apply_fail_on(policy, args.fail_on)
+    if not policy.enabled(gate.name):
+        print(f"mlsec-gates: the {gate.name} gate is disabled by the policy; nothing to check", file=sys.stderr)
+        return EXIT_PASS
+    options = policy.gate_options(gate.name)
+    include = list(options.get("paths") or gate.default_paths)
+    kept, dropped = select_files([Path(f) for f in args.files], root, include, list(options.get("exclude") or []))
+    if args.verbose and dropped:
+        print(f"mlsec-gates: {len(dropped)} file(s) outside the {gate.name} gate's paths or excluded: "
+              + ", ".join(clean_name(p) for p in dropped), file=sys.stderr)
+    if not kept:
+        print(f"mlsec-gates: none of the {len(args.files)} file(s) is in the {gate.name} gate's paths; nothing to check", file=sys.stderr)
+        return EXIT_PASS
+    flags = argparse.ArgumentParser(add_help=False)
+    gate.add_arguments(flags)  # the gate's own flags at their defaults: gates read them from ctx.args
+    gate_args = argparse.Namespace(**{**vars(flags.parse_args([])), **vars(args)})
+    run = run_gates(gates, policy, root, only=[gate.name], targets=kept, args=gate_args, explicit=True)
     _emit(run, args)
     return run.exit_code
 
@@ -295,6 +358,25 @@ def cmd_policy_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command. Commands that scan get their report flags checked first, the
+    ``--verbose``/progress feedback while they scan, and ``--exit-zero`` applied to their code."""
+    if not hasattr(args, "formats"):
+        return int(args.func(args))
+    report_targets(args.formats, args.outputs)  # before scanning: a flag mistake costs no scan
+    # a command may declare --format without the feedback flags (their defaults then apply)
+    progress, quiet = getattr(args, "progress", "auto"), getattr(args, "quiet", False)
+    feedback = console.Feedback(verbose=getattr(args, "verbose", False),
+                                progress=console.want_progress(progress, quiet, sys.stderr),
+                                force_terminal=progress == "always")
+    with events.listening(feedback), feedback:
+        code = int(args.func(args))
+    if getattr(args, "exit_zero", False) and code == EXIT_FAIL:
+        print("mlsec-gates: --exit-zero: blocking findings reported, exit code 0 (report-only)", file=sys.stderr)
+        return EXIT_PASS
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -303,7 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
             return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else EXIT_ERROR
-        return int(args.func(args))
+        return _run_command(args)
     except GatesError as exc:
         kind = "policy error" if isinstance(exc, PolicyError) else "error"
         print(_inert(f"mlsec-gates: {kind}: {clean(str(exc), keep_newlines=True)}"), file=sys.stderr)

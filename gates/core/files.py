@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
-ALWAYS_EXCLUDED_DIRS = VCS_DIRS | {"node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+#: ``.cache``: where CI jobs keep pip's cache inside the project (GitLab caches only paths there)
+ALWAYS_EXCLUDED_DIRS = VCS_DIRS | {"node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+                                   ".cache"}
 
 
 def _skip_dir(full: Path, name: str) -> bool:
@@ -213,3 +215,21 @@ def root_relative(path: Path, root: Path) -> str:
         return p.relative_to(root.resolve()).as_posix()
     except ValueError:
         return p.as_posix()
+
+
+def select(paths: Iterable[Path], root: Path, include: Sequence[str], exclude: Sequence[str]) -> tuple[list[Path], list[Path]]:
+    """Split files named on a command line (pre-commit passes the staged ones) into those a gate's
+    ``paths``/``exclude`` globs select, relative to ``root``, and the rest. A file outside the
+    root is kept: the globs cannot speak for it, and dropping it would pass it unchecked."""
+    base = root.absolute()
+    kept: list[Path] = []
+    dropped: list[Path] = []
+    for p in paths:
+        rel = os.path.relpath(p.absolute(), base).replace(os.sep, "/")
+        if rel.startswith("../") or rel == "..":
+            kept.append(p)
+        elif any_match(rel, include) and not any_match(rel, exclude):
+            kept.append(p)
+        else:
+            dropped.append(p)
+    return kept, dropped

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Mapping, Sequence
 
+from . import events as _events
 from . import files as _files
 from .findings import Component, Finding, GateError, Rule, ScannedFile, Severity
 from .hygiene import clean, clean_name
@@ -191,7 +192,11 @@ class GateContext:
         self.errors.append(GateError(message=clean_name(message), path=self.display(path) if path is not None else ""))
 
     def scanned(self, path: Path | str, items: int = 0) -> None:
-        self.files.append(ScannedFile(self.display(path), items))
+        """``path`` was read (``items``: rows, tensors, metrics...). Also published as an event
+        for ``--verbose`` and the progress bar."""
+        shown = self.display(path)
+        self.files.append(ScannedFile(shown, items))
+        _events.emit(_events.Event(_events.FILE, self.gate.name, shown, items))
 
     def component(self, kind: str, name: str, version: str | None = None, path: Path | str | None = None, **fields: Any) -> Component:
         """Report a component this gate saw (a model, a dataset file, a dependency) for the run's

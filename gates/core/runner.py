@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from . import events
 from .errors import InputError, OptionsError
 from .files import display_path
 from .findings import Finding, GateError, GateResult, Rule, Status
@@ -205,7 +206,8 @@ def run_gates(
     results = []
     unavailable = dict(unavailable or {})
     names = list(only) or sorted({*gates, *unavailable})
-    for name in names:
+    for index, name in enumerate(names, 1):
+        events.emit(events.Event(events.GATE_START, name, index=index, total=len(names)))
         gate = gates.get(name)
         title = gate.title if gate is not None else name
         rules = {**CORE_RULES, **(gate.rules if gate is not None else {})}
@@ -220,4 +222,6 @@ def run_gates(
             results.append(GateResult(name, title, Status.ERROR, errors=(GateError(message=message),), rules=rules))
         else:
             results.append(run_gate(gate, policy, root, targets=targets, overrides=(overrides or {}).get(name), args=args))
+        events.emit(events.Event(events.GATE_END, name, index=index, total=len(names)))
+    events.emit(events.Event(events.RUN_END))
     return finalize(results, policy, root, started, started_at, today)

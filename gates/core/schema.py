@@ -18,6 +18,7 @@ from .errors import PolicyError
 from .gate import Gate
 from .hygiene import clean, clean_name
 from .merge import add_append_keys
+from .suggest import did_you_mean
 from .yamlsrc import SourcedYaml
 
 
@@ -62,7 +63,31 @@ def build_schema(gates: Mapping[str, Gate], unloaded: Iterable[str] = ()) -> dic
             props[name] = {"type": "object", "description": f"the {name} gate (not loaded: its own options are not checked here)",
                            "properties": common_gate_properties()}
     add_append_keys(schema)
+    _add_defaults(schema, gates)
     return schema
+
+
+def _add_defaults(schema: dict[str, Any], gates: Mapping[str, Gate]) -> None:
+    """Annotate each key with its built-in value (``default``), so an editor shows what leaving
+    it out means. Annotations only: validation ignores ``default``, the loader merges the real
+    defaults (:func:`default_policy`)."""
+    builtin = default_policy(gates)
+    props = schema["properties"]
+    _annotate(props["defaults"], builtin["defaults"])
+    for name, section in builtin["gates"].items():
+        if name in props["gates"]["properties"]:
+            _annotate(props["gates"]["properties"][name], section)
+
+
+def _annotate(node: dict[str, Any], value: Mapping[str, Any]) -> None:
+    props = node.get("properties") or {}
+    for key, default in value.items():
+        sub = props.get(key)
+        if not isinstance(sub, dict):
+            continue
+        sub["default"] = json.loads(json.dumps(default, default=list))  # tuples and sets as lists
+        if isinstance(default, Mapping):
+            _annotate(sub, default)
 
 
 def waiver_file_schema() -> dict[str, Any]:
@@ -111,7 +136,8 @@ def validate_document(src: SourcedYaml, schema: Mapping[str, Any]) -> None:
             extra = [k for k in err.instance if k not in allowed]
             for k in extra:
                 kp = (*path, k)
-                problems.append(f"{file}:{src.line_of(kp)}: {_dotted(kp)}: unknown key (allowed: {', '.join(sorted(allowed)) or 'none'})")
+                hint = did_you_mean(str(k), allowed)
+                problems.append(f"{file}:{src.line_of(kp)}: {_dotted(kp)}: unknown key{hint} (allowed: {', '.join(sorted(allowed)) or 'none'})")
             continue
         if err.validator in ("oneOf", "anyOf") and err.context:
             # the branch that matched the value's type says what is wrong (and where) best

@@ -19,6 +19,7 @@ from gates.core.errors import InputError
 from gates.core.files import is_within, unscannable
 from gates.core.gate import Gate, GateContext
 from gates.core.hygiene import clean
+from gates.core.suggest import did_you_mean
 
 from .options import DEFAULT_OPTIONS, OPTIONS_SCHEMA
 from .readers import FORMATS, Metric, is_finite, read_results
@@ -145,6 +146,7 @@ class EvalGate(Gate):
         if not matched:
             anchor = min((m.path for m in metrics.values()), default=None)
             where = ", ".join(sorted({ctx.display(m.path) for m in metrics.values()})) or "the results"
+            where += did_you_mean(key, metrics) if not GLOB_CHARS & set(key) else ""
             if rule.get("required"):
                 ctx.add("EVAL005", f"required metric {shown(key)} not found in {where}", anchor, severity=sev, blocking=True, key=key, metric=shown(key))
             else:

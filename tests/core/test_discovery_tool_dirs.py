@@ -18,7 +18,7 @@ def _names(root: Path) -> set[str]:
 def test_a_committed_file_in_a_directory_named_venv_is_scanned(tmp_path):
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
-    for rel in ("models/venv/evil.pkl", "node_modules/evil.pkl", ".venv/made_by_ci.pkl", "ok.pkl"):
+    for rel in ("models/venv/evil.pkl", "node_modules/evil.pkl", ".venv/made_by_ci.pkl", ".cache/pip/made_by_ci.pkl", "ok.pkl"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"x")
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
@@ -32,6 +32,8 @@ def test_outside_a_git_repository_tool_directories_are_still_skipped(tmp_path):
     (tmp_path / "venv" / "x.pkl").write_bytes(b"x")
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "y.pkl").write_bytes(b"x")
+    (tmp_path / ".cache" / "pip").mkdir(parents=True)  # the GitLab template's PIP_CACHE_DIR
+    (tmp_path / ".cache" / "pip" / "z.pkl").write_bytes(b"x")
     (tmp_path / "ok.pkl").write_bytes(b"x")
     assert _names(tmp_path) == {"ok.pkl"}
 

@@ -129,16 +129,18 @@ def test_action_sets_up_the_requested_python(run_installed):
 def test_action_refuses_an_old_python(tmp_path):
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "python3").write_text("#!/bin/sh\nexit 1\n")  # answers the version check like Python 3.8 would
-    (fake / "python3").chmod(0o755)
+    for name in ("python3", "python"):  # both are tried (Windows runners have `python`)
+        (fake / name).write_text("#!/bin/sh\nexit 1\n")  # answers the version check like Python 3.8 would
+        (fake / name).chmod(0o755)
     r = run_action(ACTION, {}, tmp_path, {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}, tmp_path)
-    assert r.failed and r.step("install").code == 2 and "Python 3.10 or newer" in r.step("install").stdout
+    assert r.failed and r.step("plan").code == 2 and "Python 3.10 or newer" in r.step("plan").stdout
+    assert not r.step("install").ran
 
 
 def test_action_rejects_a_version_that_is_not_one(tmp_path):
     r = run_action(ACTION, {"version": "1.0; curl evil"}, tmp_path, {}, tmp_path)
-    assert r.failed and r.step("install").code == 2 and "version must be" in r.step("install").stdout
-    assert not (tmp_path / "mlsec-gates-venv").exists()
+    assert r.failed and r.step("plan").code == 2 and "version must be" in r.step("plan").stdout
+    assert not r.step("install").ran and not (tmp_path / "mlsec-gates-cache").exists()
 
 
 def test_action_definition_is_injection_safe_and_runner_compatible():
@@ -151,7 +153,7 @@ def test_action_definition_is_injection_safe_and_runner_compatible():
             assert re.fullmatch(r"[\w./-]+@[0-9a-f]{40}", step["uses"]), "pin actions by full commit SHA"
     for name, inp in spec["inputs"].items():
         assert isinstance(inp["default"], str), name  # the runner passes strings
-    assert set(spec["inputs"]) == {"policy", "path", "gates", "fail-on", "version", "python-version", "comment", "sarif", "token"}
+    assert set(spec["inputs"]) == {"policy", "path", "gates", "fail-on", "version", "python-version", "comment", "sarif", "cache", "token"}
     assert set(spec["outputs"]) == {"status", "findings", "blocking", "report-json", "report-markdown", "sarif-file"}
 
 

@@ -112,17 +112,41 @@ def test_template_passes_on_the_fixed_demo(glcl, tmp_path):
         assert failures(a["junit"]) == 0
 
 
-def test_ready_job_runs_in_merge_request_and_default_branch_pipelines_only(glcl, tmp_path):
-    repo = scratch_repo(tmp_path / "repo", CI_TEMPLATE, branch="feature")
+def listed_jobs(glcl: list[str], repo: Path, *variables: str) -> set[str]:
+    args = [a for v in variables for a in ("--variable", v)]
+    r = run_glcl(glcl, repo, "--list", *args)
+    assert r.returncode == 0, r.stderr
+    return {line.split()[0] for line in r.stdout.splitlines()[1:] if line.strip() and not line.startswith(("parsing", "json"))}
 
-    def listed(*args: str) -> set[str]:
-        r = run_glcl(glcl, repo, "--list", *args)
-        assert r.returncode == 0, r.stderr
-        return {line.split()[0] for line in r.stdout.splitlines()[1:] if line.strip() and not line.startswith(("parsing", "json"))}
 
-    assert "mlsec-gates" not in listed()
-    assert "mlsec-gates" in listed("--variable", "CI_PIPELINE_SOURCE=merge_request_event")
-    assert "demo-eval" in listed()  # the hidden templates carry no rules: the user's job decides
+MR = "CI_PIPELINE_SOURCE=merge_request_event"
+OPEN_MR = "CI_OPEN_MERGE_REQUESTS=acme/models!3"
+
+
+@pytest.mark.parametrize("ci, off", [
+    (CI_TEMPLATE, "MLSEC_GATES_MR_PIPELINES=false"),  # the template: a CI/CD variable
+    ({"include": [{"local": "templates/mlsec-gates.yml", "inputs": {"mr-pipelines": False}}]}, None),  # the component: an input
+])
+def test_mr_pipelines_or_branch_pipelines_like_ast_enable_mr_pipelines(glcl, tmp_path, ci, off):
+    repo = scratch_repo(tmp_path / "repo", ci, branch="feature")
+    if off is None:  # the component with mr-pipelines: false
+        assert "mlsec-gates" in listed_jobs(glcl, repo, OPEN_MR)  # the branch pipeline runs it
+        assert "mlsec-gates" not in listed_jobs(glcl, repo, MR)
+        return
+    # default: the merge request pipeline while one is open, the branch pipeline otherwise
+    assert "mlsec-gates" in listed_jobs(glcl, repo)
+    assert "mlsec-gates" in listed_jobs(glcl, repo, MR)
+    assert "mlsec-gates" not in listed_jobs(glcl, repo, OPEN_MR)  # no second run in the branch pipeline
+    # MLSEC_GATES_MR_PIPELINES=false: branch pipelines only, merge request or not
+    assert "mlsec-gates" in listed_jobs(glcl, repo, OPEN_MR, off)
+    assert "mlsec-gates" not in listed_jobs(glcl, repo, MR, off)
+    assert "demo-eval" in listed_jobs(glcl, repo, MR, off)  # the hidden templates carry no rules: the user's job decides
+
+
+def test_component_default_runs_in_merge_request_pipelines(glcl, tmp_path):
+    repo = scratch_repo(tmp_path / "repo", {"include": [{"local": "templates/mlsec-gates.yml"}]}, branch="feature")
+    assert "mlsec-gates" in listed_jobs(glcl, repo, MR)
+    assert "mlsec-gates" not in listed_jobs(glcl, repo, OPEN_MR)
 
 
 def test_template_installs_the_pinned_package_and_posts_the_mr_note(glcl, tmp_path):
@@ -185,4 +209,53 @@ def test_component_runs_the_same_script_as_the_template():
     _, body = yaml.safe_load_all(COMPONENT.read_text())
     [job] = body.values()
     assert job["script"] == template["script"] and job["artifacts"] == template["artifacts"]
+    assert job["cache"] == template["cache"]
     assert job["rules"] == yaml.safe_load(TEMPLATE.read_text())[".mlsec-gates-rules"]["rules"]
+    component_vars = {k: v for k, v in job["variables"].items() if not k.startswith("MLSEC_GATES_")}
+    assert component_vars == template["variables"]  # pip's settings and cache directory
+
+
+def run_install_part(tmp_path: Path, **variables: str) -> list[str]:
+    """The template's script up to the install, with a stand-in python3 whose venv's pip records
+    its arguments (and fails, which ends the script): what would be installed."""
+    fake = tmp_path / "fake"
+    fake.mkdir(exist_ok=True)
+    log = tmp_path / "pip-args"
+    (fake / "python3").write_text(f"""#!/bin/sh
+[ "$1 $2" = "-m venv" ] || exit 3
+mkdir -p "$3/bin"
+printf '#!/bin/sh\\nprintf "%%s\\\\n" "$@" > {log}\\nexit 7\\n' > "$3/bin/pip"
+chmod +x "$3/bin/pip"
+""")
+    (fake / "python3").chmod(0o755)
+    script = yaml.safe_load(TEMPLATE.read_text())[".mlsec-gates"]["script"][0]
+    env = {"PATH": f"{fake}{os.pathsep}/usr/bin{os.pathsep}/bin", "HOME": str(tmp_path), **variables}
+    r = subprocess.run(["sh", "-ec", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 7, r.stdout + r.stderr
+    return log.read_text().splitlines()
+
+
+@pytest.mark.parametrize("gates, requirement", [
+    ("", "mlsec-gates[all]"), ("eval", "mlsec-gates"), ("pii, model,pii", "mlsec-gates[pii,model]"),
+    ("deps", "mlsec-gates[deps]"), (",", "mlsec-gates[all]"),
+])
+def test_template_installs_only_the_extras_the_gates_need(tmp_path, gates, requirement):
+    args = run_install_part(tmp_path, MLSEC_GATES_GATES=gates, MLSEC_GATES_VERSION="1.2.3")
+    assert args == ["install", "--quiet", f"{requirement}==1.2.3"]
+    assert run_install_part(tmp_path, MLSEC_GATES_GATES=gates, MLSEC_GATES_INSTALL="/x/y.whl")[-1] == "/x/y.whl"
+
+
+def test_template_adds_the_remote_extra_for_a_remote_path(tmp_path):
+    args = run_install_part(tmp_path, MLSEC_GATES_GATES="model", MLSEC_GATES_PATH="s3://bucket/models/")
+    assert args[-1] == "mlsec-gates[model,remote]"
+    assert run_install_part(tmp_path, MLSEC_GATES_PATH="hf://acme/model")[-1] == "mlsec-gates[all]"
+    assert run_install_part(tmp_path, MLSEC_GATES_GATES="eval", MLSEC_GATES_PATH="oci://r/k:1")[-1] == "mlsec-gates[remote]"
+
+
+def test_pip_cache_is_a_gitlab_cache_kept_on_failure():
+    job = yaml.safe_load(TEMPLATE.read_text())[".mlsec-gates"]
+    cache_dir = job["variables"]["PIP_CACHE_DIR"]
+    assert cache_dir.startswith("$CI_PROJECT_DIR/")
+    assert job["cache"]["paths"] == [cache_dir.removeprefix("$CI_PROJECT_DIR/")]
+    assert job["cache"]["when"] == "always"  # a job that fails on findings still saves it
+    assert "$MLSEC_GATES_VERSION" in job["cache"]["key"] and "$MLSEC_GATES_GATES" in job["cache"]["key"]

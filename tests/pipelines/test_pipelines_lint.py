@@ -17,6 +17,8 @@ from pipelines_support import DEMO, REPO, node_bin, require_tool
 HERE = Path(__file__).parent
 WORKFLOW = HERE / "data" / "workflow.yml"
 README = REPO / "README.md"
+#: the pages whose YAML snippets users copy: each is checked like the files it imitates
+DOCS = (README, REPO / "docs" / "ci.md", REPO / "docs" / "gitlab-component.md")
 
 
 def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess:
@@ -24,9 +26,14 @@ def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+def yaml_blocks() -> list[str]:
+    return [b for page in DOCS for b in re.findall(r"```yaml\n(.*?)```", page.read_text(), re.S)]
+
+
 def readme_snippets(kind: str) -> list[str]:
-    """README yaml blocks whose first line names the file: `# .github/workflows/…` or `# .gitlab-ci.yml`."""
-    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(), re.S)
+    """yaml blocks of the README and the CI pages whose first line names the file:
+    `# .github/workflows/…` or `# .gitlab-ci.yml`."""
+    blocks = yaml_blocks()
     prefix = {"workflow": "# .github/workflows/", "gitlab": "# .gitlab-ci.yml"}[kind]
     return [b for b in blocks if b.startswith(prefix)]
 
@@ -52,7 +59,8 @@ def test_action_matches_the_github_actions_schema(tmp_path):
 
 def test_workflows_match_the_github_workflows_schema(tmp_path):
     snippets = readme_snippets("workflow")
-    assert len(snippets) >= 2, "README shows a workflow and an org-wide one"
+    assert len(snippets) >= 3, "the README shows a workflow, docs/ci.md the full one and an org-wide one"
+    assert any(s in README.read_text() for s in snippets), "the README's quick start has one"
     r = check_jsonschema("vendor.github-workflows", WORKFLOW, *write_all(tmp_path, "wf", snippets))
     assert r.returncode == 0, r.stdout + r.stderr
 
@@ -62,7 +70,7 @@ def test_gitlab_template_component_and_snippets_match_the_gitlab_ci_schema(tmp_p
     placeholder = tmp_path / "component-body.yml"
     placeholder.write_text(re.sub(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]", r"placeholder-\1", body))
     snippets = readme_snippets("gitlab")
-    assert snippets, "README shows the GitLab include"
+    assert len(snippets) >= 3 and any(s in README.read_text() for s in snippets), "README and docs show GitLab includes"
     # the schema skips hidden jobs (".name"): check the templates' bodies as visible jobs too
     template = yaml.safe_load((REPO / ".gitlab-ci-template.yml").read_text())
     visible = tmp_path / "template-visible.yml"
@@ -113,10 +121,10 @@ def test_pre_commit_manifest_is_valid_and_its_hooks_name_real_commands():
 
     hooks = {h["id"]: h for h in load_manifest(str(REPO / ".pre-commit-hooks.yaml"))}
     assert {"mlsec-gates", "mlsec-gates-model", "mlsec-gates-pii"} <= set(hooks)
-    known = set(available_gates()) | {"run"}
     for h in hooks.values():
-        prog, sub = h["entry"].split()[:2]
-        assert prog == "mlsec-gates" and (sub in known or sub in ("model", "pii")), h["id"]
+        prog, *argv = h["entry"].split()
+        # a gate's hook goes through `hook`, which applies the policy's paths, exclude and enabled
+        assert prog == "mlsec-gates" and (argv == ["run"] or (argv[0] == "hook" and argv[1] in ("model", "pii"))), h["id"]
         assert h["language"] == "python" and h["require_serial"]
 
 
@@ -127,15 +135,15 @@ def test_pre_commit_hook_entry_runs_on_the_demo(hook_id, cli, monkeypatch):
 
     hook = {h["id"]: h for h in load_manifest(str(REPO / ".pre-commit-hooks.yaml"))}[hook_id]
     argv = hook["entry"].split()[1:]
-    if argv[0] not in available_gates() and argv[0] != "run":
-        pytest.skip(f"the {argv[0]} gate is not installed in this checkout (its hook is exercised once it is)")
+    if argv[0] == "hook" and argv[1] not in available_gates():
+        pytest.skip(f"the {argv[1]} gate is not installed in this checkout (its hook is exercised once it is)")
     files = [str(p.relative_to(DEMO)) for p in sorted(DEMO.rglob("*")) if p.is_file() and re.search(hook["files"], p.name)]
     r = cli(*argv, *(files if hook["pass_filenames"] else []), cwd=DEMO)
     assert r.code == 1, r.out + r.err  # the demo fails on purpose
 
 
 def test_readme_org_policy_is_a_valid_policy(cli, tmp_path):
-    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", README.read_text(), re.S) if b.startswith("# mlsec-gates.yml in ")]
+    blocks = [b for b in yaml_blocks() if b.startswith("# mlsec-gates.yml in ")]
     assert len(blocks) == 1
     (tmp_path / "policy.yml").write_text(blocks[0])
     r = cli("policy", "validate", tmp_path / "policy.yml")

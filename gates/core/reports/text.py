@@ -38,9 +38,12 @@ STATUS_STYLE = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.ERROR
 SEV_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan", Severity.INFO: "dim"}
 
 
-def render(run: RunResult, color: bool = False, width: int = 120) -> str:
+def render(run: RunResult, color: bool = False, width: int = 100, soft_wrap: bool = False) -> str:
+    """The console report as text. ``width`` lays out the table (and wraps lines unless
+    ``soft_wrap``: off a terminal a line stays whole, the log viewer wraps it)."""
     buf = io.StringIO()
-    console = Console(file=buf, force_terminal=color, no_color=not color, width=width, highlight=False, soft_wrap=False)
+    console = Console(file=buf, force_terminal=color, no_color=not color, width=max(width, 20), highlight=False, soft_wrap=soft_wrap,
+                      _environ={})
     table = Table(title="mlsec-gates", show_lines=False)
     for col in ("gate", "status", "blocking", "warnings", "waived", "errors", "files", "time"):
         table.add_column(col, justify="right" if col not in ("gate", "status") else "left")

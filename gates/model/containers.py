@@ -21,6 +21,7 @@ import zipfile
 import zlib
 from typing import Any, BinaryIO
 
+from .budget import BudgetExceeded
 from .dtypes import descr_itemsize, has_object
 from .fileio import Decompressing, ForwardOnly, Region, SourceFile, decompressor_stream, is_seekable
 from .formats import scan_keras_config
@@ -43,6 +44,7 @@ def _anomaly(scan: Scan, message: str, member: str | None, offset: int | None, k
 # ---- compressed single streams (gzip, bz2, xz, lzma, zlib, lz4: joblib's compressors) --------------
 def scan_compressed(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     kind = scan.report.formats[-1]
+    scan.budget.archive(member)
     stream = decompressor_stream(kind, SourceFile(src))
     if stream is None:
         scan.inconclusive(f"{kind}-compressed data cannot be inspected (the decompressor is not installed)", member, 0, key=f"codec:{kind}")
@@ -97,6 +99,7 @@ def zip_layout(names: list[str]) -> str:
 
 def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     lim = scan.cfg.limits
+    scan.budget.archive(member)
     g = _seekable(scan, f, src, member)
     if g is None:
         return
@@ -108,9 +111,8 @@ def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error, NotImplementedError) as exc:
         scan.inconclusive(f"zip central directory cannot be read ({type(exc).__name__})", member, 0, key="zip-cd")
         return
-    if len(infos) > lim.max_members:
-        scan.inconclusive(f"zip has {len(infos)} members, over the limit of {lim.max_members}", member, 0, key="zip-members")
-        return
+    if scan.budget.members + len(infos) > lim.max_members:
+        raise BudgetExceeded(f"zip has {len(infos)} members: more than {lim.max_members} in one file, all levels together", member, "members")
     names = [i.filename for i in infos]
     layout = zip_layout(names)
     scan.report.formats[-1] = layout
@@ -123,10 +125,10 @@ def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
         code = [n for n in names if "/code/" in n or n.startswith("code/")]
         scan.hit("MODEL008", "TorchScript archive: its code/ members are programs that torch.jit.load compiles and runs",
                  member, None, key="torchscript", extra={"code_members": len(code)})
-    total_out = 0
     for info in infos:
         m = _join(member, info.filename)
         scan.report.items += 1
+        scan.budget.member(m)
         if info.filename.startswith("/") or ".." in info.filename.replace("\\", "/").split("/"):
             _anomaly(scan, "zip member name escapes the extraction directory (absolute or '..')", m, info.header_offset, "traversal")
         if info.is_dir():
@@ -142,12 +144,7 @@ def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
             scan.inconclusive(f"zip member is {info.file_size} bytes, over max_member_mb", m, info.header_offset, key="member-size")
             continue
         if info.compress_type != 0 and info.compress_size and info.file_size > (8 << 20) and info.file_size / info.compress_size > lim.max_ratio:
-            scan.inconclusive(f"zip member expands {info.file_size / info.compress_size:.0f}x (zip bomb?), over max_ratio", m, info.header_offset, key="ratio")
-            continue
-        total_out += info.file_size
-        if total_out > lim.max_decompressed_bytes and info.compress_type != 0:
-            scan.inconclusive("zip expands to more than max_decompressed_mb in total", m, info.header_offset, key="zip-total")
-            return
+            raise BudgetExceeded(f"zip member expands {info.file_size / info.compress_size:.0f}x (zip bomb?), over max_ratio", m, "ratio")
         raw = Region(g, data_start, info.compress_size)
         stream = _member_stream(info.compress_type, raw, zf, info)
         if stream is None:
@@ -240,6 +237,7 @@ def _unlisted(scan: Scan, g: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.
             raw = Region(g, data_start, max(length, 0))
             stream: Any = raw if method == 0 else Decompressing(raw, zlib.decompressobj(-15)) if method == 8 else None
             label = _join(member, f"<unlisted>{name}")
+            scan.budget.member(label)
             if stream is None or flags & 1:
                 scan.inconclusive("hidden zip entry cannot be decompressed", label, data_start, key="unlisted-method")
                 continue
@@ -327,15 +325,12 @@ def scan_tar(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
         scan.inconclusive(f"tar archive cannot be read ({type(exc).__name__})", member, 0, key="tar")
         return
     names = set()
-    count = 0
     me = len(scan.report.formats) - 1
+    scan.budget.archive(member)
     try:
         for ti in tf:
-            count += 1
-            if count > scan.cfg.limits.max_members:
-                scan.inconclusive("tar has too many members", member, None, key="tar-members")
-                return
             m = _join(member, ti.name)
+            scan.budget.member(m)
             names.add(ti.name)
             if ti.name.startswith("/") or ".." in ti.name.split("/"):
                 _anomaly(scan, "tar member name escapes the extraction directory (absolute or '..')", m, ti.offset, "traversal")

@@ -10,7 +10,6 @@ inside a compressed member, which is spooled (bounded) because zip needs random 
 
 from __future__ import annotations
 
-import ast
 import bz2
 import lzma
 import re
@@ -22,7 +21,7 @@ import zlib
 from typing import Any, BinaryIO
 
 from .budget import BudgetExceeded
-from .dtypes import descr_itemsize, has_object
+from .dtypes import DescrError, parse_npy_header
 from .fileio import Decompressing, ForwardOnly, Region, SourceFile, decompressor_stream, is_seekable
 from .formats import scan_keras_config
 from .pickles import scan_pickle_stream
@@ -355,48 +354,42 @@ def scan_tar(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
 
 # ---- numpy ------------------------------------------------------------------------------------------
 def scan_npy(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+    """A ``.npy`` array: its header is read with NumPy's own rules (``dtypes``); an object dtype,
+    in any spelling, means the data is a pickle and is walked; a dtype that cannot be sized, or
+    data of the wrong length, is reported."""
     try:
         magic = src.read(8)
-        major = magic[6]
-        if major == 1:
-            hlen = struct.unpack("<H", src.read(2))[0]
-        elif major in (2, 3):
-            hlen = struct.unpack("<I", src.read(4))[0]
-        else:
-            scan.inconclusive(f"unsupported .npy format version {major}", member, 6, key="npy-version")
-            return
+        version = (magic[6], magic[7])
+        hlen = struct.unpack("<H" if version[0] == 1 else "<I", src.read(2 if version[0] == 1 else 4))[0]
         if hlen > min(scan.cfg.limits.max_header_bytes, 1 << 20):
             scan.inconclusive(f".npy header of {hlen} bytes is over the limit", member, 8, key="npy-header")
             return
-        text = src.read(hlen).decode("utf-8" if major == 3 else "latin-1")
-        header = ast.literal_eval(text)  # literals only: no names, calls or attributes
-    except (Truncated, OverLimit, ValueError, SyntaxError, MemoryError, RecursionError, IndexError, UnicodeDecodeError) as exc:
+        shape, _, dtype = parse_npy_header(version, src.read(hlen))
+    except DescrError as exc:
+        scan.inconclusive(f".npy header cannot be read as NumPy reads it: {exc}", member, 0, key="npy-header")
+        return
+    except (Truncated, OverLimit, IndexError, struct.error) as exc:
         scan.inconclusive(f".npy header cannot be parsed ({type(exc).__name__})", member, 0, key="npy-header")
         return
-    if not isinstance(header, dict) or not {"descr", "fortran_order", "shape"} <= set(header) or not isinstance(header.get("shape"), tuple):
-        scan.inconclusive(".npy header is not a dict with descr, fortran_order and shape", member, 0, key="npy-header")
-        return
-    descr = header["descr"]
-    if has_object(descr):
+    if dtype.hasobject:
         scan.hit("MODEL009", "NumPy object array: its data is a pickle, loaded only with allow_pickle=True", member, src.offset,
                  severity="medium" if scan.cfg.allow_npy_object_arrays else "high",
                  blocking=None if scan.cfg.allow_npy_object_arrays else True, key="npy-object")
         scan_pickle_stream(scan, src, member, depth + 1)
         return
-    itemsize = descr_itemsize(descr)
+    if dtype.itemsize is None:
+        scan.inconclusive(".npy dtype cannot be sized here, so its data cannot be checked", member, 0, key="npy-dtype")
+        return
+    if any(d < 0 for d in shape):
+        scan.inconclusive(".npy shape has a negative dimension", member, 0, key="npy-shape")
+        return
     count = 1
-    try:
-        for d in header["shape"]:
-            if not isinstance(d, int) or d < 0:
-                raise ValueError
-            count *= d
-    except (ValueError, TypeError):
-        scan.inconclusive(".npy shape is not a tuple of non-negative integers", member, 0, key="npy-shape")
-        return
+    for d in shape:
+        count *= d
     left = src.remaining()
-    if itemsize is None or left is None:
-        return
-    need = count * itemsize
+    if left is None:
+        return  # a compressed member: its length is checked against the directory by the zip reader
+    need = count * dtype.itemsize
     if left < need:
         scan.inconclusive(f".npy data is truncated: needs {need} bytes, has {left}", member, src.offset, key="npy-truncated")
     elif left > need:

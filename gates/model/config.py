@@ -26,7 +26,7 @@ class Limits:
     max_depth: int = 4  # nested archives / nested pickles
     max_members: int = 200_000  # archive members, all nesting levels of one file together
     max_archives: int = 256  # archives and compressed streams opened in one file (the top-level one counts)
-    max_seconds: float = 60.0  # wall time for one file
+    max_seconds: float = 300.0  # wall time for one file (a backstop: bombs stop on the structural limits long before)
     max_header_bytes: int = 100 * MB  # safetensors/GGUF/npy headers, JSON configs
     max_memo: int = 2_000_000
 
@@ -57,7 +57,7 @@ def config_from_options(opts: Mapping[str, Any]) -> ScanConfig:
         max_depth=int(lim.get("max_depth", 4)),
         max_members=int(lim.get("max_members", 200_000)),
         max_archives=int(lim.get("max_archives", 256)),
-        max_seconds=float(lim.get("max_seconds", 60)),
+        max_seconds=float(lim.get("max_seconds", 300)),
         max_header_bytes=int(float(lim.get("max_header_mb", 100)) * MB),
     )
     allow = build_allowlist(tuple(opts.get("profiles") or ()), tuple(opts.get("allow_globals") or ()), tuple(opts.get("deny_globals") or ()))

@@ -69,7 +69,7 @@ def _seekable(scan: Scan, f: BinaryIO, src: Source, member: str | None) -> Binar
         return f
     f = SourceFile(src)  # type: ignore[assignment]  # includes the bytes the sniffer peeked at
     limit = scan.cfg.limits.max_member_bytes
-    spool = tempfile.SpooledTemporaryFile(max_size=32 << 20)
+    spool = tempfile.SpooledTemporaryFile(max_size=4 << 20)  # bigger nested archives go to disk, not memory
     total = 0
     while True:
         chunk = f.read(1 << 20)
@@ -116,11 +116,11 @@ def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
     names = [i.filename for i in infos]
     layout = zip_layout(names)
     scan.report.formats[-1] = layout
-    seen: set[str] = set()
-    for n in names:
-        if n in seen:
-            _anomaly(scan, f"zip has two members named {n!r}: readers disagree on which one counts", member, None, f"dup:{n}", member_name=n)
-        seen.add(n)
+    ordered = sorted(names)  # neighbours compared: far less memory than a set for 20,000 members
+    for a, b in zip(ordered, ordered[1:]):
+        if a == b:
+            _anomaly(scan, f"zip has two members named {b!r}: readers disagree on which one counts", member, None, f"dup:{b}", member_name=b)
+    del ordered
     if layout == "torchscript" and not scan.cfg.allow_torchscript:
         code = [n for n in names if "/code/" in n or n.startswith("code/")]
         scan.hit("MODEL008", "TorchScript archive: its code/ members are programs that torch.jit.load compiles and runs",

@@ -46,7 +46,7 @@ class _Mark:
     __slots__ = ()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class GlobalRef:
     """One ``find_class`` the real unpickler would perform."""
 
@@ -76,7 +76,7 @@ class GlobalRef:
         return out
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Call:
     """The result of REDUCE/NEWOBJ/INST/OBJ: ``func`` applied to ``args`` (kept when small)."""
 
@@ -86,7 +86,7 @@ class Call:
     state: Any = None  # what BUILD set (kept small: tuples only), e.g. a numpy dtype's elsize
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Obj:
     """A list/dict/set/frozenset built by the stream; ``items`` is None once past MAX_ITEMS."""
 
@@ -101,7 +101,7 @@ class Obj:
                 self.items.extend(values)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BigBytes:
     """A payload seeked past: where it is, how long it is."""
 
@@ -110,12 +110,13 @@ class BigBytes:
     abs_offset: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Opaque:
     what: str
 
 
 MARK = _Mark()
+PERSISTENT = Opaque("persistent")  # one shared value: a checkpoint pushes one per tensor
 
 
 @dataclass
@@ -195,7 +196,7 @@ class Walker:
         self.op_offset = 0
         self.max_stack = max_stack
         self.explain = explain
-        self._seen_globals: set[tuple] = set()
+        self._seen_globals: dict[tuple, GlobalRef] = {}
 
     # ---- helpers ---------------------------------------------------------------------------
     def _pop(self) -> Any:
@@ -236,12 +237,14 @@ class Walker:
             module, name = _compat_pickle.NAME_MAPPING[(module, name)]
         elif module in _compat_pickle.IMPORT_MAPPING:
             module = _compat_pickle.IMPORT_MAPPING[module]
-        g = GlobalRef(module, name, opcode, self.opindex, self.src.base + self.op_offset, self.proto, raw_module, raw_name)
-        # the first occurrence of each distinct resolution is kept: memory stays flat however
-        # many times a stream repeats a GLOBAL
+        # the first occurrence of each distinct resolution is kept and pushed again for repeats:
+        # memory stays flat however many times a stream repeats a GLOBAL (a checkpoint writes
+        # ``torch.FloatStorage`` once per tensor)
         key = (module, name, raw_module, raw_name, self.proto >= 3)
-        if key not in self._seen_globals:
-            self._seen_globals.add(key)
+        g = self._seen_globals.get(key)
+        if g is None:
+            g = GlobalRef(module, name, opcode, self.opindex, self.src.base + self.op_offset, self.proto, raw_module, raw_name)
+            self._seen_globals[key] = g
             self.res.globals.append(g)
         return g
 
@@ -385,11 +388,11 @@ class Walker:
         elif op == 0x50:  # PERSID
             self._line()
             self.res.persistent_ids += 1
-            stack.append(Opaque("persistent"))
+            stack.append(PERSISTENT)
         elif op == 0x51:  # BINPERSID
             self._pop()
             self.res.persistent_ids += 1
-            stack.append(Opaque("persistent"))
+            stack.append(PERSISTENT)
         elif op == 0x52:  # REDUCE
             args = self._pop()
             func = self._top()

@@ -184,7 +184,9 @@ def _zip_link(scan: Scan, zf: zipfile.ZipFile, info: zipfile.ZipInfo, m: str) ->
             target = "/"  # unreadable target: assume the worst
     else:
         target = "/"
-    _report_link(scan, m, info.filename, target, False, info.header_offset, False)
+    if not _report_link(scan, m, info.filename, target, False, info.header_offset, False):
+        _anomaly(scan, "zip member is a symbolic link that stays inside the archive; extracting links can overwrite or "
+                 "expose files", m, info.header_offset, "link", severity="medium", link_target=target[:300])
 
 
 def _span_end(g: BinaryIO, info: zipfile.ZipInfo) -> int | None:
@@ -369,8 +371,12 @@ def scan_tar(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
     if {"pickle", "storages", "tensors"} & names and "sys_info" in names:
         scan.report.formats[me] = "pytorch-legacy"
     torch_like = bool(TORCH_TAR_NAMES & names) or bool(TORCH_TAR_NAMES & {ln[1] for ln in links})
-    for m, lname, target, hard, offset in links:
-        _report_link(scan, m, lname, target, hard, offset, torch_like)
+    inside = [m for m, lname, target, hard, offset in links if not _report_link(scan, m, lname, target, hard, offset, torch_like)]
+    if inside:
+        # links that stay inside a plain archive (tz databases hard-link hundreds of files): one note
+        shown = ", ".join(inside[:3]) + (f" and {len(inside) - 3} more" if len(inside) > 3 else "")
+        _anomaly(scan, f"archive holds {len(inside)} link member{'s' if len(inside) != 1 else ''} that stay inside it ({shown}); "
+                 "extracting links can overwrite or expose files", member, None, "link", severity="medium", links=len(inside))
 
 
 #: the members torch's legacy loader extracts from a tar checkpoint and then reads (``pickle`` is
@@ -390,18 +396,20 @@ def link_escapes(name: str, target: str, hard: bool) -> bool:
     return norm == ".." or norm.startswith("../") or norm.startswith("/")
 
 
-def _report_link(scan: Scan, m: str, name: str, target: str, hard: bool, offset: int | None, torch_like: bool) -> None:
+def _report_link(scan: Scan, m: str, name: str, target: str, hard: bool, offset: int | None, torch_like: bool) -> bool:
+    """Report a link that blocks (out of the archive, or in a torch tar) and return True; a link
+    that stays inside a plain archive is left to the caller's summary (False)."""
     kind = "hard link" if hard else "symbolic link"
     extra = {"link_target": target[:300], "link_kind": kind}
     if link_escapes(name, target, hard):
         scan.hit("MODEL004", f"archive member is a {kind} that points outside the archive: extracting it exposes or overwrites "
                  "other files", m, offset, severity="critical", blocking=True, key="link-escape", extra=extra)
-    elif torch_like:
+        return True
+    if torch_like:
         scan.hit("MODEL004", f"legacy PyTorch tar checkpoint holds a {kind}: torch.load extracts it and then reads (unpickles) "
                  "the file it names", m, offset, severity="critical", blocking=True, key="link-torch", extra=extra)
-    else:
-        _anomaly(scan, f"archive member is a {kind}; extracting it can overwrite or expose files", m, offset, "link",
-                 severity="medium", **extra)
+        return True
+    return False
 
 
 # ---- numpy ------------------------------------------------------------------------------------------

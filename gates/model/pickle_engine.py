@@ -183,8 +183,11 @@ class Walker:
     """
 
     def __init__(self, src: Source, *, max_memo: int = 1_000_000, on_build: JoblibHook | None = None, max_stack: int = 4_000_000,
-                 explain: Callable[[GlobalRef], bool] | None = None) -> None:
+                 explain: Callable[[GlobalRef], bool] | None = None, plain_load: bool = False) -> None:
         self.src = src
+        #: walk as plain ``pickle.load``/``joblib.load`` would: they define no persistent_load, so
+        #: the first persistent id ends the load (torch's loaders define one; a file's own view)
+        self.plain_load = plain_load
         self.max_memo = max_memo
         self.on_build = on_build
         self.res = WalkResult()
@@ -284,6 +287,11 @@ class Walker:
             self._nested(func, args)
         keep = args if isinstance(args, tuple) and len(args) <= MAX_ITEMS else None
         return Call(func, keep, kind)
+
+    def _persistent(self) -> None:
+        if self.plain_load:
+            raise Broken("persistent_id", "a persistent id ends a plain pickle.load (no persistent_load is defined)")
+        self.res.persistent_ids += 1
 
     def _nested(self, sink: GlobalRef, args: Any) -> None:
         first = args[0] if isinstance(args, tuple) and args else None
@@ -387,11 +395,11 @@ class Walker:
             stack.append(None)
         elif op == 0x50:  # PERSID
             self._line()
-            self.res.persistent_ids += 1
+            self._persistent()
             stack.append(PERSISTENT)
         elif op == 0x51:  # BINPERSID
             self._pop()
-            self.res.persistent_ids += 1
+            self._persistent()
             stack.append(PERSISTENT)
         elif op == 0x52:  # REDUCE
             args = self._pop()

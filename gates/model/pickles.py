@@ -14,7 +14,7 @@ from typing import Any, Callable
 from .allowlists import UNKNOWN, danger_of
 from .dtypes import joblib_array_info
 from .explain import MAX_FICKLING_BYTES, Explained, PickleExplanation, TracingWalker
-from .names import pickle_named
+from .names import pickle_named, text_allowed
 from .pickle_engine import Broken, GlobalRef, Nested, WalkResult, Walker, is_joblib_wrapper
 from .scan import Scan
 from .stream import Source
@@ -87,7 +87,7 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
         walker = walker_for(scan)(src, max_memo=lim.max_memo, on_build=hook, explain=not_allowed(scan))
         res = walker.walk()
         scan.report.items += res.opcodes
-        if first and tentative and not pickle_named(name) and inert_text(res):
+        if first and tentative and (not pickle_named(name) or text_allowed(name)) and inert_text(res):
             return "text"  # text that merely starts with an opcode byte: the unpickler fails before importing anything
         if not first and not res.stopped and not res.globals and not res.nested:
             scan.hit("MODEL018", "data after the pickle's STOP is not another pickle (ignored by pickle.load)", member, start,

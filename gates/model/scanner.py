@@ -18,7 +18,7 @@ from . import budget, polyglot
 from .budget import BudgetExceeded
 from .config import FileReport, Hit, ScanConfig
 from .fileio import is_seekable
-from .names import pickle_named, weights_named
+from .names import pickle_named, text_allowed, weights_named
 from .registry import HANDLERS
 from .scan import Scan
 from .sniff import sniff
@@ -42,7 +42,7 @@ def scan_path(path: str, cfg: ScanConfig) -> FileReport:
                          extra={"size": size})
                 return report
             kind = scan_stream(scan, f, member=None, depth=0, name=path, size=size)
-        if kind in UNRECOGNISED and pickle_named(path):
+        if kind in UNRECOGNISED and pickle_named(path) and not (kind == "text" and text_allowed(path)):
             scan.inconclusive("the file is named like a pickle but its content is not a recognisable model format", offset=0, key="unrecognised")
         elif kind in UNRECOGNISED and weights_named(path):
             scan.inconclusive("the file is named like PyTorch weights (loaded with torch.load) but its content is not a recognisable "

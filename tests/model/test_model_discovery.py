@@ -249,3 +249,13 @@ def test_text_named_like_a_pickle_still_blocks(tmp_path):
 
     rep = scan_file(tmp_path, "m.pkl", b"import os\nimport sys\n")
     assert any(h.blocking for h in rep.hits)
+
+
+def test_site_packages_path_files_are_text_but_pickles_named_pth_block(tmp_path):
+    from modelsamples import scan_file
+
+    text = b"import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == 'local'\n"
+    assert not scan_file(tmp_path, "distutils-precedence.pth", text).hits
+    assert not scan_file(tmp_path, "__editable__.pkg.pth", b"/work/main\n").hits
+    assert "MODEL001" in {h.rule for h in scan_file(tmp_path, "evil.pth", _p0()).hits}
+    assert any(h.blocking for h in scan_file(tmp_path, "m.pkl", text).hits)  # a real pickle name still fails closed

@@ -98,3 +98,11 @@ def test_link_escape_rules(name, target, hard, out):
     from gates.model.containers import link_escapes
 
     assert link_escapes(name, target, hard) is out
+
+
+def test_many_internal_links_are_one_note(tmp_path):
+    """A time-zone database hard-links hundreds of files: one medium note for the archive."""
+    members = [("zone/base", b"TZif", None, b"")] + [(f"zone/alias{i}", None, "zone/base", tarfile.LNKTYPE) for i in range(200)]
+    rep = scan_file(tmp_path, "tz.tar", tar_of(*members))
+    (h,) = rep.hits
+    assert (h.key, h.severity, h.blocking, h.extra["links"]) == ("link", "medium", None, 200)

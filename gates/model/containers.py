@@ -375,7 +375,7 @@ def scan_tar(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
     if inside:
         # links that stay inside a plain archive (tz databases hard-link hundreds of files): one note
         shown = ", ".join(inside[:3]) + (f" and {len(inside) - 3} more" if len(inside) > 3 else "")
-        _anomaly(scan, f"archive holds {len(inside)} link member{'s' if len(inside) != 1 else ''} that stay inside it ({shown}); "
+        _anomaly(scan, f"archive holds {len(inside)} link member{'s that stay' if len(inside) != 1 else ' that stays'} inside it ({shown}); "
                  "extracting links can overwrite or expose files", member, None, "link", severity="medium", links=len(inside))
 
 

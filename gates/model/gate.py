@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from gates.core import files as _files
+from gates.core.findings import CORE_KEYS
 from gates.core.gate import Gate, GateContext
 
 from . import scanner
@@ -33,6 +34,10 @@ from .rules import RULES
 from .scanner import UNRECOGNISED
 from .sniff import EXPECTED, FORMATS, MODEL_GLOBS
 
+#: names a hit's extra details may not use as they are: ctx.add's own parameters and finding fields
+RESERVED_EXTRA = frozenset({"rule", "message", "path", "severity", "blocking", "key", "member", "offset", "evidence", "gate",
+                            "rel_path", "waived", "waiver_reason", "fingerprint", "extra", "why", "remediation", "line",
+                            "row", "column", "entity"}) | frozenset(CORE_KEYS)
 PARALLEL_MIN_FILES = 2
 PICKLE_RULES = {"MODEL001", "MODEL002"}  # what --explain explains
 UNKNOWN_SHOWN = 5  # paths named in the "unknown format" note
@@ -158,7 +163,9 @@ class ModelGate(Gate):
         digest = _sha256(p) if trusted and hits else None
         is_trusted = digest is not None and digest in trusted
         for h in hits:
-            extra = dict(h.extra)
+            # a handler's detail named like a finding field (``path``, ``rule``...) must neither
+            # crash the gate nor overwrite the finding: it is kept under ``detail_<name>``
+            extra = {(f"detail_{k}" if k in RESERVED_EXTRA else k): v for k, v in h.extra.items()}
             extra.setdefault("format", top)
             blocking = h.blocking
             if is_trusted:

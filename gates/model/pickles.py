@@ -82,6 +82,7 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
     legacy_left: int | None = None  # pickles still to read in a legacy torch file
     hook = _JoblibHook(scan, member, depth)
     first = True
+    plain_text = False  # a protocol-0/1 guess that completed without importing anything
     while True:
         start = src.offset
         walker = walker_for(scan)(src, max_memo=lim.max_memo, on_build=hook, explain=not_allowed(scan))
@@ -90,9 +91,13 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
         if first and tentative and (not pickle_named(name) or text_allowed(name)) and inert_text(res):
             return "text"  # text that merely starts with an opcode byte: the unpickler fails before importing anything
         if not first and not res.stopped and not res.globals and not res.nested:
+            if plain_text:
+                return "text"  # text whose first line happens to be a complete, inert pickle (``N.``, ``I1\n.``)
             scan.hit("MODEL018", "data after the pickle's STOP is not another pickle (ignored by pickle.load)", member, start,
                      severity="low", key="trailing")
             return kind
+        plain_text = (first and tentative and res.stopped and not res.globals and not res.nested and not res.issues
+                      and (not pickle_named(name) or text_allowed(name)))
         if first and res.stopped and res.first_value == LEGACY_TORCH_MAGIC:
             kind, legacy_left = "pytorch-legacy", 5
         if hook.used and kind == "pickle":

@@ -259,3 +259,12 @@ def test_site_packages_path_files_are_text_but_pickles_named_pth_block(tmp_path)
     assert not scan_file(tmp_path, "__editable__.pkg.pth", b"/work/main\n").hits
     assert "MODEL001" in {h.rule for h in scan_file(tmp_path, "evil.pth", _p0()).hits}
     assert any(h.blocking for h in scan_file(tmp_path, "m.pkl", text).hits)  # a real pickle name still fails closed
+
+
+def test_text_whose_first_line_is_an_inert_pickle_is_text(tmp_path):
+    from modelsamples import scan_file
+
+    rep = scan_file(tmp_path, "vendor.txt", b"I1\n.\nrequests==2.31\nurllib3==2.0\n")
+    assert not rep.hits and rep.formats[0] == "text", (rep.hits, rep.formats)
+    rep = scan_file(tmp_path, "v.txt", b"I1\n." + _p0())  # an inert pickle, then one that imports: still judged
+    assert "MODEL001" in {h.rule for h in rep.hits}

@@ -268,3 +268,13 @@ def test_text_whose_first_line_is_an_inert_pickle_is_text(tmp_path):
     assert not rep.hits and rep.formats[0] == "text", (rep.hits, rep.formats)
     rep = scan_file(tmp_path, "v.txt", b"I1\n." + _p0())  # an inert pickle, then one that imports: still judged
     assert "MODEL001" in {h.rule for h in rep.hits}
+
+
+def test_json_is_read_only_under_the_names_handlers_judge(tmp_path):
+    from gates.model.discovery import worth_scanning
+
+    for name, expected in [("data/train.json", False), ("results.json", False), ("model/config.json", True),
+                           ("tok/tokenizer_config.json", True), ("model.json", True)]:
+        p = tmp_path / name.replace("/", "_")
+        p.write_text('{"a": 1}')
+        assert worth_scanning(p, name) is expected, name

@@ -20,11 +20,13 @@ from gates.core import files as _files
 from .sniff import MODEL_GLOBS, sniff
 
 HEAD = 1024
-#: names that always go to the scanner whatever their content (extended by format handlers that
-#: judge text: chat templates beside a model)
-ALWAYS_SCAN: tuple[str, ...] = (*MODEL_GLOBS, "**/*.jinja", "**/*.json")
-#: sniffed kinds that are not a model by themselves (unless the name says a loader will read it)
-NOT_A_MODEL = frozenset({"text", "unknown"})
+#: names that always go to the scanner whatever their content: model names, and the text/JSON
+#: files that handlers judge beside a model (Keras configs, tokenizer configs, chat templates)
+ALWAYS_SCAN: tuple[str, ...] = (*MODEL_GLOBS, "**/config.json", "**/model.json", "**/tokenizer_config.json",
+                                "**/chat_template.json", "**/*.jinja")
+#: sniffed kinds that are not a model by themselves (unless the name says a loader will read it):
+#: other JSON files (datasets, reports) are not parsed, so a large one costs no memory
+NOT_A_MODEL = frozenset({"text", "unknown", "json"})
 
 
 def model_named(rel: str) -> bool:

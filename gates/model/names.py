@@ -21,6 +21,15 @@ WEIGHT_NAME_GLOBS = (
 )
 
 
+#: model extensions that plain text may also carry: a site-packages ``.pth`` path file is text
+TEXT_TOO = {".pth"}
+
+
+def text_allowed(name: str) -> bool:
+    """Whether text content is legitimate under this name (then it is text, not a broken model)."""
+    return os.path.splitext(name.lower())[1] in TEXT_TOO
+
+
 def pickle_named(name: str) -> bool:
     return os.path.splitext(name.lower())[1] in PICKLE_EXTS
 

@@ -46,7 +46,7 @@ class _Mark:
     __slots__ = ()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class GlobalRef:
     """One ``find_class`` the real unpickler would perform."""
 
@@ -76,7 +76,7 @@ class GlobalRef:
         return out
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Call:
     """The result of REDUCE/NEWOBJ/INST/OBJ: ``func`` applied to ``args`` (kept when small)."""
 
@@ -86,7 +86,7 @@ class Call:
     state: Any = None  # what BUILD set (kept small: tuples only), e.g. a numpy dtype's elsize
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Obj:
     """A list/dict/set/frozenset built by the stream; ``items`` is None once past MAX_ITEMS."""
 
@@ -101,7 +101,7 @@ class Obj:
                 self.items.extend(values)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BigBytes:
     """A payload seeked past: where it is, how long it is."""
 
@@ -110,12 +110,13 @@ class BigBytes:
     abs_offset: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Opaque:
     what: str
 
 
 MARK = _Mark()
+PERSISTENT = Opaque("persistent")  # one shared value: a checkpoint pushes one per tensor
 
 
 @dataclass
@@ -182,8 +183,11 @@ class Walker:
     """
 
     def __init__(self, src: Source, *, max_memo: int = 1_000_000, on_build: JoblibHook | None = None, max_stack: int = 4_000_000,
-                 explain: Callable[[GlobalRef], bool] | None = None) -> None:
+                 explain: Callable[[GlobalRef], bool] | None = None, plain_load: bool = False) -> None:
         self.src = src
+        #: walk as plain ``pickle.load``/``joblib.load`` would: they define no persistent_load, so
+        #: the first persistent id ends the load (torch's loaders define one; a file's own view)
+        self.plain_load = plain_load
         self.max_memo = max_memo
         self.on_build = on_build
         self.res = WalkResult()
@@ -195,7 +199,7 @@ class Walker:
         self.op_offset = 0
         self.max_stack = max_stack
         self.explain = explain
-        self._seen_globals: set[tuple] = set()
+        self._seen_globals: dict[tuple, GlobalRef] = {}
 
     # ---- helpers ---------------------------------------------------------------------------
     def _pop(self) -> Any:
@@ -236,12 +240,14 @@ class Walker:
             module, name = _compat_pickle.NAME_MAPPING[(module, name)]
         elif module in _compat_pickle.IMPORT_MAPPING:
             module = _compat_pickle.IMPORT_MAPPING[module]
-        g = GlobalRef(module, name, opcode, self.opindex, self.src.base + self.op_offset, self.proto, raw_module, raw_name)
-        # the first occurrence of each distinct resolution is kept: memory stays flat however
-        # many times a stream repeats a GLOBAL
+        # the first occurrence of each distinct resolution is kept and pushed again for repeats:
+        # memory stays flat however many times a stream repeats a GLOBAL (a checkpoint writes
+        # ``torch.FloatStorage`` once per tensor)
         key = (module, name, raw_module, raw_name, self.proto >= 3)
-        if key not in self._seen_globals:
-            self._seen_globals.add(key)
+        g = self._seen_globals.get(key)
+        if g is None:
+            g = GlobalRef(module, name, opcode, self.opindex, self.src.base + self.op_offset, self.proto, raw_module, raw_name)
+            self._seen_globals[key] = g
             self.res.globals.append(g)
         return g
 
@@ -281,6 +287,11 @@ class Walker:
             self._nested(func, args)
         keep = args if isinstance(args, tuple) and len(args) <= MAX_ITEMS else None
         return Call(func, keep, kind)
+
+    def _persistent(self) -> None:
+        if self.plain_load:
+            raise Broken("persistent_id", "a persistent id ends a plain pickle.load (no persistent_load is defined)")
+        self.res.persistent_ids += 1
 
     def _nested(self, sink: GlobalRef, args: Any) -> None:
         first = args[0] if isinstance(args, tuple) and args else None
@@ -384,12 +395,12 @@ class Walker:
             stack.append(None)
         elif op == 0x50:  # PERSID
             self._line()
-            self.res.persistent_ids += 1
-            stack.append(Opaque("persistent"))
+            self._persistent()
+            stack.append(PERSISTENT)
         elif op == 0x51:  # BINPERSID
             self._pop()
-            self.res.persistent_ids += 1
-            stack.append(Opaque("persistent"))
+            self._persistent()
+            stack.append(PERSISTENT)
         elif op == 0x52:  # REDUCE
             args = self._pop()
             func = self._top()

@@ -14,12 +14,16 @@ from typing import Any, Callable
 from .allowlists import UNKNOWN, danger_of
 from .dtypes import joblib_array_info
 from .explain import MAX_FICKLING_BYTES, Explained, PickleExplanation, TracingWalker
-from .names import pickle_named
+from .names import pickle_named, text_allowed
 from .pickle_engine import Broken, GlobalRef, Nested, WalkResult, Walker, is_joblib_wrapper
 from .scan import Scan
 from .stream import Source
 
 LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
+#: what ``pickle.dumps(tensor)`` writes for the tensor's storage: ``torch.load`` of the embedded
+#: bytes. Under the ``torch`` profile it passes when every call hands it constant bytes, because
+#: those bytes are then scanned as the torch file they are (and judged like any other).
+TORCH_PAYLOAD_LOADER = "torch.storage._load_from_bytes"
 SECOND_OPINION_MAX = 8 << 20
 
 
@@ -78,17 +82,22 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
     legacy_left: int | None = None  # pickles still to read in a legacy torch file
     hook = _JoblibHook(scan, member, depth)
     first = True
+    plain_text = False  # a protocol-0/1 guess that completed without importing anything
     while True:
         start = src.offset
         walker = walker_for(scan)(src, max_memo=lim.max_memo, on_build=hook, explain=not_allowed(scan))
         res = walker.walk()
         scan.report.items += res.opcodes
-        if first and tentative and not pickle_named(name) and inert_text(res):
+        if first and tentative and (not pickle_named(name) or text_allowed(name)) and inert_text(res):
             return "text"  # text that merely starts with an opcode byte: the unpickler fails before importing anything
         if not first and not res.stopped and not res.globals and not res.nested:
+            if plain_text:
+                return "text"  # text whose first line happens to be a complete, inert pickle (``N.``, ``I1\n.``)
             scan.hit("MODEL018", "data after the pickle's STOP is not another pickle (ignored by pickle.load)", member, start,
                      severity="low", key="trailing")
             return kind
+        plain_text = (first and tentative and res.stopped and not res.globals and not res.nested and not res.issues
+                      and (not pickle_named(name) or text_allowed(name)))
         if first and res.stopped and res.first_value == LEGACY_TORCH_MAGIC:
             kind, legacy_left = "pytorch-legacy", 5
         if hook.used and kind == "pickle":
@@ -129,7 +138,7 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
             if not cfg.allowlist.allows(dotted):
                 bad = dotted
                 break
-        if bad is None:
+        if bad is None or _payload_judged_nested(cfg, res, g, bad):
             continue
         if bad in seen:
             seen[bad] += 1
@@ -161,6 +170,15 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
                           opcode_index=issue.opindex, reason=issue.code)
     for n in res.nested:
         scan_nested(scan, n, member, depth, src)
+
+
+def _payload_judged_nested(cfg: Any, res: WalkResult, g: GlobalRef, dotted: str) -> bool:
+    """``torch.storage._load_from_bytes`` under the torch profile, called only with constant
+    bytes (each payload is scanned recursively by ``scan_nested``), and not denied by policy."""
+    if dotted != TORCH_PAYLOAD_LOADER or "torch" not in cfg.profiles or dotted in cfg.allowlist.exclude:
+        return False
+    calls = [n for n in res.nested if f"{n.sink.module}.{n.sink.name}" == dotted]
+    return bool(calls) and all(n.data is not None or n.ref is not None for n in calls)
 
 
 def _add_explanation(scan: Scan, explained: PickleExplanation, src: Source | None) -> None:
@@ -224,6 +242,8 @@ class _JoblibHook:
             if res.issues:
                 raise _broken("object array pickle inside the joblib file is broken")
             return
+        if nbytes is None:
+            raise _broken("joblib NumpyArrayWrapper dtype cannot be sized, so the next opcode cannot be found")
         if aligned:
             pad = src.read(1)[0]
             src.skip(pad)

@@ -20,7 +20,7 @@ import struct
 from typing import BinaryIO
 
 from .fileio import Region, is_seekable
-from .pickles import not_allowed, report_walk, walker_for
+from .pickles import importable, not_allowed, report_walk, walker_for
 from .scan import Scan
 from .sniff import PICKLE_OPCODES
 from .stream import Source
@@ -63,9 +63,11 @@ def scan_prefix_pickle(scan: Scan, kind: str, f: BinaryIO, start: int, size: int
     if not head or head[0] not in PICKLE_OPCODES:
         return
     src.limit = scan.cfg.limits.max_pickle_bytes
-    walker = walker_for(scan)(src, max_memo=scan.cfg.limits.max_memo, explain=not_allowed(scan))
+    walker = walker_for(scan)(src, max_memo=scan.cfg.limits.max_memo, explain=not_allowed(scan), plain_load=True)
     res = walker.walk()
     scan.report.items += res.opcodes
+    if res.globals and not importable(res.globals[0]):
+        return  # the unpickler fails at its first import: nothing runs
     if not res.globals and not res.nested:
         if res.stopped:
             scan.hit("MODEL004", f"the {kind} file is also a complete pickle stream from byte 0 (it imports nothing)",

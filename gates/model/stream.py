@@ -12,7 +12,9 @@ from __future__ import annotations
 import io
 import lzma
 import zlib
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+from .budget import tick
 
 CHUNK = 1 << 16
 
@@ -49,6 +51,7 @@ class Source:
                 self.start = f.tell()
         except (OSError, AttributeError, ValueError):
             self._seekable = False
+        self._next = self.start  # where the next raw read starts in a seekable file
 
     @property
     def limit(self) -> int | None:
@@ -102,7 +105,14 @@ class Source:
         self._bpos = 0
 
     def _raw_read(self, n: int) -> bytes:
+        tick()
         try:
+            if self._seekable:
+                # a region of the same file may have been read meanwhile (a nested payload)
+                self._f.seek(self._next)
+                data = self._f.read(n)
+                self._next += len(data)
+                return data
             return self._f.read(n)
         except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
             # decompressors raise these on corrupt or truncated input
@@ -176,6 +186,7 @@ class Source:
         self._buf, self._bpos = b"", 0
         if self._seekable and self.size is not None:
             self._f.seek(self.start + target)
+            self._next = self.start + target
             self._bufbase = target
             return
         self._bufbase = end_of_buf
@@ -188,20 +199,53 @@ class Source:
 
     def region(self, offset: int, length: int) -> "Source | None":
         """A new source over ``[offset, offset+length)`` of the same seekable file (relative to
-        this source's start), or None when the file cannot seek (the caller fails closed)."""
-        if not self._seekable:
+        this source's start), or None when the file cannot seek or is shorter (the caller fails
+        closed). Nothing is copied: a nested payload of any size costs no memory."""
+        if not self._seekable or offset < 0 or length < 0:
             return None
         try:
-            dup = self._f
-            here = dup.tell()
-            dup.seek(self.start + offset)
-            data = dup.read(length) if length <= (64 << 20) else None
-            dup.seek(here)
+            end = self._f.seek(0, io.SEEK_END)
         except (OSError, ValueError):
             return None
-        if data is None or len(data) != length:
+        if self.start + offset + length > end:
             return None
-        return Source(io.BytesIO(data), size=length, base=self.base + offset)
+        return Source(_Window(self._f, self.start + offset, length), size=length, base=self.base + offset)
+
+
+class _Window(io.RawIOBase):
+    """A seekable view ``[start, start+length)`` of a shared seekable file; each read seeks."""
+
+    def __init__(self, f: BinaryIO, start: int, length: int) -> None:
+        self._f, self._start, self._len, self._pos = f, start, length, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._len}[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def read(self, n: int = -1) -> bytes:
+        left = self._len - self._pos
+        if left <= 0:
+            return b""
+        n = left if n is None or n < 0 else min(n, left)
+        self._f.seek(self._start + self._pos)
+        data = self._f.read(n)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
 
 
 def _cap(size: int | None, limit: int | None) -> int | float:

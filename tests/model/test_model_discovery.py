@@ -114,10 +114,10 @@ def test_benign_tree_passes_and_odd_names_of_benign_models_pass(tmp_path, cli, m
     monkeypatch.chdir(root)
     r, data = _run(cli, tmp_path)
     assert r.code == 0, [f["message"] for f in _blocking(data)]
+    # only model formats are listed as scanned; the rest is one note
     scanned = {f["path"] for f in data["gates"]["model"]["files"]}
-    assert {"w.dat", "t.weights"} <= scanned
-    # text that cannot start a pickle and unknown bytes never reach the scanner
-    assert not {"doc.md", "photo.jpg", "empty"} & scanned
+    assert scanned == {"w.dat", "t.weights"}
+    assert any("sniffed, not model formats" in n for n in data["gates"]["model"]["notes"])
 
 
 def test_many_plain_files_stay_cheap(tmp_path, cli, monkeypatch):
@@ -249,3 +249,32 @@ def test_text_named_like_a_pickle_still_blocks(tmp_path):
 
     rep = scan_file(tmp_path, "m.pkl", b"import os\nimport sys\n")
     assert any(h.blocking for h in rep.hits)
+
+
+def test_site_packages_path_files_are_text_but_pickles_named_pth_block(tmp_path):
+    from modelsamples import scan_file
+
+    text = b"import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == 'local'\n"
+    assert not scan_file(tmp_path, "distutils-precedence.pth", text).hits
+    assert not scan_file(tmp_path, "__editable__.pkg.pth", b"/work/main\n").hits
+    assert "MODEL001" in {h.rule for h in scan_file(tmp_path, "evil.pth", _p0()).hits}
+    assert any(h.blocking for h in scan_file(tmp_path, "m.pkl", text).hits)  # a real pickle name still fails closed
+
+
+def test_text_whose_first_line_is_an_inert_pickle_is_text(tmp_path):
+    from modelsamples import scan_file
+
+    rep = scan_file(tmp_path, "vendor.txt", b"I1\n.\nrequests==2.31\nurllib3==2.0\n")
+    assert not rep.hits and rep.formats[0] == "text", (rep.hits, rep.formats)
+    rep = scan_file(tmp_path, "v.txt", b"I1\n." + _p0())  # an inert pickle, then one that imports: still judged
+    assert "MODEL001" in {h.rule for h in rep.hits}
+
+
+def test_json_is_read_only_under_the_names_handlers_judge(tmp_path):
+    from gates.model.discovery import worth_scanning
+
+    for name, expected in [("data/train.json", False), ("results.json", False), ("model/config.json", True),
+                           ("tok/tokenizer_config.json", True), ("model.json", True)]:
+        p = tmp_path / name.replace("/", "_")
+        p.write_text('{"a": 1}')
+        assert worth_scanning(p, name) is expected, name

@@ -233,3 +233,24 @@ def test_scanner_bug_blocks_instead_of_passing(tmp_path, cli, monkeypatch):
     assert r.code == 1
     (f,) = _blocking(rep)
     assert f["rule"] == "MODEL003" and "ZeroDivisionError" in f["message"] and "secret" not in json.dumps(rep)
+
+
+def test_handler_details_named_like_finding_fields_do_not_crash_the_gate(tmp_path, cli, monkeypatch):
+    """A handler that records ``extra={"path": ...}`` (a Keras vocabulary path) must not collide
+    with the finding's own path (it crashed the gate with a TypeError)."""
+    import gates.model.scanner as scanner
+    from gates.model.config import FileReport, Hit
+
+    def fake(path, cfg):
+        rep = FileReport(path=path, formats=["keras"])
+        rep.hits.append(Hit("MODEL010", "reads a path", member="config.json", blocking=True, key="k",
+                            extra={"path": "/etc/passwd", "rule": "x", "format": "keras"}))
+        return rep
+
+    monkeypatch.setattr(scanner, "scan_path", fake)
+    monkeypatch.chdir(tmp_path)
+    Path("m.keras").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    r, rep = _run(cli, tmp_path, "m.keras")
+    assert r.code == 1, rep.get("gates")
+    (f,) = _blocking(rep)
+    assert f["path"] == "m.keras" and f["rule"] == "MODEL010" and f["detail_path"] == "/etc/passwd" and f["detail_rule"] == "x"

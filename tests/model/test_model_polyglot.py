@@ -100,3 +100,14 @@ def test_npy_in_zip_object_array_is_scanned(tmp_path):
     npy = npy_header("|O", (1,)) + os_system("id")
     rep = scan_file(tmp_path, "arrays.npz", zip_bytes([("arr.npy", npy)], compress=zipfile.ZIP_DEFLATED))
     assert {"MODEL001", "MODEL009"} <= rules(rep)
+
+
+def test_zip_is_not_a_pickle_view_through_its_persistent_id(tmp_path):
+    """``PK`` starts with PERSID, which ends a plain pickle.load: a stored member's own pickle is
+    not reached from byte 0 (it is judged as the member it is)."""
+    from modelsamples import binint, call
+
+    member = pickle_of(call("builtins", "range", binint(3)))
+    rep = scan_file(tmp_path, "arrays.npz", zip_bytes([("a.pkl", member)]))
+    assert "MODEL001" in rules(rep)
+    assert not [h for h in rep.hits if h.key.startswith("polyglot")], rep.hits

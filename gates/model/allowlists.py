@@ -104,11 +104,50 @@ TRANSFORMERS = frozenset(
 PROFILES: dict[str, frozenset[str]] = {"torch": TORCH, "numpy": NUMPY, "sklearn": SKLEARN, "transformers": TRANSFORMERS}
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+_SEGMENT = r"[A-Za-z0-9_]+"
+_MODULE_TAIL = rf"(?:{_SEGMENT}(?:\.{_SEGMENT})*)"  # one or more dotted segments
+
+# Class names a glob never covers, whatever module they are reached through: these are
+# stdlib/native classes that library modules import at top level (``from subprocess import
+# Popen``), so ``somepkg.utils.Popen`` resolves to them. Exact entries may still name them.
+GLOB_NEVER = frozenset(
+    "Popen CompletedProcess CDLL PyDLL WinDLL OleDLL LibraryLoader Path PosixPath WindowsPath PurePath "
+    "PurePosixPath PureWindowsPath TemporaryDirectory NamedTemporaryFile SpooledTemporaryFile TemporaryFile "
+    "Thread Timer Process Pool ThreadPoolExecutor ProcessPoolExecutor Pickler Unpickler ZipFile TarFile "
+    "FileIO BufferedReader BufferedWriter BufferedRandom TextIOWrapper FileHandler Request Session "
+    "Template Formatter ModuleType FunctionType CodeType MethodType LambdaType BuiltinFunctionType "
+    "Loader SourceFileLoader SourcelessFileLoader ExtensionFileLoader ModuleSpec Popen3 Shelf DbfilenameShelf "
+    "InteractiveInterpreter InteractiveConsole Pdb Bdb Thread Event Lock RLock Condition Semaphore Queue "
+    "Connection Listener Client SharedMemory ShareableList Manager BaseManager SyncManager".split()
+)
+
+
+def split_entry(entry: str) -> tuple[str, str]:
+    """An allowlist entry as ``(module, qualname)``.
+
+    ``pkg.mod:Outer.Inner`` says where the module ends; without a colon the last segment is the
+    qualname (``torch._utils._rebuild_tensor_v2`` -> ``torch._utils`` + ``_rebuild_tensor_v2``).
+    A trailing ``**`` (``mypkg.**``) means every class of every module under ``mypkg``.
+    """
+    if ":" in entry:
+        module, _, name = entry.partition(":")
+        return module, name
+    if entry.endswith(".**"):
+        return entry, "*"
+    module, _, name = entry.rpartition(".")
+    return module, name
+
+
+def _glob_regex(pattern: str, *, module: bool) -> re.Pattern[str]:
+    """``*`` is one identifier segment, ``.**`` (module part only) any number of dotted segments,
+    ``[..]`` a character class. In a qualname pattern nothing matches a dot."""
     out, i = [], 0
     while i < len(pattern):
-        if pattern.startswith("**", i):
-            out.append(r"[A-Za-z0-9_.]*")
+        if module and pattern.startswith(".**", i):
+            out.append(rf"(?:\.{_SEGMENT})*")  # ``pkg.**``: pkg itself or any module below it
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(_MODULE_TAIL if module else r"[A-Za-z0-9_]*")
             i += 2
         elif pattern[i] == "*":
             out.append(r"[A-Za-z0-9_]*")
@@ -126,26 +165,53 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(out) + "$")
 
 
+def _is_dunder(segment: str) -> bool:
+    return segment.startswith("__") and segment.endswith("__") and len(segment) > 4
+
+
 @dataclass(frozen=True)
 class Allowlist:
-    """Exact dotted names plus glob patterns; ``exclude`` wins over both."""
+    """Exact ``(module, qualname)`` pairs plus glob patterns over each part; ``exclude`` wins.
 
-    exact: frozenset[str]
-    patterns: tuple[re.Pattern[str], ...]
+    The module and the qualname a pickle names are matched *separately*: a module glob ranges
+    over module names, a qualname glob over one class segment. A dotted qualname
+    (``validation`` + ``np.ctypeslib.ctypes.CDLL``) walks attributes of a module and is only
+    allowed when an exact entry names that very pair.
+    """
+
+    exact: frozenset[tuple[str, str]]
+    patterns: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]
     exclude: frozenset[str]
+    profiles: tuple[str, ...] = ()
 
-    def allows(self, dotted: str) -> bool:
-        if dotted in self.exclude:
+    def allows(self, module: str, name: str) -> bool:
+        dotted = f"{module}.{name}"
+        if any(dotted == e or dotted.startswith(e + ".") for e in self.exclude):
             return False
-        if dotted in self.exact:
+        if (module, name) in self.exact:
             return True
-        if any(seg.startswith("__") and seg.endswith("__") for seg in dotted.split(".")):
-            return False  # patterns never reach dunder attributes
-        return any(p.match(dotted) for p in self.patterns)
+        if "." in name or not name:
+            return False  # an attribute walk: never covered by a glob
+        if any(_is_dunder(seg) for seg in module.split(".")) or _is_dunder(name) or name in GLOB_NEVER:
+            return False  # globs never reach dunders or re-exported stdlib classes
+        return any(m.match(module) and n.match(name) for m, n in self.patterns)
+
+
+def _compile(entries: Iterable[str]) -> tuple[frozenset[tuple[str, str]], tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]]:
+    exact: set[tuple[str, str]] = set()
+    patterns: list[tuple[re.Pattern[str], re.Pattern[str]]] = []
+    for e in sorted(set(entries)):
+        module, name = split_entry(e)
+        if set(e) & set("*["):
+            patterns.append((_glob_regex(module, module=True), _glob_regex(name, module=False)))
+        else:
+            exact.add((module, name))
+    return frozenset(exact), tuple(patterns)
 
 
 @functools.lru_cache(maxsize=64)
 def build_allowlist(profiles: tuple[str, ...], extra: tuple[str, ...] = (), deny: tuple[str, ...] = ()) -> Allowlist:
+    """The allowlist of ``profiles`` plus the policy's ``allow_globals`` minus ``deny_globals``."""
     entries: set[str] = set(extra)
     for p in profiles:
         if p not in PROFILES:
@@ -154,9 +220,15 @@ def build_allowlist(profiles: tuple[str, ...], extra: tuple[str, ...] = (), deny
     exclude = set(deny)
     if "numpy" in profiles:
         exclude |= NUMPY_EXCLUDE
-    exact = frozenset(e for e in entries if not set(e) & set("*["))
-    patterns = tuple(_glob_regex(e) for e in sorted(entries) if set(e) & set("*["))
-    return Allowlist(exact, patterns, frozenset(exclude))
+    exact, patterns = _compile(entries)
+    return Allowlist(exact, patterns, frozenset(exclude), tuple(profiles))
+
+
+def profiles_covering(module: str, name: str, active: Iterable[str] = ()) -> list[str]:
+    """Known profiles (other than ``active``) that would allow this global: a block message
+    names them, so a reviewer sees "enable `xgboost`" rather than a bare class name."""
+    skip = set(active)
+    return [p for p in sorted(PROFILES) if p not in skip and build_allowlist((p,)).allows(module, name)]
 
 
 # ---- severity labels (never used to pass anything) -----------------------------------------------
@@ -270,8 +342,23 @@ _DANGER_MODULES: dict[str, Danger] = {
 UNKNOWN = Danger("high", "not in the allowlist; loading it imports and may call arbitrary code")
 
 
-def danger_of(dotted: str) -> Danger:
-    """Severity label for a global outside the allowlist."""
+_WALK = Danger("critical", "walks module attributes to reach another module's code (e.g. `np.ctypeslib.ctypes.CDLL`)")
+
+
+def danger_of(dotted: str, name: str | None = None) -> Danger:
+    """Severity label for a global outside the allowlist: ``danger_of("os.system")`` or, with
+    the pickle's own split, ``danger_of("sklearn.utils.validation", "np.ctypeslib.ctypes.CDLL")``
+    (then every module reached through the qualname's attribute walk is looked at too)."""
+    if name is not None:
+        d = danger_of(f"{dotted}.{name}")
+        if d is not UNKNOWN or "." not in name:
+            return d
+        walk = name.split(".")
+        for i in range(len(walk) - 1):  # a dangerous module reached through attributes
+            d = danger_of(".".join(walk[i:]))
+            if d is not UNKNOWN:
+                return d
+        return _WALK
     if dotted in _DANGER_EXACT:
         return _DANGER_EXACT[dotted]
     parts = dotted.split(".")

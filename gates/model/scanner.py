@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable
 
 from . import containers, formats
-from .allowlists import UNKNOWN, danger_of
+from .allowlists import UNKNOWN, danger_of, profiles_covering
 from .config import FileReport, Hit, ScanConfig, printable
 from .explain import MAX_FICKLING_BYTES, Explained, PickleExplanation, TracingWalker
 from .pickle_engine import Broken, GlobalRef, Nested, WalkResult, Walker, is_joblib_wrapper
@@ -206,7 +206,7 @@ def walker_for(scan: Scan) -> type[Walker]:
 
 def _not_allowed(scan: Scan) -> Callable[[GlobalRef], bool]:
     allow = scan.cfg.allowlist
-    return lambda g: any(not allow.allows(f"{m}.{n}") for m, n in g.candidates())
+    return lambda g: any(not allow.allows(m, n) for m, n in g.candidates())
 
 
 def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src: Source | None,
@@ -217,9 +217,8 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
     for g in res.globals:
         bad = None
         for module, name in g.candidates():
-            dotted = f"{module}.{name}"
-            if not cfg.allowlist.allows(dotted):
-                bad = dotted
+            if not cfg.allowlist.allows(module, name):
+                bad, bad_pair = f"{module}.{name}", (module, name)
                 break
         if bad is None:
             continue
@@ -227,7 +226,7 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
             seen[bad] += 1
             continue
         seen[bad] = 1
-        d = danger_of(bad)
+        d = danger_of(*bad_pair)
         alias = f"{g.raw_module}.{g.raw_name}" if g.aliased else None
         known = d is not UNKNOWN
         rule = "MODEL001" if known else "MODEL002"
@@ -235,7 +234,11 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
         what = f"pickle imports `{bad}`"
         if alias:
             what += f" (written as `{alias}`, rewritten by fix_imports)"
+        covering = profiles_covering(*bad_pair, cfg.allowlist.profiles)
         extra: dict[str, Any] = {"global": bad, "opcode": g.opcode, "opcode_index": g.opindex, "protocol": g.proto}
+        if covering:
+            what += f" (in the `{'`, `'.join(covering)}` profile{'s' if len(covering) > 1 else ''}, not enabled: add `--profile {covering[0]}`)"
+            extra["profile"] = covering[0]
         if alias:
             extra["alias"] = alias
         if id(g) in res.chains:

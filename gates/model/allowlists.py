@@ -101,7 +101,58 @@ TRANSFORMERS = frozenset(
     ]
 )
 
-PROFILES: dict[str, frozenset[str]] = {"torch": TORCH, "numpy": NUMPY, "sklearn": SKLEARN, "transformers": TRANSFORMERS}
+# XGBoost's scikit-learn wrappers and Booster (``Booster.__getstate__`` hands the native model over
+# as a ``bytearray``, parsed by XGBoost's own C++ reader). Reviewed against xgboost 3.2 pickles
+# (tests/model/fixtures/profiles); ``XGBoostLabelEncoder`` is what xgboost 1.x kept in ``_le``.
+XGBOOST = frozenset(
+    [f"xgboost.sklearn.{c}" for c in ("XGBModel", "XGBClassifier", "XGBRegressor", "XGBRanker", "XGBRFClassifier", "XGBRFRegressor")]
+    + ["xgboost.core.Booster", "xgboost.compat.XGBoostLabelEncoder", "sklearn.preprocessing._label.LabelEncoder",
+       "builtins.bytearray"]
+)
+
+# LightGBM's wrappers and Booster (``Booster.__setstate__`` parses the model text with LightGBM's
+# own reader); ``defaultdict``/``OrderedDict`` hold its best_score, ``LabelEncoder`` the classes.
+# Reviewed against lightgbm 4.7 pickles.
+LIGHTGBM = frozenset(
+    [f"lightgbm.sklearn.{c}" for c in ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")]
+    + ["lightgbm.basic.Booster", "collections.defaultdict", "collections.OrderedDict",
+       "sklearn.preprocessing._label.LabelEncoder"]
+)
+
+# What (PyTorch) Lightning and Hydra-style training scripts put in a checkpoint's hyper-parameters:
+# ``argparse.Namespace``, Lightning's ``AttributeDict`` (both package layouts), OmegaConf configs
+# (their nodes and metadata; interpolations are resolved on access, never on load) and the plain
+# container types OmegaConf pickles as type references. Reviewed against pytorch-lightning 2.6 and
+# omegaconf 2.3 checkpoints.
+LIGHTNING = frozenset(
+    ["argparse.Namespace", "typing.Any", "collections.defaultdict", "collections.OrderedDict"]
+    + [f"builtins.{t}" for t in ("dict", "list", "tuple", "int", "float", "str", "bool")]
+    + [f"{m}.AttributeDict" for m in ("pytorch_lightning.utilities.parsing", "lightning.pytorch.utilities.parsing",
+                                      "lightning_fabric.utilities.data", "lightning.fabric.utilities.data")]
+    + ["omegaconf.dictconfig.DictConfig", "omegaconf.listconfig.ListConfig", "omegaconf.base.ContainerMetadata",
+       "omegaconf.base.Metadata"]
+    + [f"omegaconf.nodes.{n}" for n in ("AnyNode", "StringNode", "IntegerNode", "FloatNode", "BooleanNode", "BytesNode")]
+)
+
+PROFILES: dict[str, frozenset[str]] = {
+    "torch": TORCH, "numpy": NUMPY, "sklearn": SKLEARN, "transformers": TRANSFORMERS,
+    "xgboost": XGBOOST, "lightgbm": LIGHTGBM, "lightning": LIGHTNING,
+}
+# what a profile's own pickles always contain besides its classes: enabling ``--profile xgboost``
+# alone must pass an XGBClassifier (its arrays are NumPy's)
+REQUIRES: dict[str, tuple[str, ...]] = {
+    "xgboost": ("numpy",), "lightgbm": ("numpy",), "sklearn": ("numpy",), "lightning": ("torch", "numpy"),
+}
+
+
+def expand_profiles(profiles: Iterable[str]) -> tuple[str, ...]:
+    """``profiles`` plus the ones they require, in a stable order."""
+    out: list[str] = []
+    for p in profiles:
+        for q in (p, *REQUIRES.get(p, ())):
+            if q not in out:
+                out.append(q)
+    return tuple(out)
 
 
 _SEGMENT = r"[A-Za-z0-9_]+"
@@ -216,6 +267,8 @@ def build_allowlist(profiles: tuple[str, ...], extra: tuple[str, ...] = (), deny
     for p in profiles:
         if p not in PROFILES:
             raise ValueError(f"unknown allowlist profile {p!r} (known: {', '.join(sorted(PROFILES))})")
+    profiles = expand_profiles(profiles)
+    for p in profiles:
         entries |= PROFILES[p]
     exclude = set(deny)
     if "numpy" in profiles:
@@ -227,8 +280,15 @@ def build_allowlist(profiles: tuple[str, ...], extra: tuple[str, ...] = (), deny
 def profiles_covering(module: str, name: str, active: Iterable[str] = ()) -> list[str]:
     """Known profiles (other than ``active``) that would allow this global: a block message
     names them, so a reviewer sees "enable `xgboost`" rather than a bare class name."""
-    skip = set(active)
-    return [p for p in sorted(PROFILES) if p not in skip and build_allowlist((p,)).allows(module, name)]
+    skip = set(expand_profiles(active))
+    return [p for p in sorted(PROFILES) if p not in skip and _own(p).allows(module, name)]
+
+
+@functools.lru_cache(maxsize=None)
+def _own(profile: str) -> Allowlist:
+    """One profile's own entries, without the profiles it requires."""
+    exact, patterns = _compile(PROFILES[profile])
+    return Allowlist(exact, patterns, frozenset(), (profile,))
 
 
 # ---- severity labels (never used to pass anything) -----------------------------------------------

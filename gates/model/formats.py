@@ -21,7 +21,7 @@ from .config import printable
 from .fileio import Region
 from .scan import Scan
 from .stream import OverLimit, Source, Truncated
-from .templates import analyse_template
+from .chat_templates import check_template, templates_in_config
 
 # ---- safetensors ------------------------------------------------------------------------------------
 ST_DTYPE_BITS = {
@@ -228,9 +228,7 @@ def scan_gguf(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: i
 
 
 def _check_template(scan: Scan, template: str, key: str, member: str | None, offset: int) -> None:
-    for problem in analyse_template(template):
-        scan.hit("MODEL014", f"chat template `{key}` {problem.message}", member, offset, severity=problem.severity,
-                 key=f"{key}:{problem.code}", evidence=problem.evidence)
+    check_template(scan, template, key, member, offset)
 
 
 # ---- ONNX ---------------------------------------------------------------------------------------------
@@ -526,6 +524,19 @@ def scan_json(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: i
     try:
         config = json.loads(src.read(size).decode("utf-8"))
     except (Truncated, UnicodeDecodeError, ValueError, RecursionError):
+        if os.path.basename(name).lower() in TEMPLATE_CONFIGS:
+            scan.inconclusive(f"{os.path.basename(name)} is not valid JSON: its chat template cannot be checked", member, 0,
+                              key="template-config")
         return
     if isinstance(config, dict) and "class_name" in config and "config" in config:
         keras_problems(scan, config, member)
+    for where, template in templates_in_config(config):
+        if where.endswith("?"):
+            scan.inconclusive(f"`{where[:-1]}` is neither a template string nor a list of {{name, template}}", member, 0,
+                              key="template-shape")
+        else:
+            check_template(scan, template, where, member, 0)
+
+
+#: configs that carry chat templates: a broken one must not pass unchecked
+TEMPLATE_CONFIGS = {"tokenizer_config.json", "chat_template.json", "processor_config.json"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import containers, formats, pickles
+from . import chat_templates, containers, formats, pickles
 from .scan import Handler
 from .sniff import FORMATS
 
@@ -48,6 +48,7 @@ SPECS: tuple[FormatSpec, ...] = (
     FormatSpec("onnx", formats.scan_onnx),
     FormatSpec("hdf5", formats.scan_hdf5),
     FormatSpec("savedmodel", formats.scan_savedmodel),
+    FormatSpec("jinja", chat_templates.scan_jinja),
     FormatSpec("json", formats.scan_json, trivial=True),
     FormatSpec("text", None, trivial=True),
     FormatSpec("unknown", None, trivial=True),

@@ -16,7 +16,7 @@ LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
 FORMATS = (
     "pickle", "pytorch", "pytorch-legacy", "torchscript", "joblib", "numpy", "npz", "zip", "tar",
     "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "zstd", "7z", "safetensors", "gguf", "onnx", "keras",
-    "hdf5", "savedmodel", "git-lfs-pointer", "json", "text", "unknown",
+    "hdf5", "savedmodel", "git-lfs-pointer", "json", "text", "unknown", "jinja",
 )
 
 # extensions whose content is pinned to a format family (``extension_must_match``)
@@ -40,6 +40,7 @@ EXPECTED = {
     ".tar": {"tar", "pytorch-legacy"},
     ".gz": {"gzip"},
     ".pb": {"savedmodel", "onnx"},
+    ".jinja": {"jinja"},
 }
 
 # extensions the gate scans by default when walking a directory
@@ -48,6 +49,8 @@ MODEL_GLOBS = (
     "**/*.npy", "**/*.npz", "**/*.safetensors", "**/*.gguf", "**/*.ggml", "**/*.onnx", "**/*.keras",
     "**/*.h5", "**/*.hdf5", "**/*.pb", "**/*.tflite", "**/*.model", "**/*.mar", "**/*.sav", "**/*.p",
     "**/*.pkl.gz", "**/*.tar", "**/*.zip", "**/*.gz", "**/*.bz2", "**/*.xz", "**/*.lz4", "**/*.7z",
+    # chat templates an inference server renders (judged with Jinja's parser)
+    "**/*.jinja", "**/tokenizer_config.json", "**/chat_template.json",
 )
 
 
@@ -96,6 +99,8 @@ def sniff(head: bytes, name: str = "") -> str:
         return "savedmodel"
     if lower.endswith(".safetensors"):
         return "safetensors"  # let the strict header check say what is wrong with it
+    if lower.endswith(".jinja"):
+        return "jinja"  # a chat template beside a model (transformers loads chat_template.jinja by name)
     stripped = head.lstrip()
     if stripped[:1] in (b"{", b"["):
         return "json"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import chat_templates, containers, formats, pickles
+from . import chat_templates, containers, formats, onnx_scan, pickles
 from .scan import Handler
 from .sniff import FORMATS
 
@@ -45,7 +45,7 @@ SPECS: tuple[FormatSpec, ...] = (
     FormatSpec("git-lfs-pointer", containers.scan_lfs),
     FormatSpec("safetensors", formats.scan_safetensors),
     FormatSpec("gguf", formats.scan_gguf),
-    FormatSpec("onnx", formats.scan_onnx),
+    FormatSpec("onnx", onnx_scan.scan_onnx),
     FormatSpec("hdf5", formats.scan_hdf5),
     FormatSpec("savedmodel", formats.scan_savedmodel),
     FormatSpec("jinja", chat_templates.scan_jinja),

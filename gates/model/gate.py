@@ -24,6 +24,7 @@ from gates.core.gate import Gate, GateContext
 
 from . import scanner
 from .allowlists import PROFILES
+from .discovery import worth_scanning
 from .config import FileReport, Hit, config_from_options, printable
 from .explain import file_block
 from .options import DEFAULT_OPTIONS, OPTIONS_SCHEMA
@@ -43,7 +44,7 @@ class ModelGate(Gate):
     title = "Model files"
     description = "Model files that could run code when loaded (pickle, PyTorch, joblib, Keras, TF, ONNX, GGUF...) or that break the policy."
     rules = RULES
-    default_paths = MODEL_GLOBS
+    default_paths = ("**/*",)  # every file; ``discovery`` keeps those whose content could be a model
     options_schema = OPTIONS_SCHEMA
     default_options = DEFAULT_OPTIONS
     epilog = """examples:
@@ -81,6 +82,7 @@ class ModelGate(Gate):
     def run(self, ctx: GateContext) -> None:
         opts = ctx.options
         paths = ctx.discover()
+        explicit = set(ctx.targets)
         jobs: list[tuple[Path, dict[str, Any]]] = []
         for p in paths:
             if p.is_symlink() and not _files.is_within(p, ctx.root) and opts.get("symlinks", "block") == "block":
@@ -88,6 +90,8 @@ class ModelGate(Gate):
                 continue
             if not p.is_file():
                 continue
+            if p not in explicit and not worth_scanning(p, ctx.relative(p)):
+                continue  # plain text or unknown bytes under a directory, not named like a model
             jobs.append((p, self._options_for(ctx, p)))
         explain = bool(getattr(ctx.args, "model_explain", False))
         reports = self._scan_all(ctx, jobs, explain)
@@ -163,9 +167,10 @@ class ModelGate(Gate):
 
 
 def _not_analysed(p: Path, top: str) -> bool:
-    """Binary content no parser recognised, or text in a file named like a model (``x.bin``); a
-    README or labels.txt beside the weights is plainly not a model and is not counted."""
-    return top == "unknown" or (top in UNRECOGNISED and p.name.lower().endswith(MODEL_SUFFIXES))
+    """Content no parser recognised in a file named like a model (``x.bin``). Every other file
+    is sniffed by content; a README, labels.txt or image beside the weights is plainly not a
+    model and is not counted."""
+    return top in UNRECOGNISED and p.name.lower().endswith(MODEL_SUFFIXES)
 
 
 def _unknown_note(ctx: GateContext, paths: list[Path]) -> str:

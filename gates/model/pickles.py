@@ -34,6 +34,22 @@ def scan_pickle_tentative(scan: Scan, f: Any, src: Source, member: str | None, d
 
 
 # ---- pickle ----------------------------------------------------------------------------------------
+def importable(g: GlobalRef) -> bool:
+    """Whether ``find_class`` could import this global from an installed module: every part of
+    the module and the name must be Python identifiers. (A module file named ``"mport os.py"``
+    would have to be planted on the loader's path, which is already code execution.)"""
+    return all(p.isidentifier() for p in g.raw_module.split(".")) and all(p.isidentifier() for p in g.raw_name.split("."))
+
+
+def inert_text(res: WalkResult) -> bool:
+    """A protocol-0/1 guess that is really text: the walk did not reach STOP, or the first global
+    it would import cannot be imported, so ``pickle.load`` raises before any import or call.
+    (Globals are recorded in stream order; calls need a global, so none ran before the first.)"""
+    if res.globals:
+        return not importable(res.globals[0])
+    return not res.stopped
+
+
 def scan_pickle_stream(scan: Scan, src: Source, member: str | None, depth: int, *, tentative: bool = False, name: str = "") -> str:
     """Walk every pickle stacked in ``src`` (a loader may call ``load()`` again) and judge them.
 
@@ -64,11 +80,11 @@ def _walk_stacked(scan: Scan, src: Source, member: str | None, depth: int, tenta
     first = True
     while True:
         start = src.offset
-        walker = walker_for(scan)(src, max_memo=lim.max_memo, on_build=hook, explain=_not_allowed(scan))
+        walker = walker_for(scan)(src, max_memo=lim.max_memo, on_build=hook, explain=not_allowed(scan))
         res = walker.walk()
         scan.report.items += res.opcodes
-        if first and tentative and not res.stopped and not res.globals and res.opcodes <= 3 and not pickle_named(name):
-            return "unknown"  # text that merely starts with an opcode byte
+        if first and tentative and not pickle_named(name) and inert_text(res):
+            return "text"  # text that merely starts with an opcode byte: the unpickler fails before importing anything
         if not first and not res.stopped and not res.globals and not res.nested:
             scan.hit("MODEL018", "data after the pickle's STOP is not another pickle (ignored by pickle.load)", member, start,
                      severity="low", key="trailing")
@@ -96,7 +112,7 @@ def walker_for(scan: Scan) -> type[Walker]:
     return TracingWalker if scan.cfg.explain else Walker
 
 
-def _not_allowed(scan: Scan) -> Callable[[GlobalRef], bool]:
+def not_allowed(scan: Scan) -> Callable[[GlobalRef], bool]:
     allow = scan.cfg.allowlist
     return lambda g: any(not allow.allows(m, n) for m, n in g.candidates())
 
@@ -204,7 +220,7 @@ class _JoblibHook:
             raise _broken("joblib NumpyArrayWrapper state cannot be followed (needed to find the next opcode)")
         nbytes, is_object, aligned = info
         if is_object:
-            sub = walker_for(self.scan)(src, max_memo=self.scan.cfg.limits.max_memo, on_build=self, explain=_not_allowed(self.scan))
+            sub = walker_for(self.scan)(src, max_memo=self.scan.cfg.limits.max_memo, on_build=self, explain=not_allowed(self.scan))
             res = sub.walk()
             self.scan.report.items += res.opcodes
             report_walk(self.scan, res, self.member, self.depth, src, sub)

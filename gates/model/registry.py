@@ -48,6 +48,7 @@ SPECS: tuple[FormatSpec, ...] = (
     FormatSpec("onnx", onnx_scan.scan_onnx),
     FormatSpec("hdf5", formats.scan_hdf5),
     FormatSpec("savedmodel", formats.scan_savedmodel),
+    FormatSpec("tflite", None),  # identified by content; its custom operators are judged by a later handler
     FormatSpec("jinja", chat_templates.scan_jinja),
     FormatSpec("json", formats.scan_json, trivial=True),
     FormatSpec("text", None, trivial=True),

@@ -8,11 +8,15 @@ without importing this module.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
-from typing import BinaryIO
+import stat
+from typing import BinaryIO, Iterator
 
+from . import polyglot
 from .config import FileReport, Hit, ScanConfig
+from .fileio import is_seekable
 from .names import pickle_named, weights_named
 from .registry import HANDLERS
 from .scan import Scan
@@ -27,12 +31,15 @@ def scan_path(path: str, cfg: ScanConfig) -> FileReport:
     report = FileReport(path=path)
     scan = Scan(cfg, report, path, dispatch=scan_stream)
     try:
-        size = os.path.getsize(path)
-        if cfg.limits.max_file_bytes and size > cfg.limits.max_file_bytes:
-            scan.hit("MODEL015", f"file is {size} bytes, over the policy's max_file_mb", blocking=True, key="size",
-                     extra={"size": size})
-            return report
-        with open(path, "rb") as f:
+        with _open_regular(path) as f:
+            if f is None:
+                scan.inconclusive("not a regular file (FIFO, socket or device): it was not read", key="special")
+                return report
+            size = os.fstat(f.fileno()).st_size
+            if cfg.limits.max_file_bytes and size > cfg.limits.max_file_bytes:
+                scan.hit("MODEL015", f"file is {size} bytes, over the policy's max_file_mb", blocking=True, key="size",
+                         extra={"size": size})
+                return report
             kind = scan_stream(scan, f, member=None, depth=0, name=path, size=size)
         if kind in UNRECOGNISED and pickle_named(path):
             scan.inconclusive("the file is named like a pickle but its content is not a recognisable model format", offset=0, key="unrecognised")
@@ -44,6 +51,24 @@ def scan_path(path: str, cfg: ScanConfig) -> FileReport:
     except RecursionError:
         scan.inconclusive("structure nested too deeply to follow", key="recursion")
     return report
+
+
+@contextlib.contextmanager
+def _open_regular(path: str) -> Iterator[BinaryIO | None]:
+    """Open ``path`` for reading without blocking, and yield None unless it is a regular file:
+    a FIFO or device swapped in after discovery must not hang or feed the worker forever."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            yield None
+            return
+        os.set_blocking(fd, True)
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
+        yield f
 
 
 def safe_scan(path: str, cfg: ScanConfig) -> FileReport:
@@ -80,10 +105,26 @@ def _dispatch(scan: Scan, f: BinaryIO, member: str | None, depth: int, name: str
     kind = sniff(src.peek(1024), name)
     idx = len(scan.report.formats)
     scan.fmt("pickle" if kind == "pickle?" else kind)  # reserved first: nested content appends after its container
+    seekable = is_seekable(f)
+    window = polyglot.prefix_window(kind, src, seekable)
     handler = HANDLERS.get(kind)
-    if handler is None:
-        return kind
-    refined = handler(scan, f, src, member, depth, name, size)
-    if refined:
-        scan.report.formats[idx] = refined
-    return scan.report.formats[idx]
+    if handler is not None:
+        refined = handler(scan, f, src, member, depth, name, size)
+        if refined:
+            scan.report.formats[idx] = refined
+    final = scan.report.formats[idx]
+    # other loaders' views of the same bytes: a pickle from byte 0, a zip found from the end
+    polyglot.scan_prefix_pickle(scan, final, f, src.start, size, window, member, depth, base)
+    if final not in polyglot.ZIP_VIEWS and polyglot.appended_zip(f, src.start, size):
+        _scan_appended_zip(scan, final, f, src.start, size, member, depth, base)
+    return final
+
+
+def _scan_appended_zip(scan: Scan, kind: str, f: BinaryIO, start: int, size: int | None, member: str | None, depth: int, base: int) -> None:
+    scan.hit("MODEL004", f"the {kind} file ends with a zip archive: zipfile-based loaders (numpy .npz, Keras, zip readers) "
+             "open it as an archive", member, None, severity="high", key="polyglot:zip", extra={"view": "zip"})
+    f.seek(start)
+    scan.fmt("zip")
+    handler = HANDLERS["zip"]
+    assert handler is not None
+    handler(scan, f, Source(f, size=size, base=base), member, depth, "appended.zip", size)

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from . import protobuf as pb
 from .config import printable
 from .fileio import Region
+from .keras_check import keras_config_problems
 from .scan import Scan
 from .stream import OverLimit, Source, Truncated
 from .chat_templates import check_template, templates_in_config
@@ -353,49 +354,13 @@ def scan_keras_config(scan: Scan, stream: BinaryIO, member: str | None, size: in
 
 
 def keras_problems(scan: Scan, config: Any, member: str | None) -> None:
-    allowed = tuple(scan.cfg.keras_allowed_modules)
-    stack: list[tuple[Any, int]] = [(config, 0)]
-    seen: set[str] = set()
-    while stack:
-        node, depth = stack.pop()
-        if depth > 200:
-            scan.inconclusive("Keras config nested too deeply", member, None, key="keras-depth")
-            return
-        if isinstance(node, list):
-            stack.extend((x, depth + 1) for x in node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        stack.extend((v, depth + 1) for v in node.values())
-        cls = node.get("class_name")
-        if not isinstance(cls, str):
-            continue
-        layer = (node.get("config") or {}).get("name") if isinstance(node.get("config"), dict) else None
-        where = f" (layer {layer!r})" if isinstance(layer, str) else ""
-        module = node.get("module")
-        if cls == "__lambda__" and any(k.startswith("lambda:") for k in seen):
-            continue  # the marshalled function of a Lambda layer already reported
-        if cls == "Lambda" or cls == "__lambda__":
-            k = f"lambda:{layer}"
-            if k not in seen:
-                seen.add(k)
-                scan.hit("MODEL010", f"Keras Lambda layer{where}: it carries Python bytecode that runs when the model loads",
-                         member, None, severity="critical", key=k, extra={"class_name": cls})
-        elif cls == "TFSMLayer":
-            scan.hit("MODEL010", f"Keras TFSMLayer{where} loads an external TensorFlow SavedModel", member, None,
-                     severity="high", key=f"tfsm:{layer}", extra={"class_name": cls})
-        elif isinstance(module, str) and not (module in allowed or module.startswith(tuple(a + "." for a in allowed))):
-            k = f"custom:{module}.{cls}"
-            if k not in seen:
-                seen.add(k)
-                scan.hit("MODEL010", f"Keras config uses the custom object `{module}.{cls}`{where}: loading imports and runs its code",
-                         member, None, severity="high", key=k, extra={"class_name": cls, "global": f"{module}.{cls}"})
-        elif node.get("registered_name") and isinstance(node.get("registered_name"), str) and ">" in node["registered_name"]:
-            k = f"registered:{node['registered_name']}"
-            if k not in seen:
-                seen.add(k)
-                scan.hit("MODEL010", f"Keras config uses the registered custom object `{node['registered_name']}`{where}",
-                         member, None, severity="high", key=k, extra={"class_name": cls})
+    """Report what ``keras_check`` finds in a Keras config: MODEL010 per problem (MODEL003 when it
+    is nested too deeply to check)."""
+    for p in keras_config_problems(config, scan.cfg.keras_allowed_modules):
+        if p.code == "depth":
+            scan.inconclusive(p.message, member, None, key="keras-depth")
+        else:
+            scan.hit("MODEL010", p.message, member, None, severity=p.severity, key=p.key, extra=p.extra)
 
 
 def scan_hdf5(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:

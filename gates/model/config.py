@@ -19,10 +19,12 @@ class Limits:
     max_file_bytes: int = 0  # 0 = no limit on the file itself (we only read headers/streams)
     max_pickle_bytes: int = 4096 * MB  # bytes a pickle stream may span (payloads are seeked past)
     max_member_bytes: int = 64 * 1024 * MB  # one archive member, uncompressed
-    max_decompressed_bytes: int = 4096 * MB  # per compressed stream
+    max_decompressed_bytes: int = 4096 * MB  # inflated by decompressors, all nesting levels of one file together
     max_ratio: float = 200.0  # zip member uncompressed/compressed
     max_depth: int = 4  # nested archives / nested pickles
-    max_members: int = 200_000
+    max_members: int = 200_000  # archive members, all nesting levels of one file together
+    max_archives: int = 256  # archives and compressed streams opened in one file (the top-level one counts)
+    max_seconds: float = 60.0  # wall time for one file
     max_header_bytes: int = 100 * MB  # safetensors/GGUF/npy headers, JSON configs
     max_memo: int = 2_000_000
 
@@ -51,6 +53,8 @@ def config_from_options(opts: Mapping[str, Any]) -> ScanConfig:
         max_ratio=float(lim.get("max_ratio", 200)),
         max_depth=int(lim.get("max_depth", 4)),
         max_members=int(lim.get("max_members", 200_000)),
+        max_archives=int(lim.get("max_archives", 256)),
+        max_seconds=float(lim.get("max_seconds", 60)),
         max_header_bytes=int(float(lim.get("max_header_mb", 100)) * MB),
     )
     allow = build_allowlist(tuple(opts.get("profiles") or ()), tuple(opts.get("allow_globals") or ()), tuple(opts.get("deny_globals") or ()))

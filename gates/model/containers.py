@@ -10,7 +10,6 @@ inside a compressed member, which is spooled (bounded) because zip needs random 
 
 from __future__ import annotations
 
-import ast
 import bz2
 import lzma
 import re
@@ -21,7 +20,8 @@ import zipfile
 import zlib
 from typing import Any, BinaryIO
 
-from .dtypes import descr_itemsize, has_object
+from .budget import BudgetExceeded
+from .dtypes import DescrError, parse_npy_header
 from .fileio import Decompressing, ForwardOnly, Region, SourceFile, decompressor_stream, is_seekable
 from .formats import scan_keras_config
 from .pickles import scan_pickle_stream
@@ -43,6 +43,7 @@ def _anomaly(scan: Scan, message: str, member: str | None, offset: int | None, k
 # ---- compressed single streams (gzip, bz2, xz, lzma, zlib, lz4: joblib's compressors) --------------
 def scan_compressed(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     kind = scan.report.formats[-1]
+    scan.budget.archive(member)
     stream = decompressor_stream(kind, SourceFile(src))
     if stream is None:
         scan.inconclusive(f"{kind}-compressed data cannot be inspected (the decompressor is not installed)", member, 0, key=f"codec:{kind}")
@@ -97,6 +98,7 @@ def zip_layout(names: list[str]) -> str:
 
 def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     lim = scan.cfg.limits
+    scan.budget.archive(member)
     g = _seekable(scan, f, src, member)
     if g is None:
         return
@@ -108,9 +110,8 @@ def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error, NotImplementedError) as exc:
         scan.inconclusive(f"zip central directory cannot be read ({type(exc).__name__})", member, 0, key="zip-cd")
         return
-    if len(infos) > lim.max_members:
-        scan.inconclusive(f"zip has {len(infos)} members, over the limit of {lim.max_members}", member, 0, key="zip-members")
-        return
+    if scan.budget.members + len(infos) > lim.max_members:
+        raise BudgetExceeded(f"zip has {len(infos)} members: more than {lim.max_members} in one file, all levels together", member, "members")
     names = [i.filename for i in infos]
     layout = zip_layout(names)
     scan.report.formats[-1] = layout
@@ -123,10 +124,10 @@ def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
         code = [n for n in names if "/code/" in n or n.startswith("code/")]
         scan.hit("MODEL008", "TorchScript archive: its code/ members are programs that torch.jit.load compiles and runs",
                  member, None, key="torchscript", extra={"code_members": len(code)})
-    total_out = 0
     for info in infos:
         m = _join(member, info.filename)
         scan.report.items += 1
+        scan.budget.member(m)
         if info.filename.startswith("/") or ".." in info.filename.replace("\\", "/").split("/"):
             _anomaly(scan, "zip member name escapes the extraction directory (absolute or '..')", m, info.header_offset, "traversal")
         if info.is_dir():
@@ -142,12 +143,7 @@ def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
             scan.inconclusive(f"zip member is {info.file_size} bytes, over max_member_mb", m, info.header_offset, key="member-size")
             continue
         if info.compress_type != 0 and info.compress_size and info.file_size > (8 << 20) and info.file_size / info.compress_size > lim.max_ratio:
-            scan.inconclusive(f"zip member expands {info.file_size / info.compress_size:.0f}x (zip bomb?), over max_ratio", m, info.header_offset, key="ratio")
-            continue
-        total_out += info.file_size
-        if total_out > lim.max_decompressed_bytes and info.compress_type != 0:
-            scan.inconclusive("zip expands to more than max_decompressed_mb in total", m, info.header_offset, key="zip-total")
-            return
+            raise BudgetExceeded(f"zip member expands {info.file_size / info.compress_size:.0f}x (zip bomb?), over max_ratio", m, "ratio")
         raw = Region(g, data_start, info.compress_size)
         stream = _member_stream(info.compress_type, raw, zf, info)
         if stream is None:
@@ -240,6 +236,7 @@ def _unlisted(scan: Scan, g: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.
             raw = Region(g, data_start, max(length, 0))
             stream: Any = raw if method == 0 else Decompressing(raw, zlib.decompressobj(-15)) if method == 8 else None
             label = _join(member, f"<unlisted>{name}")
+            scan.budget.member(label)
             if stream is None or flags & 1:
                 scan.inconclusive("hidden zip entry cannot be decompressed", label, data_start, key="unlisted-method")
                 continue
@@ -327,15 +324,12 @@ def scan_tar(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
         scan.inconclusive(f"tar archive cannot be read ({type(exc).__name__})", member, 0, key="tar")
         return
     names = set()
-    count = 0
     me = len(scan.report.formats) - 1
+    scan.budget.archive(member)
     try:
         for ti in tf:
-            count += 1
-            if count > scan.cfg.limits.max_members:
-                scan.inconclusive("tar has too many members", member, None, key="tar-members")
-                return
             m = _join(member, ti.name)
+            scan.budget.member(m)
             names.add(ti.name)
             if ti.name.startswith("/") or ".." in ti.name.split("/"):
                 _anomaly(scan, "tar member name escapes the extraction directory (absolute or '..')", m, ti.offset, "traversal")
@@ -360,48 +354,42 @@ def scan_tar(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
 
 # ---- numpy ------------------------------------------------------------------------------------------
 def scan_npy(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+    """A ``.npy`` array: its header is read with NumPy's own rules (``dtypes``); an object dtype,
+    in any spelling, means the data is a pickle and is walked; a dtype that cannot be sized, or
+    data of the wrong length, is reported."""
     try:
         magic = src.read(8)
-        major = magic[6]
-        if major == 1:
-            hlen = struct.unpack("<H", src.read(2))[0]
-        elif major in (2, 3):
-            hlen = struct.unpack("<I", src.read(4))[0]
-        else:
-            scan.inconclusive(f"unsupported .npy format version {major}", member, 6, key="npy-version")
-            return
+        version = (magic[6], magic[7])
+        hlen = struct.unpack("<H" if version[0] == 1 else "<I", src.read(2 if version[0] == 1 else 4))[0]
         if hlen > min(scan.cfg.limits.max_header_bytes, 1 << 20):
             scan.inconclusive(f".npy header of {hlen} bytes is over the limit", member, 8, key="npy-header")
             return
-        text = src.read(hlen).decode("utf-8" if major == 3 else "latin-1")
-        header = ast.literal_eval(text)  # literals only: no names, calls or attributes
-    except (Truncated, OverLimit, ValueError, SyntaxError, MemoryError, RecursionError, IndexError, UnicodeDecodeError) as exc:
+        shape, _, dtype = parse_npy_header(version, src.read(hlen))
+    except DescrError as exc:
+        scan.inconclusive(f".npy header cannot be read as NumPy reads it: {exc}", member, 0, key="npy-header")
+        return
+    except (Truncated, OverLimit, IndexError, struct.error) as exc:
         scan.inconclusive(f".npy header cannot be parsed ({type(exc).__name__})", member, 0, key="npy-header")
         return
-    if not isinstance(header, dict) or not {"descr", "fortran_order", "shape"} <= set(header) or not isinstance(header.get("shape"), tuple):
-        scan.inconclusive(".npy header is not a dict with descr, fortran_order and shape", member, 0, key="npy-header")
-        return
-    descr = header["descr"]
-    if has_object(descr):
+    if dtype.hasobject:
         scan.hit("MODEL009", "NumPy object array: its data is a pickle, loaded only with allow_pickle=True", member, src.offset,
                  severity="medium" if scan.cfg.allow_npy_object_arrays else "high",
                  blocking=None if scan.cfg.allow_npy_object_arrays else True, key="npy-object")
         scan_pickle_stream(scan, src, member, depth + 1)
         return
-    itemsize = descr_itemsize(descr)
+    if dtype.itemsize is None:
+        scan.inconclusive(".npy dtype cannot be sized here, so its data cannot be checked", member, 0, key="npy-dtype")
+        return
+    if any(d < 0 for d in shape):
+        scan.inconclusive(".npy shape has a negative dimension", member, 0, key="npy-shape")
+        return
     count = 1
-    try:
-        for d in header["shape"]:
-            if not isinstance(d, int) or d < 0:
-                raise ValueError
-            count *= d
-    except (ValueError, TypeError):
-        scan.inconclusive(".npy shape is not a tuple of non-negative integers", member, 0, key="npy-shape")
-        return
+    for d in shape:
+        count *= d
     left = src.remaining()
-    if itemsize is None or left is None:
-        return
-    need = count * itemsize
+    if left is None:
+        return  # a compressed member: its length is checked against the directory by the zip reader
+    need = count * dtype.itemsize
     if left < need:
         scan.inconclusive(f".npy data is truncated: needs {need} bytes, has {left}", member, src.offset, key="npy-truncated")
     elif left > need:

@@ -14,6 +14,7 @@ import lzma
 import zlib
 from typing import Any, BinaryIO
 
+from .budget import charge_inflated
 from .stream import Source
 
 
@@ -79,7 +80,9 @@ class Decompressing(io.RawIOBase):
                     if hasattr(self._d, "flush"):
                         self._buf += self._d.flush()
                     break
-            self._buf += self._d.decompress(data, max(n - len(self._buf), 1 << 16))
+            out = self._d.decompress(data, max(n - len(self._buf), 1 << 16))
+            charge_inflated(len(out))
+            self._buf += out
             if getattr(self._d, "eof", False) and not getattr(self._d, "unconsumed_tail", b""):
                 self._eof = True
         out, self._buf = self._buf[:n], self._buf[n:]
@@ -125,7 +128,9 @@ class ForwardOnly(io.RawIOBase):
         return False
 
     def read(self, n: int = -1) -> bytes:
-        return self._f.read(1 << 16 if n is None or n < 0 else n)
+        data = self._f.read(1 << 16 if n is None or n < 0 else n)
+        charge_inflated(len(data))
+        return data
 
     def readinto(self, b: Any) -> int:
         data = self.read(len(b))

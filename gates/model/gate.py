@@ -98,13 +98,19 @@ class ModelGate(Gate):
         trusted = {h.lower() for h in opts.get("trusted_sha256") or []}
         explained: list[str] = []
         unknown: list[Path] = []
+        others = 0
         for (p, fopts), rep in zip(jobs, reports):
-            if self._report(ctx, p, fopts, rep, trusted) and rep.explanations:
-                explained += file_block(ctx.display(p), rep.explanations)
             if rep.formats and _not_analysed(p, rep.formats[0]):
                 unknown.append(p)
+            if p not in explicit and _only_sniffed(rep):
+                others += 1  # found under a directory and plainly not a model: not listed as scanned
+                continue
+            if self._report(ctx, p, fopts, rep, trusted) and rep.explanations:
+                explained += file_block(ctx.display(p), rep.explanations)
         if unknown:
             ctx.note(_unknown_note(ctx, unknown))
+        if others:
+            ctx.note(f"{others} other file{'s' if others != 1 else ''} sniffed, not model formats (text, JSON or unknown bytes)")
         if explain:
             # the console only: stderr never mixes with a --format report written to stdout
             sys.stderr.write("\n".join(explained or ["mlsec-gates model --explain: no blocking pickle globals to explain"]) + "\n")
@@ -164,6 +170,12 @@ class ModelGate(Gate):
             ctx.note(f"{ctx.display(p)}: findings do not block, its SHA-256 is listed in trusted_sha256")
         ctx.scanned(p, rep.items)
         return not is_trusted and any(h.blocking and h.rule in PICKLE_RULES for h in hits)
+
+
+def _only_sniffed(rep: FileReport) -> bool:
+    """A file whose content is text, JSON or unknown bytes and that raised nothing: it was looked
+    at, but it is not a model, so it is not counted among the files the gate scanned."""
+    return not rep.hits and bool(rep.formats) and all(f in TRIVIAL for f in rep.formats)
 
 
 def _not_analysed(p: Path, top: str) -> bool:

@@ -31,6 +31,8 @@ SCAN_OPTIONS: dict[str, Any] = {
             "max_ratio": {"type": "number", "exclusiveMinimum": 1},
             "max_depth": {"type": "integer", "minimum": 0, "maximum": 16},
             "max_members": {"type": "integer", "minimum": 1},
+            "max_archives": {"type": "integer", "minimum": 1},
+            "max_seconds": {"type": "number", "exclusiveMinimum": 0},
             "max_header_mb": {"type": "number", "exclusiveMinimum": 0},
         },
     },

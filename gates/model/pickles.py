@@ -227,6 +227,8 @@ class _JoblibHook:
             if res.issues:
                 raise _broken("object array pickle inside the joblib file is broken")
             return
+        if nbytes is None:
+            raise _broken("joblib NumpyArrayWrapper dtype cannot be sized, so the next opcode cannot be found")
         if aligned:
             pad = src.read(1)[0]
             src.skip(pad)

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Protocol
 
+from .budget import Budget
 from .config import FileReport, Hit, ScanConfig, printable
 from .stream import Source
 
@@ -38,6 +39,14 @@ class Scan:
     report: FileReport
     path: str
     dispatch: Descend | None = field(default=None, repr=False)
+    #: whole-file limits every nesting level spends (see ``budget``)
+    budget: Budget = field(default=None, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.budget is None:
+            lim = self.cfg.limits
+            self.budget = Budget(max_archives=lim.max_archives, max_members=lim.max_members, max_inflated=lim.max_decompressed_bytes,
+                                 max_depth=lim.max_depth, max_seconds=lim.max_seconds)
 
     def descend(self, f: BinaryIO, member: str | None, depth: int, name: str, size: int | None, base: int = 0,
                 limit: int | None = None) -> str:

@@ -14,7 +14,8 @@ import os
 import stat
 from typing import BinaryIO, Iterator
 
-from . import polyglot
+from . import budget, polyglot
+from .budget import BudgetExceeded
 from .config import FileReport, Hit, ScanConfig
 from .fileio import is_seekable
 from .names import pickle_named, weights_named
@@ -31,7 +32,7 @@ def scan_path(path: str, cfg: ScanConfig) -> FileReport:
     report = FileReport(path=path)
     scan = Scan(cfg, report, path, dispatch=scan_stream)
     try:
-        with _open_regular(path) as f:
+        with budget.active(scan.budget), _open_regular(path) as f:
             if f is None:
                 scan.inconclusive("not a regular file (FIFO, socket or device): it was not read", key="special")
                 return report
@@ -46,6 +47,9 @@ def scan_path(path: str, cfg: ScanConfig) -> FileReport:
         elif kind in UNRECOGNISED and weights_named(path):
             scan.inconclusive("the file is named like PyTorch weights (loaded with torch.load) but its content is not a recognisable "
                               "model format", offset=0, key="unrecognised")
+    except BudgetExceeded as exc:
+        # one finding for the whole file, wherever in the nest the budget ran out
+        scan.inconclusive(f"scan budget exhausted: {exc.what}; the rest of the file was not checked", exc.member, key=exc.key)
     except OSError as exc:
         scan.inconclusive(f"cannot read the file ({exc.strerror or type(exc).__name__})", key="unreadable")
     except RecursionError:
@@ -88,9 +92,7 @@ def scan_bytes(scan: Scan, data: bytes, member: str | None, depth: int, name: st
 def scan_stream(scan: Scan, f: BinaryIO, member: str | None, depth: int, name: str, size: int | None, base: int = 0,
                 limit: int | None = None) -> str:
     """Sniff ``f`` and dispatch. Returns the format name."""
-    if depth > scan.cfg.limits.max_depth:
-        scan.inconclusive(f"nesting deeper than {scan.cfg.limits.max_depth} levels (archive or nested pickle)", member, key="depth")
-        return "unknown"
+    scan.budget.depth(depth, member)
     try:
         return _dispatch(scan, f, member, depth, name, size, base, limit)
     except (Truncated, OverLimit) as exc:

@@ -14,6 +14,8 @@ import lzma
 import zlib
 from typing import BinaryIO
 
+from .budget import tick
+
 CHUNK = 1 << 16
 
 
@@ -102,6 +104,7 @@ class Source:
         self._bpos = 0
 
     def _raw_read(self, n: int) -> bytes:
+        tick()
         try:
             return self._f.read(n)
         except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:

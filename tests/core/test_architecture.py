@@ -10,6 +10,7 @@ left out.
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,14 @@ def test_every_gate_rule_is_complete():
         for rid, rule in gate.rules.items():
             assert rid == rule.id
             assert rule.title and rule.why and rule.remediation, rid
+
+
+def test_ci_platform_package_is_outside_the_core():
+    """CI platform code (GitHub/GitLab APIs, sticky comments) lives in ``gates.ci`` and reaches the
+    CLI only through the ``mlsec_gates.commands`` entry point."""
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
+
+    assert not (PKG / "core" / "ci").exists()
+    project = tomllib.loads((PKG.parent / "pyproject.toml").read_text("utf-8"))["project"]
+    assert project["entry-points"]["mlsec_gates.commands"]["ci"] == "gates.ci:add_commands"
+    assert any(t.startswith("gates.core") for t in import_graph()["gates.ci.report"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import chat_templates, containers, formats, onnx_scan, pickles
+from . import chat_templates, containers, data_formats, formats, onnx_scan, pickles, tflite_scan
 from .scan import Handler
 from .sniff import FORMATS
 
@@ -48,8 +48,11 @@ SPECS: tuple[FormatSpec, ...] = (
     FormatSpec("onnx", onnx_scan.scan_onnx),
     FormatSpec("hdf5", formats.scan_hdf5),
     FormatSpec("savedmodel", formats.scan_savedmodel),
-    FormatSpec("tflite", None),  # identified by content; its custom operators are judged by a later handler
+    FormatSpec("tflite", tflite_scan.scan_tflite),
     FormatSpec("jinja", chat_templates.scan_jinja),
+    FormatSpec("xgboost", data_formats.scan_xgboost),
+    FormatSpec("lightgbm", data_formats.scan_lightgbm),
+    FormatSpec("flax-msgpack", data_formats.scan_flax_msgpack),
     FormatSpec("json", formats.scan_json, trivial=True),
     FormatSpec("text", None, trivial=True),
     FormatSpec("unknown", None, trivial=True),

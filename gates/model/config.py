@@ -40,6 +40,7 @@ class ScanConfig:
     custom_onnx_domains: tuple[str, ...] = ()
     keras_allowed_modules: tuple[str, ...] = ("keras", "tf_keras", "tensorflow.keras")
     savedmodel_allowed_ops: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()  # the allowlist profiles in force (some constructs are judged per profile)
     explain: bool = False  # ``--explain``: trace rejected globals for the console (never in reports)
 
 
@@ -60,6 +61,7 @@ def config_from_options(opts: Mapping[str, Any]) -> ScanConfig:
     allow = build_allowlist(tuple(opts.get("profiles") or ()), tuple(opts.get("allow_globals") or ()), tuple(opts.get("deny_globals") or ()))
     return ScanConfig(
         allowlist=allow,
+        profiles=tuple(opts.get("profiles") or ()),
         limits=limits,
         unknown_globals_block=opts.get("unknown_globals", "block") == "block",
         allow_torchscript=bool(opts.get("allow_torchscript", False)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bz2
 import lzma
+import posixpath
 import re
 import struct
 import tarfile
@@ -132,6 +133,8 @@ def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
             _anomaly(scan, "zip member name escapes the extraction directory (absolute or '..')", m, info.header_offset, "traversal")
         if info.is_dir():
             continue
+        if (info.external_attr >> 16) & 0o170000 == 0o120000:  # unzip restores it as a symbolic link
+            _zip_link(scan, zf, info, m)
         local = _local_header(scan, g, info, m)
         if local is None:
             continue
@@ -168,6 +171,20 @@ def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
         if info.file_size <= CRC_CHECK_MAX and not storage:
             _check_crc(scan, info, _member_stream(info.compress_type, Region(g, data_start, info.compress_size), zf, info), m)
     _unlisted(scan, g, zf, infos, member, depth)
+
+
+def _zip_link(scan: Scan, zf: zipfile.ZipFile, info: zipfile.ZipInfo, m: str) -> None:
+    """A zip member with a Unix symlink mode: its data is the link target."""
+    target = ""
+    if info.file_size <= 4096:
+        try:
+            with zf.open(info) as fh:
+                target = fh.read(4097).decode("utf-8", "replace")
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError, zlib.error):
+            target = "/"  # unreadable target: assume the worst
+    else:
+        target = "/"
+    _report_link(scan, m, info.filename, target, False, info.header_offset, False)
 
 
 def _span_end(g: BinaryIO, info: zipfile.ZipInfo) -> int | None:
@@ -324,6 +341,7 @@ def scan_tar(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
         scan.inconclusive(f"tar archive cannot be read ({type(exc).__name__})", member, 0, key="tar")
         return
     names = set()
+    links: list[tuple[str, str, str, bool, int]] = []
     me = len(scan.report.formats) - 1
     scan.budget.archive(member)
     try:
@@ -334,7 +352,7 @@ def scan_tar(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
             if ti.name.startswith("/") or ".." in ti.name.split("/"):
                 _anomaly(scan, "tar member name escapes the extraction directory (absolute or '..')", m, ti.offset, "traversal")
             if ti.issym() or ti.islnk():
-                _anomaly(scan, "tar member is a link; extracting it can overwrite or expose files", m, ti.offset, "link", severity="medium")
+                links.append((m, ti.name, ti.linkname, ti.islnk(), ti.offset))
                 continue
             if not ti.isreg():
                 continue
@@ -350,6 +368,40 @@ def scan_tar(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: in
         return
     if {"pickle", "storages", "tensors"} & names and "sys_info" in names:
         scan.report.formats[me] = "pytorch-legacy"
+    torch_like = bool(TORCH_TAR_NAMES & names) or bool(TORCH_TAR_NAMES & {ln[1] for ln in links})
+    for m, lname, target, hard, offset in links:
+        _report_link(scan, m, lname, target, hard, offset, torch_like)
+
+
+#: the members torch's legacy loader extracts from a tar checkpoint and then reads (``pickle`` is
+#: unpickled): a link there makes torch unpickle whatever file the link names
+TORCH_TAR_NAMES = frozenset({"pickle", "storages", "tensors", "sys_info"})
+
+
+def link_escapes(name: str, target: str, hard: bool) -> bool:
+    """Whether a link member points outside the archive once extracted: an absolute target, a
+    drive letter, or ``..`` that climbs above the root (hard links are relative to the root,
+    symbolic links to the link's own directory)."""
+    t = target.replace("\\", "/")
+    if t.startswith("/") or re.match(r"^[A-Za-z]:", t):
+        return True
+    base = "" if hard else posixpath.dirname(name.replace("\\", "/"))
+    norm = posixpath.normpath(posixpath.join(base, t)) if t else "."
+    return norm == ".." or norm.startswith("../") or norm.startswith("/")
+
+
+def _report_link(scan: Scan, m: str, name: str, target: str, hard: bool, offset: int | None, torch_like: bool) -> None:
+    kind = "hard link" if hard else "symbolic link"
+    extra = {"link_target": target[:300], "link_kind": kind}
+    if link_escapes(name, target, hard):
+        scan.hit("MODEL004", f"archive member is a {kind} that points outside the archive: extracting it exposes or overwrites "
+                 "other files", m, offset, severity="critical", blocking=True, key="link-escape", extra=extra)
+    elif torch_like:
+        scan.hit("MODEL004", f"legacy PyTorch tar checkpoint holds a {kind}: torch.load extracts it and then reads (unpickles) "
+                 "the file it names", m, offset, severity="critical", blocking=True, key="link-torch", extra=extra)
+    else:
+        _anomaly(scan, f"archive member is a {kind}; extracting it can overwrite or expose files", m, offset, "link",
+                 severity="medium", **extra)
 
 
 # ---- numpy ------------------------------------------------------------------------------------------

@@ -20,6 +20,10 @@ from .scan import Scan
 from .stream import Source
 
 LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
+#: what ``pickle.dumps(tensor)`` writes for the tensor's storage: ``torch.load`` of the embedded
+#: bytes. Under the ``torch`` profile it passes when every call hands it constant bytes, because
+#: those bytes are then scanned as the torch file they are (and judged like any other).
+TORCH_PAYLOAD_LOADER = "torch.storage._load_from_bytes"
 SECOND_OPINION_MAX = 8 << 20
 
 
@@ -128,7 +132,7 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
             if not cfg.allowlist.allows(module, name):
                 bad, bad_pair = f"{module}.{name}", (module, name)
                 break
-        if bad is None:
+        if bad is None or _payload_judged_nested(cfg, res, g, bad):
             continue
         if bad in seen:
             seen[bad] += 1
@@ -164,6 +168,15 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
                           opcode_index=issue.opindex, reason=issue.code)
     for n in res.nested:
         scan_nested(scan, n, member, depth, src)
+
+
+def _payload_judged_nested(cfg: Any, res: WalkResult, g: GlobalRef, dotted: str) -> bool:
+    """``torch.storage._load_from_bytes`` under the torch profile, called only with constant
+    bytes (each payload is scanned recursively by ``scan_nested``), and not denied by policy."""
+    if dotted != TORCH_PAYLOAD_LOADER or "torch" not in cfg.profiles or dotted in cfg.allowlist.exclude:
+        return False
+    calls = [n for n in res.nested if f"{n.sink.module}.{n.sink.name}" == dotted]
+    return bool(calls) and all(n.data is not None or n.ref is not None for n in calls)
 
 
 def _add_explanation(scan: Scan, explained: PickleExplanation, src: Source | None) -> None:

@@ -227,7 +227,7 @@ def test_nested_pickle_loads_constant_is_scanned(tmp_path):
 def test_nested_torch_load_from_bytes_big_constant(tmp_path):
     inner = pickle_of(call("posix", "system", ustr("id")) + POP + EMPTY_DICT + MARK + ustr("pad") + bytes8(b"\x00" * (2 << 20)) + b"u")
     rep = scan_file(tmp_path, "m.pkl", pickle_of(call("torch.storage", "_load_from_bytes", bytes8(inner)), 4))
-    assert {"torch.storage._load_from_bytes", "posix.system"} <= blocked_globals(rep)
+    assert "posix.system" in blocked_globals(rep)  # the payload is scanned; the loader itself passes under torch
 
 
 def test_nested_via_codecs_encode(tmp_path):

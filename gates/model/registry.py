@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import chat_templates, containers, data_formats, formats, onnx_scan, pickles, tflite_scan
+from . import chat_templates, config_targets, containers, data_formats, formats, onnx_scan, pickles, tflite_scan
 from .scan import Handler
 from .sniff import FORMATS
 
@@ -53,6 +53,7 @@ SPECS: tuple[FormatSpec, ...] = (
     FormatSpec("xgboost", data_formats.scan_xgboost),
     FormatSpec("lightgbm", data_formats.scan_lightgbm),
     FormatSpec("flax-msgpack", data_formats.scan_flax_msgpack),
+    FormatSpec("nemo-config", config_targets.scan_model_config),
     FormatSpec("json", formats.scan_json, trivial=True),
     FormatSpec("text", None, trivial=True),
     FormatSpec("unknown", None, trivial=True),

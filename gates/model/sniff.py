@@ -20,7 +20,7 @@ FORMATS = (
     "pickle", "pytorch", "pytorch-legacy", "torchscript", "joblib", "numpy", "npz", "zip", "tar",
     "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "zstd", "7z", "safetensors", "gguf", "onnx", "keras",
     "hdf5", "savedmodel", "tflite", "git-lfs-pointer", "json", "text", "unknown", "jinja",
-    "xgboost", "lightgbm", "flax-msgpack",
+    "xgboost", "lightgbm", "flax-msgpack", "nemo-config",
 )
 
 # extensions whose content is pinned to a format family (``extension_must_match``)
@@ -116,6 +116,8 @@ def sniff(head: bytes, name: str = "") -> str:
         return "lightgbm"
     if looks_like_msgpack_map(head) or lower.endswith(".msgpack"):
         return "flax-msgpack"
+    if lower.endswith("model_config.yaml"):
+        return "nemo-config"  # NeMo's model config (inside .nemo archives): its targets are instantiated
     if lower.endswith(".jinja"):
         return "jinja"  # a chat template beside a model (transformers loads chat_template.jinja by name)
     stripped = head.lstrip()

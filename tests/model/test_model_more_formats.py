@@ -54,11 +54,24 @@ def test_tflite_layout_matches_the_real_schema():
 
 
 # ---- NeMo (.nemo = tar, sometimes gzipped, of a YAML config and torch weights) --------------------------
-def _nemo(weights: bytes, compress: bool = False) -> bytes:
+NEMO_CONFIG = b"""target: nemo.collections.asr.models.EncDecCTCModel
+sample_rate: 16000
+encoder:
+  _target_: nemo.collections.asr.modules.ConformerEncoder
+  n_layers: 2
+optim:
+  name: adamw
+  sched:
+    _target_: torch.optim.lr_scheduler.CosineAnnealingLR
+train_ds:
+  manifest_filepath: null
+"""
+
+
+def _nemo(weights: bytes, compress: bool = False, config: bytes = NEMO_CONFIG) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz" if compress else "w") as tar:
-        for name, data in (("./model_config.yaml", b"target: nemo.collections.asr.models.EncDecCTCModel\n"),
-                           ("./model_weights.ckpt", weights)):
+        for name, data in (("./model_config.yaml", config), ("./model_weights.ckpt", weights)):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -72,6 +85,23 @@ def test_nemo_archive_is_walked(tmp_path, compress):
     evil = _nemo(os_system(), compress)
     rep = scan_file(tmp_path, "evil.nemo", evil)
     assert blocked_globals(rep) == {"os.system"} and any(h.member and "model_weights.ckpt" in h.member for h in rep.hits)
+
+
+@pytest.mark.parametrize("target, severity", [
+    ("os.system", "critical"), ("subprocess.Popen", "critical"), ("builtins.exec", "critical"),
+    ("nemo.collections.__init__.__globals__", "critical"), ("mypkg.evil.Thing", "high"), ("torch.hub.load", "critical"),
+])
+def test_nemo_config_targets_that_run_code_block(tmp_path, target, severity):
+    config = NEMO_CONFIG + f"callback:\n  _target_: {target}\n  _args_: [id]\n".encode()
+    rep = scan_file(tmp_path, "evil.nemo", _nemo(torch_zip(torch_state_dict_pickle(1), n_storages=1), config=config))
+    (hit,) = rep.hits
+    assert (hit.rule, hit.severity, hit.blocking, hit.extra["config_key"]) == ("MODEL021", severity, True, "callback._target_")
+    assert hit.member and hit.member.endswith("model_config.yaml")
+
+
+def test_nemo_config_that_does_not_parse_is_inconclusive(tmp_path):
+    rep = scan_file(tmp_path, "m/model_config.yaml", b"target: [unclosed\n")
+    assert rules(rep) == {"MODEL003"}
 
 
 # ---- PaddlePaddle .pdparams (a pickle of name -> ndarray) and dill ------------------------------------

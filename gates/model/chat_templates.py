@@ -475,7 +475,7 @@ class _Judge:
             if isinstance(key.value, str):
                 self._name_used(key.value, node, how)
             return
-        if isinstance(key, n.Slice) or not self._dirty(key):
+        if isinstance(key, n.Slice) or not self._dirty(key) or self._safe_prefix(key):
             return
         built = self._folded_name(key)
         if built is not None:
@@ -486,6 +486,17 @@ class _Judge:
             return
         self.add("computed-name", "high", f"looks up an {how} by a string it builds at run time (sandbox-escape obfuscation)",
                  node, f"{how}:{node.lineno}")
+
+    def _safe_prefix(self, e: Any) -> bool:
+        """``'param_' ~ name``: a built name that starts with a literal which is not private and
+        begins no interpreter internal can only name an ordinary key or attribute."""
+        n = self.n
+        while isinstance(e, (n.Concat, n.Add)):
+            e = e.nodes[0] if isinstance(e, n.Concat) else e.left
+        if not (isinstance(e, n.Const) and isinstance(e.value, str) and e.value):
+            return False
+        p = e.value
+        return not p.startswith("_") and not any(u.startswith(p) for u in UNSAFE_ATTRIBUTES)
 
     def _filter(self, node: Any) -> None:
         n = self.n
@@ -545,8 +556,11 @@ class _Judge:
         if built is not None:
             for seg in built.split("."):
                 self._name_used(seg, node, "attribute", computed=True)
-        self.add("computed-name", "high", f"`{via}` reads an attribute named at run time (sandbox-escape obfuscation)", node,
-                 f"{via}:{node.lineno}")
+            return
+        if not self._dirty(arg):
+            return  # the caller's data names the attribute (``map(attribute=key)``)
+        self.add("computed-name", "high", f"`{via}` reads an attribute named by a string it builds at run time (sandbox-escape "
+                 "obfuscation)", node, f"{via}:{node.lineno}")
 
     def _call(self, node: Any) -> None:
         n = self.n

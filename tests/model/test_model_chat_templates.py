@@ -47,7 +47,9 @@ TOOLS = """{%- set today = strftime_now("%d %b %Y") %}
 {%- for item in messages[ns.last_user_index:] %}{{ item['content'][0]['text'] if item['content'] is not string else item['content'] }}{% endfor %}
 {% generation %}{{ messages[-1].content }}{% endgeneration %}
 {{ (messages | map(attribute='role') | join(', ')) }}{{ messages|sort(attribute='role')|first }}{{ '{}: {}'.format(today, ns.system) }}"""
-BENIGN = {"chatml": CHATML, "llama3": LLAMA3, "mistral": MISTRAL, "tools": TOOLS,
+BUILT_KEYS = ("{% for name in tool.parameters %}{{ tool['param_' ~ name] }}{{ ns['last_' ~ message.role] }}{% endfor %}"
+              "{{ messages|map(attribute=key)|list }}{{ messages|map(attribute='ro' ~ 'le')|list }}")
+BENIGN = {"chatml": CHATML, "built-keys": BUILT_KEYS, "llama3": LLAMA3, "mistral": MISTRAL, "tools": TOOLS,
           "text-with-underscores": "Say __init__ and {{ '{{' }} to me {# __class__ #}{% raw %}{{ x.__class__ }}{% endraw %}"}
 
 MALICIOUS = {
@@ -93,6 +95,7 @@ MALICIOUS = {
     "format-fields": ("{{ '{0.__class__.__init__.__globals__}'.format(x) }}", "format-string"),
     "format-computed": ("{{ messages[0].content.format(x) }}", "format-string"),
     # string literals holding the end of an expression
+    "frame-built": ("{{ x['f_' ~ 'globals'] }}", "internals"),
     "brace-literal": ("{{ \"}}\" ~ x.__class__ }}", "dunder"),
     "brace-literal-2": ("{{ '}}' }}{{ x['_' ~ '_class__'] }}", "dunder"),
     # other constructs

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from gates.core.hygiene import clean
+
 from .allowlists import Allowlist, build_allowlist
 
 MB = 1 << 20
@@ -98,8 +100,9 @@ class FileReport:
     explanations: list[list[str]] = field(default_factory=list)  # ``--explain`` blocks, already escaped
 
 
-def printable(text: str, limit: int = 300) -> str:
-    """``text`` with control characters escaped (``\\x1b``, ``\\n``) and cut to ``limit``: names
-    from a file must not drive a terminal or forge report lines."""
-    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+def printable(text: str, limit: int = 300, *, pii: bool = False) -> str:
+    """``text`` through the core's hygiene step (credential shapes redacted, control characters
+    escaped as ``\\x1b``; PII shapes too with ``pii=True``) and cut to ``limit``: strings from a
+    file must not drive a terminal, forge report lines or copy a secret into a report."""
+    out = clean(text, pii=pii)
     return out if len(out) <= limit else out[: limit - 1] + "…"

@@ -307,7 +307,7 @@ class PickleExplanation:
             out.append(f"      ({why_no_data or 'the stream cannot be re-read here'})")
         else:
             out += ["      " + line for line in fickling_view(data, [e.dotted for e in self.items], self.opcodes)]
-        return [printable(line, LINE_WIDTH) for line in out]
+        return [printable(line, LINE_WIDTH, pii=True) for line in out]
 
 
 def bound(lines: list[str], limit: int = MAX_LINES_PER_FILE) -> list[str]:

@@ -128,7 +128,12 @@ class ForwardOnly(io.RawIOBase):
         return False
 
     def read(self, n: int = -1) -> bytes:
-        data = self._f.read(1 << 16 if n is None or n < 0 else n)
+        try:
+            data = self._f.read(1 << 16 if n is None or n < 0 else n)
+        except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - zstandard/lz4 raise their own types on corrupt input
+            raise OSError(f"decompression failed ({type(exc).__name__})") from None
         charge_inflated(len(data))
         return data
 

@@ -88,3 +88,10 @@ def test_required_profiles_come_along():
 def test_unrelated_classes_of_the_library_still_block(tmp_path):
     data = pickle_of(glob("xgboost.callback", "EarlyStopping") + EMPTY_TUPLE + NEWOBJ, 4)
     assert blocked_globals(scan_file(tmp_path, "c.pkl", data, profiles=["xgboost"])) == {"xgboost.callback.EarlyStopping"}
+
+
+@pytest.mark.parametrize("name, profile", [("pipeline_xgb.pkl", "xgboost"), ("pipeline_lgbm.joblib", "lightgbm")])
+def test_boosters_inside_sklearn_pipelines(name, profile):
+    assert not _scan(name, ["sklearn", profile]).hits
+    rep = _scan(name, [profile])
+    assert rep.hits and all(h.extra.get("profile") == "sklearn" for h in rep.hits if h.blocking), [h.message for h in rep.hits]

@@ -335,6 +335,9 @@ _DANGER_EXACT: dict[str, Danger] = {
     "trace.Trace.runctx": Danger("critical", "executes Python source"),
     "sys.modules": Danger("high", "exposes every loaded module"),
     "asyncio.unix_events._UnixSubprocessTransport._start": Danger("critical", "starts a process"),
+    # reviewed, not profiled: ModelData.__setstate__ re-evaluates a pickled patsy/formulaic formula
+    # (Python expressions, in the unpickler's frames) when the state asks to restore the model spec
+    "statsmodels.base.data.ModelData": Danger("high", "re-evaluates a stored model formula (Python expressions) when unpickled"),
 }
 _DANGER_MODULES: dict[str, Danger] = {
     "os": Danger("critical", "operating-system calls (os.system runs a shell command)"),

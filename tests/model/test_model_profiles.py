@@ -95,3 +95,11 @@ def test_boosters_inside_sklearn_pipelines(name, profile):
     assert not _scan(name, ["sklearn", profile]).hits
     rep = _scan(name, [profile])
     assert rep.hits and all(h.extra.get("profile") == "sklearn" for h in rep.hits if h.blocking), [h.message for h in rep.hits]
+
+
+def test_statsmodels_model_data_is_labelled(tmp_path):
+    # ModelData.__setstate__ evaluates the pickled formula: never covered by a profile, and said why
+    data = pickle_of(glob("statsmodels.base.data", "ModelData") + EMPTY_TUPLE + NEWOBJ, 4)
+    rep = scan_file(tmp_path, "m.pkl", data, profiles=list(PROFILES))
+    (hit,) = rep.hits
+    assert hit.rule == "MODEL001" and "formula" in hit.message

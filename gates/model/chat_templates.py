@@ -165,7 +165,7 @@ def _generation_extension(jinja2: Any, nodes: Any) -> type:
     """transformers' ``{% generation %}...{% endgeneration %}`` tag (AssistantTracker), parsed as a
     plain scope so templates written for it parse here too."""
 
-    class Generation(jinja2.ext.Extension):  # type: ignore[name-defined]
+    class Generation(jinja2.ext.Extension):
         tags = {"generation"}
 
         def parse(self, parser: Any) -> Any:

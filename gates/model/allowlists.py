@@ -101,14 +101,106 @@ TRANSFORMERS = frozenset(
     ]
 )
 
-PROFILES: dict[str, frozenset[str]] = {"torch": TORCH, "numpy": NUMPY, "sklearn": SKLEARN, "transformers": TRANSFORMERS}
+# XGBoost's scikit-learn wrappers and Booster (``Booster.__getstate__`` hands the native model over
+# as a ``bytearray``, parsed by XGBoost's own C++ reader). Reviewed against xgboost 3.2 pickles
+# (tests/model/fixtures/profiles); ``XGBoostLabelEncoder`` is what xgboost 1.x kept in ``_le``.
+XGBOOST = frozenset(
+    [f"xgboost.sklearn.{c}" for c in ("XGBModel", "XGBClassifier", "XGBRegressor", "XGBRanker", "XGBRFClassifier", "XGBRFRegressor")]
+    + ["xgboost.core.Booster", "xgboost.compat.XGBoostLabelEncoder", "sklearn.preprocessing._label.LabelEncoder",
+       "builtins.bytearray"]
+)
+
+# LightGBM's wrappers and Booster (``Booster.__setstate__`` parses the model text with LightGBM's
+# own reader); ``defaultdict``/``OrderedDict`` hold its best_score, ``LabelEncoder`` the classes.
+# Reviewed against lightgbm 4.7 pickles.
+LIGHTGBM = frozenset(
+    [f"lightgbm.sklearn.{c}" for c in ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")]
+    + ["lightgbm.basic.Booster", "collections.defaultdict", "collections.OrderedDict",
+       "sklearn.preprocessing._label.LabelEncoder"]
+)
+
+# What (PyTorch) Lightning and Hydra-style training scripts put in a checkpoint's hyper-parameters:
+# ``argparse.Namespace``, Lightning's ``AttributeDict`` (both package layouts), OmegaConf configs
+# (their nodes and metadata; interpolations are resolved on access, never on load) and the plain
+# container types OmegaConf pickles as type references. Reviewed against pytorch-lightning 2.6 and
+# omegaconf 2.3 checkpoints.
+LIGHTNING = frozenset(
+    ["argparse.Namespace", "typing.Any", "collections.defaultdict", "collections.OrderedDict"]
+    + [f"builtins.{t}" for t in ("dict", "list", "tuple", "int", "float", "str", "bool")]
+    + [f"{m}.AttributeDict" for m in ("pytorch_lightning.utilities.parsing", "lightning.pytorch.utilities.parsing",
+                                      "lightning_fabric.utilities.data", "lightning.fabric.utilities.data")]
+    + ["omegaconf.dictconfig.DictConfig", "omegaconf.listconfig.ListConfig", "omegaconf.base.ContainerMetadata",
+       "omegaconf.base.Metadata"]
+    + [f"omegaconf.nodes.{n}" for n in ("AnyNode", "StringNode", "IntegerNode", "FloatNode", "BooleanNode", "BytesNode")]
+)
+
+PROFILES: dict[str, frozenset[str]] = {
+    "torch": TORCH, "numpy": NUMPY, "sklearn": SKLEARN, "transformers": TRANSFORMERS,
+    "xgboost": XGBOOST, "lightgbm": LIGHTGBM, "lightning": LIGHTNING,
+}
+# what a profile's own pickles always contain besides its classes: enabling ``--profile xgboost``
+# alone must pass an XGBClassifier (its arrays are NumPy's)
+REQUIRES: dict[str, tuple[str, ...]] = {
+    "xgboost": ("numpy",), "lightgbm": ("numpy",), "sklearn": ("numpy",), "lightning": ("torch", "numpy"),
+}
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def expand_profiles(profiles: Iterable[str]) -> tuple[str, ...]:
+    """``profiles`` plus the ones they require, in a stable order."""
+    out: list[str] = []
+    for p in profiles:
+        for q in (p, *REQUIRES.get(p, ())):
+            if q not in out:
+                out.append(q)
+    return tuple(out)
+
+
+_SEGMENT = r"[A-Za-z0-9_]+"
+_MODULE_TAIL = rf"(?:{_SEGMENT}(?:\.{_SEGMENT})*)"  # one or more dotted segments
+
+# Class names a glob never covers, whatever module they are reached through: these are
+# stdlib/native classes that library modules import at top level (``from subprocess import
+# Popen``), so ``somepkg.utils.Popen`` resolves to them. Exact entries may still name them.
+GLOB_NEVER = frozenset(
+    "Popen CompletedProcess CDLL PyDLL WinDLL OleDLL LibraryLoader Path PosixPath WindowsPath PurePath "
+    "PurePosixPath PureWindowsPath TemporaryDirectory NamedTemporaryFile SpooledTemporaryFile TemporaryFile "
+    "Thread Timer Process Pool ThreadPoolExecutor ProcessPoolExecutor Pickler Unpickler ZipFile TarFile "
+    "FileIO BufferedReader BufferedWriter BufferedRandom TextIOWrapper FileHandler Request Session "
+    "Template Formatter ModuleType FunctionType CodeType MethodType LambdaType BuiltinFunctionType "
+    "Loader SourceFileLoader SourcelessFileLoader ExtensionFileLoader ModuleSpec Popen3 Shelf DbfilenameShelf "
+    "InteractiveInterpreter InteractiveConsole Pdb Bdb Thread Event Lock RLock Condition Semaphore Queue "
+    "Connection Listener Client SharedMemory ShareableList Manager BaseManager SyncManager "
+    # foreign classes scikit-learn 1.9's modules re-export under [A-Z]* names (reviewed by walking them)
+    "CalledProcessError TimeoutExpired ThreadpoolController SkipTest LinearOperator".split()
+)
+
+
+def split_entry(entry: str) -> tuple[str, str]:
+    """An allowlist entry as ``(module, qualname)``.
+
+    ``pkg.mod:Outer.Inner`` says where the module ends; without a colon the last segment is the
+    qualname (``torch._utils._rebuild_tensor_v2`` -> ``torch._utils`` + ``_rebuild_tensor_v2``).
+    A trailing ``**`` (``mypkg.**``) means every class of every module under ``mypkg``.
+    """
+    if ":" in entry:
+        module, _, name = entry.partition(":")
+        return module, name
+    if entry.endswith(".**"):
+        return entry, "*"
+    module, _, name = entry.rpartition(".")
+    return module, name
+
+
+def _glob_regex(pattern: str, *, module: bool) -> re.Pattern[str]:
+    """``*`` is one identifier segment, ``.**`` (module part only) any number of dotted segments,
+    ``[..]`` a character class. In a qualname pattern nothing matches a dot."""
     out, i = [], 0
     while i < len(pattern):
-        if pattern.startswith("**", i):
-            out.append(r"[A-Za-z0-9_.]*")
+        if module and pattern.startswith(".**", i):
+            out.append(rf"(?:\.{_SEGMENT})*")  # ``pkg.**``: pkg itself or any module below it
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(_MODULE_TAIL if module else r"[A-Za-z0-9_]*")
             i += 2
         elif pattern[i] == "*":
             out.append(r"[A-Za-z0-9_]*")
@@ -126,37 +218,79 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(out) + "$")
 
 
+def _is_dunder(segment: str) -> bool:
+    return segment.startswith("__") and segment.endswith("__") and len(segment) > 4
+
+
 @dataclass(frozen=True)
 class Allowlist:
-    """Exact dotted names plus glob patterns; ``exclude`` wins over both."""
+    """Exact ``(module, qualname)`` pairs plus glob patterns over each part; ``exclude`` wins.
 
-    exact: frozenset[str]
-    patterns: tuple[re.Pattern[str], ...]
+    The module and the qualname a pickle names are matched *separately*: a module glob ranges
+    over module names, a qualname glob over one class segment. A dotted qualname
+    (``validation`` + ``np.ctypeslib.ctypes.CDLL``) walks attributes of a module and is only
+    allowed when an exact entry names that very pair.
+    """
+
+    exact: frozenset[tuple[str, str]]
+    patterns: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]
     exclude: frozenset[str]
+    profiles: tuple[str, ...] = ()
 
-    def allows(self, dotted: str) -> bool:
-        if dotted in self.exclude:
+    def allows(self, module: str, name: str) -> bool:
+        dotted = f"{module}.{name}"
+        if any(dotted == e or dotted.startswith(e + ".") for e in self.exclude):
             return False
-        if dotted in self.exact:
+        if (module, name) in self.exact:
             return True
-        if any(seg.startswith("__") and seg.endswith("__") for seg in dotted.split(".")):
-            return False  # patterns never reach dunder attributes
-        return any(p.match(dotted) for p in self.patterns)
+        if "." in name or not name:
+            return False  # an attribute walk: never covered by a glob
+        if any(_is_dunder(seg) for seg in module.split(".")) or _is_dunder(name) or name in GLOB_NEVER:
+            return False  # globs never reach dunders or re-exported stdlib classes
+        return any(m.match(module) and n.match(name) for m, n in self.patterns)
+
+
+def _compile(entries: Iterable[str]) -> tuple[frozenset[tuple[str, str]], tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]]:
+    exact: set[tuple[str, str]] = set()
+    patterns: list[tuple[re.Pattern[str], re.Pattern[str]]] = []
+    for e in sorted(set(entries)):
+        module, name = split_entry(e)
+        if set(e) & set("*["):
+            patterns.append((_glob_regex(module, module=True), _glob_regex(name, module=False)))
+        else:
+            exact.add((module, name))
+    return frozenset(exact), tuple(patterns)
 
 
 @functools.lru_cache(maxsize=64)
 def build_allowlist(profiles: tuple[str, ...], extra: tuple[str, ...] = (), deny: tuple[str, ...] = ()) -> Allowlist:
+    """The allowlist of ``profiles`` plus the policy's ``allow_globals`` minus ``deny_globals``."""
     entries: set[str] = set(extra)
     for p in profiles:
         if p not in PROFILES:
             raise ValueError(f"unknown allowlist profile {p!r} (known: {', '.join(sorted(PROFILES))})")
+    profiles = expand_profiles(profiles)
+    for p in profiles:
         entries |= PROFILES[p]
     exclude = set(deny)
     if "numpy" in profiles:
         exclude |= NUMPY_EXCLUDE
-    exact = frozenset(e for e in entries if not set(e) & set("*["))
-    patterns = tuple(_glob_regex(e) for e in sorted(entries) if set(e) & set("*["))
-    return Allowlist(exact, patterns, frozenset(exclude))
+    exact, patterns = _compile(entries)
+    return Allowlist(exact, patterns, frozenset(exclude), tuple(profiles))
+
+
+def profiles_covering(module: str, name: str, active: Iterable[str] = ()) -> list[str]:
+    """Known profiles (other than ``active``) that would allow this global: a block message
+    names them, so a reviewer sees "enable `xgboost`" rather than a bare class name."""
+    skip = set(expand_profiles(active))
+    return [p for p in sorted(PROFILES) if p not in skip and _own(p).allows(module, name)]
+
+
+@functools.lru_cache(maxsize=None)
+def _own(profile: str) -> Allowlist:
+    """One profile's own entries, without the profiles it requires."""
+    exact, patterns = _compile(PROFILES[profile])
+    return Allowlist(exact, patterns, frozenset(), (profile,))
 
 
 # ---- severity labels (never used to pass anything) -----------------------------------------------
@@ -203,6 +337,9 @@ _DANGER_EXACT: dict[str, Danger] = {
     "trace.Trace.runctx": Danger("critical", "executes Python source"),
     "sys.modules": Danger("high", "exposes every loaded module"),
     "asyncio.unix_events._UnixSubprocessTransport._start": Danger("critical", "starts a process"),
+    # reviewed, not profiled: ModelData.__setstate__ re-evaluates a pickled patsy/formulaic formula
+    # (Python expressions, in the unpickler's frames) when the state asks to restore the model spec
+    "statsmodels.base.data.ModelData": Danger("high", "re-evaluates a stored model formula (Python expressions) when unpickled"),
 }
 _DANGER_MODULES: dict[str, Danger] = {
     "os": Danger("critical", "operating-system calls (os.system runs a shell command)"),
@@ -270,8 +407,23 @@ _DANGER_MODULES: dict[str, Danger] = {
 UNKNOWN = Danger("high", "not in the allowlist; loading it imports and may call arbitrary code")
 
 
-def danger_of(dotted: str) -> Danger:
-    """Severity label for a global outside the allowlist."""
+_WALK = Danger("critical", "walks module attributes to reach another module's code (e.g. `np.ctypeslib.ctypes.CDLL`)")
+
+
+def danger_of(dotted: str, name: str | None = None) -> Danger:
+    """Severity label for a global outside the allowlist: ``danger_of("os.system")`` or, with
+    the pickle's own split, ``danger_of("sklearn.utils.validation", "np.ctypeslib.ctypes.CDLL")``
+    (then every module reached through the qualname's attribute walk is looked at too)."""
+    if name is not None:
+        d = danger_of(f"{dotted}.{name}")
+        if d is not UNKNOWN or "." not in name:
+            return d
+        walk = name.split(".")
+        for i in range(len(walk) - 1):  # a dangerous module reached through attributes
+            d = danger_of(".".join(walk[i:]))
+            if d is not UNKNOWN:
+                return d
+        return _WALK
     if dotted in _DANGER_EXACT:
         return _DANGER_EXACT[dotted]
     parts = dotted.split(".")

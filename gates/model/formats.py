@@ -1,4 +1,4 @@
-"""Non-pickle formats: safetensors, GGUF, ONNX, Keras (.keras / .h5 / config.json), SavedModel.
+"""Non-pickle formats: safetensors, GGUF, Keras (.keras / .h5 / config.json), SavedModel (ONNX: ``onnx_scan``).
 
 Each parser reads only headers and metadata, with explicit size bounds, and reports what would
 make a loader do something other than read numbers: a header that lies about its tensors, a chat
@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import struct
 from importlib import resources
 from typing import Any, BinaryIO
@@ -19,9 +18,10 @@ from typing import Any, BinaryIO
 from . import protobuf as pb
 from .config import printable
 from .fileio import Region
+from .keras_check import keras_config_problems
 from .scan import Scan
 from .stream import OverLimit, Source, Truncated
-from .templates import analyse_template
+from .chat_templates import check_template, templates_in_config
 
 # ---- safetensors ------------------------------------------------------------------------------------
 ST_DTYPE_BITS = {
@@ -228,104 +228,7 @@ def scan_gguf(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: i
 
 
 def _check_template(scan: Scan, template: str, key: str, member: str | None, offset: int) -> None:
-    for problem in analyse_template(template):
-        scan.hit("MODEL014", f"chat template `{key}` {problem.message}", member, offset, severity=problem.severity,
-                 key=f"{key}:{problem.code}", evidence=problem.evidence)
-
-
-# ---- ONNX ---------------------------------------------------------------------------------------------
-STANDARD_ONNX_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training", "ai.onnx.preview"}
-
-
-def scan_onnx(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
-    if size is None:
-        scan.inconclusive("ONNX inside a compressed stream cannot be inspected", member, 0, key="onnx-stream")
-        return
-    base = src.start
-    state = {"nodes": 0, "domains": set(), "locations": []}
-    try:
-        for fld in pb.fields(f, base, base + size):
-            if fld.number == 7 and fld.wire == 2:
-                _onnx_graph(f, fld, state, 0)
-            elif fld.number == 8 and fld.wire == 2:  # opset_import
-                for sub in pb.fields(f, fld.start, fld.start + fld.length):
-                    if sub.number == 1 and sub.wire == 2:
-                        state["domains"].add(pb.read_string(f, sub))
-            elif fld.number == 14 and fld.wire == 2:  # functions
-                for sub in pb.fields(f, fld.start, fld.start + fld.length):
-                    if sub.number == 7 and sub.wire == 2:
-                        _onnx_node(f, sub, state, 1)
-    except (pb.ProtoError, OSError, ValueError) as exc:
-        scan.inconclusive(f"ONNX protobuf cannot be parsed ({exc})", member, None, key="onnx-parse")
-        return
-    scan.report.items += state["nodes"]
-    allowed = STANDARD_ONNX_DOMAINS | set(scan.cfg.custom_onnx_domains)
-    for dom in sorted(d for d in state["domains"] if d not in allowed):
-        scan.hit("MODEL012", f"ONNX model uses operators from the custom domain {dom!r}: running it needs a native custom-op library",
-                 member, None, severity="medium", key=f"domain:{dom}", extra={"domain": dom})
-    model_dir = os.path.dirname(os.path.realpath(scan.path)) if member is None else None
-    for loc in state["locations"]:
-        problem = _location_problem(loc, model_dir)
-        if problem:
-            scan.hit("MODEL012", f"ONNX external data location {problem}", member, None, severity="high", blocking=True,
-                     key=f"location:{loc[:200]}", evidence=loc[:200])
-
-
-def _location_problem(loc: str, model_dir: str | None) -> str | None:
-    norm = loc.replace("\\", "/")
-    if norm.startswith("/") or re.match(r"^[A-Za-z]:", norm) or norm.startswith("//"):
-        return "is an absolute path (reads any file on the machine)"
-    if ".." in norm.split("/"):
-        return "climbs out of the model directory with '..'"
-    if "\x00" in loc:
-        return "contains a NUL byte"
-    if model_dir is not None:
-        full = os.path.realpath(os.path.join(model_dir, loc))
-        if os.path.commonpath([full, model_dir]) != model_dir:
-            return "resolves (through a symlink) outside the model directory"
-    return None
-
-
-def _onnx_graph(f: BinaryIO, fld: pb.Field, state: dict, depth: int) -> None:
-    if depth > 32:
-        raise pb.ProtoError("subgraphs nested too deeply")
-    for sub in pb.fields(f, fld.start, fld.start + fld.length):
-        if sub.wire != 2:
-            continue
-        if sub.number == 1:
-            _onnx_node(f, sub, state, depth)
-        elif sub.number == 5:  # initializer
-            _onnx_tensor(f, sub, state)
-        elif sub.number == 15:  # sparse_initializer: values and indices are tensors
-            for part in pb.fields(f, sub.start, sub.start + sub.length):
-                if part.number in (1, 2) and part.wire == 2:
-                    _onnx_tensor(f, part, state)
-
-
-def _onnx_node(f: BinaryIO, fld: pb.Field, state: dict, depth: int) -> None:
-    state["nodes"] += 1
-    for sub in pb.fields(f, fld.start, fld.start + fld.length):
-        if sub.number == 7 and sub.wire == 2:
-            state["domains"].add(pb.read_string(f, sub))
-        elif sub.number == 5 and sub.wire == 2:  # attribute
-            for a in pb.fields(f, sub.start, sub.start + sub.length):
-                if a.wire != 2:
-                    continue
-                if a.number in (6, 7):  # g / graphs
-                    _onnx_graph(f, a, state, depth + 1)
-                elif a.number in (5, 10):  # t / tensors
-                    _onnx_tensor(f, a, state)
-
-
-def _onnx_tensor(f: BinaryIO, fld: pb.Field, state: dict) -> None:
-    for sub in pb.fields(f, fld.start, fld.start + fld.length):
-        if sub.number == 13 and sub.wire == 2:  # external_data: StringStringEntryProto
-            kv = {}
-            for e in pb.fields(f, sub.start, sub.start + sub.length):
-                if e.wire == 2 and e.number in (1, 2):
-                    kv[e.number] = pb.read_string(f, e, 1 << 16)
-            if kv.get(1) == "location" and 2 in kv:
-                state["locations"].append(kv[2])
+    check_template(scan, template, key, member, offset)
 
 
 # ---- TensorFlow SavedModel --------------------------------------------------------------------------
@@ -451,49 +354,13 @@ def scan_keras_config(scan: Scan, stream: BinaryIO, member: str | None, size: in
 
 
 def keras_problems(scan: Scan, config: Any, member: str | None) -> None:
-    allowed = tuple(scan.cfg.keras_allowed_modules)
-    stack: list[tuple[Any, int]] = [(config, 0)]
-    seen: set[str] = set()
-    while stack:
-        node, depth = stack.pop()
-        if depth > 200:
-            scan.inconclusive("Keras config nested too deeply", member, None, key="keras-depth")
-            return
-        if isinstance(node, list):
-            stack.extend((x, depth + 1) for x in node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        stack.extend((v, depth + 1) for v in node.values())
-        cls = node.get("class_name")
-        if not isinstance(cls, str):
-            continue
-        layer = (node.get("config") or {}).get("name") if isinstance(node.get("config"), dict) else None
-        where = f" (layer {layer!r})" if isinstance(layer, str) else ""
-        module = node.get("module")
-        if cls == "__lambda__" and any(k.startswith("lambda:") for k in seen):
-            continue  # the marshalled function of a Lambda layer already reported
-        if cls == "Lambda" or cls == "__lambda__":
-            k = f"lambda:{layer}"
-            if k not in seen:
-                seen.add(k)
-                scan.hit("MODEL010", f"Keras Lambda layer{where}: it carries Python bytecode that runs when the model loads",
-                         member, None, severity="critical", key=k, extra={"class_name": cls})
-        elif cls == "TFSMLayer":
-            scan.hit("MODEL010", f"Keras TFSMLayer{where} loads an external TensorFlow SavedModel", member, None,
-                     severity="high", key=f"tfsm:{layer}", extra={"class_name": cls})
-        elif isinstance(module, str) and not (module in allowed or module.startswith(tuple(a + "." for a in allowed))):
-            k = f"custom:{module}.{cls}"
-            if k not in seen:
-                seen.add(k)
-                scan.hit("MODEL010", f"Keras config uses the custom object `{module}.{cls}`{where}: loading imports and runs its code",
-                         member, None, severity="high", key=k, extra={"class_name": cls, "global": f"{module}.{cls}"})
-        elif node.get("registered_name") and isinstance(node.get("registered_name"), str) and ">" in node["registered_name"]:
-            k = f"registered:{node['registered_name']}"
-            if k not in seen:
-                seen.add(k)
-                scan.hit("MODEL010", f"Keras config uses the registered custom object `{node['registered_name']}`{where}",
-                         member, None, severity="high", key=k, extra={"class_name": cls})
+    """Report what ``keras_check`` finds in a Keras config: MODEL010 per problem (MODEL003 when it
+    is nested too deeply to check)."""
+    for p in keras_config_problems(config, scan.cfg.keras_allowed_modules):
+        if p.code == "depth":
+            scan.inconclusive(p.message, member, None, key="keras-depth")
+        else:
+            scan.hit("MODEL010", p.message, member, None, severity=p.severity, key=p.key, extra=p.extra)
 
 
 def scan_hdf5(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
@@ -526,6 +393,19 @@ def scan_json(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: i
     try:
         config = json.loads(src.read(size).decode("utf-8"))
     except (Truncated, UnicodeDecodeError, ValueError, RecursionError):
+        if os.path.basename(name).lower() in TEMPLATE_CONFIGS:
+            scan.inconclusive(f"{os.path.basename(name)} is not valid JSON: its chat template cannot be checked", member, 0,
+                              key="template-config")
         return
     if isinstance(config, dict) and "class_name" in config and "config" in config:
         keras_problems(scan, config, member)
+    for where, template in templates_in_config(config):
+        if where.endswith("?"):
+            scan.inconclusive(f"`{where[:-1]}` is neither a template string nor a list of {{name, template}}", member, 0,
+                              key="template-shape")
+        else:
+            check_template(scan, template, where, member, 0)
+
+
+#: configs that carry chat templates: a broken one must not pass unchecked
+TEMPLATE_CONFIGS = {"tokenizer_config.json", "chat_template.json", "processor_config.json"}

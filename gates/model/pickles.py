@@ -11,7 +11,7 @@ import contextlib
 import io
 from typing import Any, Callable
 
-from .allowlists import UNKNOWN, danger_of
+from .allowlists import UNKNOWN, danger_of, profiles_covering
 from .dtypes import joblib_array_info
 from .explain import MAX_FICKLING_BYTES, Explained, PickleExplanation, TracingWalker
 from .names import pickle_named, text_allowed
@@ -123,7 +123,7 @@ def walker_for(scan: Scan) -> type[Walker]:
 
 def not_allowed(scan: Scan) -> Callable[[GlobalRef], bool]:
     allow = scan.cfg.allowlist
-    return lambda g: any(not allow.allows(f"{m}.{n}") for m, n in g.candidates())
+    return lambda g: any(not allow.allows(m, n) for m, n in g.candidates())
 
 
 def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src: Source | None,
@@ -134,9 +134,8 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
     for g in res.globals:
         bad = None
         for module, name in g.candidates():
-            dotted = f"{module}.{name}"
-            if not cfg.allowlist.allows(dotted):
-                bad = dotted
+            if not cfg.allowlist.allows(module, name):
+                bad, bad_pair = f"{module}.{name}", (module, name)
                 break
         if bad is None or _payload_judged_nested(cfg, res, g, bad):
             continue
@@ -144,7 +143,7 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
             seen[bad] += 1
             continue
         seen[bad] = 1
-        d = danger_of(bad)
+        d = danger_of(*bad_pair)
         alias = f"{g.raw_module}.{g.raw_name}" if g.aliased else None
         known = d is not UNKNOWN
         rule = "MODEL001" if known else "MODEL002"
@@ -152,7 +151,11 @@ def report_walk(scan: Scan, res: WalkResult, member: str | None, depth: int, src
         what = f"pickle imports `{bad}`"
         if alias:
             what += f" (written as `{alias}`, rewritten by fix_imports)"
+        covering = profiles_covering(*bad_pair, cfg.allowlist.profiles)
         extra: dict[str, Any] = {"global": bad, "opcode": g.opcode, "opcode_index": g.opindex, "protocol": g.proto}
+        if covering:
+            what += f" (in the `{'`, `'.join(covering)}` profile{'s' if len(covering) > 1 else ''}, not enabled: add `--profile {covering[0]}`)"
+            extra["profile"] = covering[0]
         if alias:
             extra["alias"] = alias
         if id(g) in res.chains:

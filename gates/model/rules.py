@@ -69,5 +69,13 @@ RULES: dict[str, Rule] = {
              "needs a native library loaded with it (native code), or the graph does something unusual that deserves a look.",
              "Check where the op comes from (a custom-op .so, a TensorFlow add-on); if it is expected, list it under "
              "`gates.model.savedmodel_allowed_ops`."),
+        Rule("MODEL020", "TFLite custom operator", Severity.MEDIUM,
+             "The TFLite model needs a custom operator: a native implementation registered by whoever loads it (or TensorFlow "
+             "kernels through the Flex delegate), i.e. code that does not ship with the model or the interpreter.",
+             "Check where the operator's implementation comes from; re-convert with built-in operators only if it is not expected."),
+        Rule("MODEL021", "Model config instantiates code", Severity.HIGH,
+             "Restoring the model (NeMo `restore_from`, Hydra `instantiate`) imports the dotted path under `target`/`_target_` "
+             "and calls it with the config's other keys: a config can run any function while the weights are clean.",
+             "Keep targets to the model library's own classes; rebuild the archive with the library that wrote it."),
     )
 }

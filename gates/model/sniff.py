@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import struct
 
+from .data_formats import looks_like_lightgbm, looks_like_msgpack_map, looks_like_xgboost
+
 PICKLE_OPCODES = frozenset(b"()012FGIJKLMNPQRSTUVXabcdeghijlopqrstu}]\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x91\x92\x93\x94\x95\x96\x97\x98BC.")
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -17,7 +19,8 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 FORMATS = (
     "pickle", "pytorch", "pytorch-legacy", "torchscript", "joblib", "numpy", "npz", "zip", "tar",
     "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "zstd", "7z", "safetensors", "gguf", "onnx", "keras",
-    "hdf5", "savedmodel", "tflite", "git-lfs-pointer", "json", "text", "unknown",
+    "hdf5", "savedmodel", "tflite", "git-lfs-pointer", "json", "text", "unknown", "jinja",
+    "xgboost", "lightgbm", "flax-msgpack", "nemo-config",
 )
 
 # extensions whose content is pinned to a format family (``extension_must_match``)
@@ -41,6 +44,12 @@ EXPECTED = {
     ".tar": {"tar", "pytorch-legacy"},
     ".gz": {"gzip"},
     ".pb": {"savedmodel", "onnx"},
+    ".jinja": {"jinja"},
+    ".msgpack": {"flax-msgpack"},
+    ".pdparams": {"pickle"},
+    ".nemo": {"tar", "gzip"},
+    ".tflite": {"tflite"},
+    ".ubj": {"xgboost"},
 }
 
 # extensions the gate scans by default when walking a directory
@@ -49,6 +58,8 @@ MODEL_GLOBS = (
     "**/*.npy", "**/*.npz", "**/*.safetensors", "**/*.gguf", "**/*.ggml", "**/*.onnx", "**/*.keras",
     "**/*.h5", "**/*.hdf5", "**/*.pb", "**/*.tflite", "**/*.model", "**/*.mar", "**/*.sav", "**/*.p",
     "**/*.pkl.gz", "**/*.tar", "**/*.zip", "**/*.gz", "**/*.bz2", "**/*.xz", "**/*.lz4", "**/*.7z",
+    # chat templates an inference server renders (judged with Jinja's parser)
+    "**/*.jinja", "**/tokenizer_config.json", "**/chat_template.json",
 )
 
 
@@ -99,6 +110,16 @@ def sniff(head: bytes, name: str = "") -> str:
         return "savedmodel"
     if lower.endswith(".safetensors"):
         return "safetensors"  # let the strict header check say what is wrong with it
+    if looks_like_xgboost(head):
+        return "xgboost"
+    if looks_like_lightgbm(head):
+        return "lightgbm"
+    if looks_like_msgpack_map(head) or lower.endswith(".msgpack"):
+        return "flax-msgpack"
+    if lower.endswith("model_config.yaml"):
+        return "nemo-config"  # NeMo's model config (inside .nemo archives): its targets are instantiated
+    if lower.endswith(".jinja"):
+        return "jinja"  # a chat template beside a model (transformers loads chat_template.jinja by name)
     stripped = head.lstrip()
     if stripped[:1] in (b"{", b"["):
         return "json"

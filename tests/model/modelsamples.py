@@ -278,3 +278,31 @@ def rules(report) -> set[str]:
 
 def blocked_globals(report) -> set[str]:
     return {h.extra["global"] for h in report.hits if h.rule in ("MODEL001", "MODEL002")}
+
+
+def tflite_model(ops: Iterable[tuple[int, str | None]]) -> bytes:
+    """A minimal TFLite FlatBuffer (identifier ``TFL3``) whose ``Model.operator_codes`` holds
+    ``(builtin_code, custom_code)`` entries, laid out as the FlatBuffers builder does: root
+    offset, vtables before their tables, little-endian offsets relative to where they are stored."""
+    ops = list(ops)
+    out = bytearray(struct.pack("<I", 0) + b"TFL3")
+    # Model vtable (fields: 0 version, 1 operator_codes) and table
+    vt = len(out)
+    out += struct.pack("<HHHH", 8, 8, 0, 4)
+    model = len(out)
+    out += struct.pack("<iI", model - vt, 0)  # soffset, operator_codes uoffset (patched)
+    struct.pack_into("<I", out, 0, model)
+    vec = len(out)
+    struct.pack_into("<I", out, model + 4, vec - (model + 4))
+    out += struct.pack("<I", len(ops)) + b"\0" * (4 * len(ops))
+    for i, (code, custom) in enumerate(ops):
+        ovt = len(out)
+        out += struct.pack("<HHHHHH", 12, 16, 12, 4 if custom is not None else 0, 0, 8)
+        table = len(out)
+        out += struct.pack("<iIiBxxx", table - ovt, 0, code, min(code, 127))
+        struct.pack_into("<I", out, vec + 4 + 4 * i, table - (vec + 4 + 4 * i))
+        if custom is not None:  # strings after the table: offsets point forward
+            struct.pack_into("<I", out, table + 4, len(out) - (table + 4))
+            b = custom.encode()
+            out += struct.pack("<I", len(b)) + b + b"\0" + b"\0" * (-(len(b) + 1) % 4)
+    return bytes(out)

@@ -67,6 +67,8 @@ class ScanConfig:
     sampling: bool = True
     examples: int = 10
     phone_region: str = "US"
+    #: regions tried for national-format phone numbers (the column-semantics pass); empty: a broad default
+    phone_regions: tuple[str, ...] = ()
     #: keep every hit's (row, entity) on the scanner: for benchmarks and tests, never for reports
     record: bool = False
 
@@ -129,9 +131,12 @@ class ColumnStats:
     label: str | None
     rows: int = 0
     entities: dict[str, EntityStats] = field(default_factory=dict)
+    #: per entity, extra finding fields set by the column-semantics pass (``decided_by``...)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def merge(self, other: "ColumnStats", limit: int) -> None:
         self.rows += other.rows
+        self.extra.update(other.extra)
         for name, st in other.entities.items():
             mine = self.entities.get(name)
             if mine is None:

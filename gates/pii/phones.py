@@ -19,13 +19,15 @@ DEFAULT_REGIONS = (
     "PK", "BD", "ID", "PH", "SG", "MY", "TH", "VN", "CN", "KR", "TW", "HK", "NZ", "AR", "CL", "CO", "PE",
 )
 _SHAPE = re.compile(r"(?:\+|00)?[\d\s().\-/]{6,24}?(?:\s*(?:x|ext\.?|extension|#|доб\.?)\s*\d{1,7})?", re.IGNORECASE)
+#: dotted quads and decimals are addresses and measurements, never written phone numbers
+_NOT_PHONE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|-?\d+\.\d+|\d{4}-\d{2}-\d{2}.*")
 _FORMATTED = re.compile(r"^\s*(?:\+|00|0|\()|[\s().\-/]|x\d", re.IGNORECASE)
 
 
 def shaped(text: str) -> bool:
     """Could ``text`` be one phone number (digits and separators, an optional extension)?"""
     s = text.strip()
-    if not 6 <= len(s) <= 40 or not _SHAPE.fullmatch(s):
+    if not 6 <= len(s) <= 40 or not _SHAPE.fullmatch(s) or _NOT_PHONE.fullmatch(s):
         return False
     return 7 <= sum(c.isdigit() for c in s) <= 22
 

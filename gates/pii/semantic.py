@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 MAX_CHECK = 200_000
 #: entities a semantic decision overrides on the same column: a checksummed national id or a
 #: phone number read as a card, an SSN or an account number is the weaker reading
-WEAKER = ("CREDIT_CARD", "US_SSN", "US_ITIN", "US_BANK_NUMBER", "UK_NHS", "ABA_ROUTING_NUMBER", "PHONE_NUMBER", "IP_ADDRESS")
+WEAKER = ("CREDIT_CARD", "US_SSN", "US_ITIN", "US_BANK_NUMBER", "UK_NHS", "ABA_ROUTING_NUMBER", "PHONE_NUMBER")
 URL_CREDENTIALS = "URL_CREDENTIALS"
 _URL_PREFILTER = (r"(?i)://[^/\s@:]+:[^/\s@]+@|[?&](?:token|access_token|id_token|refresh_token|auth|auth_token|apikey|"
                   r"api_key|key|secret|client_secret|password|passwd|pwd|pass|sig|signature|x-amz-signature|"

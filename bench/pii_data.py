@@ -86,22 +86,29 @@ def dense_rows(n: int, seed: int = 7):
         r = neutral(rng, i)
         labels = []
         r["name"] = f"{rng.choice(FIRST).title()} {rng.choice(LAST).title()}"
-        r["email"] = email(rng); labels.append(("email", "EMAIL_ADDRESS"))
-        r["phone"] = phone(rng); labels.append(("phone", "PHONE_NUMBER"))
-        r["ssn"] = ssn(rng); labels.append(("ssn", "US_SSN"))
+        r["email"] = email(rng)
+        labels.append(("email", "EMAIL_ADDRESS"))
+        r["phone"] = phone(rng)
+        labels.append(("phone", "PHONE_NUMBER"))
+        r["ssn"] = ssn(rng)
+        labels.append(("ssn", "US_SSN"))
         if rng.random() < 0.9:
-            r["card_number"] = card(rng); labels.append(("card_number", "CREDIT_CARD"))
+            r["card_number"] = card(rng)
+            labels.append(("card_number", "CREDIT_CARD"))
         else:
             r["card_number"] = bad_card(rng)
         r["iban"] = iban(rng) if rng.random() < 0.5 else ""
         if r["iban"]:
             labels.append(("iban", "IBAN_CODE"))
-        r["client_ip"] = ip(rng); labels.append(("client_ip", "IP_ADDRESS"))
+        r["client_ip"] = ip(rng)
+        labels.append(("client_ip", "IP_ADDRESS"))
         roll = rng.random()
         if roll < 0.05:
-            r["notes"] = f"customer said call me at {phone(rng)} after 5pm"; labels.append(("notes", "PHONE_NUMBER"))
+            r["notes"] = f"customer said call me at {phone(rng)} after 5pm"
+            labels.append(("notes", "PHONE_NUMBER"))
         elif roll < 0.08:
-            r["notes"] = f"refund to card {card(rng)} approved"; labels.append(("notes", "CREDIT_CARD"))
+            r["notes"] = f"refund to card {card(rng)} approved"
+            labels.append(("notes", "CREDIT_CARD"))
         else:
             r["notes"] = rng.choice(NOTES)
         yield r, [(i, c, e) for c, e in labels]
@@ -115,7 +122,8 @@ def sparse_rows(n: int, seed: int = 11, rate: float = 0.001):
         r["status"] = rng.choice(["shipped", "pending", "cancelled", "delivered"])
         labels = []
         if rng.random() < rate:
-            r["notes"] = f"contact {email(rng)} about this"; labels.append((i, "notes", "EMAIL_ADDRESS"))
+            r["notes"] = f"contact {email(rng)} about this"
+            labels.append((i, "notes", "EMAIL_ADDRESS"))
         else:
             r["notes"] = rng.choice(NOTES)
         yield r, labels

@@ -79,7 +79,12 @@ OPTIONS_SCHEMA: dict[str, Any] = {
     "encoding": {"type": "string", "minLength": 1},
     "max_file_mb": {"type": "number", "exclusiveMinimum": 0},
     "max_decompressed_mb": {"type": "number", "exclusiveMinimum": 0},
-    "max_json_mb": {"type": "number", "exclusiveMinimum": 0},
+    "max_json_mb": {"type": "number", "exclusiveMinimum": 0,
+                    "description": "A JSON or YAML document parsed whole up to this size; a larger one is scanned as text lines."},
+    "max_decompression_ratio": {"type": "number", "minimum": 2,
+                                "description": "Stop (error) when a compressed file inflates more than this many times (bombs)."},
+    "max_line_kb": {"type": "number", "minimum": 1,
+                    "description": "Longer text/JSONL lines are scanned in pieces of this size, with seams across the cuts."},
     "workers": {"type": "integer", "minimum": 0, "description": "Worker processes (0: one per CPU)."},
     "parallel_min_mb": {"type": "number", "minimum": 0, "description": "Files from this size are split across processes."},
 }
@@ -95,7 +100,9 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "encoding": "utf-8",
     "max_file_mb": 4096,
     "max_decompressed_mb": 16384,
-    "max_json_mb": 512,
+    "max_json_mb": 64,
+    "max_decompression_ratio": 1000,
+    "max_line_kb": 1024,
     "workers": 0,
     "parallel_min_mb": 24,
     "exclude": ["**/package.json", "**/package-lock.json", "**/tsconfig*.json", "**/.mlsec-gates*", "**/*.schema.json"],
@@ -166,7 +173,9 @@ def build(options: Mapping[str, Any], policy_file: str = "policy") -> tuple[Scan
     limits = Limits(
         max_file_bytes=int(float(options.get("max_file_mb", 4096)) * mb),
         max_decompressed_bytes=int(float(options.get("max_decompressed_mb", 16384)) * mb),
-        max_json_bytes=int(float(options.get("max_json_mb", 512)) * mb),
+        max_json_bytes=int(float(options.get("max_json_mb", 64)) * mb),
         encoding=str(options.get("encoding", "utf-8")),
+        max_ratio=float(options.get("max_decompression_ratio", 1000)),
+        max_line=max(1024, int(float(options.get("max_line_kb", 1024)) * 1024)),
     )
     return cfg, limits

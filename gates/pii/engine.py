@@ -71,11 +71,15 @@ class BatchScan:
 
     def column(self, label: str | None, arr: pa.Array | pa.ChunkedArray, row_base: int = 0,
                rows: Sequence[int] | None = None, lines: bool = False, paths: Sequence[str] | None = None,
-               pre: pa.Array | None = None) -> None:
+               pre: pa.Array | None = None, cross: Sequence[int] | None = None, edges: Sequence[int] | None = None) -> None:
         """Scan one column chunk. Rows are ``row_base + i + 1`` unless ``rows`` gives them;
-        ``pre``, when given, is the prefilter's answer computed together with other columns."""
+        ``pre``, when given, is the prefilter's answer computed together with other columns.
+        ``cross`` marks seams of cut lines: only matches straddling ``cross[i]`` count there
+        (the rest was found in the pieces), and the seams add no rows; ``edges`` marks the
+        pieces of cut lines (see :meth:`ColumnScanner.scan`)."""
         sc = self.scanner(label)
-        sc.stats.rows += len(arr)
+        if cross is None:
+            sc.stats.rows += len(arr)
         if sc.rx is None or self.cfg.column_allowed(label) or len(arr) == 0:
             return
         if isinstance(arr, pa.ChunkedArray):
@@ -100,7 +104,7 @@ class BatchScan:
         sc.dense = len(idx) > 0.6 * max(non_empty, 1) and len(idx) >= 256
         cand = arr if len(idx) == len(arr) else pc.take(arr, idx)  # a dense column: no copy
         whole: list[str | None] | None = None
-        if len(cand) >= 64 and sc.whole:
+        if len(cand) >= 64 and sc.whole and cross is None and edges is None:
             # one-token cells: classified (and mostly validated and booked) in pyarrow; only
             # what is left reaches Python
             vector = rows is None and not sc.allow_any
@@ -114,7 +118,9 @@ class BatchScan:
         rws = [row_base + i + 1 for i in pos] if rows is None else [rows[i] for i in pos]
         pth = [paths[i] for i in pos] if paths is not None else None
         kw, kv = _flags(cand, sc.kw_pattern, whole), _flags(cand, sc.kv_pattern, whole)
-        sc.scan(cells, rws, lines=lines, paths=pth, whole=whole, kw=kw, kv=kv)
+        crs = [cross[i] for i in pos] if cross is not None else None
+        eds = [edges[i] for i in pos] if edges is not None else None
+        sc.scan(cells, rws, lines=lines, paths=pth, whole=whole, kw=kw, kv=kv, cross=crs, edges=eds)
 
     def results(self) -> list[ColumnStats]:
         return [s.stats for s in self.scanners.values()]
@@ -288,7 +294,8 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk") -> None:
             for col, idx in zip(members, prefilter_many([c.values for c in members], pattern, block_pattern)):
                 pre[id(col)] = idx
     for col in chunk.columns:
-        bs.column(col.label, col.values, chunk.row_base, rows=col.rows, lines=chunk.lines, paths=col.paths, pre=pre.get(id(col)))
+        bs.column(col.label, col.values, chunk.row_base, rows=col.rows, lines=chunk.lines, paths=col.paths, pre=pre.get(id(col)),
+                  cross=col.cross, edges=col.edges)
 
 
 def _blocks(arr: pa.Array) -> pa.Array:

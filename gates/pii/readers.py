@@ -17,7 +17,9 @@ import gzip
 import io
 import json
 import lzma
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Sequence
@@ -31,15 +33,25 @@ MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"\x2
 FORMAT_SUFFIXES = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".psv": "csv", ".json": "json", ".jsonl": "jsonl",
     ".ndjson": "jsonl", ".jsonlines": "jsonl", ".parquet": "parquet", ".pq": "parquet", ".txt": "text",
-    ".log": "text", ".text": "text", ".md": "text", ".sql": "text", ".yaml": "text", ".yml": "text", ".xml": "text",
+    ".log": "text", ".text": "text", ".md": "text", ".sql": "text", ".yaml": "yaml", ".yml": "yaml", ".xml": "text",
+    ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow", ".arrows": "arrow", ".orc": "orc",
 }
-FORMATS = ("auto", "csv", "tsv", "json", "jsonl", "parquet", "text")
+#: data containers the gate recognises by name but does not read: reported (PII006), never skipped
+UNREAD_SUFFIXES = {
+    ".avro": "Avro", ".sqlite": "SQLite", ".sqlite3": "SQLite", ".db": "database", ".h5": "HDF5", ".hdf5": "HDF5",
+    ".xlsx": "Excel workbook", ".xls": "Excel workbook", ".ods": "OpenDocument spreadsheet", ".dta": "Stata",
+    ".sav": "SPSS", ".sas7bdat": "SAS", ".rds": "R data", ".rdata": "R data",
+}
+FORMATS = ("auto", "csv", "tsv", "json", "jsonl", "yaml", "parquet", "arrow", "orc", "text")
+#: binary columnar formats pyarrow reads (compressed variants are decompressed to a spool file)
+READ_BINARY = ("parquet", "arrow", "orc")
 DATASET_GLOBS = tuple(
     f"**/*{ext}{comp}"
-    for ext in (".csv", ".tsv", ".tab", ".json", ".jsonl", ".ndjson", ".parquet", ".pq", ".txt", ".log")
+    for ext in (".csv", ".tsv", ".tab", ".json", ".jsonl", ".ndjson", ".parquet", ".pq", ".txt", ".log", ".yaml", ".yml",
+                ".arrow", ".feather", ".arrows", ".orc")
     for comp in ("", ".gz", ".bz2", ".xz", ".zst")
-    if not (ext in (".parquet", ".pq") and comp)
-)
+    if not (ext in (".parquet", ".pq", ".arrow", ".feather", ".arrows", ".orc") and comp)
+) + tuple(f"**/*{ext}" for ext in UNREAD_SUFFIXES)
 TEXT_CHUNK_LINES = 65_536
 JSON_MAX_DEPTH = 100
 MAX_LINE = 1 << 20
@@ -51,10 +63,25 @@ INLINE_SCALE = 4
 
 @dataclass(frozen=True)
 class Limits:
+    """Bounds on what one file may cost. Every one is a policy option (``gates.pii.*``)."""
+
     max_file_bytes: int = 4 << 30
     max_decompressed_bytes: int = 16 << 30
-    max_json_bytes: int = 512 << 20
+    max_json_bytes: int = 64 << 20
     encoding: str = "utf-8"
+    #: decompressed bytes per compressed byte; checked once ``ratio_floor`` bytes came out (small
+    #: files may compress extremely well and are harmless)
+    max_ratio: float = 1000.0
+    ratio_floor: int = 32 << 20
+    #: a longer text line is scanned in pieces of this many characters, with seams across the cuts
+    max_line: int = MAX_LINE
+    #: characters either side of a cut that a seam keeps (longer than any value we look for)
+    seam: int = 8192
+    #: characters of text lines buffered into one chunk before it is scanned
+    chunk_chars: int = 8 << 20
+    #: bytes pyarrow's CSV reader parses at a time (a row longer than this is read as text);
+    #: 0: the module's CSV_BLOCK_BYTES
+    csv_block: int = 0
 
 
 @dataclass
@@ -63,6 +90,11 @@ class Column:
     values: pa.Array
     rows: Sequence[int] | None = None      # None: row_base + i + 1
     paths: Sequence[str] | None = None     # concrete JSON paths, per value
+    #: seams of long lines: cell i only counts matches that touch or straddle position cross[i]
+    cross: Sequence[int] | None = None
+    #: pieces of long lines: 1 = cut before the cell, 2 = cut after it (matches at a cut edge
+    #: are left to the seam)
+    edges: Sequence[int] | None = None
 
 
 @dataclass
@@ -89,13 +121,43 @@ class Binary(Exception):
     """The file holds binary data, not a dataset format we read."""
 
 
+class NotScanned(Exception):
+    """The file is a data format the gate recognises but does not read (reported, not skipped)."""
+
+    def __init__(self, path: str, kind: str) -> None:
+        super().__init__(path)
+        self.kind = kind
+
+
 # ---- opening -----------------------------------------------------------------------------------
 
-class BoundedReader(io.RawIOBase):
-    """Reads through ``inner`` and fails once more than ``limit`` bytes came out of it."""
+class _Counting(io.RawIOBase):
+    """The compressed file, counting the bytes the decompressor took from it."""
 
-    def __init__(self, inner: BinaryIO, limit: int, path: Path) -> None:
-        self.inner, self.limit, self.path, self.count = inner, limit, path, 0
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh, self.count = fh, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = self.fh.readinto(b)
+        self.count += n or 0
+        return n or 0
+
+    def close(self) -> None:
+        self.fh.close()
+        super().close()
+
+
+class BoundedReader(io.RawIOBase):
+    """Reads through ``inner`` and fails once more than ``limit`` bytes came out of it, or once
+    the output outgrows the compressed input read so far by more than ``limits.max_ratio``
+    (a decompression bomb is stopped after a few MiB, not inflated to the size cap)."""
+
+    def __init__(self, inner: BinaryIO, limits: Limits, path: Path, source: _Counting | None = None) -> None:
+        self.inner, self.limit, self.path, self.count = inner, limits.max_decompressed_bytes, path, 0
+        self.source, self.ratio, self.floor = source, limits.max_ratio, limits.ratio_floor
 
     def readable(self) -> bool:
         return True
@@ -106,6 +168,9 @@ class BoundedReader(io.RawIOBase):
         self.count += n
         if self.count > self.limit:
             raise InputError(str(self.path), f"decompressed size exceeds the cap of {self.limit >> 20} MiB (gates.pii.max_decompressed_mb)")
+        if self.source is not None and self.count > self.floor and self.count > self.ratio * max(self.source.count, 1):
+            raise InputError(str(self.path), f"decompression ratio above {self.ratio:g}:1 after {self.count >> 20} MiB: a decompression "
+                             "bomb? (gates.pii.max_decompression_ratio)")
         b[:n] = data
         return n
 
@@ -114,10 +179,42 @@ class BoundedReader(io.RawIOBase):
         super().close()
 
 
+def _open_regular(path: Path) -> BinaryIO:
+    """Open a regular file without ever blocking: a FIFO or a device under a dataset name is
+    refused before any read (O_NONBLOCK keeps even the open of a FIFO from waiting)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(str(path), "not a regular file (a FIFO, socket or device): not read")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+#: magic bytes at offset 0 → data formats we recognise (read or reported, never skipped silently)
+DATA_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PAR1", "parquet"), (b"ARROW1", "arrow"), (b"ORC", "orc"), (b"Obj\x01", "Avro"),
+    (b"SQLite format 3\x00", "SQLite"), (b"\x89HDF\r\n\x1a\n", "HDF5"), (b"\x93NUMPY", "NumPy"),
+    (b"PK\x03\x04", "ZIP archive"), (b"PK\x05\x06", "ZIP archive"), (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
+    (b"Rar!\x1a\x07", "RAR archive"), (b"\x89PNG", "PNG image"), (b"%PDF-", "PDF"), (b"\xd0\xcf\x11\xe0", "OLE2 (XLS/DOC)"),
+    (b"TFL3", "TFLite"), (b"FEA1", "arrow"), (b"\x80\x02", "pickle"), (b"\x80\x03", "pickle"), (b"\x80\x04", "pickle"), (b"\x80\x05", "pickle"),
+)
+#: Arrow IPC stream format (no file magic): a continuation marker, then a schema message
+ARROW_STREAM = b"\xff\xff\xff\xff"
+
+
 def detect(path: Path, forced: str = "auto") -> tuple[str, str | None]:
-    """(format, compression) from the magic bytes and the file name."""
-    with open(path, "rb") as fh:
-        head = fh.read(8)
+    """(format, compression) from the magic bytes first, then the file name."""
+    with _open_regular(path) as fh:
+        head = fh.read(16)
+        if head.startswith(b"ORC"):  # also a text file could start so: the postscript ends in ORC + length
+            fh.seek(max(0, os.fstat(fh.fileno()).st_size - 4))
+            if fh.read(3) != b"ORC":
+                head = b""
     compression = next((c for m, c in MAGIC if head.startswith(m)), None)
     name = path.name.lower()
     suffixes = Path(name).suffixes
@@ -126,32 +223,62 @@ def detect(path: Path, forced: str = "auto") -> tuple[str, str | None]:
         suffixes = suffixes[:-1]
     if forced != "auto":
         return forced, compression
-    if head.startswith(b"PAR1"):
-        return "parquet", None
-    fmt = FORMAT_SUFFIXES.get(suffixes[-1] if suffixes else "", "text")
-    return fmt, compression
+    if compression is None:
+        kind = next((k for m, k in DATA_MAGIC if head.startswith(m)), None)
+        if kind is not None:
+            return (kind, None) if kind in READ_BINARY else (f"unread:{kind}", None)
+        if head.startswith(ARROW_STREAM) and (suffixes[-1:] in ([".arrows"], [".arrow"], [".feather"], [".ipc"])):
+            return "arrow", None
+    last = suffixes[-1] if suffixes else ""
+    if last in UNREAD_SUFFIXES and not compression:
+        return f"unread:{UNREAD_SUFFIXES[last]}", None
+    return FORMAT_SUFFIXES.get(last, "text"), compression
 
 
 def open_binary(path: Path, compression: str | None, limits: Limits) -> BinaryIO:
-    size = path.stat().st_size
+    raw = _open_regular(path)
+    size = os.fstat(raw.fileno()).st_size
     if size > limits.max_file_bytes:
+        raw.close()
         raise InputError(str(path), f"file is {size >> 20} MiB, above the cap of {limits.max_file_bytes >> 20} MiB (gates.pii.max_file_mb)")
     if compression is None:
-        return open(path, "rb")
+        return raw
+    src = _Counting(raw)
     try:
         if compression == "gzip":
-            inner: BinaryIO = gzip.open(path, "rb")
+            inner: BinaryIO = gzip.GzipFile(fileobj=src, mode="rb")
         elif compression == "bz2":
-            inner = bz2.open(path, "rb")
+            inner = bz2.BZ2File(src, "rb")
         elif compression == "xz":
-            inner = lzma.open(path, "rb")
+            inner = lzma.LZMAFile(src, "rb")
         else:
             import zstandard
 
-            inner = zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+            inner = zstandard.ZstdDecompressor().stream_reader(src, closefd=True, read_across_frames=True)
     except OSError as exc:
+        src.close()
         raise InputError(str(path), f"cannot open {compression} stream ({type(exc).__name__})") from None
-    return io.BufferedReader(BoundedReader(inner, limits.max_decompressed_bytes, path), buffer_size=1 << 20)
+    return io.BufferedReader(_Closing(BoundedReader(inner, limits, path, src), src), buffer_size=1 << 20)
+
+
+class _Closing(io.RawIOBase):
+    """Closes the compressed file too (GzipFile/BZ2File/LZMAFile leave a passed file open)."""
+
+    def __init__(self, inner: BoundedReader, src: _Counting) -> None:
+        self.inner, self.src = inner, src
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        return self.inner.readinto(b)
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            self.src.close()
+            super().close()
 
 
 def read_head(path: Path, compression: str | None, limits: Limits, n: int = 65536) -> bytes:
@@ -191,25 +318,40 @@ def is_binary(head: bytes) -> bool:
 def read(path: Path, limits: Limits, forced: str = "auto", batch_rows: int = 65_536, inline: bool = False) -> tuple[FileInfo, Iterator[Chunk]]:
     """Open ``path`` and return what it is plus an iterator over its chunks.
 
-    Raises :class:`InputError` for unreadable input and :class:`Binary` for binary content in a
-    file whose type was not given.
+    The format comes from the content first (magic bytes, also inside a compressed stream), then
+    from the name. Raises :class:`InputError` for unreadable input, :class:`Binary` for binary
+    content in a file whose type was not given and :class:`NotScanned` for a data format the
+    gate recognises but does not read.
     """
     fmt, comp = detect(path, forced)
+    if fmt.startswith("unread:"):
+        raise NotScanned(str(path), fmt.split(":", 1)[1])
     info = FileInfo(fmt, comp)
     scale = INLINE_SCALE if inline else 1
     batch_rows *= scale
-    if fmt == "parquet":
-        return info, _parquet(path, comp, limits, info, batch_rows)
+    if fmt in READ_BINARY and comp is None:
+        return info, _columnar(path, None, limits, info, fmt, batch_rows)
     head = read_head(path, comp, limits)
+    if comp is not None and forced == "auto":
+        inner = next((k for m, k in DATA_MAGIC if head.startswith(m)), None)
+        if inner in READ_BINARY:
+            info.format = inner
+            return info, _columnar(path, comp, limits, info, inner, batch_rows)
+        if inner is not None:
+            raise NotScanned(str(path), f"{comp}-compressed {inner}")
+    if fmt in READ_BINARY:
+        return info, _columnar(path, comp, limits, info, fmt, batch_rows)
     if is_binary(head):
-        if forced == "auto" and path.suffix.lower() not in FORMAT_SUFFIXES and fmt == "text":
+        if forced == "auto" and fmt == "text" and path.suffix.lower() not in FORMAT_SUFFIXES:
             raise Binary(str(path))
         raise InputError(str(path), f"binary content where {fmt.upper()} text was expected")
     enc = sniff_encoding(head, limits.encoding)
     if fmt in ("csv", "tsv"):
-        return info, _csv(path, comp, limits, info, fmt, head, enc, CSV_BLOCK_BYTES)
+        return info, _csv(path, comp, limits, info, fmt, head, enc, limits.csv_block or CSV_BLOCK_BYTES)
     if fmt == "json":
         return info, _json(path, comp, limits, info, enc)
+    if fmt == "yaml":
+        return info, _yaml(path, comp, limits, info, enc)
     if fmt == "jsonl":
         return info, _jsonl(path, comp, limits, info, enc, batch_rows)
     return info, _text(path, comp, limits, info, enc)
@@ -288,6 +430,7 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
                               newlines_in_values=True, invalid_row_handler=on_invalid)
     copts = pcsv.ConvertOptions(column_types={k: pa.string() for k in keys}, strings_can_be_null=False, quoted_strings_can_be_null=False)
     src: Any = str(path) if comp is None else open_binary(path, comp, limits)
+    base, oversized = 0, False
     if comp is None:
         open_binary(path, None, limits).close()  # size cap
     try:
@@ -297,7 +440,6 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
             if "Empty CSV" in str(exc):
                 return
             raise
-        base = 0
         while True:
             try:
                 batch = reader.read_next_batch()
@@ -313,13 +455,24 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
             yield Chunk([_malformed(bad, base, info)], base, 0)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         msg = str(exc)
-        m = _SAFE_CSV_ERROR.match(msg)
-        if "UTF8" in msg or "utf-8" in msg.lower() or isinstance(exc, UnicodeDecodeError):
-            raise InputError(str(path), f"not valid {enc} text (set gates.pii.encoding, e.g. latin-1)") from None
-        raise InputError(str(path), f"cannot parse as {fmt.upper()}: {m.group(1) if m else type(exc).__name__}") from None
+        if "straddl" in msg:
+            oversized = True  # a row longer than a CSV block: the rest is read as text, below
+        else:
+            m = _SAFE_CSV_ERROR.match(msg)
+            if "UTF8" in msg or "utf-8" in msg.lower() or isinstance(exc, UnicodeDecodeError):
+                raise InputError(str(path), f"not valid {enc} text (set gates.pii.encoding, e.g. latin-1)") from None
+            raise InputError(str(path), f"cannot parse as {fmt.upper()}: {m.group(1) if m else type(exc).__name__}") from None
     finally:
         if comp is not None:
             src.close()
+    if oversized:
+        # every CSV row is at least one line, so skipping as many lines as rows were read (plus
+        # the header) never skips an unread row; lines of the rows since are scanned as text
+        info.notes.append(f"a row longer than the CSV block ({block >> 10} KiB) after data row {base}: the rest of the file "
+                          "was scanned as text lines, without columns")
+        rows = base
+        yield from _text(path, comp, limits, info, enc, skip=base + skip_header)
+        info.rows = max(rows, info.rows - skip_header)
 
 
 # ---- Parquet -------------------------------------------------------------------------------------
@@ -356,25 +509,73 @@ def _safe_name(name: str, i: int) -> str:
     return f"column_{i + 1}" if sensitive(name) else name
 
 
-def _parquet(path: Path, comp: str | None, limits: Limits, info: FileInfo, batch_rows: int) -> Iterator[Chunk]:
-    import pyarrow.parquet as pq
+def _spool(path: Path, comp: str, limits: Limits) -> BinaryIO:
+    """A compressed columnar file, decompressed (within the caps) to an anonymous temporary file:
+    its readers need to seek, and the data must not sit in memory."""
+    import shutil
+    import tempfile
 
-    from .engine import as_strings
-
-    fh = open_binary(path, comp, limits)
+    tmp = tempfile.TemporaryFile(prefix="mlsec-gates-pii-")
     try:
-        src: Any = fh if comp is None else io.BytesIO(fh.read())
-        try:
-            pf = pq.ParquetFile(src)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(str(path), f"not a readable Parquet file ({type(exc).__name__})") from None
+        with open_binary(path, comp, limits) as fh:
+            shutil.copyfileobj(fh, tmp, 1 << 20)
+    except BaseException:
+        tmp.close()
+        raise
+    tmp.seek(0)
+    return tmp
+
+
+def _batches(fmt: str, src: Any, path: Path, info: FileInfo, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Record batches of at most ``batch_rows`` rows from a Parquet, Arrow IPC/Feather or ORC file."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(src)
         start = 1
         for i in range(pf.metadata.num_row_groups):
             info.row_groups.append(start)
             start += pf.metadata.row_group(i).num_rows
+        yield from pf.iter_batches(batch_size=batch_rows)
+        return
+    if fmt == "orc":
+        import pyarrow.orc as orc
+
+        of = orc.ORCFile(src)
+        for i in range(of.nstripes):
+            stripe = of.read_stripe(i)
+            yield from (pa.Table.from_batches([stripe]) if isinstance(stripe, pa.RecordBatch) else stripe).to_batches(batch_rows)
+        return
+    import pyarrow.ipc as ipc
+
+    src.seek(0)
+    magic = src.read(8)
+    src.seek(0)
+    if magic.startswith(b"FEA1"):
+        import pyarrow.feather as feather
+
+        yield from feather.read_table(src).to_batches(batch_rows)
+    elif magic.startswith(b"ARROW1"):
+        rd = ipc.open_file(src)
+        for i in range(rd.num_record_batches):
+            yield from pa.Table.from_batches([rd.get_batch(i)]).to_batches(batch_rows)
+    else:
+        for b in ipc.open_stream(src):
+            yield from pa.Table.from_batches([b]).to_batches(batch_rows)
+
+
+_COLUMNAR_NAMES = {"parquet": "Parquet", "arrow": "Arrow IPC/Feather", "orc": "ORC"}
+
+
+def _columnar(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str, batch_rows: int) -> Iterator[Chunk]:
+    from .engine import as_strings
+
+    fh = open_binary(path, None, limits) if comp is None else _spool(path, comp, limits)
+    what = _COLUMNAR_NAMES[fmt]
+    try:
         base = 0
         try:
-            for batch in pf.iter_batches(batch_size=batch_rows):
+            for batch in _batches(fmt, fh, path, info, batch_rows):
                 cols: list[Column] = []
                 for i, (name, arr) in enumerate(zip(batch.schema.names, batch.columns)):
                     for label, leaf, rows in _flatten(arr, _safe_name(name, i), None):
@@ -388,8 +589,10 @@ def _parquet(path: Path, comp: str | None, limits: Limits, info: FileInfo, batch
                 yield Chunk(cols, base, batch.num_rows)
                 base += batch.num_rows
                 info.rows = base
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(str(path), f"cannot read Parquet data ({type(exc).__name__})") from None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, EOFError, ValueError, IndexError) as exc:
+            if base == 0:
+                raise InputError(str(path), f"not a readable {what} file ({type(exc).__name__})") from None
+            raise InputError(str(path), f"cannot read {what} data after row {base} ({type(exc).__name__})") from None
     finally:
         fh.close()
 
@@ -405,9 +608,13 @@ from .scanner import sensitive  # noqa: E402  (readers → scanner is one-way)
 class _Walker:
     """Collects scalar values by normalised path (``users[].email``) with row and concrete path."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, budget: int | None = None, kind: str = "JSON") -> None:
         self.file = path
         self.cols: dict[str, tuple[list[str], list[int], list[str]]] = {}
+        #: nodes the walk may visit: YAML aliases can make a 1 KB document expand to billions
+        self.budget = budget
+        self.kind = kind
+        self.chars = 0
 
     def add(self, label: str, value: str, row: int, where: str) -> None:
         c = self.cols.get(label)
@@ -416,13 +623,19 @@ class _Walker:
         c[0].append(value)
         c[1].append(row)
         c[2].append(where)
+        self.chars += len(value)
 
     def walk(self, obj: Any, row: int | None, label: str, where: str, fixed_row: bool) -> None:
         stack = [(obj, row, label, where, 0)]
         while stack:
             o, r, lab, wh, depth = stack.pop()
             if depth > JSON_MAX_DEPTH:
-                raise InputError(str(self.file), f"JSON nesting deeper than {JSON_MAX_DEPTH} levels")
+                raise InputError(str(self.file), f"{self.kind} nesting deeper than {JSON_MAX_DEPTH} levels")
+            if self.budget is not None:
+                self.budget -= 1
+                if self.budget < 0:
+                    raise InputError(str(self.file), f"{self.kind} document expands to far more values than its size allows "
+                                     "(aliases?): not expanded")
             if isinstance(o, dict):
                 for k, v in o.items():
                     k = str(k)
@@ -456,90 +669,212 @@ def _loads(text: str, path: Path, where: str) -> Any:
         raise InputError(str(path), f"JSON nesting too deep{where}") from None
 
 
-def _json(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str) -> Iterator[Chunk]:
+def _document(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str, kind: str) -> str | None:
+    """A JSON or YAML document's text, or None (with a note) when it is larger than the cap:
+    such a file is then scanned as text lines, in bounded pieces, without its structure."""
     with open_binary(path, comp, limits) as fh:
         raw = fh.read(limits.max_json_bytes + 1)
     if len(raw) > limits.max_json_bytes:
-        raise InputError(str(path), f"JSON document larger than {limits.max_json_bytes >> 20} MiB (gates.pii.max_json_mb); use JSON Lines for big data")
+        del raw
+        info.notes.append(f"{kind} document larger than {limits.max_json_bytes >> 20} MiB (gates.pii.max_json_mb): scanned as text "
+                          "lines, without its structure (JSON Lines keeps records apart)")
+        return None
     try:
-        text = raw.decode(enc)
+        return raw.decode(enc)
     except UnicodeDecodeError:
         raise InputError(str(path), f"not valid {enc} text (set gates.pii.encoding)") from None
+
+
+def _json(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str) -> Iterator[Chunk]:
+    text = _document(path, comp, limits, info, enc, "JSON")
+    if text is None:
+        yield from _text(path, comp, limits, info, enc)
+        return
     try:
         doc = _loads(text, path, "")
     except json.JSONDecodeError as exc:
         raise InputError(str(path), f"invalid JSON at line {exc.lineno} column {exc.colno}") from None
+    del text
     w = _Walker(path)
     w.walk(doc, None, "", "$", fixed_row=False)
     info.rows = len(doc) if isinstance(doc, list) else 1
     yield Chunk(w.columns(), 0, info.rows)
 
 
-def _lines(path: Path, comp: str | None, limits: Limits, enc: str) -> Iterator[str]:
+def _yaml(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str) -> Iterator[Chunk]:
+    """YAML through ``yaml.safe_load_all`` only (no tags that build objects), within the size cap
+    and a node budget proportional to the text, so alias bombs stop early. Several documents in
+    one stream are records (rows), like the elements of a top-level list."""
+    import yaml
+
+    text = _document(path, comp, limits, info, enc, "YAML")
+    if text is None:
+        yield from _text(path, comp, limits, info, enc)
+        return
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        docs = list(yaml.load_all(text, Loader=loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        raise InputError(str(path), f"invalid YAML{where}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(str(path), f"invalid YAML ({type(exc).__name__})") from None
+    except RecursionError:
+        raise InputError(str(path), "YAML nesting too deep") from None
+    w = _Walker(path, budget=2 * len(text) + 10_000, kind="YAML")
+    del text
+    doc: Any = docs[0] if len(docs) == 1 else docs
+    w.walk(doc, None, "", "$", fixed_row=False)
+    info.rows = len(doc) if isinstance(doc, list) else (1 if docs else 0)
+    yield Chunk(w.columns(), 0, info.rows)
+
+
+@dataclass
+class Piece:
+    """A text line, or a piece of a line longer than ``Limits.max_line``."""
+
+    line: int
+    text: str
+    whole: bool                       # the complete line (not cut)
+    seam: tuple[str, int] | None      # for a later piece: text across the cut before it, and where the cut is
+    edge: int = 0                     # 1: cut before this piece, 2: cut after it (3: both)
+
+
+def _pieces(path: Path, comp: str | None, limits: Limits, enc: str) -> Iterator[Piece]:
+    """The file's lines, never more than ``limits.max_line`` characters at a time: a longer line
+    comes in pieces, and each cut gets a seam (``limits.seam`` characters either side) so a value
+    straddling the cut is still found (the scanner only counts matches crossing the cut there)."""
     fh = open_binary(path, comp, limits)
+    width = limits.seam
     try:
         text = io.TextIOWrapper(fh, encoding=enc, errors="replace", newline=None)
+        n = 0
+        tail: str | None = None  # the end of the previous piece, when the line was cut after it
         while True:
-            line = text.readline(MAX_LINE)
-            if not line:
+            raw = text.readline(limits.max_line)
+            if not raw:
                 break
-            yield line.rstrip("\r\n")
+            ended = raw.endswith("\n")
+            body = raw[:-1] if ended else raw
+            after = 0 if ended else 2
+            if tail is None:
+                n += 1
+                yield Piece(n, body, ended, None, after)
+            else:
+                yield Piece(n, body, False, (tail + body[:width], len(tail)), 1 | after)
+            tail = None if ended else body[-width:]
     except (OSError, EOFError, lzma.LZMAError) as exc:
         raise InputError(str(path), f"cannot decompress ({comp}): {type(exc).__name__}") from None
+    except Exception as exc:  # zstandard raises its own ZstdError
+        if type(exc).__name__ == "ZstdError":
+            raise InputError(str(path), f"cannot decompress (zstd): {type(exc).__name__}") from None
+        raise
     finally:
         fh.close()
 
 
+class _LineBuf:
+    """Text cells with their line numbers, plus the seams of cut lines, flushed as chunks of a
+    bounded number of characters (a file of one 1 GiB line is scanned 8 MiB at a time)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limit = limits.chunk_chars
+        self.reset()
+
+    def reset(self) -> None:
+        self.cells: list[str] = []
+        self.rows: list[int] = []
+        self.seams: list[str] = []
+        self.seam_rows: list[int] = []
+        self.cuts: list[int] = []
+        self.edges: list[int] = []
+        self.chars = 0
+        self.cut = False
+
+    def add(self, p: Piece) -> None:
+        self.cells.append(p.text)
+        self.rows.append(p.line)
+        self.edges.append(p.edge)
+        self.chars += len(p.text)
+        self.cut = self.cut or p.edge != 0
+        if p.seam is not None:
+            self.seams.append(p.seam[0])
+            self.seam_rows.append(p.line)
+            self.cuts.append(p.seam[1])
+            self.chars += len(p.seam[0])
+
+    def full(self) -> bool:
+        return self.chars >= self.limit or len(self.cells) >= TEXT_CHUNK_LINES
+
+    def columns(self, label: str | None = None) -> list[Column]:
+        if not self.cells:
+            return []
+        cols = [Column(label, pa.array(self.cells, pa.string()), rows=self.rows, edges=self.edges if self.cut else None)]
+        if self.seams:
+            cols.append(Column(label, pa.array(self.seams, pa.string()), rows=self.seam_rows, cross=self.cuts))
+        return cols
+
+
 def _jsonl(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str, batch_rows: int) -> Iterator[Chunk]:
     w = _Walker(path)
-    raw_bad: list[str] = []
-    raw_rows: list[int] = []
+    raw = _LineBuf(limits)
     n = 0
     first_bad = None
-    bad_count = 0
+    bad_count = long_lines = 0
     base = 0
-    for n, line in enumerate(_lines(path, comp, limits, enc), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = _loads(line, path, f" at line {n}")
-        except json.JSONDecodeError:
-            bad_count += 1
-            first_bad = first_bad or n
-            raw_bad.append(line)
-            raw_rows.append(n)
-            continue
-        w.walk(obj, n, "", "$", fixed_row=True)
-        if n - base >= batch_rows:
-            yield _jsonl_chunk(w, raw_bad, raw_rows, base, n)
+    for p in _pieces(path, comp, limits, enc):
+        n = p.line
+        if not p.whole:
+            # a line longer than max_line cannot be parsed within bounds: its pieces are text
+            if p.seam is None:
+                long_lines += 1
+            raw.add(p)
+        elif p.text.strip():
+            try:
+                obj = _loads(p.text, path, f" at line {n}")
+            except json.JSONDecodeError:
+                bad_count += 1
+                first_bad = first_bad or n
+                raw.add(p)
+            else:
+                w.walk(obj, n, "", "$", fixed_row=True)
+        if n - base >= batch_rows or w.chars + raw.chars >= limits.chunk_chars:
+            yield Chunk(w.columns() + raw.columns(), base, n - base, lines=True)
             w = _Walker(path)
-            raw_bad, raw_rows = [], []
+            raw.reset()
             base = n
-    yield _jsonl_chunk(w, raw_bad, raw_rows, base, n)
+    yield Chunk(w.columns() + raw.columns(), base, n - base, lines=True)
     info.rows = n
     if bad_count:
         info.problems.append(f"{bad_count} line(s) are not valid JSON (first: line {first_bad}); they were scanned as plain text")
-
-
-def _jsonl_chunk(w: _Walker, bad: list[str], bad_rows: list[int], base: int, n: int) -> Chunk:
-    cols = w.columns()
-    if bad:
-        cols.append(Column(None, pa.array(bad, pa.string()), rows=bad_rows))
-    return Chunk(cols, base, n - base, lines=True)
+    if long_lines:
+        info.notes.append(f"{long_lines} line(s) longer than {limits.max_line >> 10} KiB were scanned as text in pieces, not parsed as JSON")
 
 
 # ---- text ----------------------------------------------------------------------------------------
 
-def _text(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str) -> Iterator[Chunk]:
-    buf: list[str] = []
-    base = 0
-    for line in _lines(path, comp, limits, enc):
-        buf.append(line)
-        if len(buf) >= TEXT_CHUNK_LINES:
-            yield Chunk([Column(None, pa.array(buf, pa.string()))], base, len(buf), lines=True)
-            base += len(buf)
-            buf = []
-    if buf:
-        yield Chunk([Column(None, pa.array(buf, pa.string()))], base, len(buf), lines=True)
-        base += len(buf)
-    info.rows = base
+def _text(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str, skip: int = 0) -> Iterator[Chunk]:
+    """Text lines as one unnamed column (row = line number); lines up to ``skip`` were read
+    already in another form."""
+    buf = _LineBuf(limits)
+    base = n = skip
+    for p in _pieces(path, comp, limits, enc):
+        n = p.line
+        if n <= skip:
+            continue
+        buf.add(p)
+        if buf.full():
+            yield _text_chunk(buf, base, n)
+            buf.reset()
+            base = n
+    if buf.cells:
+        yield _text_chunk(buf, base, n)
+    info.rows = n
+
+
+def _text_chunk(buf: _LineBuf, base: int, n: int) -> Chunk:
+    if buf.cut or buf.rows[0] != base + 1 or len(buf.rows) != n - base:
+        return Chunk(buf.columns(), base, n - base, lines=True)
+    # whole consecutive lines: rows follow from the position (the vectorised path)
+    return Chunk([Column(None, pa.array(buf.cells, pa.string()))], base, n - base, lines=True)

@@ -250,7 +250,7 @@ class ColumnScanner:
                 continue
             if cls == "num" and not self_strict:
                 pat = NUM_BROAD
-                parts.append(f"(?P<num>(?:\\+\\(?|\\(|\\b)\\d[\\d ().-]{{6,22}}\\d\\b)")
+                parts.append(r"(?P<num>(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b)")
                 loose.append(parts[-1])
                 continue
             parts.append(f"(?P<{cls}>\\b(?:{pat})\\b)" if cls in BOUNDED else f"(?P<{cls}>{pat})")
@@ -300,10 +300,14 @@ class ColumnScanner:
 
     # ---- driving ------------------------------------------------------------------------------
     def scan(self, cells: Sequence[str | None], rows: Sequence[int], lines: bool = False, paths: Sequence[str] | None = None,
-             whole: Sequence[str | None] | None = None, kw: Sequence[bool] | None = None, kv: Sequence[bool] | None = None) -> None:
+             whole: Sequence[str | None] | None = None, kw: Sequence[bool] | None = None, kv: Sequence[bool] | None = None,
+             cross: Sequence[int] | None = None, edges: Sequence[int] | None = None) -> None:
         """Scan candidate ``cells`` whose data rows are ``rows`` (same length). ``whole[i]``, when
         given, names the class that matches cell ``i`` entirely (found by a vectorised pass): its
-        handler is called directly, skipping the regex walk over the cell."""
+        handler is called directly, skipping the regex walk over the cell. ``cross[i]``, when
+        given, makes cell ``i`` a seam across a cut line: only matches touching or straddling that
+        position count. ``edges[i]`` marks a piece of a cut line (1: cut before it, 2: cut after
+        it): matches touching a cut edge are left to the seam, so each value counts once."""
         if self.rx is None:
             return
         handlers = self.handlers
@@ -326,17 +330,22 @@ class ColumnScanner:
                 if test(cell):
                     key |= bit
             rx = rx_for(key)
+            cut = cross[i] if cross is not None else -1
+            edge = edges[i] if edges is not None else 0
             for m in rx.finditer(cell) if rx is not None else ():
+                if (cut >= 0 or edge) and not _counts(m.start(), m.end(), cut, edge, len(cell)):
+                    continue
                 g = m.lastgroup
                 handlers[g](m, cell)
                 if g == "num":
                     spans.append(m.span())
             if kw is not None and kw[i]:
                 for m in self.kw_rx.finditer(cell):
-                    self._keyword(m.group(), cell, m.end(), spans)
+                    self._keyword(m.group(), cell, m.end(), spans, m.start(), cut, edge)
             if kv is not None and kv[i]:
                 for m in self.kv_rx.finditer(cell):
-                    self._h_kv(m, cell)
+                    if (cut < 0 and not edge) or _counts(m.start(), m.end(), cut, edge, len(cell)):
+                        self._h_kv(m, cell)
 
     def _rx_for(self, key: int) -> Any:
         """The main alternation without the gated classes whose bit is not in ``key``. A class
@@ -432,13 +441,17 @@ class ColumnScanner:
     def _h_any(self, m: Any, cell: str) -> None:
         self._validated("GENERIC_SECRET", m.group(), V.generic_secret)
 
-    def _keyword(self, kw: str, cell: str, end: int, seen: list[tuple[int, int]] = ()) -> None:
+    def _keyword(self, kw: str, cell: str, end: int, seen: list[tuple[int, int]] = (), start: int = 0, cut: int = -1,
+                 edge: int = 0) -> None:
         """A context word in free text: classify the first number right after it (unless the
-        main pass already classified that number on its own)."""
+        main pass already classified that number on its own). On a seam or a piece of a cut
+        line, keyword and number count together as one match (see :func:`_counts`)."""
         m = _NUM_BROAD_RX.search(cell, end, min(len(cell), end + 48))
         if m is None:
             return
         a, b = m.span()
+        if (cut >= 0 or edge) and not _counts(start, b, cut, edge, len(cell)):
+            return
         if any(x < b and a < y for x, y in seen):
             return
         toks = name_tokens(kw)
@@ -583,6 +596,14 @@ class ColumnScanner:
                 ex[h] = Example(self._row, mask(entity, value), h, 1, self._line, self._path)
         elif h is not None and h in ex:
             ex[h].occurrences += 1
+
+
+def _counts(start: int, end: int, cut: int, edge: int, n: int) -> bool:
+    """Whether a match at [start, end) counts in a seam (``cut`` >= 0: it must touch or cross the
+    cut) or in a piece of a cut line (it must not touch a cut edge: the seam sees it whole)."""
+    if cut >= 0:
+        return start <= cut <= end
+    return not ((edge & 1 and start == 0) or (edge & 2 and end == n))
 
 
 def scanners_for(cfg: ScanConfig, labels: Iterable[str | None], engine: str = "re") -> dict[str | None, ColumnScanner]:

@@ -163,11 +163,14 @@ def test_size_caps_fail_closed(pii, tmp_path):
         fh.write("a\n" + "0\n" * 1_500_000)  # 3 MB inflated from a few KB
     policy = "version: 1\ngates:\n  pii:\n    max_decompressed_mb: 1\n    max_json_mb: 0.001\n"
     j = tmp_path / "big.json"
-    j.write_text(json.dumps({"x": "y" * 5000}))
+    j.write_text(json.dumps({"x": "y" * 5000, "contact": EMAIL}))
     code, rep, _ = pii(p, j, policy=policy)
     assert code == 2
     msgs = " | ".join(e["message"] for e in rep["gates"]["pii"]["errors"])
-    assert "max_decompressed_mb" in msgs and "max_json_mb" in msgs
+    assert "max_decompressed_mb" in msgs
+    # a JSON document above max_json_mb is not parsed whole, but still scanned (as text lines)
+    assert any("max_json_mb" in n and "scanned as text" in n for n in rep["gates"]["pii"]["notes"])
+    assert [(f["path"].rsplit("/", 1)[-1], f["line"]) for f in found(rep, "EMAIL_ADDRESS")] == [("big.json", 1)]
 
 
 def test_deep_json_nesting(pii, tmp_path):

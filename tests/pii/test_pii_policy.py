@@ -198,7 +198,7 @@ def test_worker_processes_give_the_same_findings(pii, tmp_path, monkeypatch):
     assert found(two, "CREDIT_CARD")[0]["row"] == 30001
     assert found(two, "EMAIL_ADDRESS")[0]["column_count"] == 30000 // 7
     # the parent scans the first chunks itself while the workers start: same findings
-    ready, calls = engine.Pool.ready, []
+    calls: list[int] = []
     monkeypatch.setattr(engine, "ADAPTIVE", True)
     monkeypatch.setattr(engine, "candidate_share", lambda bs, chunk: 1.0)
     monkeypatch.setattr(engine.Pool, "ready", lambda self: None if len(calls.append(1) or calls) <= 3 else self.wait())

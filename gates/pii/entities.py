@@ -203,7 +203,9 @@ def column_context(name: str | None) -> tuple[frozenset[str], frozenset[str]]:
 
 def keyword_regex(entities: list[Entity]) -> str:
     words = sorted({w for e in entities for w in e.context if len(w) >= 3 and w not in ("key", "address", "contact", "pass")}, key=len, reverse=True)
-    return r"(?i:\b(?:" + "|".join(re.escape(w) for w in words) + r")s?\b)"
+    # whole tokens only, never part of an e-mail address or a domain (``info@tin.it``): not after
+    # ``@``/``.``/a word character, not before ``@`` or ``.`` + a word character
+    return r"(?i:(?:^|[^\w@.])(?:" + "|".join(re.escape(w) for w in words) + r")s?(?:$|[^\w@.]|\.(?:\s|$)))"
 
 
 WEAK_NUMERIC = ("US_SSN", "US_ITIN", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "UK_NHS", "PHONE_NUMBER")

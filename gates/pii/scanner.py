@@ -187,6 +187,7 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _SSN_FMT = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
 _NUM_BROAD_RX = re.compile(r"(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b")
 _NONDIGIT = re.compile(r"\D")
+_VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:version|ver|release|build|firmware|fw|sw|rev)\s*[:=]?\s*v?|\bv)$")
 _CUSTOM_VALIDATORS: dict[str, Callable[[str], str | None]] = dict(V.VALIDATORS)
 
 
@@ -411,6 +412,8 @@ class ColumnScanner:
         end = m.end()
         if end + 1 < len(cell) and cell[end] == "." and cell[end + 1].isdigit():
             return  # 1.2.3.4.5: a version or an OID, not an address
+        if _VERSION_BEFORE.search(cell, max(0, m.start() - 24), m.start()):
+            return  # "version 10.2.3.4", "fw v1.0.2.3": a four-part version, not an address (pii-detect)
         self._validated("IP_ADDRESS", m.group(), V.ip_address)
 
     def _h_ip6(self, m: Any, cell: str) -> None:

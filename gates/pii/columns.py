@@ -188,12 +188,14 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("PASSPORT", "PASSPORT", (V_PASSPORT,), documents.passport, 0.8, rank=8),
     Detector("DRIVER_LICENSE", "DRIVER_LICENSE", (V_DRIVER,), documents.driver_license, 0.8, rank=8),
     Detector("DATE_OF_BIRTH", "DATE_OF_BIRTH", (V_BIRTH,), dates.date_value, 0.8, rank=7),
-    Detector("PHONE_NUMBER", "PHONE_NUMBER", (V_PHONE,), lambda s: s if phones.shaped(s) else None, 0.5, 0.8, rank=6),
+    Detector("PHONE_NUMBER", "PHONE_NUMBER", (V_PHONE,), lambda s: s if phones.shaped(s) else None, 0.5, 0.5, rank=6),
     Detector("LOCATION", "LOCATION", (V_ADDRESS,), addresses.street_address, 0.5, 0.85, rank=5,
              extra=(("location_kind", "street_address"),)),
     Detector("PERSON", "PERSON", (V_PERSON,), names.person_shape, 0.7, 0.85, rank=4,
              support=(0.25, _person_known), value_support=(0.6, _person_known)),
-    Detector("PERSON", "PERSON", (V_GIVEN, V_SURNAME), names.single_name, 0.8, rank=4, support=(0.3, _single_known),
+    Detector("PERSON", "PERSON", (V_GIVEN, V_SURNAME), names.single_name, 0.8, rank=4, support=(0.1, _single_known),
+             extra=(("name_part", "single"),)),
+    Detector("PERSON", "PERSON", (V_PERSON,), names.single_name, 0.8, rank=3, support=(0.3, _single_known),
              extra=(("name_part", "single"),)),
     Detector("LOCATION", "POSTCODE", (V_POSTCODE,), addresses.postcode, 0.8, rank=3, extra=(("location_kind", "postcode"),)),
     Detector("LOCATION", "CITY", (V_CITY,), addresses.city, 0.8, rank=2, extra=(("location_kind", "city"),)),
@@ -249,6 +251,8 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
     best: tuple[tuple, Decision] | None = None
     enough = len(sample) >= MIN_VALUES
     generic = h.says(V_NATIONAL_GENERIC)
+    #: a header that names some entity (or an SSN) leaves no room for a decision from values alone
+    enough = enough and not generic and not h.says(V_SSN) and not any(header_allows(d, h) for d in DETECTORS)
     for det in DETECTORS:
         named = header_allows(det, h) or (det.entity == "DATE_OF_BIRTH" and birth_neighbour(h, neighbours))
         national = det.rank >= 10
@@ -256,7 +260,7 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
             continue
         if det.entity == "PHONE_NUMBER":
             share = _phone_share(sample, regions)
-            if not named and (h.says(V_PLAIN_ID) or sum(map(phones.formatted, sample)) < 0.6 * len(sample)):
+            if not named and not _phone_values(h, sample, share):
                 continue
             fn: Callable[[str], str | None] = det.validate
         else:
@@ -278,6 +282,18 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
     if best is not None:
         out.decision = best[1]
     return out
+
+
+def _phone_values(h: Header, sample: Sequence[str], share: float) -> bool:
+    """Values alone make a phone column when they are written like phone numbers (a plus, a
+    trunk zero, separators) and are long enough: mostly valid, or nearly all formatted and at
+    least half valid (a region's plan rejects many generated numbers). Never under an id, date
+    or measurement header."""
+    if h.says(V_PLAIN_ID) or h.says(V_DATEISH):
+        return False
+    fmt = sum(map(phones.formatted, sample)) / len(sample)
+    digits = sum(sum(c.isdigit() for c in v) for v in sample) / len(sample)
+    return digits >= 8 and ((share >= 0.8 and fmt >= 0.6) or (share >= 0.5 and fmt >= 0.85))
 
 
 def _supported(support: tuple[float, Callable[[str], str | None]] | None, sample: Sequence[str]) -> bool:

@@ -193,7 +193,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("LOCATION", "LOCATION", (V_ADDRESS,), addresses.street_address, 0.5, 0.85, rank=5,
              extra=(("location_kind", "street_address"),)),
     Detector("PERSON", "PERSON", (V_PERSON,), names.person_shape, 0.7, 0.85, rank=4,
-             support=(0.25, _person_known), value_support=(0.6, _person_known)),
+             support=(0.25, _person_known), value_support=(0.6, names.person_ordered)),
     Detector("PERSON", "PERSON", (V_GIVEN, V_SURNAME), names.single_name, 0.8, rank=4,
              extra=(("name_part", "single"),)),
     Detector("PERSON", "PERSON", (V_PERSON,), names.single_name, 0.8, rank=3, support=(0.3, _single_known),
@@ -238,8 +238,10 @@ def header_allows(det: Detector, h: Header) -> bool:
 
 
 def birth_neighbour(h: Header, neighbours: Sequence[str | None]) -> bool:
-    """A date-ish header next to a column whose header says birth (``birth_place`` | ``date``)."""
-    return h.says(V_DATEISH) and any(Header.of(n).says(V_BIRTH) for n in neighbours if n)
+    """A bare date header (``date``, ``datum``) next to a column whose header says birth
+    (``place_of_birth`` | ``date``); ``order_date`` next to ``birthday`` is an order's date."""
+    bare = _fold(h.raw.rsplit(".", 1)[-1]).strip() in V_DATEISH.words
+    return bare and any(Header.of(n).says(V_BIRTH) for n in neighbours if n)
 
 
 def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str | None] = (),
@@ -252,12 +254,14 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
     best: tuple[tuple, Decision] | None = None
     enough = len(sample) >= MIN_VALUES
     generic = h.says(V_NATIONAL_GENERIC)
-    #: a header that names some entity (or an SSN) leaves no room for a decision from values alone
-    enough = enough and not generic and not h.says(V_SSN) and not any(header_allows(d, h) for d in DETECTORS)
+    #: a header that names some entity (or an SSN, or a thing) leaves no room for a decision from values alone
+    free = enough and not generic and not h.says(V_SSN) and not any(header_allows(d, h) for d in DETECTORS)
     for det in DETECTORS:
         named = header_allows(det, h) or (det.entity == "DATE_OF_BIRTH" and birth_neighbour(h, neighbours))
         national = det.rank >= 10
-        if not named and not (det.value_share and enough) and not (national and generic):
+        if not named and not (det.value_share and free) and not (national and generic):
+            continue
+        if not named and det.entity == "PERSON" and h.says(V_NOT_PERSON):
             continue
         if det.entity == "PHONE_NUMBER":
             if not named and not _phone_written(h, sample):
@@ -276,7 +280,7 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
         else:
             ok = False
         alone = det.value_share is not None and enough and share >= det.value_share and _supported(det.value_support or det.support, sample)
-        if not ok and not alone:
+        if not ok and not (alone and free):
             continue
         basis = ("both" if alone else "header") if ok else "values"
         key = (named, det.rank, share)

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from gates.core.ci import annotate, report
+from gates.ci import annotate, report
 
 
 def make_report(n: int) -> dict:

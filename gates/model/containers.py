@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import ast
 import bz2
-import gzip
-import io
 import lzma
 import re
 import struct
@@ -21,13 +19,14 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
-from .pickle_engine import Call, GlobalRef, Obj
+from .dtypes import descr_itemsize, has_object
+from .fileio import Decompressing, ForwardOnly, Region, SourceFile, decompressor_stream, is_seekable
+from .formats import scan_keras_config
+from .pickles import scan_pickle_stream
+from .scan import Scan
 from .stream import OverLimit, Source, Truncated
-
-if TYPE_CHECKING:
-    from .scanner import Scan
 
 STORAGE_RE = re.compile(r"(?:^|/)data/\d+$")
 CRC_CHECK_MAX = 64 << 20
@@ -37,175 +36,36 @@ def _join(member: str | None, name: str) -> str:
     return f"{member}!{name}" if member else name
 
 
-def _anomaly(scan: "Scan", message: str, member: str | None, offset: int | None, key: str, severity: str = "high", **extra: Any) -> None:
+def _anomaly(scan: Scan, message: str, member: str | None, offset: int | None, key: str, severity: str = "high", **extra: Any) -> None:
     scan.hit("MODEL004", message, member, offset, severity=severity, key=key, extra=extra)
 
 
-class Region(io.RawIOBase):
-    """A seekable window ``[start, start+length)`` of a shared seekable file."""
-
-    def __init__(self, f: BinaryIO, start: int, length: int) -> None:
-        self._f, self._start, self._len, self._pos = f, start, length, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._pos, 2: self._len}[whence]
-        self._pos = max(0, base + pos)
-        return self._pos
-
-    def read(self, n: int = -1) -> bytes:
-        left = self._len - self._pos
-        if left <= 0:
-            return b""
-        n = left if n is None or n < 0 else min(n, left)
-        self._f.seek(self._start + self._pos)
-        data = self._f.read(n)
-        self._pos += len(data)
-        return data
-
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-
-class Decompressing(io.RawIOBase):
-    """Stream a zlib/raw-deflate/bz2/lzma decompressor over ``raw`` with bounded output per read."""
-
-    def __init__(self, raw: BinaryIO, decomp: Any) -> None:
-        self._raw, self._d = raw, decomp
-        self._buf = b""
-        self._eof = False
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:
-        n = 1 << 20 if n is None or n < 0 else n
-        while len(self._buf) < n and not self._eof:
-            tail = getattr(self._d, "unconsumed_tail", b"")
-            if tail:
-                data = tail
-            elif getattr(self._d, "needs_input", True) is False:
-                data = b""
-            else:
-                data = self._raw.read(1 << 16)
-                if not data:
-                    self._eof = True
-                    if hasattr(self._d, "flush"):
-                        self._buf += self._d.flush()
-                    break
-            self._buf += self._d.decompress(data, max(n - len(self._buf), 1 << 16))
-            if getattr(self._d, "eof", False) and not getattr(self._d, "unconsumed_tail", b""):
-                self._eof = True
-        out, self._buf = self._buf[:n], self._buf[n:]
-        return out
-
-
-def _decompressor_stream(kind: str, raw: BinaryIO) -> BinaryIO | None:
-    if kind == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    if kind == "bz2":
-        return bz2.BZ2File(raw)  # type: ignore[return-value]
-    if kind in ("xz", "lzma"):
-        return lzma.LZMAFile(raw)  # type: ignore[return-value]
-    if kind == "zlib":
-        return Decompressing(raw, zlib.decompressobj())  # type: ignore[return-value]
-    if kind == "deflate":
-        return Decompressing(raw, zlib.decompressobj(-15))  # type: ignore[return-value]
-    if kind == "lz4":
-        try:
-            import lz4.frame  # type: ignore[import-not-found]
-        except ImportError:
-            return None
-        return lz4.frame.LZ4FrameFile(raw, mode="rb")  # type: ignore[return-value]
-    if kind == "zstd":
-        try:
-            import zstandard  # type: ignore[import-not-found]
-        except ImportError:
-            return None
-        return zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[return-value]
-    return None
-
-
 # ---- compressed single streams (gzip, bz2, xz, lzma, zlib, lz4: joblib's compressors) --------------
-def scan_compressed(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
-    from .scanner import scan_stream
-
+def scan_compressed(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     kind = scan.report.formats[-1]
-    stream = _decompressor_stream(kind, _SourceFile(src))
+    stream = decompressor_stream(kind, SourceFile(src))
     if stream is None:
         scan.inconclusive(f"{kind}-compressed data cannot be inspected (the decompressor is not installed)", member, 0, key=f"codec:{kind}")
         return
     inner = re.sub(r"\.(gz|bz2|xz|lzma|z|lz4|zst)$", "", name)
-    scan_stream(scan, ForwardOnly(stream), member, depth + 1, inner, None, limit=scan.cfg.limits.max_decompressed_bytes)
+    scan.descend(ForwardOnly(stream), member, depth + 1, inner, None, limit=scan.cfg.limits.max_decompressed_bytes)
 
 
-class ForwardOnly(io.RawIOBase):
-    """Hide ``seek`` of decompressing files: their emulated seek decompresses everything."""
-
-    def __init__(self, f: BinaryIO) -> None:
-        self._f = f
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def read(self, n: int = -1) -> bytes:
-        return self._f.read(1 << 16 if n is None or n < 0 else n)
-
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-
-class _SourceFile(io.RawIOBase):
-    """Expose the rest of a :class:`Source` as a file (for decompressors)."""
-
-    def __init__(self, src: Source) -> None:
-        self._src = src
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:
-        n = 1 << 16 if n is None or n < 0 else n
-        data = self._src.peek(n)
-        self._src.skip(len(data))
-        return data
-
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-
-def scan_unsupported(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+def scan_unsupported(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     kind = scan.report.formats[-1]
     scan.inconclusive(f"{kind} archives cannot be inspected by this gate", member, 0, key=f"format:{kind}")
 
 
-def scan_lfs(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+def scan_lfs(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     scan.hit("MODEL017", "this is a Git LFS pointer, not the model: the real file was not scanned", member, 0,
              blocking=True, key="lfs")
 
 
 # ---- zip --------------------------------------------------------------------------------------------
-def _seekable(scan: "Scan", f: BinaryIO, src: Source, member: str | None) -> BinaryIO | None:
-    if _is_seekable(f):
+def _seekable(scan: Scan, f: BinaryIO, src: Source, member: str | None) -> BinaryIO | None:
+    if is_seekable(f):
         return f
-    f = _SourceFile(src)  # type: ignore[assignment]  # includes the bytes the sniffer peeked at
+    f = SourceFile(src)  # type: ignore[assignment]  # includes the bytes the sniffer peeked at
     limit = scan.cfg.limits.max_member_bytes
     spool = tempfile.SpooledTemporaryFile(max_size=32 << 20)
     total = 0
@@ -235,10 +95,7 @@ def zip_layout(names: list[str]) -> str:
     return "zip"
 
 
-def scan_zip(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
-    from .formats import scan_keras_config
-    from .scanner import scan_stream
-
+def scan_zip(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     lim = scan.cfg.limits
     g = _seekable(scan, f, src, member)
     if g is None:
@@ -310,7 +167,7 @@ def scan_zip(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: 
             scan.report.formats.append("hdf5")
         else:
             base_off = data_start if info.compress_type == 0 else 0
-            scan_stream(scan, stream, m, depth + 1, info.filename, info.file_size if info.compress_type == 0 else None,
+            scan.descend(stream, m, depth + 1, info.filename, info.file_size if info.compress_type == 0 else None,
                         base=base_off, limit=info.file_size + 1 if info.compress_type else None)
         if info.file_size <= CRC_CHECK_MAX and not storage:
             _check_crc(scan, info, _member_stream(info.compress_type, Region(g, data_start, info.compress_size), zf, info), m)
@@ -339,12 +196,10 @@ def _span_end(g: BinaryIO, info: zipfile.ZipInfo) -> int | None:
 UNLISTED_SEARCH = 64 << 20
 
 
-def _unlisted(scan: "Scan", g: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], member: str | None, depth: int) -> None:
+def _unlisted(scan: Scan, g: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], member: str | None, depth: int) -> None:
     """Bytes the central directory does not account for: a streaming reader (unzip -, Java's
     ZipInputStream, some scanners) sees local entries hidden there, and overlapping entries
     make one byte range two members. Hidden local entries are scanned like members."""
-    from .scanner import scan_stream
-
     spans = []
     for info in infos:
         end = _span_end(g, info)
@@ -388,7 +243,7 @@ def _unlisted(scan: "Scan", g: BinaryIO, zf: zipfile.ZipFile, infos: list[zipfil
             if stream is None or flags & 1:
                 scan.inconclusive("hidden zip entry cannot be decompressed", label, data_start, key="unlisted-method")
                 continue
-            scan_stream(scan, stream, label, depth + 1, name, length if method == 0 else None, base=data_start if method == 0 else 0,
+            scan.descend(stream, label, depth + 1, name, length if method == 0 else None, base=data_start if method == 0 else 0,
                         limit=None if method == 0 else scan.cfg.limits.max_decompressed_bytes)
 
 
@@ -415,7 +270,7 @@ def _member_stream(method: int, raw: Region, zf: zipfile.ZipFile, info: zipfile.
     return None
 
 
-def _local_header(scan: "Scan", g: BinaryIO, info: zipfile.ZipInfo, m: str) -> tuple[int, int, int] | None:
+def _local_header(scan: Scan, g: BinaryIO, info: zipfile.ZipInfo, m: str) -> tuple[int, int, int] | None:
     try:
         g.seek(info.header_offset)
         hdr = g.read(30)
@@ -438,7 +293,7 @@ def _local_header(scan: "Scan", g: BinaryIO, info: zipfile.ZipInfo, m: str) -> t
     return info.header_offset + 30 + nlen + elen, info.flag_bits, info.compress_type
 
 
-def _check_crc(scan: "Scan", info: zipfile.ZipInfo, stream: BinaryIO | None, m: str) -> None:
+def _check_crc(scan: Scan, info: zipfile.ZipInfo, stream: BinaryIO | None, m: str) -> None:
     if stream is None:
         return
     crc, total = 0, 0
@@ -461,15 +316,13 @@ def _check_crc(scan: "Scan", info: zipfile.ZipInfo, stream: BinaryIO | None, m: 
 
 
 # ---- tar --------------------------------------------------------------------------------------------
-def scan_tar(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
-    from .scanner import scan_stream
-
-    seekable = _is_seekable(f)
+def scan_tar(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+    seekable = is_seekable(f)
     try:
         if seekable:
             tf = tarfile.open(fileobj=Region(f, src.start, size if size is not None else 1 << 62), mode="r:")
         else:
-            tf = tarfile.open(fileobj=_SourceFile(src), mode="r|")  # type: ignore[arg-type]
+            tf = tarfile.open(fileobj=SourceFile(src), mode="r|")  # type: ignore[arg-type]
     except (tarfile.TarError, OSError, ValueError, EOFError) as exc:
         scan.inconclusive(f"tar archive cannot be read ({type(exc).__name__})", member, 0, key="tar")
         return
@@ -497,7 +350,7 @@ def scan_tar(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: 
             fh = tf.extractfile(ti)
             if fh is None:
                 continue
-            scan_stream(scan, fh, m, depth + 1, ti.name, ti.size, base=ti.offset_data)
+            scan.descend(fh, m, depth + 1, ti.name, ti.size, base=ti.offset_data)
     except (tarfile.TarError, OSError, EOFError, Truncated, OverLimit) as exc:
         scan.inconclusive(f"tar archive cannot be followed ({type(exc).__name__})", member, None, key="tar-read")
         return
@@ -505,57 +358,8 @@ def scan_tar(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: 
         scan.report.formats[me] = "pytorch-legacy"
 
 
-def _is_seekable(f: BinaryIO) -> bool:
-    try:
-        return bool(f.seekable())
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
 # ---- numpy ------------------------------------------------------------------------------------------
-def descr_itemsize(descr: Any) -> int | None:
-    """Item size of a .npy ``descr`` (``'<f8'``, ``'|S5'``, ``'<U3'``, a structured list)."""
-    if isinstance(descr, str):
-        mt = re.fullmatch(r"[<>|=]?([a-zA-Z])(\d*)(?:\[[a-z]+\])?", descr)
-        if not mt:
-            return None
-        kind, num = mt.group(1), mt.group(2)
-        if kind == "U":
-            return 4 * int(num or 0)
-        if kind == "O":
-            return 8
-        if kind in "?b" and not num:
-            return 1
-        return int(num) if num else None
-    if isinstance(descr, list):
-        total = 0
-        for field in descr:
-            if not isinstance(field, tuple) or len(field) < 2:
-                return None
-            sub = descr_itemsize(field[1])
-            if sub is None:
-                return None
-            count = 1
-            if len(field) > 2:
-                shape = field[2] if isinstance(field[2], tuple) else (field[2],)
-                for s in shape:
-                    count *= int(s)
-            total += sub * count
-        return total
-    return None
-
-
-def _has_object(descr: Any) -> bool:
-    if isinstance(descr, str):
-        return "O" in descr.lstrip("<>|=")[:1]
-    if isinstance(descr, list):
-        return any(isinstance(fl, tuple) and len(fl) >= 2 and _has_object(fl[1]) for fl in descr)
-    return True  # anything else: assume the worst
-
-
-def scan_npy(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
-    from .scanner import scan_pickle_stream
-
+def scan_npy(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     try:
         magic = src.read(8)
         major = magic[6]
@@ -578,7 +382,7 @@ def scan_npy(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: 
         scan.inconclusive(".npy header is not a dict with descr, fortran_order and shape", member, 0, key="npy-header")
         return
     descr = header["descr"]
-    if _has_object(descr):
+    if has_object(descr):
         scan.hit("MODEL009", "NumPy object array: its data is a pickle, loaded only with allow_pickle=True", member, src.offset,
                  severity="medium" if scan.cfg.allow_npy_object_arrays else "high",
                  blocking=None if scan.cfg.allow_npy_object_arrays else True, key="npy-object")
@@ -602,29 +406,3 @@ def scan_npy(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: 
         scan.inconclusive(f".npy data is truncated: needs {need} bytes, has {left}", member, src.offset, key="npy-truncated")
     elif left > need:
         scan.hit("MODEL018", f".npy has {left - need} bytes after its array data", member, src.offset + need, severity="low", key="npy-trailing")
-
-
-# ---- joblib -----------------------------------------------------------------------------------------
-def joblib_array_info(state: Any) -> tuple[int, bool, bool] | None:
-    """(array bytes, is object dtype, has alignment padding) from a NumpyArrayWrapper's state."""
-    if not isinstance(state, Obj) or state.kind != "dict" or state.items is None:
-        return None
-    it = state.items
-    d = {it[i]: it[i + 1] for i in range(0, len(it) - 1, 2) if isinstance(it[i], str)}
-    shape, dtype = d.get("shape"), d.get("dtype")
-    if not isinstance(shape, tuple) or not all(isinstance(x, int) and x >= 0 for x in shape):
-        return None
-    if not (isinstance(dtype, Call) and isinstance(dtype.func, GlobalRef) and dtype.func.name == "dtype" and isinstance(dtype.args, tuple) and dtype.args and isinstance(dtype.args[0], str)):
-        return None
-    code = dtype.args[0]
-    st = dtype.state if isinstance(dtype.state, tuple) else ()
-    flags = st[7] if len(st) > 7 and isinstance(st[7], int) else 0
-    is_object = code.startswith("O") or bool(flags & 1)
-    elsize = st[5] if len(st) > 5 and isinstance(st[5], int) and st[5] > 0 else descr_itemsize(code)
-    if elsize is None:
-        return None
-    count = 1
-    for x in shape:
-        count *= x
-    aligned = d.get("numpy_array_alignment_bytes") is not None
-    return count * elsize, is_object, aligned

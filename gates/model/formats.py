@@ -14,15 +14,14 @@ import os
 import re
 import struct
 from importlib import resources
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from . import protobuf as pb
 from .config import printable
+from .fileio import Region
+from .scan import Scan
 from .stream import OverLimit, Source, Truncated
 from .templates import analyse_template
-
-if TYPE_CHECKING:
-    from .scanner import Scan
 
 # ---- safetensors ------------------------------------------------------------------------------------
 ST_DTYPE_BITS = {
@@ -32,7 +31,7 @@ ST_DTYPE_BITS = {
 }
 
 
-def _header_fail(scan: "Scan", message: str, member: str | None, offset: int | None, key: str) -> None:
+def _header_fail(scan: Scan, message: str, member: str | None, offset: int | None, key: str) -> None:
     scan.hit("MODEL013", message, member, offset, blocking=True, key=key)
 
 
@@ -45,7 +44,7 @@ def _no_dup_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def scan_safetensors(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+def scan_safetensors(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     lim = scan.cfg.limits
     try:
         n = struct.unpack("<Q", src.read(8))[0]
@@ -173,7 +172,7 @@ class _GGUF:
         raise ValueError(f"unknown GGUF value type {vtype}")
 
 
-def scan_gguf(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+def scan_gguf(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     lim = scan.cfg.limits
     try:
         src.read(4)
@@ -228,7 +227,7 @@ def scan_gguf(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth:
             return
 
 
-def _check_template(scan: "Scan", template: str, key: str, member: str | None, offset: int) -> None:
+def _check_template(scan: Scan, template: str, key: str, member: str | None, offset: int) -> None:
     for problem in analyse_template(template):
         scan.hit("MODEL014", f"chat template `{key}` {problem.message}", member, offset, severity=problem.severity,
                  key=f"{key}:{problem.code}", evidence=problem.evidence)
@@ -238,7 +237,7 @@ def _check_template(scan: "Scan", template: str, key: str, member: str | None, o
 STANDARD_ONNX_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training", "ai.onnx.preview"}
 
 
-def scan_onnx(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+def scan_onnx(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     if size is None:
         scan.inconclusive("ONNX inside a compressed stream cannot be inspected", member, 0, key="onnx-stream")
         return
@@ -341,7 +340,7 @@ TF_FILE_OPS = {
 }
 
 
-def scan_savedmodel(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+def scan_savedmodel(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     if size is None:
         scan.inconclusive("SavedModel inside a compressed stream cannot be inspected", member, 0, key="tf-stream")
         return
@@ -437,7 +436,7 @@ def _tf_node(f: BinaryIO, fld: pb.Field, ops: dict[str, int]) -> None:
 
 
 # ---- Keras ------------------------------------------------------------------------------------------
-def scan_keras_config(scan: "Scan", stream: BinaryIO, member: str | None, size: int | None) -> None:
+def scan_keras_config(scan: Scan, stream: BinaryIO, member: str | None, size: int | None) -> None:
     limit = scan.cfg.limits.max_header_bytes
     data = stream.read(limit + 1)
     if len(data) > limit:
@@ -451,7 +450,7 @@ def scan_keras_config(scan: "Scan", stream: BinaryIO, member: str | None, size: 
     keras_problems(scan, config, member)
 
 
-def keras_problems(scan: "Scan", config: Any, member: str | None) -> None:
+def keras_problems(scan: Scan, config: Any, member: str | None) -> None:
     allowed = tuple(scan.cfg.keras_allowed_modules)
     stack: list[tuple[Any, int]] = [(config, 0)]
     seen: set[str] = set()
@@ -497,14 +496,12 @@ def keras_problems(scan: "Scan", config: Any, member: str | None) -> None:
                          member, None, severity="high", key=k, extra={"class_name": cls})
 
 
-def scan_hdf5(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+def scan_hdf5(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     try:
         import h5py  # type: ignore[import-not-found]
     except ImportError:
         scan.inconclusive("HDF5 (.h5) model could not be inspected: install h5py to check its model_config", member, 0, key="h5-noh5py")
         return
-    from .containers import Region
-
     if size is None:
         scan.inconclusive("HDF5 inside a compressed stream cannot be inspected", member, 0, key="h5-stream")
         return
@@ -522,7 +519,7 @@ def scan_hdf5(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth:
     keras_problems(scan, config, member)
 
 
-def scan_json(scan: "Scan", f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
+def scan_json(scan: Scan, f: BinaryIO, src: Source, member: str | None, depth: int, name: str, size: int | None) -> None:
     """A bare Keras ``config.json`` (or ``model.json``) is checked like the one inside ``.keras``."""
     if size is None or size > scan.cfg.limits.max_header_bytes:
         return

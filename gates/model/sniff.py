@@ -11,12 +11,13 @@ import struct
 
 PICKLE_OPCODES = frozenset(b"()012FGIJKLMNPQRSTUVXabcdeghijlopqrstu}]\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x91\x92\x93\x94\x95\x96\x97\x98BC.")
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 # formats a user may name in ``allowed_formats``
 FORMATS = (
     "pickle", "pytorch", "pytorch-legacy", "torchscript", "joblib", "numpy", "npz", "zip", "tar",
     "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "zstd", "7z", "safetensors", "gguf", "onnx", "keras",
-    "hdf5", "savedmodel", "git-lfs-pointer", "json", "text", "unknown",
+    "hdf5", "savedmodel", "tflite", "git-lfs-pointer", "json", "text", "unknown",
 )
 
 # extensions whose content is pinned to a format family (``extension_must_match``)
@@ -57,7 +58,7 @@ def sniff(head: bytes, name: str = "") -> str:
         return "zip"
     if head.startswith(b"\x93NUMPY"):
         return "numpy"
-    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+    if head.startswith(HDF5_MAGIC) or head[512:520] == HDF5_MAGIC:  # a 512-byte user block may precede it
         return "hdf5"
     if head.startswith(b"GGUF"):
         return "gguf"
@@ -75,6 +76,8 @@ def sniff(head: bytes, name: str = "") -> str:
         return "zstd"
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):
         return "7z"
+    if head[4:8] == b"TFL3":  # FlatBuffer file identifier of a TensorFlow Lite model
+        return "tflite"
     if head.startswith(b"\x5d\x00\x00") and len(head) >= 13:
         return "lzma"
     if len(head) >= 512 and head[257:262] == b"ustar":

@@ -22,6 +22,7 @@ from gates.core.errors import InputError
 from . import vector as X
 from .entities import TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC
 from .scanner import _KNUTH, ColumnScanner, ColumnStats, ScanConfig, compile_pattern
+from .semantic import SemanticPass
 
 if TYPE_CHECKING:
     from .readers import Chunk
@@ -558,7 +559,8 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
     this process: there, reading costs more than scanning, and shipping chunks to workers
     would only add copying."""
     bs = BatchScan(cfg)
-    it = prefetch(iter(chunks))
+    sem = SemanticPass(cfg)  # column semantics (headers + value shares): a tap on the same chunks
+    it = prefetch(sem.tap(iter(chunks)))
     first = next(it, None)
     if first is None:
         return []
@@ -566,7 +568,7 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
         scan_chunk(bs, first)
         for chunk in it:
             scan_chunk(bs, chunk)
-        return bs.results()
+        return sem.merge(bs.results())
     # the parent scans chunks itself until the workers are up, then feeds them, and scans the
     # last chunk itself (it would only wait for the workers otherwise); every chunk gets counts
     # of its own, merged in chunk order, so who scanned what does not change the report
@@ -595,4 +597,4 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
         if held is None:
             break
     drain(0)
-    return list(acc.values())
+    return sem.merge(list(acc.values()))

@@ -68,6 +68,8 @@ class ScanConfig:
     sampling: bool = True
     examples: int = 10
     phone_region: str = "US"
+    #: regions tried for national-format phone numbers (the column-semantics pass); empty: a broad default
+    phone_regions: tuple[str, ...] = ()
     #: keep every hit's (row, entity) on the scanner: for benchmarks and tests, never for reports
     record: bool = False
 
@@ -130,9 +132,12 @@ class ColumnStats:
     label: str | None
     rows: int = 0
     entities: dict[str, EntityStats] = field(default_factory=dict)
+    #: per entity, extra finding fields set by the column-semantics pass (``decided_by``...)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def merge(self, other: "ColumnStats", limit: int) -> None:
         self.rows += other.rows
+        self.extra.update(other.extra)
         for name, st in other.entities.items():
             mine = self.entities.get(name)
             if mine is None:
@@ -183,6 +188,7 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _SSN_FMT = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
 _NUM_BROAD_RX = re.compile(r"(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b")
 _NONDIGIT = re.compile(r"\D")
+_VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:version|ver|release|build|firmware|fw|sw|rev)\s*[:=]?\s*v?|\bv)$")
 _CUSTOM_VALIDATORS: dict[str, Callable[[str], str | None]] = dict(V.VALIDATORS)
 
 
@@ -423,6 +429,8 @@ class ColumnScanner:
         end = m.end()
         if end + 1 < len(cell) and cell[end] == "." and cell[end + 1].isdigit():
             return  # 1.2.3.4.5: a version or an OID, not an address
+        if _VERSION_BEFORE.search(cell, max(0, m.start() - 24), m.start()):
+            return  # "version 10.2.3.4", "fw v1.0.2.3": a four-part version, not an address (pii-detect)
         self._validated("IP_ADDRESS", m.group(), V.ip_address)
 
     def _h_ip6(self, m: Any, cell: str) -> None:

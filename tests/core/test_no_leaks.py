@@ -92,9 +92,7 @@ def assert_clean(text: str, what: str, parsed: Any = None) -> None:
 
 FORMATS = ["text", "json", "markdown", "sarif", "junit", "codequality"]
 #: formats that still leak through code outside the core (remove the entry when its branch merges)
-LEAKS_OUTSIDE_CORE: dict[str, str] = {
-    "markdown": "fixed on branch reports: the waiver snippet (gates/core/reports/common.py) prints the raw root-relative path",
-}
+LEAKS_OUTSIDE_CORE: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -29,9 +29,9 @@ def hostile_repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _report(cli, root: Path, fmt: str) -> str:
+def _report(cli, root: Path, fmt: str, gate: str = "eval") -> str:
     out = root.parent / f"out.{fmt}"
-    r = cli("run", ".", "--gate", "eval", "-q", "--format", fmt, "--output", out, cwd=root)
+    r = cli("run", ".", "--gate", gate, "-q", "--format", fmt, "--output", out, cwd=root)
     assert r.code == 1, r.err
     return out.read_text(encoding="utf-8")
 
@@ -44,16 +44,25 @@ def test_junit_is_well_formed_xml_with_control_characters_in_names(hostile_repo,
 
 
 def test_markdown_code_spans_hold_backticks_and_the_waiver_snippet_reads_back(hostile_repo, cli):
+    from markdown_it import MarkdownIt
+
     text = _report(cli, hostile_repo, "markdown")
     shown = clean_name(HOSTILE)  # control characters shown as escapes (issue 13: one hygiene layer)
-    header = next(line for line in text.splitlines() if line.startswith("#### "))
-    # a fence longer than the name's own backtick run, so the name cannot close the span early
-    assert header == f"#### ``eval/{shown}``"
-    item = next(line for line in text.splitlines() if "**EVAL001**" in line)
-    assert item.endswith(f"— ``eval/{shown}:1``")
+    row = next(line for line in text.splitlines() if line.startswith("| ") and "[EVAL001]" in line)
+    # a fence longer than the name's own backtick run, so the name cannot close the span early; and
+    # the cell's pipe escaped, so the name cannot end the table cell (GFM)
+    assert "``eval/" + shown.replace("|", "\\|") + ":1``" in row
+    html = MarkdownIt("commonmark").enable("table").render(text)
+    assert f"<code>eval/{html_escape(shown)}:1</code>" in html
     snippet = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
-    waiver = yaml.safe_load("\n".join(line[2:] for line in snippet.splitlines()))[0]
+    waiver = yaml.safe_load(snippet)[0]
     assert waiver["path"] == f"eval/{HOSTILE}" and waiver["rule"] == "EVAL001"
+
+
+def html_escape(s: str) -> str:
+    import html
+
+    return html.escape(s, quote=False).replace('"', "&quot;")
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "junit"])
@@ -74,9 +83,34 @@ def test_policy_errors_on_stderr_cannot_issue_workflow_commands(tmp_path, cli):
 
 
 def test_markdown_never_renders_a_link_or_image_from_a_metric_name(tmp_path, cli):
+    from markdown_it import MarkdownIt
+
     name = "![x](https://evil.example/p.png)[verified by security](https://evil.example)"
     (tmp_path / "r.json").write_text(json.dumps({name: 0.1}))
     (tmp_path / ".mlsec-gates.yml").write_text('version: 1\ngates:\n  eval:\n    results: r.json\n    metrics:\n      "*": {min: 0.9}\n')
     text = _report(cli, tmp_path, "markdown")
     assert "verified by security" in text
-    assert not re.search(r"(?<!\\)\[[^\]]*\]\(https://evil", text)
+    html = MarkdownIt("commonmark").enable("table").render(text)
+    assert "<img" not in html and 'href="https://evil' not in html
+
+
+def test_a_credential_in_a_file_name_gives_a_fingerprint_only_waiver_that_works(tmp_path, cli):
+    """Issue 13: the snippet must not print a token from a file name, and what it prints instead
+    must still waive exactly that finding when pasted into the policy."""
+    token = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / f"w_{token}.pkl").write_bytes(b"cos\nsystem\n(S'echo hi'\ntR.")
+    policy = 'version: 1\ngates:\n  model:\n    paths: ["models/**"]\n'
+    (tmp_path / ".mlsec-gates.yml").write_text(policy)
+    text = _report(cli, tmp_path, "markdown", gate="model")
+    assert token not in text
+    snippets = [s for s in re.findall(r"```yaml\n(.*?)```", text, re.S) if "MODEL001" in s]
+    assert snippets
+    waiver = yaml.safe_load(snippets[0])[0]
+    assert "path" not in waiver and len(waiver["fingerprint"]) == 16
+    waiver["reason"] = "reviewed: a test fixture"
+    (tmp_path / ".mlsec-gates.yml").write_text(policy + yaml.safe_dump({"waivers": [waiver]}))
+    r = cli("run", ".", "--gate", "model", "--format", "json", cwd=tmp_path)
+    rep = json.loads(r.out)
+    assert r.code == 0, r.out
+    assert [f["waived"] for f in rep["findings"] if f["rule"] == "MODEL001"] == [True]

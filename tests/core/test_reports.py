@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -88,9 +89,9 @@ def test_markdown_for_pr_comment(demo_reports):
     md = demo_reports["markdown"]
     assert md.startswith("<!-- mlsec-gates -->\n")
     assert "| **eval**" in md and "❌ fail" in md
-    assert "<details open>" in md
-    assert "```yaml\n  - rule: EVAL003" in md  # a waiver snippet to copy
-    assert "**Why:**" in md and "**Fix:**" in md
+    assert "### Blocking problems" in md and "| 🟧 high | eval | [EVAL" in md
+    assert "```yaml\n- {rule: EVAL" in md  # a waiver snippet to copy
+    assert "<details><summary>Why it matters" in md and "**Fix:**" in md
 
 
 def test_markdown_truncates_under_the_comment_limit(tmp_path, cli):
@@ -101,7 +102,7 @@ def test_markdown_truncates_under_the_comment_limit(tmp_path, cli):
     assert r.code == 1
     md = out.read_text()
     assert len(md) <= 65_000
-    assert "more findings not shown" in md
+    assert re.search(r"\d+ more problems not shown \(comment size limit\)", md)
     assert md.count("<details") == md.count("</details>")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from gates.core.ci.annotate import render
+from gates.ci.annotate import render
 
 
 def report(blocking: int, warnings: int, waived: int, gate_errors: int) -> dict:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ..errors import UsageError
+from ..core.errors import UsageError
 from .http import Api
 
 API_VERSION = "2022-11-28"

@@ -2,7 +2,7 @@
 
 The CI commands (``comment``, ``annotations``) work from the JSON report a ``run`` step wrote, so
 the comment shows exactly the verdict that failed the build: nothing is re-run. Only what the
-report writers read is rebuilt; the policy object is not (reports never read it).
+report writers read is rebuilt: of the policy, only its file and chain (which the reports name).
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
-from ..findings import CORE_KEYS, Finding, GateError, GateResult, ScannedFile, Status
-from ..runner import RunResult
+from ..core.errors import UsageError
+from ..core.findings import CORE_KEYS, Finding, GateError, GateResult, ScannedFile, Severity, Status
+from ..core.policy import ChainEntry, Policy
+from ..core.reports.links import Links
+from ..core.runner import RunResult
 
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 
@@ -44,7 +46,7 @@ def _finding(d: dict[str, Any], root: str) -> Finding:
     path = str(core.get("path") or "")
     rel = os.path.relpath(path, root) if path and root not in ("", ".") and (path + "/").startswith(root.rstrip("/") + "/") else path
     return Finding(
-        gate=str(core.get("gate", "")), rule=str(core.get("rule", "")), severity=core.get("severity", "info"),
+        gate=str(core.get("gate", "")), rule=str(core.get("rule", "")), severity=Severity.parse(str(core.get("severity") or "info")),
         message=str(core.get("message", "")), path=path, member=core.get("member"), line=core.get("line"),
         row=core.get("row"), column=core.get("column"), offset=core.get("offset"), entity=core.get("entity"),
         evidence=core.get("evidence"), why=core.get("why") or "", remediation=core.get("remediation") or "",
@@ -67,13 +69,23 @@ def to_run(data: dict[str, Any]) -> RunResult:
             duration=float(g.get("duration") or 0.0), skip_reason=g.get("skip_reason"), notes=tuple(g.get("notes") or ()),
         ))
     policy_findings = [f for f in findings if f.gate not in data["gates"]]
-    # the policy object is not serialised and no report writer reads it
-    return RunResult(results, Path(root), None, str(data.get("started_at", "")), float(data.get("duration") or 0.0), policy_findings)  # type: ignore[arg-type]
+    return RunResult(results, Path(root), _policy(data.get("policy")), str(data.get("started_at", "")),
+                     float(data.get("duration") or 0.0), policy_findings)
 
 
-def markdown(data: dict[str, Any], max_chars: int | None = None) -> str:
+def _policy(d: Any) -> Policy:
+    """What the report says about the policy that ran (its file and chain), for the reports that
+    name it; the settings themselves are not in the JSON report and no writer needs them."""
+    d = d if isinstance(d, dict) else {}
+    chain = [ChainEntry(str(c.get("source", "")), str(c.get("sha256", "")), "read")
+             for c in d.get("chain") or [] if isinstance(c, dict)]
+    path = d.get("path")
+    return Policy(data={}, path=str(path) if path else None, digest=d.get("sha256"), chain=chain)
+
+
+def markdown(data: dict[str, Any], max_chars: int | None = None, links: Links | None = None) -> str:
     """The Markdown report (PR/MR comment, job summary) of a JSON report."""
-    from ..reports import markdown as md
+    from ..core.reports import markdown as md
 
     run = to_run(data)
-    return md.render(run) if max_chars is None else md.render(run, max_chars=max_chars)
+    return md.render(run, links=links) if max_chars is None else md.render(run, max_chars=max_chars, links=links)

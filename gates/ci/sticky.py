@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Protocol
 
-from ..reports.markdown import MARKER
+from ..core.reports.markdown import MARKER
 from .http import ApiError
 
 

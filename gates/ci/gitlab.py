@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
-from ..errors import UsageError
+from ..core.errors import UsageError
 from .http import Api
 
 

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from ..findings import Severity
+from ..core.findings import Severity
 
 MAX_ERRORS = 10
 MAX_WARNINGS = 10

@@ -48,13 +48,21 @@ def cmd_annotations(args: argparse.Namespace) -> int:
     return 0
 
 
+#: a comment a reviewer reads in seconds: a realistic repository's report fits in this; anything
+#: longer is cut by section (lowest first), linking to the job page for the rest
+COMMENT_CHARS = 15_000
+
+
 def _bodies(data: dict, link: str) -> Iterator[str]:
-    """The full report, then shorter versions should the API reject the length (HTTP 422)."""
+    """The comment, then a shorter one should the API reject the length (HTTP 422)."""
+    from ..core.reports.links import Links
     from . import report
 
-    footer = f"\n<sub>[Job log and full reports]({link})</sub>\n" if link else ""
-    for limit in (None, 30_000, 4_000):
-        yield report.markdown(data, max_chars=limit) + footer
+    links = Links.from_env()
+    if link:
+        links = Links(blob=links.blob, job=link, docs=links.docs)
+    for limit in (COMMENT_CHARS, 4_000):
+        yield report.markdown(data, max_chars=limit, links=links)
 
 
 def _warn(message: str) -> None:
@@ -73,10 +81,9 @@ def cmd_comment(args: argparse.Namespace) -> int:
     from .http import ApiError
 
     data = report.load_json(args.report)
-    if args.platform == "github":
-        from .github import thread_from
-    else:
-        from .gitlab import thread_from
+    from . import github, gitlab
+
+    thread_from = github.thread_from if args.platform == "github" else gitlab.thread_from
     thread, link = thread_from(args)
     failed = data.get("status") != "pass"
     try:

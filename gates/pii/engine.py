@@ -9,6 +9,7 @@ for the candidate pass Python's ``re`` on short cells beat ``google-re2``'s per-
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
@@ -20,7 +21,7 @@ from gates.core.errors import InputError
 
 from . import vector as X
 from .entities import TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC
-from .scanner import _KNUTH, ColumnScanner, ColumnStats, ScanConfig
+from .scanner import _KNUTH, ColumnScanner, ColumnStats, ScanConfig, compile_pattern
 from .semantic import SemanticPass
 
 if TYPE_CHECKING:
@@ -55,6 +56,24 @@ def as_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | 
     return None
 
 
+#: compiled scanners per (policy, column name, engine), for the life of the process: built once,
+#: copied per file (see ColumnScanner.fresh); the policy is kept alive so its id stays unique
+_TEMPLATES: dict[tuple[int, str | None, str], tuple[ScanConfig, ColumnScanner]] = {}
+_TEMPLATE_MAX = 4096
+
+
+def _template(cfg: ScanConfig, label: str | None, engine: str) -> ColumnScanner:
+    key = (id(cfg), label, engine)
+    hit = _TEMPLATES.get(key)
+    if hit is not None and hit[0] is cfg:
+        return hit[1]
+    if len(_TEMPLATES) >= _TEMPLATE_MAX:
+        _TEMPLATES.clear()
+    sc = ColumnScanner(cfg, label, engine)
+    _TEMPLATES[key] = (cfg, sc)
+    return sc
+
+
 @dataclass
 class BatchScan:
     """Scans labelled columns chunk after chunk, keeping one scanner per label."""
@@ -66,7 +85,7 @@ class BatchScan:
     def scanner(self, label: str | None) -> ColumnScanner:
         s = self.scanners.get(label)
         if s is None:
-            s = self.scanners[label] = ColumnScanner(self.cfg, label, self.engine)
+            s = self.scanners[label] = _template(self.cfg, label, self.engine).fresh()
         return s
 
     def column(self, label: str | None, arr: pa.Array | pa.ChunkedArray, row_base: int = 0,
@@ -104,7 +123,7 @@ class BatchScan:
         sc.dense = len(idx) > 0.6 * max(non_empty, 1) and len(idx) >= 256
         cand = arr if len(idx) == len(arr) else pc.take(arr, idx)  # a dense column: no copy
         whole: list[str | None] | None = None
-        if len(cand) >= 64 and sc.whole and cross is None and edges is None:
+        if len(cand) >= SMALL and sc.whole and cross is None and edges is None:
             # one-token cells: classified (and mostly validated and booked) in pyarrow; only
             # what is left reaches Python
             vector = rows is None and not sc.allow_any
@@ -127,6 +146,30 @@ class BatchScan:
 
 
 BLOCK = 64
+#: below this many cells, one compiled RE2 per pattern and process (google-re2, the same engine)
+#: beats pyarrow's kernel, which compiles the pattern again on every call (~5-10 ms for the
+#: scanner's alternations): what made many small files 40x slower than the same rows in one
+SMALL = 512
+
+
+@functools.lru_cache(maxsize=512)
+def _re2(pattern: str) -> Any:
+    try:
+        return compile_pattern(pattern, "re2")
+    except Exception:  # noqa: BLE001 - a pattern this binding refuses: pyarrow's kernel is used
+        return None
+
+
+def _match(arr: pa.Array, pattern: str) -> pa.Array:
+    """``pc.match_substring_regex`` (a boolean per cell; a null cell does not match), with
+    small arrays matched by a process-wide compiled RE2 instead of a kernel call."""
+    n = len(arr)
+    if n < SMALL:
+        rx = _re2(pattern)
+        if rx is not None:
+            search = rx.search
+            return pa.array([v is not None and search(v) is not None for v in arr.to_pylist()], pa.bool_())
+    return pc.match_substring_regex(arr, pattern)
 
 
 def _flags(cand: pa.Array, pattern: str | None, whole: list[str | None] | None) -> list[bool] | None:
@@ -135,12 +178,12 @@ def _flags(cand: pa.Array, pattern: str | None, whole: list[str | None] | None) 
     if not pattern:
         return None
     if whole is None:
-        return pc.match_substring_regex(cand, pattern).to_pylist()
+        return _match(cand, pattern).to_pylist()
     rest = [i for i, w in enumerate(whole) if w is None]
     out = [False] * len(cand)
     if rest:
         idx = pa.array(rest, pa.int64())
-        for i in pc.indices_nonzero(pc.match_substring_regex(pc.take(cand, idx), pattern)).to_pylist():
+        for i in pc.indices_nonzero(_match(pc.take(cand, idx), pattern)).to_pylist():
             out[rest[i]] = True
     return out
 
@@ -155,15 +198,15 @@ def prefilter(arr: pa.Array, pattern: str, block_pattern: str | None = None) -> 
     (matching wherever ``pattern`` does, cheaper to run) picks the blocks."""
     n = len(arr)
     if n < 16 * BLOCK:
-        return pc.indices_nonzero(pc.match_substring_regex(arr, pattern))
+        return pc.indices_nonzero(_match(arr, pattern))
     blocks = _blocks(arr)
     hit = pc.indices_nonzero(pc.match_substring_regex(blocks, "(?m)" + (block_pattern or pattern)))
     if len(hit) == 0:
         return hit
     if len(hit) > len(blocks) // 10:
-        return pc.indices_nonzero(pc.match_substring_regex(arr, pattern))
+        return pc.indices_nonzero(_match(arr, pattern))
     idx = pa.array([i for b in hit.to_pylist() for i in range(b * BLOCK, min(n, b * BLOCK + BLOCK))], pa.int64())
-    return pc.filter(idx, pc.match_substring_regex(pc.take(arr, idx), pattern))
+    return pc.filter(idx, _match(pc.take(arr, idx), pattern))
 
 
 def _arange(n: int) -> pa.Array:
@@ -194,7 +237,7 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
         if len(remaining) == 0:
             break
         sub_all = cand if len(remaining) == len(cand) else pc.take(cand, remaining)
-        m = pc.match_substring_regex(sub_all, pat)
+        m = _match(sub_all, pat)
         hit = pc.indices_nonzero(m)
         if len(hit) == 0:
             continue
@@ -217,7 +260,7 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
         elif cls == "iban":
             groups = [("IBAN_CODE", X.ibans, sub, pos)]
         else:
-            is_ssn = pc.match_substring_regex(sub, X.SSN_FORMATTED)
+            is_ssn = _match(sub, X.SSN_FORMATTED)
             not_ssn = pc.filter(pos, pc.invert(is_ssn))
             groups = [("US_SSN", X.ssns, pc.filter(sub, is_ssn), pc.filter(pos, is_ssn)),
                       ("CREDIT_CARD", X.cards, pc.filter(sub, pc.invert(is_ssn)), not_ssn)]
@@ -324,7 +367,7 @@ def prefilter_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None
     taken = [pc.take(a, c) for a, c in zip(arrs, cells)]
     if not any(len(t) for t in taken):
         return cells
-    ok = pc.match_substring_regex(pa.concat_arrays(taken), pattern)
+    ok = _match(pa.concat_arrays(taken), pattern)
     out, at = [], 0
     for c in cells:
         out.append(pc.filter(c, ok.slice(at, len(c))))
@@ -456,7 +499,7 @@ def candidate_share(bs: BatchScan, chunk: "Chunk", sample: int = 2048) -> float:
     for (pattern, _), parts in groups.items():
         cells = pa.concat_arrays(parts)
         seen += len(cells)
-        kept += pc.sum(pc.match_substring_regex(cells, pattern)).as_py() or 0
+        kept += pc.sum(_match(cells, pattern)).as_py() or 0
     return kept / seen if seen else 0.0
 
 

@@ -301,6 +301,9 @@ def sniff_encoding(head: bytes, default: str) -> str:
     return default
 
 
+_CONTROL = bytes([*range(9), *range(14, 32)])
+
+
 def is_binary(head: bytes) -> bool:
     """NUL bytes or mostly control characters in the first block (UTF-16 excluded by its BOM)."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -309,8 +312,9 @@ def is_binary(head: bytes) -> bool:
         return True
     if not head:
         return False
-    ctrl = sum(1 for b in head[:8192] if b < 9 or 13 < b < 32)
-    return ctrl / min(len(head), 8192) > 0.1
+    block = head[:8192]
+    ctrl = len(block) - len(block.translate(None, _CONTROL))
+    return ctrl / len(block) > 0.1
 
 
 # ---- entry point ---------------------------------------------------------------------------------

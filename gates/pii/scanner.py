@@ -13,6 +13,7 @@ are :class:`ColumnStats` that merge by addition.
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import functools
 import re
@@ -298,6 +299,22 @@ class ColumnScanner:
         self._row = 0
         self._line: int | None = None
         self._path: str | None = None
+
+    def fresh(self) -> "ColumnScanner":
+        """A scanner in the state this one had when built, sharing its compiled patterns.
+
+        Building a scanner compiles several alternations; the gate builds each (policy, column
+        name) once per process and hands every file a fresh copy (many small files used to pay
+        that set-up per file and column). Containers are copied so no state leaks between
+        files, except the cache of compiled alternations, which is shared on purpose; the
+        template itself must never scan."""
+        c = copy.copy(self)
+        for k, v in vars(self).items():
+            if k != "_rx_cache" and isinstance(v, (list, dict, set)):
+                setattr(c, k, copy.copy(v))
+        c.stats = ColumnStats(self.label)
+        c.handlers = c._handlers()
+        return c
 
     # ---- driving ------------------------------------------------------------------------------
     def scan(self, cells: Sequence[str | None], rows: Sequence[int], lines: bool = False, paths: Sequence[str] | None = None,

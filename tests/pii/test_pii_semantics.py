@@ -254,3 +254,22 @@ def test_policy_actions_and_phone_regions(tmp_path, pii):
     assert found(rep, "PHONE_NUMBER")[0]["column_count"] == 40
     _, rep, _ = pii(q, policy="version: 1\ngates:\n  pii:\n    phone_regions: [US]\n")
     assert not found(rep, "PHONE_NUMBER")
+
+
+def test_free_text_sentences_and_their_look_alikes(tmp_path, pii):
+    from faker import Faker
+
+    f = Faker("en_US")
+    f.seed_instance(8)
+    lines = [f"The server at {f.ipv6()} refused the connection.", "client fe80::1ff:fe23:4567:890a answered",
+             f"Wire it to routing number {f.aba()} please.", "My social security number is 536-22-8726.",
+             "ssn 536228725 on file", "Her ITIN is 912-71-1234 for the return.",
+             "Upgrade to version 10.2.3.4 before Monday.", "Order 4111111111111111 shipped.",
+             "Batch 123 45 6789 was recalled.", "mail info@tin.it about 536228726"]
+    p = tmp_path / "notes.txt"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, rep, _ = pii(p)
+    rows = {(f["entity"], e["row"]) for f in rep["findings"] for e in f.get("examples", [])}
+    assert {("IP_ADDRESS", 1), ("IP_ADDRESS", 2), ("ABA_ROUTING_NUMBER", 3), ("US_SSN", 4), ("US_SSN", 5),
+            ("US_ITIN", 6)} <= rows
+    assert not {r for _, r in rows} & {7, 8, 9, 10}  # versions, order and batch numbers, "tin" in a domain

@@ -183,9 +183,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
 
 # ---- free text: sentences of our own making -----------------------------------------------------
 
@@ -258,3 +255,7 @@ def sentence_scores(seed: int, recs: list | None) -> dict[str, dict[str, float |
                 row[label] = hits / len(lines)
         out[cat] = row
     return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

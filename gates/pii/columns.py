@@ -128,7 +128,8 @@ V_NATIONAL_GENERIC = Vocab.of(" ".join(GENERIC_HEADER))
 #: headers of identifiers that are not about a person: a phone or id test on values alone must
 #: not turn them into PII
 V_PLAIN_ID = Vocab.of("""id uuid guid hash sha checksum digest order order_id sku version count transaction txn
-invoice batch lot serial part tracking ticket reference ref isbn ean gtin upc barcode asin product""")
+invoice batch lot serial part tracking ticket reference ref isbn ean gtin upc barcode asin product build release
+firmware fw rev revision semver""")
 V_BARCODE = Vocab.of("ean ean13 ean_13 ean8 gtin gtin13 gtin14 upc upc_a barcode bar_code isbn isbn13 isbn10 sku asin "
                      "article_number artikelnummer product_code item_code")
 V_BATCH = Vocab.of("batch lot serial part order sku invoice reference ref tracking build ticket case item product")

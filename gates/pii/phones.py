@@ -20,8 +20,8 @@ DEFAULT_REGIONS = (
 )
 _SHAPE = re.compile(r"(?:\+|00)?[\d\s().\-/]{6,24}?(?:\s*(?:x|ext\.?|extension|#|доб\.?)\s*\d{1,7})?", re.IGNORECASE)
 #: dotted quads and decimals are addresses and measurements, never written phone numbers
-_NOT_PHONE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|-?\d+\.\d+|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}"
-                        r"|\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}")  # dates; US SSNs and batch numbers (3-2-4)
+_NOT_PHONE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|(?!\d\d(?:\.\d\d){3,4}$)\d{1,2}(?:\.\d+){2,}|-?\d+\.\d+|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}"
+                        r"|\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}")  # IPs, versions, decimals, dates; SSNs, batch numbers
 _FORMATTED = re.compile(r"^\s*(?:\+|00|0|\()|[\s().\-/]|x\d", re.IGNORECASE)
 
 

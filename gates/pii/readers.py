@@ -56,6 +56,8 @@ TEXT_CHUNK_LINES = 65_536
 JSON_MAX_DEPTH = 100
 MAX_LINE = 1 << 20
 CSV_BLOCK_BYTES = 8 << 20  # one chunk of work for a worker process
+#: pyarrow's CSV block (a row longer than this is scanned as text); blocks are joined into chunks
+CSV_READ_BYTES = 1 << 20
 #: in one process, bigger Parquet/JSONL batches: pyarrow compiles a regex per call, so fewer calls pay
 #: off (not for CSV: its reader parses small blocks faster, in parallel)
 INLINE_SCALE = 4
@@ -429,12 +431,16 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
         bad.append((row.number if row.number and row.number > 0 else None, row.text))
         return "skip"
 
-    ropts = pcsv.ReadOptions(column_names=keys, skip_rows=skip_header, block_size=block, encoding=enc.replace("-sig", ""))
+    # pyarrow's reader holds some 30 blocks in flight: small blocks keep its memory flat (RSS on a
+    # 300 MB file), and they are joined back into chunks of ``block`` bytes for the scanner
+    ropts = pcsv.ReadOptions(column_names=keys, skip_rows=skip_header, block_size=min(block, CSV_READ_BYTES),
+                             encoding=enc.replace("-sig", ""))
     popts = pcsv.ParseOptions(delimiter=delim, quote_char=quote or False, double_quote=dq, escape_char=esc or False,
                               newlines_in_values=True, invalid_row_handler=on_invalid)
     copts = pcsv.ConvertOptions(column_types={k: pa.string() for k in keys}, strings_can_be_null=False, quoted_strings_can_be_null=False)
     src: Any = str(path) if comp is None else open_binary(path, comp, limits)
     base, oversized = 0, False
+    acc: list[pa.RecordBatch] = []
     if comp is None:
         open_binary(path, None, limits).close()  # size cap
     try:
@@ -449,12 +455,17 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
                 batch = reader.read_next_batch()
             except StopIteration:
                 break
-            cols = [Column(names[i], batch.column(i)) for i in range(batch.num_columns)]
-            if bad:
-                cols.append(_malformed(bad, base, info))
-            yield Chunk(cols, base, batch.num_rows)
-            base += batch.num_rows
+            acc.append(batch)
+            if sum(b.nbytes for b in acc) >= block:
+                yield _csv_chunk(acc, names, bad, base, info)
+                base += sum(b.num_rows for b in acc)
+                info.rows = base
+                acc = []
+        if acc:
+            yield _csv_chunk(acc, names, bad, base, info)
+            base += sum(b.num_rows for b in acc)
             info.rows = base
+            acc = []
         if bad:
             yield Chunk([_malformed(bad, base, info)], base, 0)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
@@ -470,6 +481,9 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
         if comp is not None:
             src.close()
     if oversized:
+        if acc:  # parsed before the long row: scanned as columns
+            yield _csv_chunk(acc, names, bad, base, info)
+            base += sum(b.num_rows for b in acc)
         # every CSV row is at least one line, so skipping as many lines as rows were read (plus
         # the header) never skips an unread row; lines of the rows since are scanned as text
         info.notes.append(f"a row longer than the CSV block ({block >> 10} KiB) after data row {base}: the rest of the file "
@@ -477,6 +491,20 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
         rows = base
         yield from _text(path, comp, limits, info, enc, skip=base + skip_header)
         info.rows = max(rows, info.rows - skip_header)
+
+
+def _csv_chunk(batches: list[pa.RecordBatch], names: list[str], bad: list[tuple[int | None, str]], base: int,
+               info: FileInfo) -> Chunk:
+    """One chunk of CSV rows from consecutive record batches (their columns joined)."""
+    if len(batches) == 1:
+        arrays = batches[0].columns
+    else:
+        t = pa.Table.from_batches(batches)
+        arrays = [t.column(i).combine_chunks() for i in range(t.num_columns)]
+    cols = [Column(names[i], arrays[i]) for i in range(len(arrays))]
+    if bad:
+        cols.append(_malformed(bad, base, info))
+    return Chunk(cols, base, sum(b.num_rows for b in batches))
 
 
 # ---- Parquet -------------------------------------------------------------------------------------

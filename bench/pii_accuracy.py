@@ -169,9 +169,92 @@ def main(argv: list[str] | None = None) -> int:
     for k in ("ours_block", "ours_any"):
         for x in fp[k]:
             print(f"  {k}: {x}")
+    sent = sentence_scores(a.seed, recs)
+    print("free text (one sentence per line; positives: share found; look-alikes: share with any finding)")
+    print(f"{'category':<10}{'expected':<20}{'n':>4}  {'ours':>6} {'presidio':>9} {'presidio any':>13}")
+    for cat, r in sent.items():
+        exp = sentences(a.seed, 1)[cat][0] or "(none)"
+        pr = "-" if r.get("presidio") is None else f"{r['presidio']:.2f}"
+        pa = "-" if r.get("presidio_any") is None else f"{r['presidio_any']:.2f}"
+        print(f"{cat:<10}{exp:<20}{int(r['n']):>4}  {r['ours']:>6.2f} {pr:>9} {pa:>13}")
     if a.json:
-        a.json.write_text(json.dumps({"table": table, "false_positives": fp, "non_pii_columns": non_pii}, indent=2))
+        a.json.write_text(json.dumps({"table": table, "false_positives": fp, "non_pii_columns": non_pii, "sentences": sent},
+                                     indent=2))
     return 0
+
+
+
+# ---- free text: sentences of our own making -----------------------------------------------------
+
+def sentences(seed: int, n: int = 40) -> dict[str, tuple[str | None, list[str]]]:
+    """Per category, (expected entity or None for look-alikes, sentences)."""
+    import ipaddress
+    import random
+
+    from faker import Faker
+
+    f = Faker("en_US")
+    f.seed_instance(seed)
+    rng = random.Random(seed)
+
+    def v6() -> str:
+        a = ipaddress.IPv6Address(f.ipv6())
+        return a.compressed if rng.random() < 0.5 else a.exploded
+
+    def digits(k: int) -> str:
+        return str(rng.randrange(10 ** (k - 1), 10 ** k))
+
+    return {
+        "card": ("CREDIT_CARD", [f"I paid with my card {f.credit_card_number()} yesterday." for _ in range(n)]),
+        "iban": ("IBAN_CODE", [f"Please transfer the deposit to IBAN {Faker('de_DE').iban()} by Friday." for _ in range(n)]),
+        "ipv6": ("IP_ADDRESS", [f"The server at {v6()} refused the connection." for _ in range(n)]),
+        "aba": ("ABA_ROUTING_NUMBER", [f"Wire it to routing number {f.aba()} please." for _ in range(n)]),
+        "ssn": ("US_SSN", [rng.choice(["My social security number is {}.", "SSN: {}", "ssn {} on file"]).format(
+            f.ssn() if rng.random() < 0.5 else f.ssn().replace("-", "")) for _ in range(n)]),
+        "itin": ("US_ITIN", [f"Her ITIN is {f.itin()} for the tax return." for _ in range(n)]),
+        "version": (None, [f"Upgrade to version {rng.randint(1, 20)}.{rng.randint(0, 9)}.{rng.randint(0, 99)}.{rng.randint(0, 999)} "
+                           "before Monday." for _ in range(n)]),
+        "order": (None, [f"Order {digits(16)} shipped on time." for _ in range(n)]),
+        "build": (None, [f"Build {rng.randint(2019, 2026)}.{rng.randint(1, 12)}.{rng.randint(1, 28)}.{rng.randint(1, 99)} passed."
+                         for _ in range(n)]),
+        "batch": (None, [f"Batch {rng.randint(100, 899)} {rng.randint(10, 99)} {rng.randint(1000, 9999)} was recalled."
+                         for _ in range(n)]),
+    }
+
+
+def sentence_scores(seed: int, recs: list | None) -> dict[str, dict[str, float | None]]:
+    """Per category: our share of sentences with the expected entity (or, for look-alikes, with
+    any finding), and Presidio's at score >= 0.4 and at any score."""
+    from gates.core.cli import main
+
+    out: dict[str, dict[str, float | None]] = {}
+    work = Path(tempfile.mkdtemp(prefix="pii-sent-"))
+    for cat, (entity, lines) in sentences(seed).items():
+        p = work / f"{cat}.txt"
+        p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        rep = work / f"{cat}.json"
+        main(["pii", str(p), "--root", str(work), "--format", "json", "--output", str(rep), "-q"])
+        fs = json.loads(rep.read_text())["findings"]
+        if entity is None:
+            ours = len({e["row"] for f in fs for e in f.get("examples", [])} | {f["row"] for f in fs if f.get("row")})
+        else:
+            ours = sum(f["column_count"] for f in fs if f["entity"] == entity) + sum(
+                1 for f in fs if f["entity"] == entity and f.get("test_value"))
+        row: dict[str, float | None] = {"n": len(lines), "ours": min(ours, len(lines)) / len(lines)}
+        if recs is not None:
+            for label, thr in (("presidio", SCORE), ("presidio_any", 0.0)):
+                hits = 0
+                for s in lines:
+                    got = set()
+                    for r in recs:
+                        try:
+                            got |= {x.entity_type for x in r.analyze(s, r.supported_entities, None) if x.score >= thr}
+                        except Exception:  # noqa: BLE001
+                            continue
+                    hits += bool(got if entity is None else entity in got)
+                row[label] = hits / len(lines)
+        out[cat] = row
+    return out
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -192,8 +193,8 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("LOCATION", "LOCATION", (V_ADDRESS,), addresses.street_address, 0.5, 0.85, rank=5,
              extra=(("location_kind", "street_address"),)),
     Detector("PERSON", "PERSON", (V_PERSON,), names.person_shape, 0.7, 0.85, rank=4,
-             support=(0.25, _person_known), value_support=(0.6, _person_known)),
-    Detector("PERSON", "PERSON", (V_GIVEN, V_SURNAME), names.single_name, 0.8, rank=4, support=(0.1, _single_known),
+             support=(0.25, _person_known), value_support=(0.6, names.person_ordered)),
+    Detector("PERSON", "PERSON", (V_GIVEN, V_SURNAME), names.single_name, 0.8, rank=4,
              extra=(("name_part", "single"),)),
     Detector("PERSON", "PERSON", (V_PERSON,), names.single_name, 0.8, rank=3, support=(0.3, _single_known),
              extra=(("name_part", "single"),)),
@@ -237,8 +238,10 @@ def header_allows(det: Detector, h: Header) -> bool:
 
 
 def birth_neighbour(h: Header, neighbours: Sequence[str | None]) -> bool:
-    """A date-ish header next to a column whose header says birth (``birth_place`` | ``date``)."""
-    return h.says(V_DATEISH) and any(Header.of(n).says(V_BIRTH) for n in neighbours if n)
+    """A bare date header (``date``, ``datum``) next to a column whose header says birth
+    (``place_of_birth`` | ``date``); ``order_date`` next to ``birthday`` is an order's date."""
+    bare = _fold(h.raw.rsplit(".", 1)[-1]).strip() in V_DATEISH.words
+    return bare and any(Header.of(n).says(V_BIRTH) for n in neighbours if n)
 
 
 def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str | None] = (),
@@ -251,14 +254,18 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
     best: tuple[tuple, Decision] | None = None
     enough = len(sample) >= MIN_VALUES
     generic = h.says(V_NATIONAL_GENERIC)
-    #: a header that names some entity (or an SSN) leaves no room for a decision from values alone
-    enough = enough and not generic and not h.says(V_SSN) and not any(header_allows(d, h) for d in DETECTORS)
+    #: a header that names some entity (or an SSN, or a thing) leaves no room for a decision from values alone
+    free = enough and not generic and not h.says(V_SSN) and not any(header_allows(d, h) for d in DETECTORS)
     for det in DETECTORS:
         named = header_allows(det, h) or (det.entity == "DATE_OF_BIRTH" and birth_neighbour(h, neighbours))
         national = det.rank >= 10
-        if not named and not (det.value_share and enough) and not (national and generic):
+        if not named and not (det.value_share and free) and not (national and generic):
+            continue
+        if not named and det.entity == "PERSON" and h.says(V_NOT_PERSON):
             continue
         if det.entity == "PHONE_NUMBER":
+            if not named and not _phone_written(h, sample):
+                continue
             share = _phone_share(sample, regions)
             if not named and not _phone_values(h, sample, share):
                 continue
@@ -273,7 +280,7 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
         else:
             ok = False
         alone = det.value_share is not None and enough and share >= det.value_share and _supported(det.value_support or det.support, sample)
-        if not ok and not alone:
+        if not ok and not (alone and free):
             continue
         basis = ("both" if alone else "header") if ok else "values"
         key = (named, det.rank, share)
@@ -284,16 +291,20 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
     return out
 
 
-def _phone_values(h: Header, sample: Sequence[str], share: float) -> bool:
-    """Values alone make a phone column when they are written like phone numbers (a plus, a
-    trunk zero, separators) and are long enough: mostly valid, or nearly all formatted and at
-    least half valid (a region's plan rejects many generated numbers). Never under an id, date
-    or measurement header."""
+def _phone_written(h: Header, sample: Sequence[str]) -> bool:
+    """Could values alone make this a phone column? Only when most are written like phone
+    numbers (a plus, a trunk zero, separators), long enough, and not under an id or date header."""
     if h.says(V_PLAIN_ID) or h.says(V_DATEISH):
         return False
-    fmt = sum(map(phones.formatted, sample)) / len(sample)
     digits = sum(sum(c.isdigit() for c in v) for v in sample) / len(sample)
-    return digits >= 8 and ((share >= 0.8 and fmt >= 0.6) or (share >= 0.5 and fmt >= 0.85))
+    return digits >= 8 and sum(map(phones.formatted, sample)) >= 0.6 * len(sample)
+
+
+def _phone_values(h: Header, sample: Sequence[str], share: float) -> bool:
+    """Values alone make a phone column when mostly valid, or when nearly all are formatted and
+    at least half valid (a region's plan rejects many generated numbers)."""
+    fmt = sum(map(phones.formatted, sample)) / len(sample)
+    return (share >= 0.8 and fmt >= 0.6) or (share >= 0.5 and fmt >= 0.85)
 
 
 def _supported(support: tuple[float, Callable[[str], str | None]] | None, sample: Sequence[str]) -> bool:
@@ -304,12 +315,16 @@ def _phone_share(sample: Sequence[str], regions: Sequence[str]) -> float:
     """Share of the sample that is a valid phone number in some region; gives up early when
     the first twenty shaped values hold none."""
     ok = tried = 0
+    seen: Counter = Counter()
     for v in sample:
         if not phones.shaped(v):
             continue
         tried += 1
-        if phones.parse(v, tuple(regions)) is not None:
+        order = tuple(r for r, _ in seen.most_common(4)) + tuple(regions)
+        got = phones.parse(v, order)
+        if got is not None:
             ok += 1
+            seen[got[1]] += 1
         elif tried >= 20 and ok == 0:
             return 0.0
     return ok / len(sample)

@@ -92,7 +92,7 @@ ENTITIES: dict[str, Entity] = {
 
 #: card numbers by issuer prefix, bare or in 4-digit groups (Amex/Diners 4-6-5 / 4-6-4)
 CARD_STRICT = (
-    r"4\d{12}(?:\d{3}){0,2}|(?:5\d|2[2-7]|3\d|6\d)\d{11,17}|1\d{14}"
+    r"4\d{12}(?:\d{3}){0,2}|(?:5\d|2[2-7]|3\d|6\d)\d{11,17}|1\d{14}|2131\d{11}"
     r"|[1-6]\d{3}(?:[ -]\d{4}){3}[ -]\d{1,3}|[1-6]\d{3}[ -]\d{4}[ -]\d{4}[ -]\d{1,7}"
     r"|3\d{3}[ -]\d{6}[ -]\d{4,5}"
 )

@@ -114,6 +114,20 @@ def person(text: str) -> str | None:
     return text.strip() if known(words) else None
 
 
+def person_ordered(text: str) -> str | None:
+    """A name whose first word is a listed given name or whose last word is a listed surname
+    (a Japanese name: a listed family name first): what values alone must show, since single
+    listed words (Smart, Steel, Cotton are surnames too) also sit in product names."""
+    words = shape(text)
+    if words is None or thing(text):
+        return None
+    given, sur = lists()
+    if _CJK.match(words[0]):
+        return text.strip() if known(words[:1]) else None
+    first, last = _fold(words[0].rstrip(".")), _fold(words[-1].split("-")[-1].rstrip("."))
+    return text.strip() if first in given or last in sur else None
+
+
 def person_shape(text: str) -> str | None:
     """The name when ``text`` has a person's name's shape (no list needed): used where the
     column's header says it holds names and most of its values are listed names."""

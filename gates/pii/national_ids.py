@@ -22,18 +22,20 @@ def _compact(text: str) -> str:
     return _SEP.sub("", text.strip()).upper()
 
 
-def _stdnum(module: str) -> Callable[[str], str | None]:
-    """A validator from ``stdnum.<module>`` (its ``is_valid`` and ``compact``)."""
+def _stdnum(module: str, sizes: tuple[int, ...]) -> Callable[[str], str | None]:
+    """A validator from ``stdnum.<module>`` (its ``is_valid`` and ``compact``), called only on
+    values whose compact form has one of the id's ``sizes`` (stdnum's parsing costs more than
+    this test, and most cells of most columns fail it)."""
     mod = None
 
     def check(text: str) -> str | None:
         nonlocal mod
+        if len(text) > 40 or len(_SEP.sub("", text)) not in sizes:
+            return None
         if mod is None:
             import importlib
 
             mod = importlib.import_module(f"stdnum.{module}")
-        if len(text) > 40:
-            return None
         try:
             return mod.compact(text) if mod.is_valid(text) else None
         except Exception:  # noqa: BLE001 - stdnum raises its own errors on odd input
@@ -146,32 +148,32 @@ class NationalId:
 NATIONAL_IDS: tuple[NationalId, ...] = (
     NationalId("UK_NINO", "UK National Insurance number", uk_nino,
                ("nino", "ni_number", "ninumber", "national_insurance", "nationalinsurance", "insurance_number"), 2),
-    NationalId("FR_NIR", "French social security number (NIR)", _stdnum("fr.nir"),
+    NationalId("FR_NIR", "French social security number (NIR)", _stdnum("fr.nir", (15,)),
                ("nir", "insee", "securite_sociale", "secu", "numero_securite", "num_secu", "nss"), 2),
-    NationalId("ES_NIF", "Spanish NIF/DNI", _stdnum("es.dni"), ("nif", "dni", "documento_identidad"), 2),
-    NationalId("ES_NIE", "Spanish foreigner id (NIE)", _stdnum("es.nie"), ("nie",), 2),
+    NationalId("ES_NIF", "Spanish NIF/DNI", _stdnum("es.dni", (9,)), ("nif", "dni", "documento_identidad"), 2),
+    NationalId("ES_NIE", "Spanish foreigner id (NIE)", _stdnum("es.nie", (9,)), ("nie",), 2),
     NationalId("ES_NUSS", "Spanish social security number (NUSS)", es_nuss,
                ("nuss", "naf", "seguridad_social", "numero_seguridad", "seg_social"), 2),
-    NationalId("IT_FISCAL_CODE", "Italian fiscal code", _stdnum("it.codicefiscale"),
+    NationalId("IT_FISCAL_CODE", "Italian fiscal code", _stdnum("it.codicefiscale", (16,)),
                ("codice_fiscale", "codicefiscale", "cf", "fiscal_code", "fiscalcode"), 2),
-    NationalId("NL_BSN", "Dutch citizen service number (BSN)", _stdnum("nl.bsn"),
+    NationalId("NL_BSN", "Dutch citizen service number (BSN)", _stdnum("nl.bsn", (8, 9)),
                ("bsn", "burgerservicenummer", "sofinummer", "sofi"), 1),
-    NationalId("DE_TAX_ID", "German tax id (Steuer-ID)", _stdnum("de.idnr"),
+    NationalId("DE_TAX_ID", "German tax id (Steuer-ID)", _stdnum("de.idnr", (11,)),
                ("steuer_id", "steuerid", "idnr", "steueridentifikationsnummer", "steuernummer", "tax_id", "taxid"), 1),
     NationalId("DE_RV_NR", "German pension insurance number", de_rv_nr,
                ("rvnr", "rv_nr", "rentenversicherungsnummer", "versicherungsnummer", "sozialversicherungsnummer", "svnr"), 2),
     NationalId("DE_KVNR", "German health insurance number", de_kvnr,
                ("kvnr", "krankenversichertennummer", "versichertennummer", "kv_nr"), 2),
-    NationalId("BR_CPF", "Brazilian CPF", _stdnum("br.cpf"), ("cpf",), 2),
-    NationalId("BR_CNPJ", "Brazilian CNPJ", _stdnum("br.cnpj"), ("cnpj",), 2),
+    NationalId("BR_CPF", "Brazilian CPF", _stdnum("br.cpf", (11,)), ("cpf",), 2),
+    NationalId("BR_CNPJ", "Brazilian CNPJ", _stdnum("br.cnpj", (14,)), ("cnpj",), 2),
     NationalId("BR_RG", "Brazilian RG", br_rg, ("rg", "registro_geral", "identidade"), 0),
-    NationalId("IN_AADHAAR", "Indian Aadhaar number", _stdnum("in_.aadhaar"), ("aadhaar", "aadhar", "uid", "uidai"), 1),
-    NationalId("IN_PAN", "Indian PAN", _stdnum("in_.pan"), ("pan", "pan_number", "pancard", "pan_card"), 2),
-    NationalId("CA_SIN", "Canadian social insurance number", _stdnum("ca.sin"), ("sin", "social_insurance"), 1),
-    NationalId("AU_TFN", "Australian tax file number", _stdnum("au.tfn"), ("tfn", "tax_file", "taxfile"), 1),
+    NationalId("IN_AADHAAR", "Indian Aadhaar number", _stdnum("in_.aadhaar", (12,)), ("aadhaar", "aadhar", "uid", "uidai"), 1),
+    NationalId("IN_PAN", "Indian PAN", _stdnum("in_.pan", (10,)), ("pan", "pan_number", "pancard", "pan_card"), 2),
+    NationalId("CA_SIN", "Canadian social insurance number", _stdnum("ca.sin", (9,)), ("sin", "social_insurance"), 1),
+    NationalId("AU_TFN", "Australian tax file number", _stdnum("au.tfn", (8, 9)), ("tfn", "tax_file", "taxfile"), 1),
     NationalId("AU_MEDICARE", "Australian Medicare number", au_medicare, ("medicare",), 1),
-    NationalId("PL_PESEL", "Polish PESEL", _stdnum("pl.pesel"), ("pesel",), 2),
-    NationalId("SE_PERSONNUMMER", "Swedish personal identity number", _stdnum("se.personnummer"),
+    NationalId("PL_PESEL", "Polish PESEL", _stdnum("pl.pesel", (11,)), ("pesel",), 2),
+    NationalId("SE_PERSONNUMMER", "Swedish personal identity number", _stdnum("se.personnummer", (10, 11, 12, 13)),
                ("personnummer", "personnr"), 2),
 )
 BY_ENTITY = {n.entity: n for n in NATIONAL_IDS}

@@ -188,6 +188,9 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _SSN_FMT = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
 _NUM_BROAD_RX = re.compile(r"(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b")
 _NONDIGIT = re.compile(r"\D")
+#: words that name a number as something else (an order, a batch, a barcode) right before it
+_ID_BEFORE = re.compile(r"(?i)\b(?:order|invoice|ref|reference|tracking|transaction|txn|batch|lot|serial|sku|isbn|ean|"
+                        r"gtin|upc|barcode|part|ticket|case|build)s?\W{0,3}(?:no\.?|nr\.?|number|num|#|id)?\W{0,3}$")
 _VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:version|ver|release|build|firmware|fw|sw|rev)\s*[:=]?\s*v?|\bv)$")
 _CUSTOM_VALIDATORS: dict[str, Callable[[str], str | None]] = dict(V.VALIDATORS)
 
@@ -401,6 +404,8 @@ class ColumnScanner:
             return  # the digits of a decimal number (0.4111...) or the tail of a UUID, not an identifier
         if b + 1 < len(cell) and ((cell[b] in ".," and cell[b + 1].isdigit()) or (cell[b] == "-" and cell[b + 1] in _HEX)):
             return
+        if a and _ID_BEFORE.search(cell, max(0, a - 32), a):
+            return  # "order 4012…", "batch 123 45 6789": the text says what the number is (pii-detect)
         self._num(m.group(), self.ctx, self.strict)
 
     def _h_email(self, m: Any, cell: str) -> None:

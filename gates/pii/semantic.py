@@ -153,12 +153,22 @@ class SemanticPass:
             at += step
         return n
 
+    def _learn_regions(self, st: _Col) -> None:
+        """Seed a phone column's regions from its sample (every policy region tried there)."""
+        for v, _, _, hint in st.sample[:50]:
+            got = phones.parse(v, tuple(r for r, _ in st.regions.most_common(4)) + self.regions, hint)
+            if got is not None:
+                st.regions[got[1]] += 1
+
     def _decide(self, st: _Col) -> None:
         i = self.order.index(st.label)
         neighbours = [lab for lab in self.order[max(0, i - 1):i + 2] if lab != st.label]
         values = [v for v, _, _, _ in st.sample]
         st.verdict = C.classify(st.label, values, neighbours, self.regions)
         if st.verdict.decision is not None:
+            if st.verdict.decision.detector.entity == "PHONE_NUMBER":
+                self._learn_regions(st)
+                st.regions = Counter({r: 0 for r in st.regions})  # learned order only: counts restart
             for v, row, path, hint in st.sample:
                 self._count(st, v, row, path, hint)
         st.sample = []
@@ -185,8 +195,11 @@ class SemanticPass:
         es.sampled += 1
         st.checked += 1
         if d.detector.entity == "PHONE_NUMBER":
-            regions = tuple(r for r, _ in st.regions.most_common(3)) + self.regions
-            got = phones.parse(value, regions, hint)
+            # the regions this column's numbers were found in (a number of another region without
+            # its +country prefix and without a row hint is rare, and trying every plan on each
+            # invalid number would cost ~3 ms a cell)
+            learned = tuple(r for r, _ in st.regions.most_common(5))
+            got = phones.parse(value, learned or self.regions, hint)
             if got is None:
                 return
             norm = got[0]
@@ -212,6 +225,8 @@ class SemanticPass:
             es.examples[h] = Example(row, mask(entity, norm), h, 1, row if self.lines else None, path)
 
     def _url_secrets(self, c: "Column", arr: pa.Array, chunk: "Chunk") -> None:
+        if not pc.any(pc.match_substring(arr, "://")).as_py():
+            return  # a literal test first: no regex to compile for columns without URLs
         idx = pc.indices_nonzero(kernels.match(arr, _URL_PREFILTER)).to_pylist()  # (no compile per small column)
         if not idx:
             return

@@ -165,7 +165,12 @@ class BoundedReader(io.RawIOBase):
         return True
 
     def readinto(self, b: Any) -> int:
-        data = self.inner.read(len(b))
+        try:
+            data = self.inner.read(len(b))
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - zlib.error, LZMAError, ZstdError, EOFError...: never their text
+            raise InputError(str(self.path), f"cannot decompress: {type(exc).__name__} (corrupt or truncated stream)") from None
         n = len(data)
         self.count += n
         if self.count > self.limit:
@@ -608,6 +613,9 @@ def _columnar(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt:
         base = 0
         try:
             for batch in _batches(fmt, fh, path, info, batch_rows):
+                # an Arrow IPC file is used as it lies on disk: corrupt offsets would make the
+                # kernels read out of bounds (a crash found by fuzzing), so every batch is checked
+                batch.validate(full=True)
                 cols: list[Column] = []
                 for i, (name, arr) in enumerate(zip(batch.schema.names, batch.columns)):
                     for label, leaf, rows in _flatten(arr, _safe_name(name, i), None):

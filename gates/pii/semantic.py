@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import columns as C
-from . import documents, phones
+from . import documents, kernels, phones
 from .redact import mask, value_hash
 from .scanner import ColumnStats, EntityStats, Example, ScanConfig
 
@@ -234,7 +234,7 @@ class SemanticPass:
     def _url_secrets(self, c: "Column", arr: pa.Array, chunk: "Chunk") -> None:
         if not pc.any(pc.match_substring(arr, "://")).as_py():
             return  # a literal test first: no regex to compile for columns without URLs
-        idx = pc.indices_nonzero(pc.match_substring_regex(arr, _URL_PREFILTER)).to_pylist()
+        idx = pc.indices_nonzero(kernels.match(arr, _URL_PREFILTER)).to_pylist()  # (no compile per small column)
         if not idx:
             return
         cells = pc.take(arr, pa.array(idx, pa.int64())).to_pylist()

@@ -364,6 +364,12 @@ def _worker_init(cfg: ScanConfig) -> None:
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
     _WORKER["bs"] = BatchScan(cfg)
+    _WORKER["cfg"] = cfg
+
+
+def _worker_scan_many(files: list[list["Chunk"]]) -> list[list[ColumnStats]]:
+    """A batch of small files, scanned in a worker (see :func:`scan_many`)."""
+    return scan_many(files, _WORKER["cfg"])
 
 
 def _scan_alone(bs: BatchScan, chunk: "Chunk") -> list[ColumnStats]:

@@ -21,7 +21,7 @@ from gates.core.gate import Gate, GateContext
 from . import config as _config
 from . import options as _options
 from .decide import report_file
-from .engine import Pool, scan_chunks, scan_many
+from .engine import Pool, _worker_scan_many, scan_chunks, scan_many
 from .readers import Binary, NotScanned, read
 from .rules import RULES
 
@@ -59,22 +59,29 @@ class PiiGate(Gate):
                 continue
             files.append((path, _size(path)))
         progress = Progress(len(files), sum(size for _, size in files))
+        small = [f for f in files if _small(f[1], pool, min_parallel)]
+        # many small files: batches small enough to keep every worker busy, sent to the pool
+        per_batch = BATCH_FILES if pool is None or len(small) < POOL_MIN_FILES else \
+            max(16, min(BATCH_FILES, len(small) // (4 * workers) + 1))
+        batches = _Batches(self, ctx, cfg, limits, fmt, pool if len(small) >= POOL_MIN_FILES else None, progress)
         batch: list[tuple[Path, int]] = []
         try:
             for path, size in files:
-                if size < SMALL_FILE and (pool is None or size < min_parallel):
+                if _small(size, pool, min_parallel):
                     batch.append((path, size))
-                    if len(batch) >= BATCH_FILES or sum(n for _, n in batch) >= BATCH_BYTES:
-                        self._scan_small(ctx, batch, cfg, limits, fmt, progress)
+                    if len(batch) >= per_batch or sum(n for _, n in batch) >= BATCH_BYTES:
+                        batches.add(batch)
                         batch = []
                     continue
-                if batch:  # keep the report in discovery order
-                    self._scan_small(ctx, batch, cfg, limits, fmt, progress)
+                if batch:
+                    batches.add(batch)
                     batch = []
+                batches.drain()  # keep the report in discovery order
                 self._scan(ctx, path, cfg, limits, fmt, pool if size >= min_parallel else None)
                 progress.done(1, size)
             if batch:
-                self._scan_small(ctx, batch, cfg, limits, fmt, progress)
+                batches.add(batch)
+            batches.drain()
         finally:
             progress.close()
             if pool is not None:
@@ -93,33 +100,71 @@ class PiiGate(Gate):
             return
         _report(ctx, path, info, columns, cfg)
 
-    def _scan_small(self, ctx: GateContext, batch: list[tuple[Path, int]], cfg: Any, limits: Any, fmt: str,
-                    progress: "Progress") -> None:
-        """Small files: read each, then scan them together (one prefilter kernel call per pattern
-        for all of them), each file still reported on its own."""
+
+class _Batches:
+    """Batches of small files: read here, scanned together (one prefilter kernel call per pattern
+    for all of them; :func:`engine.scan_many`) in this process or, for many files, on the worker
+    pool while the next batch is read; each file is still reported on its own, in order."""
+
+    def __init__(self, gate: PiiGate, ctx: GateContext, cfg: Any, limits: Any, fmt: str, pool: Pool | None,
+                 progress: "Progress") -> None:
+        self.ctx, self.cfg, self.limits, self.fmt, self.pool, self.progress = ctx, cfg, limits, fmt, pool, progress
+        self.pending: list[tuple[list[tuple[Path, int]], list[tuple[Path, Any, list[Any]]], Any]] = []
+
+    def add(self, batch: list[tuple[Path, int]]) -> None:
         loaded = []
         for path, _ in batch:
             try:
-                info, chunks = read(path, limits, fmt, inline=True)
+                info, chunks = read(path, self.limits, self.fmt, inline=True)
                 loaded.append((path, info, list(chunks)))
-            except Exception as exc:  # noqa: BLE001 - as in _scan
-                _failed(ctx, path, exc)
-        try:
-            results = scan_many([c for _, _, c in loaded], cfg)
-        except Exception:  # noqa: BLE001 - one bad file must not hide the others: scan them one by one
-            results = []
-            for path, info, chunks in loaded:
-                try:
-                    results.append(scan_chunks(iter(chunks), cfg, None))
-                except Exception as exc:  # noqa: BLE001
-                    _failed(ctx, path, exc)
-                    results.append(None)
+            except Exception as exc:  # noqa: BLE001 - as in PiiGate._scan
+                _failed(self.ctx, path, exc)
+        ex = self.pool.wait() if self.pool is not None else None
+        fut = None
+        if ex is not None:
+            try:
+                fut = ex.submit(_worker_scan_many, [c for _, _, c in loaded])
+            except Exception:  # noqa: BLE001 - a broken pool: scan here
+                fut = None
+        self.pending.append((batch, loaded, fut))
+        workers = self.pool.workers if self.pool is not None else 0
+        while len(self.pending) > (2 * workers if fut is not None else 0):
+            self._finish(*self.pending.pop(0))
+
+    def drain(self) -> None:
+        while self.pending:
+            self._finish(*self.pending.pop(0))
+
+    def _finish(self, batch: list[tuple[Path, int]], loaded: list[tuple[Path, Any, list[Any]]], fut: Any) -> None:
+        results: list[Any] | None = None
+        if fut is not None:
+            try:
+                results = fut.result()
+            except Exception:  # noqa: BLE001 - scanned again below, here, file by file
+                results = None
+        if results is None:
+            try:
+                results = scan_many([c for _, _, c in loaded], self.cfg)
+            except Exception:  # noqa: BLE001 - one bad file must not hide the others: scan them one by one
+                results = []
+                for path, _, chunks in loaded:
+                    try:
+                        results.append(scan_chunks(iter(chunks), self.cfg, None))
+                    except Exception as exc:  # noqa: BLE001
+                        _failed(self.ctx, path, exc)
+                        results.append(None)
         for (path, info, _), columns in zip(loaded, results):
             if columns is not None:
-                _report(ctx, path, info, columns, cfg)
-        progress.done(len(batch), sum(n for _, n in batch))
+                _report(self.ctx, path, info, columns, self.cfg)
+        self.progress.done(len(batch), sum(n for _, n in batch))
 
 
+def _small(size: int, pool: Pool | None, min_parallel: int) -> bool:
+    return size < SMALL_FILE and (pool is None or size < min_parallel)
+
+
+#: with this many small files, their batches go to the worker pool
+POOL_MIN_FILES = 64
 #: files below this size are scanned in batches (their set-up would cost more than their bytes)
 SMALL_FILE = 1 << 20
 BATCH_FILES = 256

@@ -90,3 +90,13 @@ def test_small_array_matching_equals_the_kernel():
     for pattern in (r"\d{3}-\d{2}", r"(?i)x+y", r"^[a-z]+@[a-z]+\.", r"\b\d+\b", "\u4e2d", r"(?m)^\s*$"):
         want = pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_pylist()
         assert kernels.match(arr, pattern).to_pylist() == want, pattern
+
+
+def test_batches_on_the_worker_pool_report_the_same(pii, tmp_path):
+    """Enough small files for their batches to go to worker processes: the same findings, in the
+    same order, as scanning them in this process."""
+    write_parts(tmp_path / "parts", 70)
+    _, one, _ = pii(tmp_path / "parts", extra=("--workers", "1"))
+    _, two, _ = pii(tmp_path / "parts", extra=("--workers", "2"))
+    assert key(one) == key(two) and len(one["gates"]["pii"]["files"]) == 70
+    assert [f["path"] for f in one["findings"]] == [f["path"] for f in two["findings"]]

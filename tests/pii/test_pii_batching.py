@@ -100,3 +100,38 @@ def test_batches_on_the_worker_pool_report_the_same(pii, tmp_path):
     _, two, _ = pii(tmp_path / "parts", extra=("--workers", "2"))
     assert key(one) == key(two) and len(one["gates"]["pii"]["files"]) == 70
     assert [f["path"] for f in one["findings"]] == [f["path"] for f in two["findings"]]
+
+
+class _Tty:
+    """A stderr stand-in that says it is a terminal and keeps what is written."""
+
+    def __init__(self) -> None:
+        self.data: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        self.data.append(s)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_only_on_a_terminal_and_only_for_big_runs(monkeypatch):
+    from gates.pii.gate import Progress
+
+    monkeypatch.delenv("CI", raising=False)
+    tty = _Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    assert Progress(3, 1 << 20).bar is None  # a small run: nothing
+    p = Progress(500, 1 << 30)
+    assert p.bar is not None
+    p.done(250, 1 << 29)
+    p.close()
+    monkeypatch.setenv("CI", "true")
+    assert Progress(500, 1 << 30).bar is None  # CI logs stay clean
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr("sys.stderr", type("NotTty", (), {"isatty": lambda self: False, "write": lambda self, s: 0})())
+    assert Progress(500, 1 << 30).bar is None

@@ -30,8 +30,14 @@ def _stdnum(module: str, sizes: tuple[int, ...]) -> Callable[[str], str | None]:
 
     def check(text: str) -> str | None:
         nonlocal mod
-        if len(text) > 40 or len(_SEP.sub("", text)) not in sizes:
+        if len(text) > 40:
             return None
+        n = len(_SEP.sub("", text))
+        if n not in sizes:
+            # an id stored as an integer (Parquet, a spreadsheet) lost its leading zeros
+            if not (text.isdigit() and min(sizes) - 2 <= n < min(sizes)):
+                return None
+            text = text.zfill(min(sizes))
         if mod is None:
             import importlib
 

@@ -274,3 +274,23 @@ def test_free_text_sentences_and_their_look_alikes(tmp_path, pii):
             ("US_ITIN", 6)} <= rows
     # versions, order and batch numbers, and a number after "tin" inside a domain: nothing but the e-mail itself
     assert {(e, r) for e, r in rows if r in (7, 8, 9, 10)} == {("EMAIL_ADDRESS", 10)}
+
+
+def test_parquet_integer_ids_and_phones(tmp_path, pii):
+    """Ids stored as integers (leading zeros lost) and phone numbers as int64 are still found."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from faker import Faker
+
+    f = Faker("pt_BR")
+    f.seed_instance(4)
+    cpfs = [int(f.cpf().replace(".", "").replace("-", "")) for _ in range(40)]
+    phones = [2025550100 + i * 7 for i in range(40)]
+    p = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"cpf": pa.array(cpfs, pa.int64()), "phone": pa.array(phones, pa.int64()),
+                             "row_id": pa.array(range(40), pa.int64())}), p)
+    _, rep, _ = pii(p)
+    got = {f["column"]: (f["entity"], f["column_count"]) for f in rep["findings"]}
+    assert got["cpf"] == ("BR_CPF", 40)
+    assert got["phone"][0] == "PHONE_NUMBER" and got["phone"][1] >= 36
+    assert "row_id" not in got

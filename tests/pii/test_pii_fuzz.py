@@ -152,6 +152,31 @@ def test_small_file_batches_never_raise(tmp_path, texts):
     scan_many(files, CFG)
 
 
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.sampled_from(["ana.silva@post.example.org", "4111111111111111"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+
+
+def _cells(columns) -> list:
+    return sorted((c.label, v, r, w) for c in columns for v, r, w in zip(c.values.to_pylist(), c.rows, c.paths))
+
+
+@FUZZ
+@given(records=st.lists(JSON_VALUES, max_size=30), indent=st.sampled_from([None, 0, 2]))
+def test_streamed_json_array_equals_the_whole_parse(tmp_path, records, indent):
+    """The streaming reader of top-level arrays yields exactly the cells, rows and JSON paths of
+    parsing the document whole, however it is chunked."""
+    import json
+
+    p = write(tmp_path, "recs.json", json.dumps(records, indent=indent).encode())
+    info, chunks = readers.read(p, readers.Limits(chunk_chars=64))
+    streamed = _cells([c for ch in chunks for c in ch.columns])
+    w = readers._Walker(p)
+    w.walk(records, None, "", "$", fixed_row=False)
+    assert streamed == _cells(w.columns())
+    assert info.rows == len(records)
+
+
 # ---- regressions found by the targets above -------------------------------------------------------
 
 def test_regression_yaml_with_non_string_keys_and_binary(tmp_path):

@@ -735,6 +735,14 @@ def _document(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc:
 _WS = re.compile(r"[ \t\r\n]*")
 
 
+class _Oversize(Exception):
+    """An element of a streamed JSON array is larger than the cap; ``line`` is where it starts."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
 class _JsonArray:
     """The elements of a top-level JSON array, decoded one at a time from a text stream, so an
     array of records (the usual shape of a big JSON dataset) is never held whole: memory is
@@ -763,7 +771,7 @@ class _JsonArray:
             self.col0 += len(dropped)
         self.buf, self.pos = self.buf[self.pos:] + more, 0
         if len(self.buf) > self.cap:
-            raise InputError(str(self.path), f"a JSON array element larger than {self.cap >> 20} MiB (gates.pii.max_json_mb)")
+            raise _Oversize(self.line0)
         return True
 
     def peek(self) -> str:
@@ -840,6 +848,7 @@ def _json_records(path: Path, comp: str | None, limits: Limits, info: FileInfo, 
     """A top-level JSON array, streamed: records are rows (1-based), their fields the columns,
     exactly as when the document is parsed whole, in chunks of ``batch_rows`` records."""
     fh = open_binary(path, comp, limits)
+    oversize: _Oversize | None = None
     try:
         text = io.TextIOWrapper(fh, encoding=enc, errors="strict", newline="")
         w = _Walker(path)
@@ -853,10 +862,20 @@ def _json_records(path: Path, comp: str | None, limits: Limits, info: FileInfo, 
                     info.rows = n
         except UnicodeDecodeError:
             raise InputError(str(path), f"not valid {enc} text (set gates.pii.encoding)") from None
+        except _Oversize as exc:
+            oversize = exc
         yield Chunk(w.columns(), base, n - base)
         info.rows = n
     finally:
         fh.close()
+    if oversize is not None:
+        # a record too large to decode within bounds (a 1 GiB string): the rest of the file from
+        # the line where it starts is scanned as text, in pieces (never a silent skip)
+        info.notes.append(f"JSON array element {n + 1} is larger than {limits.max_json_bytes >> 20} MiB (gates.pii.max_json_mb): "
+                          f"the file from line {oversize.line} on was scanned as text lines, without its structure")
+        rows = n
+        yield from _text(path, comp, limits, info, enc, skip=oversize.line - 1)
+        info.rows = max(rows, info.rows)
 
 
 def _yaml(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str) -> Iterator[Chunk]:

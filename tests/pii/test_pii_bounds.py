@@ -227,9 +227,14 @@ def test_json_array_errors_name_the_position(tmp_path, doc, where):
     assert where in exc.value.reason
 
 
-def test_json_array_record_above_the_cap_fails_closed(tmp_path):
+def test_json_array_record_above_the_cap_is_scanned_as_text(tmp_path):
     p = tmp_path / "big-record.json"
-    p.write_text(json.dumps([{"a": 1}, {"blob": "y" * (3 << 20)}]))
-    with pytest.raises(InputError) as exc:
-        list(readers.read(p, readers.Limits(max_json_bytes=1 << 20))[1])
-    assert "max_json_mb" in exc.value.reason
+    p.write_text(json.dumps([{"a": EMAIL}, {"blob": "y" * (3 << 20) + " " + CARD}]))  # one line, minified
+    cfg, _ = config.build({})
+    info, chunks = readers.read(p, readers.Limits(max_json_bytes=1 << 20))
+    bs = BatchScan(cfg)
+    for ch in chunks:
+        scan_chunk(bs, ch)
+    got = {(st.label, e) for st in bs.results() for e, s in st.entities.items() if s.count}
+    assert ("a", "EMAIL_ADDRESS") in got and (None, "CREDIT_CARD") in got  # the big record still scanned
+    assert any("max_json_mb" in n and "scanned as text" in n for n in info.notes)

@@ -758,10 +758,15 @@ class _JsonArray:
         """Read more (as much again as is buffered: a long record costs O(n log n), not O(n²))."""
         if self.eof:
             return False
-        more = self.t.read(max(1 << 20, len(self.buf) - self.pos))
+        held = len(self.buf) - self.pos
+        if held >= self.cap:
+            raise _Oversize(self.line0 + self.buf.count("\n", 0, self.pos))
+        more = self.t.read(min(max(1 << 20, held), self.cap - held + 1))
         if not more:
             self.eof = True
             return False
+        if held + len(more) > self.cap:  # before joining: the peak stays near the cap
+            raise _Oversize(self.line0 + self.buf.count("\n", 0, self.pos))
         dropped = self.buf[:self.pos]
         nl = dropped.count("\n")
         if nl:
@@ -770,8 +775,6 @@ class _JsonArray:
         else:
             self.col0 += len(dropped)
         self.buf, self.pos = self.buf[self.pos:] + more, 0
-        if len(self.buf) > self.cap:
-            raise _Oversize(self.line0)
         return True
 
     def peek(self) -> str:

@@ -174,15 +174,18 @@ def test_reader_refuses_a_fifo_without_blocking(tmp_path):
     assert "regular file" in str(getattr(exc.value, "reason", exc.value))
 
 
-def test_huge_single_line_stays_bounded(tmp_path):
-    """Realistic: a 256 MiB file of one line, through the CLI in its own process: peak RSS stays
-    under 300 MB and a secret at the very end is found."""
-    p = tmp_path / "one.txt"
+@pytest.mark.parametrize("name,head,tail", [("one.txt", b"", b"\n"), ("one.json", b'[{"id": 1}, {"s": "', b'"}]')])
+def test_huge_single_line_stays_bounded(tmp_path, name, head, tail):
+    """Realistic: a 256 MiB file of one line (plain text, and a JSON string inside a record of a
+    top-level array), through the CLI in its own process: peak RSS stays under 300 MB and a
+    value at the very end is found."""
+    p = tmp_path / name
     chunk = ("lorem ipsum dolor sit amet " * 40000).encode()
     with open(p, "wb") as fh:
+        fh.write(head)
         for _ in range((256 << 20) // len(chunk)):
             fh.write(chunk)
-        fh.write(f" {EMAIL}\n".encode())
+        fh.write(f" {EMAIL}".encode() + tail)
     out = tmp_path / "r.json"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     code = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:]); "

@@ -1,15 +1,24 @@
-"""Benchmark: the pii gate versus Presidio's pattern recognizers on the same labelled CSV.
+"""Speed benchmark of the pii gate on data it did not generate, whole processes, side by side with
+Presidio's pattern recognizers (issue 18).
 
-    python bench/pii_bench.py [--dense-mb 50] [--sparse-mb 100] [--presidio-mb 1] [--workers 0]
+    python bench/pii_bench.py --quick            # ~2 minutes: 10 MB files, 2 MB of small files
+    python bench/pii_bench.py                    # 50 MB files, 5 MB of small files, a 300 MB CSV
+    python bench/pii_bench.py --mb 50 --big-mb 300 --workers 0 --no-presidio
 
-Generates a PII-dense and a PII-sparse CSV (bench/pii_data.py: names, emails, phones, SSNs,
-cards, IBANs, IPs mixed with order ids, uuids, versions, coordinates, timestamps; every value
-synthetic), then prints, for each engine, MB/s (wall clock, and CPU seconds), peak RSS of the
-largest process, and precision/recall per entity on the generated labels (cell level: row, column,
-entity). Presidio (``pip install presidio-analyzer``; not a project dependency) runs its predefined
-recognizers directly (no spaCy model) with ``.analyze(cell, entities)`` per cell, on the first
-``--presidio-mb`` of the dense file; our precision/recall is computed on that same slice and on
-the whole file. Each engine runs in its own child process so RSS numbers do not mix.
+Inputs (``bench/pii_speed_data.py``): Faker (pinned in the ``test`` extra) across ten locales,
+cut into CSVs of the requested size: *dense* (names, addresses, e-mails, phones, cards, IBANs,
+IPs, SSNs/national ids, birth dates, a free-text comment; 15 columns), *sparse* (orders and
+products with a free-text review; about 1 row in 1,000 carries an e-mail or phone), *free text*
+(paragraphs, 1 in 20 with a card/IBAN/e-mail/phone in the prose); the CSVs that scikit-learn
+(and plotly, vega_datasets... when installed) ship; the dense rows split into ~8 KB files against
+the same bytes in one file; and, without ``--quick``, a 300 MB CSV for peak RSS.
+
+Each run is ``python -m gates.pii FILE --format json --output OUT -q`` in a child process: wall
+time from start to exit (interpreter start and imports included), CPU = user+sys of the child and
+the processes it waited for (pool workers started through the forkserver are not among them: runs
+with worker processes say so), peak RSS of the child (``wait4``). The machine is shared with other
+agents: CPU seconds move far less with load than wall seconds, so read MB per CPU-second first.
+Generated files are cached under ``--cache``.
 """
 
 from __future__ import annotations
@@ -17,216 +26,191 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-ENTITIES = ("CREDIT_CARD", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "IBAN_CODE", "IP_ADDRESS")
-
 
 # ---- children ------------------------------------------------------------------------------------
 
-def child_gate(path: str, workers: int) -> dict:
-    """Time the real gate, CLI included; also when the gate itself started (after the CLI has
-    imported every gate, built its parser and loaded the policy)."""
-    from gates.core import runner
-    from gates.core.cli import main  # (gates.core only: the gates themselves load inside the timed run)
-
-    started: list[float] = []
-    run_gate = runner.run_gate
-
-    def timed_run_gate(*args, **kwargs):  # noqa: ANN002, ANN003
-        started.append(time.perf_counter())
-        return run_gate(*args, **kwargs)
-
-    runner.run_gate = timed_run_gate
-    out = tempfile.mktemp(suffix=".json")
-    t0, c0 = time.perf_counter(), time.process_time()
-    code = main(["pii", path, "--format", "json", "--output", out, "-q", "--workers", str(workers)])
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    rep = json.loads(Path(out).read_text())
-    os.unlink(out)
-    return {"wall": wall, "cpu": cpu, "startup": started[0] - t0, "code": code, "findings": len(rep["findings"]),
-            "errors": rep["gates"]["pii"]["errors"]}
-
-
-def child_gate_labels(path: str) -> dict:
-    """Every validated hit, without sampling, through the same engine the gate uses."""
-    from gates.pii import config
-    from gates.pii.engine import BatchScan, scan_chunk
-    from gates.pii.readers import read
-
-    cfg, limits = config.build({"sampling": {"enabled": False}})
-    cfg = cfg.__class__(**{**cfg.__dict__, "record": True})
-    info, chunks = read(Path(path), limits)
-    bs = BatchScan(cfg)
-    for ch in chunks:
-        scan_chunk(bs, ch)
-    preds = [(r, lab, e) for lab, sc in bs.scanners.items() for r, e in sc.hits]
-    return {"preds": preds}
-
-
-def presidio_recognizers():
-    from presidio_analyzer.predefined_recognizers import (
-        AbaRoutingRecognizer, CreditCardRecognizer, CryptoRecognizer, EmailRecognizer, IbanRecognizer, IpRecognizer,
-        MacAddressRecognizer, NhsRecognizer, PhoneRecognizer, UsBankRecognizer, UsItinRecognizer, UsSsnRecognizer,
-    )
-
-    return [CreditCardRecognizer(), EmailRecognizer(), UsSsnRecognizer(), IbanRecognizer(), IpRecognizer(), PhoneRecognizer(),
-            UsBankRecognizer(), UsItinRecognizer(), AbaRoutingRecognizer(), CryptoRecognizer(), NhsRecognizer(), MacAddressRecognizer()]
+def run_gate(path: Path, workers: int | None) -> dict:
+    """One whole gate process on ``path``: wall, CPU (user+sys), peak RSS, exit code, findings."""
+    out = Path(tempfile.mktemp(suffix=".json"))
+    cmd = [sys.executable, "-m", "gates.pii", str(path), "--format", "json", "--output", str(out), "-q"]
+    if workers is not None:
+        cmd += ["--workers", str(workers)]
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    rep = json.loads(out.read_text()) if out.exists() else {}
+    out.unlink(missing_ok=True)
+    g = rep.get("gates", {}).get("pii", {})
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss / 1024, "code": os.waitstatus_to_exitcode(status),
+            "findings": len(rep.get("findings", [])), "errors": len(g.get("errors", [])), "stderr": err[-300:]}
 
 
 def child_presidio(path: str) -> dict:
+    """Presidio's predefined pattern recognizers (and its phone recognizer), no NLP model, cell by
+    cell on ``path`` (a CSV): the same work the gate does, by the library people compare it to."""
     import csv
 
     try:
         import tldextract
         from presidio_analyzer.predefined_recognizers.generic import email_recognizer
+        from presidio_analyzer.predefined_recognizers import (
+            AbaRoutingRecognizer, CreditCardRecognizer, CryptoRecognizer, EmailRecognizer, IbanRecognizer, IpRecognizer,
+            MacAddressRecognizer, PhoneRecognizer, UsBankRecognizer, UsItinRecognizer, UsSsnRecognizer,
+        )
     except ImportError as exc:  # not a project dependency: the bench runs without it
         return {"missing": exc.name or "presidio-analyzer"}
-
-    # Presidio's email check fetches the public suffix list over the network on first use;
-    # use the snapshot bundled with tldextract instead (same answers, no network)
+    # the email check fetches the public suffix list on first use: the bundled snapshot instead
     email_recognizer.tldextract = type("offline", (), {"extract": staticmethod(tldextract.TLDExtract(suffix_list_urls=()))})
-    recs = presidio_recognizers()
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    recs = [CreditCardRecognizer(), EmailRecognizer(), UsSsnRecognizer(), IbanRecognizer(), IpRecognizer(), PhoneRecognizer(),
+            UsBankRecognizer(), UsItinRecognizer(), AbaRoutingRecognizer(), CryptoRecognizer(), MacAddressRecognizer()]
     t0, c0 = time.perf_counter(), time.process_time()
-    preds = []
-    for i, row in enumerate(rows, 1):
-        for col, cell in row.items():
-            if not cell:
-                continue
-            for rec in recs:
-                for res in rec.analyze(cell, rec.supported_entities, None):
-                    preds.append((i, col, res.entity_type, res.score))
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"wall": wall, "cpu": cpu, "preds": preds}
+    hits = 0
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            for cell in row.values():
+                if cell:
+                    for rec in recs:
+                        hits += len(rec.analyze(cell, rec.supported_entities, None))
+    return {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0, "hits": hits}
+
+
+# ---- inputs --------------------------------------------------------------------------------------
+
+def inputs(cache: Path, mb: float, small_mb: float, big_mb: float, pool_rows: int) -> dict[str, Path]:
+    import pii_speed_data as D
+
+    cache.mkdir(parents=True, exist_ok=True)
+    size = int(mb * 1e6)
+    out: dict[str, Path] = {}
+    pools: dict[str, list] = {}
+
+    def pool(kind: str) -> list:
+        if kind not in pools:
+            pools[kind] = D.POOLS[kind](pool_rows if kind != "freetext" else max(500, pool_rows // 2))
+        return pools[kind]
+
+    for kind in ("dense", "sparse", "freetext"):
+        p = cache / f"{kind}-{mb:g}mb-{pool_rows}.csv"
+        if not p.exists():
+            D.write_csv(p, pool(kind), size)
+        out[kind] = p
+    one = cache / f"dense-{small_mb:g}mb-{pool_rows}.csv"
+    if not one.exists():
+        D.write_csv(one, pool("dense"), int(small_mb * 1e6), seed=3)
+    parts = cache / f"dense-{small_mb:g}mb-{pool_rows}-parts"
+    if not parts.exists():
+        D.split_csv(one, parts, 8000)
+    out["one file"], out["small files"] = one, parts
+    real = cache / "package-csvs"
+    if not real.exists():
+        real.mkdir()
+        for i, src in enumerate(D.package_csvs()):
+            shutil.copy(src, real / f"{i:02d}-{src.name}")
+    out["package CSVs"] = real
+    if big_mb:
+        big = cache / f"sparse-{big_mb:g}mb-{pool_rows}.csv"
+        if not big.exists():
+            D.write_csv(big, pool("sparse"), int(big_mb * 1e6), seed=5)
+        out["big"] = big
+    return out
+
+
+def size_of(p: Path) -> float:
+    if p.is_dir():
+        return sum(f.stat().st_size for f in p.iterdir()) / 1e6
+    return p.stat().st_size / 1e6
 
 
 # ---- parent --------------------------------------------------------------------------------------
 
-def run_child(*args: str) -> tuple[dict, int]:
-    """Run this script as a child; return its JSON (plus ``cpu_all``: CPU seconds of the child
-    and every process it waited for, i.e. the workers) and its peak RSS in MiB (from wait4)."""
-    proc = subprocess.Popen([sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read()
-    _, status, ru = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"child {args} failed ({proc.returncode})")
-    data = json.loads(out)
-    data["cpu_all"] = ru.ru_utime + ru.ru_stime
-    return data, ru.ru_maxrss // 1024
-
-
-def score(preds, labels, entities=ENTITIES) -> dict[str, tuple[float, float, int, int, int]]:
-    truth = defaultdict(set)
-    for r, c, e in labels:
-        truth[e].add((r, c))
-    got = defaultdict(set)
-    for p in preds:
-        got[p[2]].add((p[0], p[1]))
-    out = {}
-    for e in entities:
-        tp = len(got[e] & truth[e])
-        fp = len(got[e] - truth[e])
-        fn = len(truth[e] - got[e])
-        out[e] = (tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0, tp, fp, fn)
-    extra = {e: len(s) for e, s in got.items() if e not in entities}
-    tp = sum(v[2] for v in out.values())
-    fp = sum(v[3] for v in out.values()) + sum(extra.values())
-    fn = sum(v[4] for v in out.values())
-    out["ALL (incl. other types)"] = (tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0, tp, fp, fn)
-    return out
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dense-mb", type=float, default=50)
-    ap.add_argument("--sparse-mb", type=float, default=100)
-    ap.add_argument("--presidio-mb", type=float, default=1)
-    ap.add_argument("--workers", type=int, default=0)
-    ap.add_argument("--child", nargs="+")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="10 MB files, 2 MB of small files, no big file (~2 minutes)")
+    ap.add_argument("--mb", type=float, help="size of the dense/sparse/free-text CSVs (default 50; --quick 10)")
+    ap.add_argument("--small-mb", type=float, help="bytes split into ~8 KB files (default 5; --quick 2)")
+    ap.add_argument("--big-mb", type=float, help="the RSS file (default 300; --quick 0: skipped)")
+    ap.add_argument("--pool-rows", type=int, help="Faker rows per pool (default 10000; --quick 3000)")
+    ap.add_argument("--workers", type=int, help="--workers for the gate (default: the gate's own, one per CPU)")
+    ap.add_argument("--presidio-mb", type=float, default=None, help="slice of the dense data for Presidio (default 1; --quick 0.3)")
+    ap.add_argument("--no-presidio", action="store_true")
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "mlsec-gates-pii-bench")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        kind, *rest = a.child
-        fn = {"gate": lambda p, w: child_gate(p, int(w)), "labels": child_gate_labels, "presidio": child_presidio}[kind]
-        print(json.dumps(fn(*rest)))
+        print(json.dumps(child_presidio(a.child[1])))
         return
+    q = a.quick
+    mb = a.mb or (10 if q else 50)
+    small_mb = a.small_mb or (2 if q else 5)
+    big_mb = a.big_mb if a.big_mb is not None else (0 if q else 300)
+    pool_rows = a.pool_rows or (3000 if q else 10000)
+    presidio_mb = a.presidio_mb if a.presidio_mb is not None else (0.3 if q else 1)
 
-    import pii_data
-
-    tmp = Path(tempfile.mkdtemp(prefix="pii-bench-"))
-    dense, sparse, small = tmp / "dense.csv", tmp / "sparse.csv", tmp / "dense_slice.csv"
-    labels_dense = pii_data.write_csv_bytes(int(a.dense_mb * 1e6), "dense", dense)
-    pii_data.write_csv_bytes(int(a.sparse_mb * 1e6), "sparse", sparse)
-    labels_small = pii_data.write_csv_bytes(int(a.presidio_mb * 1e6), "dense", small)
-    mb = {p: p.stat().st_size / 1e6 for p in (dense, sparse, small)}
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; files: dense {mb[dense]:.1f} MB, "
-          f"sparse {mb[sparse]:.1f} MB, presidio slice {mb[small]:.2f} MB\n")
+    t = time.perf_counter()
+    files = inputs(a.cache, mb, small_mb, big_mb, pool_rows)
+    print(f"inputs ready in {time.perf_counter() - t:.0f} s (cache {a.cache}); machine: {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}\n")
 
     rows = []
-    for name, path in (("dense", dense), ("sparse", sparse), ("dense slice", small)):
-        for w in sorted({1, a.workers or (os.cpu_count() or 1)}):
-            r, rss = run_child("gate", str(path), str(w))
-            rows.append((f"mlsec-gates pii, {w} worker(s)", name, mb[path], r["wall"], r["cpu_all"], rss, r["startup"]))
-    pres, pres_rss = run_child("presidio", str(small))
-    if "missing" in pres:
-        print(f"presidio: not installed (no module {pres['missing']!r}; pip install presidio-analyzer); its rows are left out\n")
-    else:
-        rows.append(("presidio pattern recognizers", "dense slice", mb[small], pres["wall"], pres["cpu_all"], pres_rss, None))
+    runs: list[tuple[str, Path, int | None]] = [(k, files[k], a.workers) for k in ("dense", "sparse", "freetext", "package CSVs")]
+    if not q:
+        runs += [(f"{k} (1 process)", files[k], 1) for k in ("dense", "sparse")]
+    runs += [("one file", files["one file"], a.workers), ("small files", files["small files"], a.workers)]
+    if "big" in files:
+        runs.append(("big", files["big"], a.workers))
+    res = {}
+    for name, path, w in runs:
+        r = run_gate(path, w)
+        res[name] = r
+        n = len(list(path.iterdir())) if path.is_dir() else 1
+        rows.append((name, path, n, size_of(path), r, w))
 
-    print("| engine | data | MB | wall s | MB/s (wall) | CPU s | MB per CPU-s | peak RSS MiB | of which start-up s | MB/s after start-up |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for eng, data, size, wall, cpu, rss, startup in rows:
-        pooled = "2 worker" in eng or ("worker" in eng and not eng.endswith("1 worker(s)"))
-        cpu_s, per_cpu = ("n/a", "n/a") if pooled else (f"{cpu:.2f}", f"{size / cpu:.1f}")
-        rate = size / wall
-        shown = f"{rate:.1f}" if rate >= 1 else f"{rate:.3f}"
-        after = "n/a" if startup is None else f"{size / (wall - startup):.1f}"
-        start_s = "n/a" if startup is None else f"{startup:.2f}"
-        print(f"| {eng} | {data} | {size:.1f} | {wall:.2f} | {shown} | {cpu_s} | {per_cpu} | {rss} | {start_s} | {after} |")
-    print("\nwall: the CLI run (importing every gate, policy, reading, scanning, decisions, JSON report), interpreter start excluded; "
-          "start-up: the part of it before the pii gate starts (the CLI imports all gates and loads the policy), "
-          "so 'MB/s after start-up' is the data path alone. "
-          "CPU: the child and what it waited for, interpreter start included; n/a with worker processes (forkserver "
-          "children are not counted). Peak RSS: the largest single process. Files below parallel_min_mb (24 MB) and "
-          f"PII-sparse files run in one process whatever --workers says. Shared machine: load average now {os.getloadavg()[0]:.2f}.")
+    print("| input | files | MB | wall s | MB/s (wall) | CPU s | MB per CPU-s | peak RSS MB | exit | findings |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, path, n, size, r, w in rows:
+        pooled = size >= 24 and w != 1
+        cpu = f"{r['cpu']:.2f}" + (" (+workers)" if pooled else "")
+        print(f"| {name}: {path.name} | {n} | {size:.1f} | {r['wall']:.2f} | {size / r['wall']:.1f} | {cpu} | "
+              f"{size / r['cpu']:.1f} | {r['rss']:.0f} | {r['code']} | {r['findings']} |")
+        if r["code"] not in (0, 1) or r["errors"]:
+            print(f"|   ↳ {r['errors']} error(s); stderr: {r['stderr']!r} |")
+    one, many = res["one file"], res["small files"]
+    print(f"\nmany small files / one file (same bytes): wall {many['wall'] / one['wall']:.2f}x, "
+          f"CPU {many['cpu'] / one['cpu']:.2f}x")
 
-    ours_small = run_child("labels", str(small))[0]["preds"]
-    ours_full = run_child("labels", str(dense))[0]["preds"]
-    variants = [
-        ("mlsec-gates pii (dense slice)", score(ours_small, labels_small)),
-        ("mlsec-gates pii (whole dense file)", score(ours_full, labels_dense)),
-    ]
-    if "missing" not in pres:
-        variants += [
-            ("presidio, score >= 0 (default)", score(pres["preds"], labels_small)),
-            ("presidio, score >= 0.5", score([p for p in pres["preds"] if p[3] >= 0.5], labels_small)),
-        ]
-    print("\nprecision / recall per entity (cell level; TP/FP/FN); ours with sampling off, i.e. every candidate validated\n")
-    ents = list(variants[0][1])
-    print("| entity | " + " | ".join(v[0] for v in variants) + " |")
-    print("|---|" + "---|" * len(variants))
-    for e in ents:
-        cells = [f"{v[1][e][0]:.3f} / {v[1][e][1]:.3f} ({v[1][e][2]}/{v[1][e][3]}/{v[1][e][4]})" for v in variants]
-        print(f"| {e} | " + " | ".join(cells) + " |")
-    if "missing" in pres:
-        print("\npresidio: not installed")
-        return
-    other = defaultdict(int)
-    for p in pres["preds"]:
-        if p[2] not in ENTITIES:
-            other[p[2]] += 1
-    print("\npresidio hits of other types on the slice (all false positives here):", dict(other) or "none")
+    if not a.no_presidio:
+        import pii_speed_data as D
+
+        slice_path = a.cache / f"dense-{presidio_mb:g}mb-{pool_rows}-presidio.csv"
+        if not slice_path.exists():
+            D.write_csv(slice_path, D.dense_pool(min(pool_rows, 2000)), int(presidio_mb * 1e6), seed=9)
+        p = subprocess.run([sys.executable, __file__, "--child", "presidio", str(slice_path)], capture_output=True, text=True)
+        pres = json.loads(p.stdout or "{}") if p.returncode == 0 else {"missing": "presidio child failed"}
+        ours = run_gate(slice_path, 1)
+        size = size_of(slice_path)
+        print(f"\nside by side on {slice_path.name} ({size:.2f} MB, Faker dense rows):")
+        if "missing" in pres:
+            print(f"  presidio: not installed ({pres['missing']}); pip install presidio-analyzer")
+        else:
+            print(f"  presidio pattern recognizers, per cell, scanning only (CSV parsing and imports excluded): "
+                  f"{pres['wall']:.2f} s wall, {pres['cpu']:.2f} CPU s -> {size / pres['cpu']:.2f} MB per CPU-s")
+        print(f"  mlsec-gates pii, whole process (imports, CSV, semantics, report): {ours['wall']:.2f} s wall, "
+              f"{ours['cpu']:.2f} CPU s -> {size / ours['cpu']:.2f} MB per CPU-s")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,10 @@ OPTIONS_SCHEMA: dict[str, Any] = {
     "salt": {"type": "string", "minLength": 8, "description": "Salt for value hashes (MLSEC_GATES_PII_SALT overrides it)."},
     "examples": {"type": "integer", "minimum": 1, "maximum": 100, "description": "Findings listed per column and entity (distinct values)."},
     "phone_region": {"type": "string", "pattern": "^[A-Z]{2}$", "description": "Region for phone numbers without a country code."},
+    # ---- pii-detect: column semantics (new entities are in entities.ENTITIES) ----
+    "phone_regions": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"}, "uniqueItems": True,
+                      "description": "Regions tried, in order, for national-format phone numbers (default: a broad list)."},
+    # ---- end pii-detect ----
     "format": {"enum": list(FORMATS)},
     "encoding": {"type": "string", "minLength": 1},
     "max_file_mb": {"type": "number", "exclusiveMinimum": 0},
@@ -163,6 +167,7 @@ def build(options: Mapping[str, Any], policy_file: str = "policy") -> tuple[Scan
         sample_min_rows=int(sampling.get("min_rows", 1000)), sample_rate=float(sampling.get("rate", 0.02)),
         sampling=bool(sampling.get("enabled", True)), examples=int(options.get("examples", 10)),
         phone_region=str(options.get("phone_region", "US")),
+        phone_regions=tuple(options.get("phone_regions") or ()),  # pii-detect
     )
     mb = 1 << 20
     limits = Limits(

@@ -1,9 +1,10 @@
 """Column-level decisions: from per-column counts to findings with an explicit ``blocking``.
 
 A column blocks for an entity when the policy's action is ``block``, the column holds at least
-``min_count`` occurrences and more than ``max_fraction`` of its rows hold one. Findings list up
-to ``examples`` distinct values per column and entity (each with its own row, masked evidence and
-salted hash, so each can be waived alone); every one of them carries the column's totals. Counts
+``min_count`` occurrences and more than ``max_fraction`` of its rows hold one. There is one finding per column and entity: the column's
+totals, what decided it, and up to ``examples`` distinct values (each with its row, masked
+evidence and salted hash); its fingerprint names the column and the entity, so a waiver covers that
+column (later values included) and nothing else. Counts
 of sampled entities are estimates, reported with a Wilson 95 % interval.
 """
 
@@ -17,9 +18,9 @@ from typing import Any
 
 from gates.core.gate import GateContext
 
-from .entities import ENTITIES, SECRET
+from .entities import ENTITIES, SECRET, column_context
 from .readers import FileInfo
-from .scanner import ColumnStats, EntityStats, ScanConfig
+from .scanner import ColumnStats, EntityRule, EntityStats, Example, ScanConfig
 
 Z95 = 1.959964
 
@@ -69,14 +70,18 @@ def title(entity: str) -> str:
 
 
 def report_file(ctx: GateContext, path: Path, info: FileInfo, columns: list[ColumnStats], cfg: ScanConfig) -> None:
+    """Add one finding per (column, entity) of ``path`` to ``ctx`` (and one PII003 per column
+    and entity holding known test values). The finding's rule comes from the semantics pass
+    where it decided the column (``POSTCODE``/``CITY`` for parts of a ``LOCATION``)."""
     custom = {c.name for c in cfg.custom}
     for col in sorted(columns, key=lambda c: (c.label is None, c.label or "")):
         for entity, st in sorted(col.entities.items()):
-            rule = cfg.rules.get(entity)
+            meta = dict(col.extra.get(entity) or {})
+            rule = policy_rule(cfg, entity, meta.get("rule"))
             if rule is None or rule.action == "ignore":
                 continue
             if st.count:
-                _findings(ctx, path, info, col, entity, st, cfg, custom)
+                _finding(ctx, path, info, col, entity, st, cfg, custom, rule, meta)
             if st.test_values and st.test_example is not None:
                 ex = st.test_example
                 ctx.add("PII003", f"known test value for {title(entity)}{_where(col.label)} ({st.test_values} occurrence(s)); not blocking",
@@ -85,13 +90,35 @@ def report_file(ctx: GateContext, path: Path, info: FileInfo, columns: list[Colu
                         **_extra(info, ex.row, ex.json_path))
 
 
+def policy_rule(cfg: ScanConfig, entity: str, rule_name: str | None) -> EntityRule | None:
+    """The policy rule for a finding: its own entity's, or for a part of a location (postcode,
+    city) that part's rule, unless ``LOCATION`` itself is ignored."""
+    if rule_name and rule_name != entity:
+        own = cfg.rules.get(entity)
+        if own is not None and own.action == "ignore":
+            return None
+        return cfg.rules.get(rule_name)
+    return cfg.rules.get(entity)
+
+
 def _where(label: str | None) -> str:
     return f" in column '{label}'" if label is not None else ""
 
 
-def _findings(ctx: GateContext, path: Path, info: FileInfo, col: ColumnStats, entity: str, st: EntityStats,
-              cfg: ScanConfig, custom: set[str]) -> None:
-    rule = cfg.rules[entity]
+def decided_by(col: ColumnStats, entity: str, meta: dict[str, Any]) -> str:
+    """What decided the finding: ``header``, ``values`` or ``both``. Per-cell findings are
+    validated values; ``both`` when the column's name also gives the entity's context."""
+    if meta.get("decided_by"):
+        return str(meta["decided_by"])
+    return "both" if entity in column_context(col.label)[0] else "values"
+
+
+def _finding(ctx: GateContext, path: Path, info: FileInfo, col: ColumnStats, entity: str, st: EntityStats,
+             cfg: ScanConfig, custom: set[str], rule: EntityRule, meta: dict[str, Any]) -> None:
+    """One finding for the column and entity: the column's totals, the verdict, and up to
+    ``examples`` redacted examples (first by row). Its fingerprint is keyed on the entity and the
+    column only, so a waiver names the column: it covers the column's later values too, and
+    nothing outside it."""
     est = estimate(st, col.rows)
     blocking = rule.action == "block" and est.count >= rule.min_count and est.fraction > rule.max_fraction
     rid = rule_for(entity, custom)
@@ -110,19 +137,35 @@ def _findings(ctx: GateContext, path: Path, info: FileInfo, col: ColumnStats, en
         verdict = f"below the blocking threshold (min_count {rule.min_count}, max_fraction {rule.max_fraction:g})"
     else:
         verdict = "reported (action: warn)"
-    examples = sorted(st.examples.values(), key=lambda e: e.row)
+    examples = sorted(st.examples.values(), key=lambda e: e.row)[: cfg.examples]
+    basis = decided_by(col, entity, meta)
+    kind = meta.get("location_kind")
+    what = f"{title(entity)}" if not kind else f"{title(entity)} ({str(kind).replace('_', ' ')})"
+    msg = f"{what}{_where(col.label)}: {share}; {verdict}; decided by {basis}"
     more = max(0, est.count - sum(e.occurrences for e in examples))
-    for i, ex in enumerate(examples):
-        msg = f"{title(entity)}{_where(col.label)}: {share}; {verdict}"
-        if i == len(examples) - 1 and more:
-            msg += f"; {more:,} more occurrence(s) not listed"
-        ctx.add(
-            rid, msg, path, severity=severity, blocking=blocking, row=ex.row, line=ex.line, column=col.label,
-            entity=entity, evidence=ex.evidence, key=f"{ex.hash}|{col.label}", value_hash=ex.hash,
-            occurrences=ex.occurrences, column_count=est.count, column_rows=col.rows, column_fraction=round(est.fraction, 6),
-            sampled=est.sampled, fraction_ci=[round(est.low, 6), round(est.high, 6)] if est.sampled else None,
-            action=rule.action, **_extra(info, ex.row, ex.json_path),
-        )
+    if more:
+        msg += f"; {len(examples)} example(s) listed, {more:,} more occurrence(s)"
+    first = examples[0] if examples else None
+    fields = {k: v for k, v in meta.items() if k not in ("decided_by", "rule") and not k.startswith("_")}
+    ctx.add(
+        rid, msg, path, severity=severity, blocking=blocking, row=first.row if first else None,
+        line=first.line if first else None, column=col.label, entity=entity, evidence=first.evidence if first else None,
+        key=f"column|{entity}|{col.label}", value_hash=first.hash if first else None, decided_by=basis,
+        examples=[_example(e) for e in examples], column_count=est.count, column_rows=col.rows,
+        column_fraction=round(est.fraction, 6), sampled=est.sampled,
+        fraction_ci=[round(est.low, 6), round(est.high, 6)] if est.sampled else None,
+        action=rule.action, policy_entity=meta.get("rule") or entity, **fields,
+        **_extra(info, first.row if first else 0, first.json_path if first else None),
+    )
+
+
+def _example(e: Example) -> dict[str, Any]:
+    out: dict[str, Any] = {"row": e.row, "evidence": e.evidence, "value_hash": e.hash, "occurrences": e.occurrences}
+    if e.line is not None:
+        out["line"] = e.line
+    if e.json_path:
+        out["json_path"] = e.json_path
+    return out
 
 
 def _extra(info: FileInfo, row: int, json_path: str | None) -> dict[str, Any]:

@@ -33,6 +33,28 @@ class Entity:
     negative: tuple[str, ...] = ()
 
 
+def _semantic() -> tuple[Entity, ...]:
+    """Entities decided per column by :mod:`columns` (header + share of values), not by the
+    per-cell pattern pass: they have no context words here. ``POSTCODE`` and ``CITY`` are policy
+    rules only: their findings are reported as ``LOCATION`` with a ``location_kind``."""
+    from .national_ids import NATIONAL_IDS
+
+    return (
+        Entity("PERSON", PII, "person's name", "block"),
+        Entity("LOCATION", PII, "street address", "block"),
+        Entity("POSTCODE", PII, "postcode (LOCATION)", "warn"),
+        Entity("CITY", PII, "city (LOCATION)", "warn"),
+        Entity("DATE_OF_BIRTH", PII, "date of birth", "block"),
+        Entity("PASSPORT", PII, "passport number", "block"),
+        Entity("DRIVER_LICENSE", PII, "driving licence number", "block"),
+        Entity("URL", PII, "personal URL (website/profile)", "warn"),
+        Entity("URL_CREDENTIALS", SECRET, "URL carrying a password or token", "block"),
+        *(Entity(n.entity, PII, n.title, "block") for n in NATIONAL_IDS),
+    )
+
+
+SEMANTIC_ENTITIES = _semantic()
+
 ENTITIES: dict[str, Entity] = {
     e.name: e
     for e in (
@@ -47,7 +69,7 @@ ENTITIES: dict[str, Entity] = {
         Entity("PHONE_NUMBER", PII, "phone number", "warn", weak=True,
                context=("phone", "mobile", "tel", "telephone", "cell", "cellphone", "fax", "msisdn", "call", "whatsapp", "contact")),
         Entity("IP_ADDRESS", PII, "IP address", "warn", context=("ip", "ipv4", "ipv6", "address", "host", "client"),
-               negative=("version", "ver", "release", "build", "semver", "revision")),
+               negative=("version", "ver", "release", "build", "semver", "revision", "fw", "firmware", "sw", "software", "os", "rev")),
         Entity("MAC_ADDRESS", PII, "MAC address", "warn", context=("mac", "hwaddr", "ether", "bssid")),
         Entity("CRYPTO", PII, "crypto wallet address", "warn", context=("wallet", "btc", "bitcoin", "eth", "ethereum", "crypto", "address")),
         Entity("PRIVATE_KEY", SECRET, "PEM private key", "block"),
@@ -62,6 +84,7 @@ ENTITIES: dict[str, Entity] = {
         Entity("JWT", SECRET, "JSON Web Token", "block"),
         Entity("GENERIC_SECRET", SECRET, "password or secret (keyword + entropy)", "warn", weak=True,
                context=("password", "passwd", "pwd", "pass", "secret", "token", "apikey", "api_key", "credential", "credentials", "auth", "key")),
+        *SEMANTIC_ENTITIES,
     )
 }
 
@@ -69,7 +92,7 @@ ENTITIES: dict[str, Entity] = {
 
 #: card numbers by issuer prefix, bare or in 4-digit groups (Amex/Diners 4-6-5 / 4-6-4)
 CARD_STRICT = (
-    r"4\d{12}(?:\d{3}){0,2}|(?:5\d|2[2-7]|3\d|6\d)\d{11,17}|1\d{14}"
+    r"4\d{12}(?:\d{3}){0,2}|(?:5\d|2[2-7]|3\d|6\d)\d{11,17}|1\d{14}|2131\d{11}"
     r"|[1-6]\d{3}(?:[ -]\d{4}){3}[ -]\d{1,3}|[1-6]\d{3}[ -]\d{4}[ -]\d{4}[ -]\d{1,7}"
     r"|3\d{3}[ -]\d{6}[ -]\d{4,5}"
 )
@@ -180,7 +203,9 @@ def column_context(name: str | None) -> tuple[frozenset[str], frozenset[str]]:
 
 def keyword_regex(entities: list[Entity]) -> str:
     words = sorted({w for e in entities for w in e.context if len(w) >= 3 and w not in ("key", "address", "contact", "pass")}, key=len, reverse=True)
-    return r"(?i:\b(?:" + "|".join(re.escape(w) for w in words) + r")s?\b)"
+    # whole tokens only, never part of an e-mail address or a domain (``info@tin.it``): not after
+    # ``@``/``.``/a word character, not before ``@`` or ``.`` + a word character
+    return r"(?i:(?:^|[^\w@.])(?:" + "|".join(re.escape(w) for w in words) + r")s?(?:$|[^\w@.]|\.(?:\s|$)))"
 
 
 WEAK_NUMERIC = ("US_SSN", "US_ITIN", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "UK_NHS", "PHONE_NUMBER")

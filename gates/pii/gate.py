@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from gates.core.gate import Gate, GateContext
 from . import config as _config
 from . import options as _options
 from .decide import report_file
-from .engine import Pool, scan_chunks
+from .engine import Pool, _worker_scan_many, scan_chunks, scan_many
 from .readers import Binary, NotScanned, read
 from .rules import RULES
 
@@ -51,16 +52,38 @@ class PiiGate(Gate):
         pool = Pool(cfg, workers) if workers > 1 else None
         fmt = opts.get("format", "auto")
         skipped = 0
+        files = []
+        for path in ctx.discover():
+            if allow_paths and _files.any_match(ctx.relative(path), allow_paths):
+                skipped += 1
+                continue
+            files.append((path, _size(path)))
+        progress = Progress(len(files), sum(size for _, size in files))
+        small = [f for f in files if _small(f[1], pool, min_parallel)]
+        # many small files: batches small enough to keep every worker busy, sent to the pool
+        per_batch = BATCH_FILES if pool is None or len(small) < POOL_MIN_FILES else \
+            max(16, min(BATCH_FILES, len(small) // (4 * workers) + 1))
+        batches = _Batches(self, ctx, cfg, limits, fmt, pool if len(small) >= POOL_MIN_FILES else None, progress)
+        batch: list[tuple[Path, int]] = []
         try:
-            files = []
-            for path in ctx.discover():
-                if allow_paths and _files.any_match(ctx.relative(path), allow_paths):
-                    skipped += 1
-                    continue
-                files.append((path, _size(path)))
             for path, size in files:
+                if _small(size, pool, min_parallel):
+                    batch.append((path, size))
+                    if len(batch) >= per_batch or sum(n for _, n in batch) >= BATCH_BYTES:
+                        batches.add(batch)
+                        batch = []
+                    continue
+                if batch:
+                    batches.add(batch)
+                    batch = []
+                batches.drain()  # keep the report in discovery order
                 self._scan(ctx, path, cfg, limits, fmt, pool if size >= min_parallel else None)
+                progress.done(1, size)
+            if batch:
+                batches.add(batch)
+            batches.drain()
         finally:
+            progress.close()
             if pool is not None:
                 pool.close()
         if skipped:
@@ -72,27 +95,138 @@ class PiiGate(Gate):
         try:
             info, chunks = read(path, limits, fmt, inline=pool is None)
             columns = scan_chunks(chunks, cfg, pool)
-        except Binary:
-            ctx.add("PII005", "binary file: not scanned for PII", path, blocking=False, key="binary")
+        except Exception as exc:  # noqa: BLE001 - every reader failure becomes a finding or an error naming the file
+            _failed(ctx, path, exc)
             return
-        except NotScanned as exc:
-            ctx.add("PII006", f"{exc.kind} file: not scanned for PII", path, blocking=False, key=f"format:{exc.kind}")
+        _report(ctx, path, info, columns, cfg)
+
+
+class _Batches:
+    """Batches of small files: read here, scanned together (one prefilter kernel call per pattern
+    for all of them; :func:`engine.scan_many`) in this process or, for many files, on the worker
+    pool while the next batch is read; each file is still reported on its own, in order."""
+
+    def __init__(self, gate: PiiGate, ctx: GateContext, cfg: Any, limits: Any, fmt: str, pool: Pool | None,
+                 progress: "Progress") -> None:
+        self.ctx, self.cfg, self.limits, self.fmt, self.pool, self.progress = ctx, cfg, limits, fmt, pool, progress
+        self.pending: list[tuple[list[tuple[Path, int]], list[tuple[Path, Any, list[Any]]], Any]] = []
+
+    def add(self, batch: list[tuple[Path, int]]) -> None:
+        loaded = []
+        for path, _ in batch:
+            try:
+                info, chunks = read(path, self.limits, self.fmt, inline=True)
+                loaded.append((path, info, list(chunks)))
+            except Exception as exc:  # noqa: BLE001 - as in PiiGate._scan
+                _failed(self.ctx, path, exc)
+        ex = self.pool.wait() if self.pool is not None else None
+        fut = None
+        if ex is not None:
+            try:
+                fut = ex.submit(_worker_scan_many, [c for _, _, c in loaded])
+            except Exception:  # noqa: BLE001 - a broken pool: scan here
+                fut = None
+        self.pending.append((batch, loaded, fut))
+        workers = self.pool.workers if self.pool is not None else 0
+        while len(self.pending) > (2 * workers if fut is not None else 0):
+            self._finish(*self.pending.pop(0))
+
+    def drain(self) -> None:
+        while self.pending:
+            self._finish(*self.pending.pop(0))
+
+    def _finish(self, batch: list[tuple[Path, int]], loaded: list[tuple[Path, Any, list[Any]]], fut: Any) -> None:
+        results: list[Any] | None = None
+        if fut is not None:
+            try:
+                results = fut.result()
+            except Exception:  # noqa: BLE001 - scanned again below, here, file by file
+                results = None
+        if results is None:
+            try:
+                results = scan_many([c for _, _, c in loaded], self.cfg)
+            except Exception:  # noqa: BLE001 - one bad file must not hide the others: scan them one by one
+                results = []
+                for path, _, chunks in loaded:
+                    try:
+                        results.append(scan_chunks(iter(chunks), self.cfg, None))
+                    except Exception as exc:  # noqa: BLE001
+                        _failed(self.ctx, path, exc)
+                        results.append(None)
+        for (path, info, _), columns in zip(loaded, results):
+            if columns is not None:
+                _report(self.ctx, path, info, columns, self.cfg)
+        self.progress.done(len(batch), sum(n for _, n in batch))
+
+
+def _small(size: int, pool: Pool | None, min_parallel: int) -> bool:
+    return size < SMALL_FILE and (pool is None or size < min_parallel)
+
+
+#: with this many small files, their batches go to the worker pool
+POOL_MIN_FILES = 64
+#: files below this size are scanned in batches (their set-up would cost more than their bytes)
+SMALL_FILE = 1 << 20
+BATCH_FILES = 256
+BATCH_BYTES = 16 << 20
+
+
+def _failed(ctx: GateContext, path: Path, exc: Exception) -> None:
+    """A file the gate could not scan: a PII005/PII006 finding for formats it does not read, an
+    error (the gate ends in error: fail closed) for everything else. Never the exception's text:
+    decompressors and parsers may quote the input."""
+    if isinstance(exc, Binary):
+        ctx.add("PII005", "binary file: not scanned for PII", path, blocking=False, key="binary")
+    elif isinstance(exc, NotScanned):
+        ctx.add("PII006", f"{exc.kind} file: not scanned for PII", path, blocking=False, key=f"format:{exc.kind}")
+    elif isinstance(exc, InputError):
+        ctx.error(exc.reason, path)
+    elif isinstance(exc, (OSError, EOFError)):
+        ctx.error(f"cannot read: {type(exc).__name__}", path)
+    else:
+        ctx.error(f"cannot read ({type(exc).__name__})", path)
+
+
+def _report(ctx: GateContext, path: Path, info: Any, columns: Any, cfg: Any) -> None:
+    ctx.scanned(path, info.rows)
+    for n in info.notes:
+        ctx.note(f"{ctx.display(path)}: {n}")
+    for p in info.problems:
+        ctx.error(p, path)
+    report_file(ctx, path, info, columns, cfg)
+
+
+class Progress:
+    """Files and bytes done, on stderr, only when stderr is a terminal (CI logs and JSON output
+    stay clean) and the run is large enough to be worth it."""
+
+    def __init__(self, files: int, total: int) -> None:
+        self.bar: Any = None
+        if total < (64 << 20) and files < 200:
             return
-        except InputError as exc:
-            ctx.error(exc.reason, path)
+        if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()) or os.environ.get("CI"):
             return
-        except (OSError, EOFError) as exc:
-            ctx.error(f"cannot read: {type(exc).__name__}", path)
-            return
-        except Exception as exc:  # noqa: BLE001 - decompressors raise their own types; never echo their text
-            ctx.error(f"cannot read ({type(exc).__name__})", path)
-            return
-        ctx.scanned(path, info.rows)
-        for n in info.notes:
-            ctx.note(f"{ctx.display(path)}: {n}")
-        for p in info.problems:
-            ctx.error(p, path)
-        report_file(ctx, path, info, columns, cfg)
+        try:
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+
+            self.bar = Bar(TextColumn("pii"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[files]}"),
+                           TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task("pii", total=total, files=f"0/{files} files")
+            self.files, self.seen = files, 0
+            self.bar.start()
+        except Exception:  # noqa: BLE001 - progress is a convenience; never fail the scan for it
+            self.bar = None
+
+    def done(self, files: int, size: int) -> None:
+        if self.bar is not None:
+            self.seen += files
+            self.bar.update(self.task, advance=size, files=f"{self.seen}/{self.files} files")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
 
 
 def _size(path: Path) -> int:

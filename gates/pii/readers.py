@@ -53,9 +53,13 @@ DATASET_GLOBS = tuple(
     if not (ext in (".parquet", ".pq", ".arrow", ".feather", ".arrows", ".orc") and comp)
 ) + tuple(f"**/*{ext}" for ext in UNREAD_SUFFIXES)
 TEXT_CHUNK_LINES = 65_536
+#: JSON/YAML values collected before a chunk is scanned (bounds the walker's Python objects)
+WALK_VALUES = 100_000
 JSON_MAX_DEPTH = 100
 MAX_LINE = 1 << 20
 CSV_BLOCK_BYTES = 8 << 20  # one chunk of work for a worker process
+#: pyarrow's CSV block (a row longer than this is scanned as text); blocks are joined into chunks
+CSV_READ_BYTES = 1 << 20
 #: in one process, bigger Parquet/JSONL batches: pyarrow compiles a regex per call, so fewer calls pay
 #: off (not for CSV: its reader parses small blocks faster, in parallel)
 INLINE_SCALE = 4
@@ -163,7 +167,12 @@ class BoundedReader(io.RawIOBase):
         return True
 
     def readinto(self, b: Any) -> int:
-        data = self.inner.read(len(b))
+        try:
+            data = self.inner.read(len(b))
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - zlib.error, LZMAError, ZstdError, EOFError...: never their text
+            raise InputError(str(self.path), f"cannot decompress: {type(exc).__name__} (corrupt or truncated stream)") from None
         n = len(data)
         self.count += n
         if self.count > self.limit:
@@ -301,6 +310,9 @@ def sniff_encoding(head: bytes, default: str) -> str:
     return default
 
 
+_CONTROL = bytes([*range(9), *range(14, 32)])
+
+
 def is_binary(head: bytes) -> bool:
     """NUL bytes or mostly control characters in the first block (UTF-16 excluded by its BOM)."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -309,8 +321,9 @@ def is_binary(head: bytes) -> bool:
         return True
     if not head:
         return False
-    ctrl = sum(1 for b in head[:8192] if b < 9 or 13 < b < 32)
-    return ctrl / min(len(head), 8192) > 0.1
+    block = head[:8192]
+    ctrl = len(block) - len(block.translate(None, _CONTROL))
+    return ctrl / len(block) > 0.1
 
 
 # ---- entry point ---------------------------------------------------------------------------------
@@ -349,7 +362,7 @@ def read(path: Path, limits: Limits, forced: str = "auto", batch_rows: int = 65_
     if fmt in ("csv", "tsv"):
         return info, _csv(path, comp, limits, info, fmt, head, enc, limits.csv_block or CSV_BLOCK_BYTES)
     if fmt == "json":
-        return info, _json(path, comp, limits, info, enc)
+        return info, _json(path, comp, limits, info, enc, batch_rows)
     if fmt == "yaml":
         return info, _yaml(path, comp, limits, info, enc)
     if fmt == "jsonl":
@@ -425,12 +438,16 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
         bad.append((row.number if row.number and row.number > 0 else None, row.text))
         return "skip"
 
-    ropts = pcsv.ReadOptions(column_names=keys, skip_rows=skip_header, block_size=block, encoding=enc.replace("-sig", ""))
+    # pyarrow's reader holds some 30 blocks in flight: small blocks keep its memory flat (RSS on a
+    # 300 MB file), and they are joined back into chunks of ``block`` bytes for the scanner
+    ropts = pcsv.ReadOptions(column_names=keys, skip_rows=skip_header, block_size=min(block, CSV_READ_BYTES),
+                             encoding=enc.replace("-sig", ""))
     popts = pcsv.ParseOptions(delimiter=delim, quote_char=quote or False, double_quote=dq, escape_char=esc or False,
                               newlines_in_values=True, invalid_row_handler=on_invalid)
     copts = pcsv.ConvertOptions(column_types={k: pa.string() for k in keys}, strings_can_be_null=False, quoted_strings_can_be_null=False)
     src: Any = str(path) if comp is None else open_binary(path, comp, limits)
     base, oversized = 0, False
+    acc: list[pa.RecordBatch] = []
     if comp is None:
         open_binary(path, None, limits).close()  # size cap
     try:
@@ -445,12 +462,17 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
                 batch = reader.read_next_batch()
             except StopIteration:
                 break
-            cols = [Column(names[i], batch.column(i)) for i in range(batch.num_columns)]
-            if bad:
-                cols.append(_malformed(bad, base, info))
-            yield Chunk(cols, base, batch.num_rows)
-            base += batch.num_rows
+            acc.append(batch)
+            if sum(b.nbytes for b in acc) >= block:
+                yield _csv_chunk(acc, names, bad, base, info)
+                base += sum(b.num_rows for b in acc)
+                info.rows = base
+                acc = []
+        if acc:
+            yield _csv_chunk(acc, names, bad, base, info)
+            base += sum(b.num_rows for b in acc)
             info.rows = base
+            acc = []
         if bad:
             yield Chunk([_malformed(bad, base, info)], base, 0)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
@@ -466,6 +488,9 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
         if comp is not None:
             src.close()
     if oversized:
+        if acc:  # parsed before the long row: scanned as columns
+            yield _csv_chunk(acc, names, bad, base, info)
+            base += sum(b.num_rows for b in acc)
         # every CSV row is at least one line, so skipping as many lines as rows were read (plus
         # the header) never skips an unread row; lines of the rows since are scanned as text
         info.notes.append(f"a row longer than the CSV block ({block >> 10} KiB) after data row {base}: the rest of the file "
@@ -473,6 +498,20 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
         rows = base
         yield from _text(path, comp, limits, info, enc, skip=base + skip_header)
         info.rows = max(rows, info.rows - skip_header)
+
+
+def _csv_chunk(batches: list[pa.RecordBatch], names: list[str], bad: list[tuple[int | None, str]], base: int,
+               info: FileInfo) -> Chunk:
+    """One chunk of CSV rows from consecutive record batches (their columns joined)."""
+    if len(batches) == 1:
+        arrays = batches[0].columns
+    else:
+        t = pa.Table.from_batches(batches)
+        arrays = [t.column(i).combine_chunks() for i in range(t.num_columns)]
+    cols = [Column(names[i], arrays[i]) for i in range(len(arrays))]
+    if bad:
+        cols.append(_malformed(bad, base, info))
+    return Chunk(cols, base, sum(b.num_rows for b in batches))
 
 
 # ---- Parquet -------------------------------------------------------------------------------------
@@ -576,6 +615,9 @@ def _columnar(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt:
         base = 0
         try:
             for batch in _batches(fmt, fh, path, info, batch_rows):
+                # an Arrow IPC file is used as it lies on disk: corrupt offsets would make the
+                # kernels read out of bounds (a crash found by fuzzing), so every batch is checked
+                batch.validate(full=True)
                 cols: list[Column] = []
                 for i, (name, arr) in enumerate(zip(batch.schema.names, batch.columns)):
                     for label, leaf, rows in _flatten(arr, _safe_name(name, i), None):
@@ -615,6 +657,10 @@ class _Walker:
         self.budget = budget
         self.kind = kind
         self.chars = 0
+        self.values = 0  # values with their rows and paths are Python objects: ~200 bytes each
+
+    def full(self, limits: "Limits") -> bool:
+        return self.chars >= limits.chunk_chars or self.values >= WALK_VALUES
 
     def add(self, label: str, value: str, row: int, where: str) -> None:
         c = self.cols.get(label)
@@ -624,9 +670,10 @@ class _Walker:
         c[1].append(row)
         c[2].append(where)
         self.chars += len(value)
+        self.values += 1
 
-    def walk(self, obj: Any, row: int | None, label: str, where: str, fixed_row: bool) -> None:
-        stack = [(obj, row, label, where, 0)]
+    def walk(self, obj: Any, row: int | None, label: str, where: str, fixed_row: bool, depth: int = 0) -> None:
+        stack = [(obj, row, label, where, depth)]
         while stack:
             o, r, lab, wh, depth = stack.pop()
             if depth > JSON_MAX_DEPTH:
@@ -685,7 +732,106 @@ def _document(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc:
         raise InputError(str(path), f"not valid {enc} text (set gates.pii.encoding)") from None
 
 
-def _json(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str) -> Iterator[Chunk]:
+_WS = re.compile(r"[ \t\r\n]*")
+
+
+class _Oversize(Exception):
+    """An element of a streamed JSON array is larger than the cap; ``line`` is where it starts."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _JsonArray:
+    """The elements of a top-level JSON array, decoded one at a time from a text stream, so an
+    array of records (the usual shape of a big JSON dataset) is never held whole: memory is
+    bounded by the largest record (``cap`` characters), not by the file."""
+
+    def __init__(self, text: Any, path: Path, cap: int) -> None:
+        self.t, self.path, self.cap = text, path, cap
+        self.buf, self.pos, self.eof = "", 0, False
+        self.line0, self.col0 = 1, 1  # where buf[0] is in the file
+        self.dec = json.JSONDecoder()
+
+    def fill(self) -> bool:
+        """Read more (as much again as is buffered: a long record costs O(n log n), not O(n²))."""
+        if self.eof:
+            return False
+        held = len(self.buf) - self.pos
+        if held >= self.cap:
+            raise _Oversize(self.line0 + self.buf.count("\n", 0, self.pos))
+        more = self.t.read(min(max(1 << 20, held), self.cap - held + 1))
+        if not more:
+            self.eof = True
+            return False
+        if held + len(more) > self.cap:  # before joining: the peak stays near the cap
+            raise _Oversize(self.line0 + self.buf.count("\n", 0, self.pos))
+        dropped = self.buf[:self.pos]
+        nl = dropped.count("\n")
+        if nl:
+            self.line0 += nl
+            self.col0 = len(dropped) - dropped.rfind("\n")
+        else:
+            self.col0 += len(dropped)
+        self.buf, self.pos = self.buf[self.pos:] + more, 0
+        return True
+
+    def peek(self) -> str:
+        while True:
+            self.pos = _WS.match(self.buf, self.pos).end()
+            if self.pos < len(self.buf) or not self.fill():
+                return self.buf[self.pos] if self.pos < len(self.buf) else ""
+
+    def bad(self, pos: int) -> InputError:
+        before = self.buf[:pos]
+        nl = before.count("\n")
+        line = self.line0 + nl
+        col = (pos - before.rfind("\n")) if nl else self.col0 + pos
+        return InputError(str(self.path), f"invalid JSON at line {line} column {col}")
+
+    def elements(self) -> Iterator[Any]:
+        self.peek()
+        self.pos += 1  # the "[" the caller saw
+        if self.peek() == "]":
+            self.pos += 1
+        else:
+            while True:
+                self.peek()
+                while True:
+                    try:
+                        obj, end = self.dec.raw_decode(self.buf, self.pos)
+                    except json.JSONDecodeError as exc:
+                        if self.fill():
+                            continue
+                        raise self.bad(exc.pos) from None
+                    except RecursionError:
+                        raise InputError(str(self.path), "JSON nesting too deep") from None
+                    if end == len(self.buf) and self.fill():
+                        continue  # a number or literal may go on in the next read
+                    break
+                self.pos = end
+                yield obj
+                c = self.peek()
+                self.pos += 1
+                if c == "]":
+                    break
+                if c != ",":
+                    raise self.bad(self.pos - 1)
+        if self.peek():
+            raise self.bad(self.pos)
+
+
+def _first_char(path: Path, comp: str | None, limits: Limits, enc: str) -> str:
+    with open_binary(path, comp, limits) as fh:
+        head = fh.read(4096)
+    return head.decode(enc, errors="ignore").lstrip(" \t\r\n\ufeff")[:1]
+
+
+def _json(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str, batch_rows: int = 65_536) -> Iterator[Chunk]:
+    if _first_char(path, comp, limits, enc) == "[":
+        yield from _json_records(path, comp, limits, info, enc, batch_rows)
+        return
     text = _document(path, comp, limits, info, enc, "JSON")
     if text is None:
         yield from _text(path, comp, limits, info, enc)
@@ -699,6 +845,40 @@ def _json(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str
     w.walk(doc, None, "", "$", fixed_row=False)
     info.rows = len(doc) if isinstance(doc, list) else 1
     yield Chunk(w.columns(), 0, info.rows)
+
+
+def _json_records(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str, batch_rows: int) -> Iterator[Chunk]:
+    """A top-level JSON array, streamed: records are rows (1-based), their fields the columns,
+    exactly as when the document is parsed whole, in chunks of ``batch_rows`` records."""
+    fh = open_binary(path, comp, limits)
+    oversize: _Oversize | None = None
+    try:
+        text = io.TextIOWrapper(fh, encoding=enc, errors="strict", newline="")
+        w = _Walker(path)
+        base = n = 0
+        try:
+            for n, obj in enumerate(_JsonArray(text, path, limits.max_json_bytes).elements(), 1):
+                w.walk(obj, n, "", f"$[{n - 1}]", fixed_row=True, depth=1)
+                if n - base >= batch_rows or w.full(limits):
+                    yield Chunk(w.columns(), base, n - base)
+                    w, base = _Walker(path), n
+                    info.rows = n
+        except UnicodeDecodeError:
+            raise InputError(str(path), f"not valid {enc} text (set gates.pii.encoding)") from None
+        except _Oversize as exc:
+            oversize = exc
+        yield Chunk(w.columns(), base, n - base)
+        info.rows = n
+    finally:
+        fh.close()
+    if oversize is not None:
+        # a record too large to decode within bounds (a 1 GiB string): the rest of the file from
+        # the line where it starts is scanned as text, in pieces (never a silent skip)
+        info.notes.append(f"JSON array element {n + 1} is larger than {limits.max_json_bytes >> 20} MiB (gates.pii.max_json_mb): "
+                          f"the file from line {oversize.line} on was scanned as text lines, without its structure")
+        rows = n
+        yield from _text(path, comp, limits, info, enc, skip=oversize.line - 1)
+        info.rows = max(rows, info.rows)
 
 
 def _yaml(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: str) -> Iterator[Chunk]:
@@ -839,7 +1019,7 @@ def _jsonl(path: Path, comp: str | None, limits: Limits, info: FileInfo, enc: st
                 raw.add(p)
             else:
                 w.walk(obj, n, "", "$", fixed_row=True)
-        if n - base >= batch_rows or w.chars + raw.chars >= limits.chunk_chars:
+        if n - base >= batch_rows or w.full(limits) or raw.chars >= limits.chunk_chars:
             yield Chunk(w.columns() + raw.columns(), base, n - base, lines=True)
             w = _Walker(path)
             raw.reset()

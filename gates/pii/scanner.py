@@ -13,6 +13,7 @@ are :class:`ColumnStats` that merge by addition.
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import functools
 import re
@@ -67,6 +68,8 @@ class ScanConfig:
     sampling: bool = True
     examples: int = 10
     phone_region: str = "US"
+    #: regions tried for national-format phone numbers (the column-semantics pass); empty: a broad default
+    phone_regions: tuple[str, ...] = ()
     #: keep every hit's (row, entity) on the scanner: for benchmarks and tests, never for reports
     record: bool = False
 
@@ -129,9 +132,12 @@ class ColumnStats:
     label: str | None
     rows: int = 0
     entities: dict[str, EntityStats] = field(default_factory=dict)
+    #: per entity, extra finding fields set by the column-semantics pass (``decided_by``...)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def merge(self, other: "ColumnStats", limit: int) -> None:
         self.rows += other.rows
+        self.extra.update(other.extra)
         for name, st in other.entities.items():
             mine = self.entities.get(name)
             if mine is None:
@@ -182,6 +188,10 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _SSN_FMT = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
 _NUM_BROAD_RX = re.compile(r"(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b")
 _NONDIGIT = re.compile(r"\D")
+#: words that name a number as something else (an order, a batch, a barcode) right before it
+_ID_BEFORE = re.compile(r"(?i)\b(?:order|invoice|ref|reference|tracking|transaction|txn|batch|lot|serial|sku|isbn|ean|"
+                        r"gtin|upc|barcode|part|ticket|case|build)s?\W{0,3}(?:no\.?|nr\.?|number|num|#|id)?\W{0,3}$")
+_VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:version|ver|release|build|firmware|fw|sw|rev)\s*[:=]?\s*v?|\bv)$")
 _CUSTOM_VALIDATORS: dict[str, Callable[[str], str | None]] = dict(V.VALIDATORS)
 
 
@@ -293,6 +303,22 @@ class ColumnScanner:
         self._line: int | None = None
         self._path: str | None = None
 
+    def fresh(self) -> "ColumnScanner":
+        """A scanner in the state this one had when built, sharing its compiled patterns.
+
+        Building a scanner compiles several alternations; the gate builds each (policy, column
+        name) once per process and hands every file a fresh copy (many small files used to pay
+        that set-up per file and column). Containers are copied so no state leaks between
+        files, except the cache of compiled alternations, which is shared on purpose; the
+        template itself must never scan."""
+        c = copy.copy(self)
+        for k, v in vars(self).items():
+            if k != "_rx_cache" and isinstance(v, (list, dict, set)):
+                setattr(c, k, copy.copy(v))
+        c.stats = ColumnStats(self.label)
+        c.handlers = c._handlers()
+        return c
+
     # ---- driving ------------------------------------------------------------------------------
     def scan(self, cells: Sequence[str | None], rows: Sequence[int], lines: bool = False, paths: Sequence[str] | None = None,
              whole: Sequence[str | None] | None = None, kw: Sequence[bool] | None = None, kv: Sequence[bool] | None = None,
@@ -378,6 +404,8 @@ class ColumnScanner:
             return  # the digits of a decimal number (0.4111...) or the tail of a UUID, not an identifier
         if b + 1 < len(cell) and ((cell[b] in ".," and cell[b + 1].isdigit()) or (cell[b] == "-" and cell[b + 1] in _HEX)):
             return
+        if a and _ID_BEFORE.search(cell, max(0, a - 32), a):
+            return  # "order 4012…", "batch 123 45 6789": the text says what the number is (pii-detect)
         self._num(m.group(), self.ctx, self.strict)
 
     def _h_email(self, m: Any, cell: str) -> None:
@@ -406,6 +434,8 @@ class ColumnScanner:
         end = m.end()
         if end + 1 < len(cell) and cell[end] == "." and cell[end + 1].isdigit():
             return  # 1.2.3.4.5: a version or an OID, not an address
+        if _VERSION_BEFORE.search(cell, max(0, m.start() - 24), m.start()):
+            return  # "version 10.2.3.4", "fw v1.0.2.3": a four-part version, not an address (pii-detect)
         self._validated("IP_ADDRESS", m.group(), V.ip_address)
 
     def _h_ip6(self, m: Any, cell: str) -> None:

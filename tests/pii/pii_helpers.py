@@ -29,3 +29,8 @@ def fake_iban(country: str, bban: str) -> str:
 
 def found(report: dict, entity: str | None = None, rule: str | None = None) -> list[dict]:
     return [f for f in report.get("findings", []) if (entity is None or f["entity"] == entity) and (rule is None or f["rule"] == rule)]
+
+
+def example_rows(findings: list[dict]) -> list[tuple[int, str | None]]:
+    """(row, column) of every listed example of ``findings`` (one finding per column and entity)."""
+    return sorted((e["row"], f["column"]) for f in findings for e in f.get("examples", []))

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
+from gates.core.errors import InputError
 from gates.pii import readers
 from gates.pii.engine import BatchScan, scan_chunk
 from gates.pii import config
@@ -173,15 +174,18 @@ def test_reader_refuses_a_fifo_without_blocking(tmp_path):
     assert "regular file" in str(getattr(exc.value, "reason", exc.value))
 
 
-def test_huge_single_line_stays_bounded(tmp_path):
-    """Realistic: a 256 MiB file of one line, through the CLI in its own process: peak RSS stays
-    under 300 MB and a secret at the very end is found."""
-    p = tmp_path / "one.txt"
+@pytest.mark.parametrize("name,head,tail", [("one.txt", b"", b"\n"), ("one.json", b'[{"id": 1}, {"s": "', b'"}]')])
+def test_huge_single_line_stays_bounded(tmp_path, name, head, tail):
+    """Realistic: a 256 MiB file of one line (plain text, and a JSON string inside a record of a
+    top-level array), through the CLI in its own process: peak RSS stays under 300 MB and a
+    value at the very end is found."""
+    p = tmp_path / name
     chunk = ("lorem ipsum dolor sit amet " * 40000).encode()
     with open(p, "wb") as fh:
+        fh.write(head)
         for _ in range((256 << 20) // len(chunk)):
             fh.write(chunk)
-        fh.write(f" {EMAIL}\n".encode())
+        fh.write(f" {EMAIL}".encode() + tail)
     out = tmp_path / "r.json"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     code = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:]); "
@@ -193,3 +197,47 @@ def test_huge_single_line_stays_bounded(tmp_path):
     assert [f["line"] for f in found(rep, "EMAIL_ADDRESS")] == [1]
     assert rss_mb < 300, rss_mb
     assert resource  # used in the child
+
+
+def test_json_array_of_records_is_streamed(tmp_path):
+    """A top-level array is decoded record by record (memory bounded by the largest record), with
+    the rows, columns and JSON paths of a whole parse, across read boundaries (> 1 MiB) and chunks."""
+    recs = [{"id": i, "n": 10 ** 15 + i, "who": {"mail": EMAIL if i in (3, 20_000) else f"x{i}"}} for i in range(30_000)]
+    p = tmp_path / "recs.json"
+    p.write_text(json.dumps(recs, indent=1))
+    assert p.stat().st_size > 2 << 20
+    limits = readers.Limits(chunk_chars=64 << 10)
+    info, chunks = readers.read(p, limits)
+    chunks = list(chunks)
+    assert len(chunks) > 3 and info.rows == 30_000
+    seen = [(c.label, v, r, w) for ch in chunks for c in ch.columns for v, r, w in zip(c.values.to_pylist(), c.rows, c.paths)]
+    assert [(r, w) for lab, v, r, w in seen if v == EMAIL] == [(4, "$[3].who.mail"), (20_001, "$[20000].who.mail")]
+    assert sum(1 for lab, v, r, w in seen if lab == "n") == 30_000  # every number whole, none cut at a read boundary
+    assert {v for lab, v, r, w in seen if lab == "n"} == {str(10 ** 15 + i) for i in range(30_000)}
+
+
+@pytest.mark.parametrize("doc,where", [
+    ('[{"a": 1},\n {"b": 2} {"c": 3}]', "line 2 column 11"),
+    ('[1, 2,\n\n  x]', "line 3 column 3"),
+    ('[1, 2] extra', "line 1 column 8"),
+    ('[{"a": "unterminated', "line 1 column 8"),
+])
+def test_json_array_errors_name_the_position(tmp_path, doc, where):
+    p = tmp_path / "bad.json"
+    p.write_text(doc)
+    with pytest.raises(InputError) as exc:
+        list(readers.read(p, readers.Limits())[1])
+    assert where in exc.value.reason
+
+
+def test_json_array_record_above_the_cap_is_scanned_as_text(tmp_path):
+    p = tmp_path / "big-record.json"
+    p.write_text(json.dumps([{"a": EMAIL}, {"blob": "y" * (3 << 20) + " " + CARD}]))  # one line, minified
+    cfg, _ = config.build({})
+    info, chunks = readers.read(p, readers.Limits(max_json_bytes=1 << 20))
+    bs = BatchScan(cfg)
+    for ch in chunks:
+        scan_chunk(bs, ch)
+    got = {(st.label, e) for st in bs.results() for e, s in st.entities.items() if s.count}
+    assert ("a", "EMAIL_ADDRESS") in got and (None, "CREDIT_CARD") in got  # the big record still scanned
+    assert any("max_json_mb" in n and "scanned as text" in n for n in info.notes)

@@ -10,7 +10,7 @@ import pytest
 from gates.pii import validators as V
 from gates.pii.redact import mask
 
-from pii_helpers import fake_card, fake_iban, found
+from pii_helpers import fake_card, fake_iban, found, example_rows
 
 
 def write_csv(path, header, rows):
@@ -80,7 +80,8 @@ def test_labelled_csv(pii, tmp_path):
     code, rep, _ = pii(p)
     assert code == 1
     cards = found(rep, "CREDIT_CARD")
-    assert sorted((f["row"], f["column"]) for f in cards) == [(1, "card"), (2, "card")]  # row 3 is Luhn-invalid
+    assert example_rows(cards) == [(1, "card"), (2, "card")]  # row 3 is Luhn-invalid
+    assert len(cards) == 1 and cards[0]["column_count"] == 2  # one finding per column and entity
     assert all(f["blocking"] for f in cards)
     assert cards[0]["evidence"] in ("4" + "*" * 0, cards[0]["evidence"]) and "*" in cards[0]["evidence"]
     emails = found(rep, "EMAIL_ADDRESS")
@@ -88,7 +89,8 @@ def test_labelled_csv(pii, tmp_path):
     ssns = found(rep, "US_SSN")
     assert {(f["row"], f["column"]) for f in ssns} == {(1, "ssn"), (3, "notes")}  # 000-/666- rejected; context "ssn"
     assert [f["column_count"] for f in ssns if f["column"] == "ssn"] == [1]
-    assert [f["column_count"] for f in ssns if f["column"] == "notes"] == [2, 2]  # each number once, not per keyword
+    assert [f["column_count"] for f in ssns if f["column"] == "notes"] == [2]  # each number once, not per keyword
+    assert [len(f["examples"]) for f in ssns if f["column"] == "notes"] == [2]
     assert [f["row"] for f in found(rep, "IBAN_CODE")] == [1]
     assert not [f for f in rep["findings"] if f["column"] == "order_id"]  # 10-digit ids are not phones
     ips = found(rep, "IP_ADDRESS")
@@ -152,7 +154,7 @@ def test_crypto_mac_itin(pii, tmp_path):
                   [["1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "00:1A:2B:3C:4D:5E", "912-70-1234"],
                    ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "10:00:00", "912-40-1234"]])
     code, rep, _ = pii(p)
-    got = {(f["entity"], f["row"]) for f in rep["findings"]}
+    got = {(f["entity"], e["row"]) for f in rep["findings"] for e in f.get("examples", [])}
     assert {("CRYPTO", 1), ("CRYPTO", 2), ("MAC_ADDRESS", 1)} <= got
     assert ("US_ITIN", 2) not in got and ("MAC_ADDRESS", 2) not in got
 
@@ -165,4 +167,4 @@ def test_formatted_card_lengths(pii, tmp_path):
     p = tmp_path / "f.txt"
     p.write_text(f"paid {grouped19} ok\npaid {amex465} ok\n")
     _, rep, _ = pii(p)
-    assert sorted(f["row"] for f in found(rep, "CREDIT_CARD")) == [1, 2]
+    assert [r for r, _ in example_rows(found(rep, "CREDIT_CARD"))] == [1, 2]

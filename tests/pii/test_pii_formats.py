@@ -204,7 +204,7 @@ def test_long_text_file_lines(pii, tmp_path):
     p.write_text("".join(f"user{i}@corp.example.net\n" if i % 2 else "-\n" for i in range(1, 301)))
     _, rep, _ = pii(p)
     fs = found(rep, "EMAIL_ADDRESS")
-    assert [(f["row"], f["line"]) for f in fs] == [(r, r) for r in range(1, 21, 2)]  # 10 examples by default
+    assert len(fs) == 1 and [(e["row"], e["line"]) for e in fs[0]["examples"]] == [(r, r) for r in range(1, 21, 2)]  # 10 examples
     assert fs[0]["column_count"] == 150 and fs[0]["column"] is None
 
 

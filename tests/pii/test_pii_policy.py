@@ -45,20 +45,43 @@ def test_max_fraction_and_min_count(pii, tmp_path):
     assert code == 0 and all(not f["blocking"] for f in rep["findings"])
 
 
-def test_examples_are_capped_and_keyed_by_value(pii, tmp_path):
+def test_examples_are_capped_and_the_finding_is_per_column(pii, tmp_path):
     p = emails_csv(tmp_path / "e.csv", 100, 2)
     _, rep, _ = pii(p)
     fs = found(rep, "EMAIL_ADDRESS")
-    assert len(fs) == 10 and [f["row"] for f in fs] == list(range(2, 21, 2))
-    assert len({f["fingerprint"] for f in fs}) == 10
-    assert "40 more occurrence(s) not listed" in fs[-1]["message"]
-    # fingerprints survive rows moving: same values, shifted down by one row
+    assert len(fs) == 1  # one finding per (file, column, entity), not one per listed value
+    f = fs[0]
+    assert [e["row"] for e in f["examples"]] == list(range(2, 21, 2)) and f["row"] == 2
+    assert f["column_count"] == 50 and "40 more occurrence(s)" in f["message"]
+    assert all("*" in e["evidence"] and len(e["value_hash"]) == 16 for e in f["examples"])
+    # the fingerprint names the column and entity: it survives rows moving and values changing
     lines = p.read_text().splitlines()
     p.write_text("\n".join([lines[0], "0,n/a", *lines[1:]]) + "\n")
     _, rep2, _ = pii(p)
-    fs2 = found(rep2, "EMAIL_ADDRESS")
-    assert [f["row"] for f in fs2] == list(range(3, 22, 2))
-    assert [f["fingerprint"] for f in fs2] == [f["fingerprint"] for f in fs]
+    (f2,) = found(rep2, "EMAIL_ADDRESS")
+    assert [e["row"] for e in f2["examples"]] == list(range(3, 22, 2))
+    assert f2["fingerprint"] == f["fingerprint"]
+    p.write_text("id,contact\n1,someone.else@mail.example.net\n")
+    _, rep3, _ = pii(p)
+    assert found(rep3, "EMAIL_ADDRESS")[0]["fingerprint"] == f["fingerprint"]
+    p.write_text("id,other_contact\n1,someone.else@mail.example.net\n")
+    _, rep4, _ = pii(p)
+    assert found(rep4, "EMAIL_ADDRESS")[0]["fingerprint"] != f["fingerprint"]  # another column: another finding
+
+
+def test_a_waiver_covers_its_column_and_later_values_only(pii, tmp_path):
+    p = tmp_path / "w.csv"
+    p.write_text("contact,backup\nperson1@mail.example.net,other1@mail.example.net\n")
+    _, rep, _ = pii(p)
+    fp = {f["column"]: f["fingerprint"] for f in found(rep, "EMAIL_ADDRESS")}
+    policy = (f"version: 1\nwaivers:\n  - rule: PII001\n    fingerprint: {fp['contact']}\n    reason: synthetic contacts\n"
+              f"    expires: 2999-01-01\n")
+    # later values in the waived column stay waived; the other column still blocks
+    p.write_text("contact,backup\nperson1@mail.example.net,other1@mail.example.net\nperson2@mail.example.net,\n")
+    code, rep, _ = pii(p, policy=policy)
+    by = {f["column"]: f for f in found(rep, "EMAIL_ADDRESS")}
+    assert by["contact"]["waived"] is True and by["contact"]["column_count"] == 2
+    assert by["backup"]["waived"] is False and by["backup"]["blocking"] is True and code == 1
 
 
 def test_allowlists(pii, tmp_path):
@@ -171,7 +194,7 @@ def test_worker_processes_give_the_same_findings(pii, tmp_path, monkeypatch):
     _, two, _ = pii(p, policy=policy, extra=("--workers", "2"))
     assert engine.SPLIT["workers"] > 1 and engine.SPLIT["parent"] == 0
     key = lambda rep: sorted((f["fingerprint"], f["row"], f["column_count"], f["blocking"]) for f in rep["findings"])  # noqa: E731
-    assert key(one) == key(two) and len(key(one)) == 11
+    assert key(one) == key(two) and len(key(one)) == 2  # one finding per column and entity
     assert found(two, "CREDIT_CARD")[0]["row"] == 30001
     assert found(two, "EMAIL_ADDRESS")[0]["column_count"] == 30000 // 7
     # the parent scans the first chunks itself while the workers start: same findings

@@ -109,7 +109,7 @@ def test_headerless_csv_and_sensitive_keys_are_never_labels(cli, tmp_path):
     leaked = [k for k, val in v.items() if val in text]
     assert not leaked, f"raw values leaked: {leaked}"
     rep = json.loads(text[: len(out.read_text())])
-    got = {(f["path"].rsplit("/", 1)[-1], f["entity"], f["row"], f["column"]) for f in rep["findings"]}
+    got = {(f["path"].rsplit("/", 1)[-1], f["entity"], e["row"], f["column"]) for f in rep["findings"] for e in f["examples"]}
     assert ("noheader.csv", "EMAIL_ADDRESS", 1, "column_1") in got
     assert ("noheader.csv", "CREDIT_CARD", 3, "column_2") in got
     assert ("keys.json", "AWS_ACCESS_KEY", 1, "{key}") in got and ("keys.json", "EMAIL_ADDRESS", 1, "ok") in got

@@ -1,0 +1,308 @@
+"""The column-semantics pass: sample each column, classify it, count its values, merge the result.
+
+It runs beside the per-cell scanner, on the same chunks (a tap on the reader's stream, so the
+per-cell scan is not changed and worker processes need not know about it). Per column it keeps
+the first :data:`columns.SAMPLE` non-empty values; once they are in, :func:`columns.classify`
+decides at most one entity, and from then on every value of that column is checked with the
+entity's value test (up to :data:`MAX_CHECK` per column; later values are counted as candidates,
+and the report gives the estimate with its interval like any sampled entity). Columns that are
+not classified cost nothing after their sample.
+
+Every cell is also looked at for URLs carrying credentials (a prefilter in pyarrow first).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import columns as C
+from . import documents, kernels, phones
+from .redact import mask, value_hash
+from .scanner import ColumnStats, EntityStats, Example, ScanConfig
+
+if TYPE_CHECKING:
+    from .readers import Chunk, Column
+
+#: values checked per classified column; the rest are estimated from them (the column's verdict
+#: is already made: the count only sizes it). Phone numbers cost ~0.1 ms each, the others ~10 µs.
+MAX_CHECK = 20_000
+MAX_CHECK_PHONE = 5_000
+#: entities a semantic decision overrides on the same column: a checksummed national id or a
+#: phone number read as a card, an SSN or an account number is the weaker reading
+WEAKER = ("CREDIT_CARD", "US_SSN", "US_ITIN", "US_BANK_NUMBER", "UK_NHS", "ABA_ROUTING_NUMBER", "PHONE_NUMBER")
+URL_CREDENTIALS = "URL_CREDENTIALS"
+_URL_PREFILTER = (r"(?i)://[^/\s@:]+:[^/\s@]+@|[?&](?:token|access_token|id_token|refresh_token|auth|auth_token|apikey|"
+                  r"api_key|key|secret|client_secret|password|passwd|pwd|pass|sig|signature|x-amz-signature|"
+                  r"x-amz-credential|x-amz-security-token|sas|session|sessionid|session_id|code|private_token)=")
+
+
+def strings(arr: Any) -> pa.Array | None:
+    """A string view of a column for the value tests (dates as ISO text, integers as digits);
+    None for types that hold none of these entities (floats, booleans)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = arr.cast(t.value_type)
+        t = arr.type
+    if pa.types.is_string(t):
+        return arr
+    if (pa.types.is_large_string(t) or pa.types.is_string_view(t) or pa.types.is_integer(t) or pa.types.is_decimal(t)
+            or pa.types.is_date(t) or pa.types.is_timestamp(t)):
+        try:
+            return pc.cast(arr, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        try:
+            return pc.cast(arr, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    return None
+
+
+@dataclass
+class _Col:
+    label: str | None
+    sample: list[tuple[str, int, str | None, str | None]] = field(default_factory=list)  # value, row, path, hint
+    verdict: C.Verdict | None = None
+    stats: EntityStats = field(default_factory=EntityStats)
+    checked: int = 0
+    regions: Counter = field(default_factory=Counter)
+
+
+class SemanticPass:
+    """Per-file state of the column-semantics pass (one per :func:`engine.scan_chunks` call)."""
+
+    def __init__(self, cfg: ScanConfig) -> None:
+        self.cfg = cfg
+        self.cols: dict[str | None, _Col] = {}
+        self.order: list[str | None] = []
+        self.urls: dict[str | None, EntityStats] = {}
+        self.regions = tuple(getattr(cfg, "phone_regions", ()) or phones.DEFAULT_REGIONS)
+        self.lines = False
+
+    # ---- streaming ----------------------------------------------------------------------------
+    def tap(self, chunks: Iterator["Chunk"]) -> Iterator["Chunk"]:
+        """Yield ``chunks`` unchanged, feeding each to this pass first."""
+        for ch in chunks:
+            try:
+                self.feed(ch)
+            except (pa.ArrowException, ValueError, TypeError):
+                pass  # semantics are an addition: a column they cannot read is still scanned per cell
+            yield ch
+
+    def feed(self, chunk: "Chunk") -> None:
+        self.lines = chunk.lines
+        for c in chunk.columns:
+            if c.label not in self.cols:
+                self.cols[c.label] = _Col(c.label)
+                self.order.append(c.label)
+        hints = self._hints(chunk)
+        for c in chunk.columns:
+            if self.cfg.column_allowed(c.label):
+                continue
+            arr = strings(c.values)
+            if arr is None or len(arr) == 0:
+                continue
+            self._url_secrets(c, arr, chunk)
+            if c.label is None:
+                continue
+            st = self.cols[c.label]
+            start = 0
+            if st.verdict is None:
+                start = self._fill(st, c, arr, chunk, hints)
+                if len(st.sample) >= C.SAMPLE:
+                    self._decide(st)
+            if st.verdict is not None and st.verdict.decision is not None and start < len(arr):
+                self._count_arr(st, c, arr, chunk, hints, start)
+
+    def finish(self) -> None:
+        for st in self.cols.values():
+            if st.verdict is None and st.label is not None:
+                self._decide(st)
+
+    # ---- per column ---------------------------------------------------------------------------
+    def _hints(self, chunk: "Chunk") -> list[str | None] | None:
+        """Per-row region hints from a neighbouring country/locale/IBAN column (aligned rows only)."""
+        for c in chunk.columns:
+            if c.rows is None and c.label is not None and C.Header.of(c.label).says(C.V_REGION):
+                arr = strings(c.values)
+                if arr is not None:
+                    return [phones.region_of(v) for v in arr.to_pylist()]
+        return None
+
+    def _row(self, c: "Column", chunk: "Chunk", i: int) -> int:
+        return c.rows[i] if c.rows is not None else chunk.row_base + i + 1
+
+    def _fill(self, st: _Col, c: "Column", arr: pa.Array, chunk: "Chunk", hints: list[str | None] | None) -> int:
+        """Add the column's first non-empty values to its sample; return where the sample stopped."""
+        at, n = 0, len(arr)
+        while len(st.sample) < C.SAMPLE and at < n:
+            step = min(n - at, 4 * (C.SAMPLE - len(st.sample)) + 16)
+            for j, v in enumerate(arr.slice(at, step).to_pylist()):
+                i = at + j
+                if v is not None and v.strip():
+                    hint = hints[i] if hints is not None and c.rows is None and i < len(hints) else None
+                    st.sample.append((v, self._row(c, chunk, i), c.paths[i] if c.paths is not None else None, hint))
+                    if len(st.sample) >= C.SAMPLE:
+                        return i + 1
+            at += step
+        return n
+
+    def _learn_regions(self, st: _Col) -> None:
+        """Seed a phone column's regions from its sample (every policy region tried there)."""
+        for v, _, _, hint in st.sample[:50]:
+            got = phones.parse(v, tuple(r for r, _ in st.regions.most_common(4)) + self.regions, hint)
+            if got is not None:
+                st.regions[got[1]] += 1
+
+    def _decide(self, st: _Col) -> None:
+        i = self.order.index(st.label)
+        neighbours = [lab for lab in self.order[max(0, i - 1):i + 2] if lab != st.label]
+        values = [v for v, _, _, _ in st.sample]
+        st.verdict = C.classify(st.label, values, neighbours, self.regions)
+        if st.verdict.decision is not None:
+            if st.verdict.decision.detector.entity == "PHONE_NUMBER":
+                self._learn_regions(st)
+                st.regions = Counter({r: 0 for r in st.regions})  # learned order only: counts restart
+            for v, row, path, hint in st.sample:
+                self._count(st, v, row, path, hint)
+        st.sample = []
+
+    def _count_arr(self, st: _Col, c: "Column", arr: pa.Array, chunk: "Chunk", hints: list[str | None] | None,
+                   start: int) -> None:
+        n = len(arr)
+        cap = MAX_CHECK_PHONE if st.verdict.decision.detector.entity == "PHONE_NUMBER" else MAX_CHECK
+        room = max(0, cap - st.checked)
+        stop = min(n, start + room)
+        if stop > start:
+            for j, v in enumerate(arr.slice(start, stop - start).to_pylist()):
+                i = start + j
+                if v is not None and v.strip():
+                    hint = hints[i] if hints is not None and c.rows is None and i < len(hints) else None
+                    self._count(st, v, self._row(c, chunk, i), c.paths[i] if c.paths is not None else None, hint)
+        if stop < n:  # beyond the cap: non-empty cells are candidates not checked
+            rest = arr.slice(stop)
+            st.stats.candidates += len(rest) - rest.null_count
+
+    def _count(self, st: _Col, value: str, row: int, path: str | None, hint: str | None) -> None:
+        d = st.verdict.decision
+        es = st.stats
+        es.candidates += 1
+        es.sampled += 1
+        st.checked += 1
+        if d.detector.entity == "PHONE_NUMBER":
+            # the regions this column's numbers were found in (a number of another region without
+            # its +country prefix and without a row hint is rare, and trying every plan on each
+            # invalid number would cost ~3 ms a cell)
+            learned = tuple(r for r, _ in st.regions.most_common(5))
+            got = phones.parse(value, learned or self.regions, hint)
+            if got is None:
+                return
+            norm = got[0]
+            st.regions[got[1]] += 1
+        else:
+            norm = d.validate(value)
+            if norm is None:
+                return
+        entity = d.detector.entity
+        cfg = self.cfg
+        # the salted hash costs more than most value tests: only for allowlists and while
+        # examples are still being collected (as the per-cell scanner does)
+        h = value_hash(cfg.salt, entity, norm) if cfg.allow_hashes or len(es.examples) < cfg.examples else None
+        if norm in cfg.allow_values or value in cfg.allow_values or (h is not None and h in cfg.allow_hashes):
+            es.allowed += 1
+            return
+        es.count += 1
+        if es._last_row != row:
+            es.rows += 1
+            es._last_row = row
+        if h is None:
+            return
+        ex = es.examples.get(h)
+        if ex is not None:
+            ex.occurrences += 1
+        elif len(es.examples) < cfg.examples:
+            es.examples[h] = Example(row, mask(entity, norm), h, 1, row if self.lines else None, path)
+
+    def _url_secrets(self, c: "Column", arr: pa.Array, chunk: "Chunk") -> None:
+        if not pc.any(pc.match_substring(arr, "://")).as_py():
+            return  # a literal test first: no regex to compile for columns without URLs
+        idx = pc.indices_nonzero(kernels.match(arr, _URL_PREFILTER)).to_pylist()  # (no compile per small column)
+        if not idx:
+            return
+        cells = pc.take(arr, pa.array(idx, pa.int64())).to_pylist()
+        for i, cell in zip(idx, cells):
+            for u in documents.urls_in(cell or ""):
+                if documents.url_secret(u) is None:
+                    continue
+                es = self.urls.setdefault(c.label, EntityStats())
+                es.candidates += 1
+                es.sampled += 1
+                row = self._row(c, chunk, i)
+                es.count += 1
+                if es._last_row != row:
+                    es.rows += 1
+                    es._last_row = row
+                h = value_hash(self.cfg.salt, URL_CREDENTIALS, u)
+                if h not in es.examples and len(es.examples) < self.cfg.examples:
+                    es.examples[h] = Example(row, _mask_url(u), h, 1, row if chunk.lines else None,
+                                             c.paths[i] if c.paths is not None else None)
+
+    # ---- into the scanner's results -----------------------------------------------------------
+    def merge(self, results: list[ColumnStats]) -> list[ColumnStats]:
+        """The per-cell results with this pass's decisions, vetoes and URL findings applied."""
+        self.finish()
+        by = {c.label: c for c in results}
+        for label, st in self.cols.items():
+            v = st.verdict
+            if v is None:
+                continue
+            col = by.get(label)
+            d = v.decision
+            if col is None and (d is None or st.stats.count == 0):
+                continue
+            if col is None:
+                col = by[label] = ColumnStats(label, rows=st.checked)
+                results.append(col)
+            for entity, why in v.vetoes.items():
+                if col.entities.pop(entity, None) is not None:
+                    _extra(col).setdefault("_vetoes", {})[entity] = why
+            if d is None or (st.stats.count == 0 and st.stats.allowed == 0):
+                continue
+            entity = d.detector.entity
+            if entity not in ("PERSON", "LOCATION", "URL"):
+                for weak in WEAKER:
+                    if weak != entity:
+                        col.entities.pop(weak, None)
+            col.entities[entity] = st.stats
+            _extra(col)[entity] = {"decided_by": d.basis, "rule": d.detector.rule, **dict(d.detector.extra)}
+        for label, es in self.urls.items():
+            col = by.get(label)
+            if col is None:
+                col = by[label] = ColumnStats(label)
+                results.append(col)
+            col.entities[URL_CREDENTIALS] = es
+            _extra(col)[URL_CREDENTIALS] = {"decided_by": "values", "rule": URL_CREDENTIALS}
+        return results
+
+
+def _extra(col: ColumnStats) -> dict[str, Any]:
+    return col.extra
+
+
+def _mask_url(u: str) -> str:
+    """Scheme and host only: the path, user, password and query may all be the secret."""
+    from urllib.parse import urlsplit
+
+    try:
+        p = urlsplit(u)
+        return f"{p.scheme}://{p.hostname or '*'}/***"
+    except ValueError:
+        return "***"

@@ -1,0 +1,137 @@
+"""Set-up paid once, not per file (issue 18): small files are scanned in batches that share the
+prefilter kernels, compiled scanners are reused across files, small arrays are matched by a
+process-wide RE2. None of it may change a finding."""
+
+from __future__ import annotations
+
+import random
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gates.pii import config, kernels
+from gates.pii.engine import BatchScan, scan_chunk, scan_many
+from gates.pii.readers import Limits, read
+from pii_helpers import fake_card, fake_iban
+
+EMAIL = "ana.silva@post.example.org"
+
+
+def write_parts(d, n: int) -> list:
+    d.mkdir()
+    rng = random.Random(5)
+    paths = []
+    for i in range(n):
+        lines = ["id,contact,note,account"]
+        for r in range(1, 40):
+            contact = f"user{i}.{r}@corp.example.net" if rng.random() < 0.3 else "none"
+            note = f"paid with {fake_card('4', 16, i * 100 + r)}" if rng.random() < 0.1 else "ok"
+            acct = fake_iban("DE", f"{rng.randrange(10**18):018d}") if rng.random() < 0.1 else ""
+            lines.append(f"{r},{contact},{note},{acct}")
+        p = d / f"part-{i:03d}.csv"
+        p.write_text("\n".join(lines) + "\n")
+        paths.append(p)
+    return paths
+
+
+def key(rep: dict) -> list:
+    return sorted((f["path"], f["rule"], f.get("entity"), f.get("column"), f.get("row"), f["fingerprint"], f["blocking"])
+                  for f in rep["findings"])
+
+
+def test_batched_small_files_report_what_one_by_one_does(pii, tmp_path):
+    paths = write_parts(tmp_path / "parts", 30)
+    (tmp_path / "parts" / "broken.csv.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")  # in the middle of a batch
+    code, together, _ = pii(tmp_path / "parts")
+    assert code == 2
+    assert [e["path"].rsplit("/", 1)[-1] for e in together["gates"]["pii"]["errors"]] == ["broken.csv.gz"]
+    alone = []
+    for p in paths:
+        _, rep, _ = pii(p)
+        alone.extend(key(rep))
+    assert key(together) == sorted(alone) and len(alone) > 30
+    assert len(together["gates"]["pii"]["files"]) == 30
+
+
+def test_scan_many_equals_scan_alone(tmp_path):
+    paths = write_parts(tmp_path / "p", 6)
+    cfg, limits = config.build({})
+    files = [list(read(p, Limits())[1]) for p in paths]
+    many = scan_many(files, cfg)
+    for p, got in zip(paths, many):
+        bs = BatchScan(cfg)
+        for ch in read(p, Limits())[1]:
+            scan_chunk(bs, ch)
+        want = {st.label: {e: (s.count, s.rows, sorted(s.examples)) for e, s in st.entities.items()} for st in bs.results()}
+        mine = {st.label: {e: (s.count, s.rows, sorted(s.examples)) for e, s in st.entities.items()
+                           if e in {"EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE"}} for st in got}
+        want = {k: {e: v for e, v in d.items() if e in {"EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE"}} for k, d in want.items()}
+        assert mine == want
+
+
+def test_compiled_scanners_do_not_share_counts():
+    cfg, _ = config.build({})
+    a, b = BatchScan(cfg), BatchScan(cfg)
+    col = pa.array([EMAIL] * 3 + ["x"] * 2)
+    a.column("mail", col)
+    b.column("mail", pa.array(["nothing here"]))
+    sa, sb = a.scanner("mail"), b.scanner("mail")
+    assert sa is not sb and sa.rx is sb.rx  # compiled once, counted apart
+    assert sa.stats.entities["EMAIL_ADDRESS"].count == 3 and "EMAIL_ADDRESS" not in sb.stats.entities
+    assert sa.stats.rows == 5 and sb.stats.rows == 1
+
+
+def test_small_array_matching_equals_the_kernel():
+    rng = random.Random(3)
+    alphabet = "ab@.-_ 0123456789xyzXYZ:/\n\u00e9\u4e2d"
+    cells = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40))) for _ in range(kernels.SMALL - 1)]
+    cells[5] = None
+    arr = pa.array(cells, pa.string())
+    for pattern in (r"\d{3}-\d{2}", r"(?i)x+y", r"^[a-z]+@[a-z]+\.", r"\b\d+\b", "\u4e2d", r"(?m)^\s*$"):
+        want = pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_pylist()
+        assert kernels.match(arr, pattern).to_pylist() == want, pattern
+
+
+def test_batches_on_the_worker_pool_report_the_same(pii, tmp_path):
+    """Enough small files for their batches to go to worker processes: the same findings, in the
+    same order, as scanning them in this process."""
+    write_parts(tmp_path / "parts", 70)
+    _, one, _ = pii(tmp_path / "parts", extra=("--workers", "1"))
+    _, two, _ = pii(tmp_path / "parts", extra=("--workers", "2"))
+    assert key(one) == key(two) and len(one["gates"]["pii"]["files"]) == 70
+    assert [f["path"] for f in one["findings"]] == [f["path"] for f in two["findings"]]
+
+
+class _Tty:
+    """A stderr stand-in that says it is a terminal and keeps what is written."""
+
+    def __init__(self) -> None:
+        self.data: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        self.data.append(s)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_only_on_a_terminal_and_only_for_big_runs(monkeypatch):
+    from gates.pii.gate import Progress
+
+    monkeypatch.delenv("CI", raising=False)
+    tty = _Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    assert Progress(3, 1 << 20).bar is None  # a small run: nothing
+    p = Progress(500, 1 << 30)
+    assert p.bar is not None
+    p.done(250, 1 << 29)
+    p.close()
+    monkeypatch.setenv("CI", "true")
+    assert Progress(500, 1 << 30).bar is None  # CI logs stay clean
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr("sys.stderr", type("NotTty", (), {"isatty": lambda self: False, "write": lambda self, s: 0})())
+    assert Progress(500, 1 << 30).bar is None

@@ -1,9 +1,12 @@
 """Fast, streaming file hashing for signatures.
 
-Every file is read exactly once, in large blocks into one reused buffer (``readinto``), so
-hashing runs at hashlib's speed rather than at the speed of small reads. ``hashlib`` releases the
-GIL for large updates, so several files (or shards of one large file) are hashed in parallel
-threads. Nothing here interprets file contents.
+Every file is read exactly once, in blocks into one reused buffer (``readinto``), so hashing
+runs at hashlib's speed rather than at the speed of small reads. The block is 1 MiB: it stays in
+the core's L2 cache between the copy out of the page cache and the hash, which costs 10–30% less
+CPU per GiB than 8 MiB reads (measured here: 0.83 against 0.92 s, and 0.70 against 0.95 s, of
+CPU per GiB of SHA-256; bench/signature_bench.py). ``hashlib`` releases the GIL for updates above 2 KiB, so several files
+(or shards of one large file) are hashed in parallel threads. Nothing here interprets file
+contents.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-BLOCK = 8 << 20  # 8 MiB reads: large enough to amortise syscalls, small enough for caches
+BLOCK = 1 << 20  # 1 MiB reads: few syscalls, and the block is still in L2 when hashlib reads it
 
 #: OMS ``hash_type`` names → a hashlib constructor
 _ALGORITHMS: dict[str, Callable[[], "hashlib._Hash"]] = {
@@ -44,6 +47,7 @@ def digest_range(path: Path, algorithm: str = "sha256", start: int = 0, end: int
     buf = bytearray(BLOCK)
     view = memoryview(buf)
     with open(path, "rb", buffering=0) as f:
+        _sequential(f.fileno(), start, end)
         if start:
             f.seek(start)
         remaining = None if end is None else end - start
@@ -58,6 +62,15 @@ def digest_range(path: Path, algorithm: str = "sha256", start: int = 0, end: int
         if remaining:
             raise OSError(f"file shrank while hashing (short by {remaining} bytes)")
     return h.digest()
+
+
+def _sequential(fd: int, start: int, end: int | None) -> None:
+    """Tell the kernel the range is read once, front to back (bigger read-ahead on a cold cache)."""
+    if hasattr(os, "posix_fadvise"):
+        try:
+            os.posix_fadvise(fd, start, 0 if end is None else end - start, os.POSIX_FADV_SEQUENTIAL)
+        except OSError:
+            pass  # advice only (e.g. not supported on this file system)
 
 
 @dataclass(frozen=True)

@@ -55,3 +55,30 @@ def test_file_that_shrinks_is_an_error(tmp_path):
 def test_unknown_algorithm(tmp_path):
     with pytest.raises(ValueError):
         hashing.hasher_for("md5")
+
+
+def test_default_block_unaligned_shard(tmp_path):
+    """With the real block size, a shard that starts and ends off block boundaries."""
+    data = os.urandom(hashing.BLOCK * 2 + 12_345)
+    f = tmp_path / "f"
+    f.write_bytes(data)
+    start, end = hashing.BLOCK - 7, 2 * hashing.BLOCK + 9
+    assert digest_range(f, start=start, end=end) == hashlib.sha256(data[start:end]).digest()
+    assert digest_range(f) == hashlib.sha256(data).digest()
+
+
+def test_read_ahead_advice_failure_is_harmless(tmp_path, monkeypatch):
+    """posix_fadvise is advice: a file system that refuses it must not stop verification."""
+    calls = []
+
+    def refuse(fd, offset, length, advice):
+        calls.append((offset, length, advice))
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(os, "posix_fadvise", refuse, raising=False)
+    monkeypatch.setattr(os, "POSIX_FADV_SEQUENTIAL", 2, raising=False)
+    data = os.urandom(5000)
+    f = tmp_path / "f"
+    f.write_bytes(data)
+    assert digest_range(f, start=100, end=4000) == hashlib.sha256(data[100:4000]).digest()
+    assert calls == [(100, 3900, 2)]

@@ -133,7 +133,10 @@ TOOLS = ("mlsec-gates model", "modelaudit", "picklescan", "modelscan", "fickling
 
 def gate_profiles(gates: str, env: dict[str, str]) -> set[str]:
     """The --profile choices this mlsec-gates offers (a profile a benign file needs may not exist yet)."""
-    out = subprocess.run([gates, "model", "--help"], capture_output=True, text=True, env=tool_env(env), timeout=120).stdout
+    proc = subprocess.run([gates, "model", "--help"], capture_output=True, text=True, env=tool_env(env), timeout=120)
+    if proc.returncode != 0:  # e.g. entry points of another checkout: every run would be an error
+        sys.exit(f"mlsec-gates model --help failed ({proc.returncode}): {proc.stderr[-500:]}")
+    out = proc.stdout
     start = out.find("--profile {")
     return set(out[start + 11:out.index("}", start)].split(",")) if start >= 0 else set()
 
@@ -179,23 +182,34 @@ def gate_said(json_path: Path) -> str:
     return text.replace("\n", " ")[:400]
 
 
-def run_corpus(corpus: Path, tools: list[str], jobs: int, gate_tree: Path | None, misses: Path | None) -> None:
+def run_corpus(corpus: Path, tools: list[str], jobs: int, gate_tree: Path | None, misses: Path | None,
+               save: Path | None = None, reuse: Path | None = None) -> None:
+    """Run ``tools`` over the corpus; with ``reuse``, the other tools' rows come from an earlier
+    ``save`` of the same corpus (peers do not change between runs of our gate)."""
     manifest = json.loads((corpus / "manifest.json").read_text())
     samples = manifest["samples"]
+    old: dict[tuple[int, str], dict] = {}
+    if reuse:
+        by_path = {s["path"]: i for i, s in enumerate(samples)}
+        for row in json.loads(reuse.read_text()):
+            if row["path"] in by_path and row["tool"] not in tools:
+                old[(by_path[row["path"]], row["tool"])] = row["result"]
+        tools = [t for t in TOOLS if t in tools or any(k[1] == t for k in old)]
     env = {"PYTHONPATH": str(gate_tree)} if gate_tree else {}
     gates = _bin("mlsec-gates")
     have = gate_profiles(gates, env) if gates else set()
     reports = Path(tempfile.mkdtemp(prefix="model-bench-json-"))
     jobs_list = []
+    run_tools = [t for t in tools if not any(k[1] == t for k in old)]
     for i, smp in enumerate(samples):
         wanted = smp.get("profiles") or []
         prof = [p for p in wanted if p in have]
         smp["missing_profiles"] = [p for p in wanted if p not in have]
-        for tool in tools:
+        for tool in run_tools:
             cmd = corpus_command(tool, smp["path"], prof, str(reports / f"{i}.json"))
             if cmd is not None:
                 jobs_list.append((i, tool, cmd))
-    results: dict[tuple[int, str], dict] = {}
+    results: dict[tuple[int, str], dict] = dict(old)
     t0 = time.perf_counter()
     with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
         futs = {ex.submit(run_one, cmd, corpus, CORPUS_TIMEOUT, env if tool == "mlsec-gates model" else None): (i, tool) for i, tool, cmd in jobs_list}
@@ -203,6 +217,10 @@ def run_corpus(corpus: Path, tools: list[str], jobs: int, gate_tree: Path | None
             results[futs[fut]] = fut.result()
             if n % 50 == 0:
                 print(f"  {n}/{len(jobs_list)} runs, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    if save:
+        save.write_text(json.dumps([{"path": samples[i]["path"], "tool": t, "result": r} for (i, t), r in sorted(results.items())], indent=0))
+    if old:
+        print(f"(rows of {', '.join(sorted({t for _, t in old}))} reused from {reuse})")
     for kind, good in (("unsafe", "blocked"), ("benign", "passed")):
         idx = [i for i, s in enumerate(samples) if s["kind"] == kind]
         print(f"\n{kind.upper()} corpus: {len(idx)} files ({'higher blocked is better' if kind == 'unsafe' else 'higher passed is better'})\n")
@@ -263,6 +281,8 @@ def main() -> int:
     ap.add_argument("--misses", type=Path, metavar="FILE", help="write the gate's misses (markdown) to FILE")
     ap.add_argument("--jobs", type=int, default=2, help="tool runs in parallel (default 2)")
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of: " + ", ".join(TOOLS))
+    ap.add_argument("--save", type=Path, metavar="FILE", help="keep every run's result (JSON) for --reuse")
+    ap.add_argument("--reuse", type=Path, metavar="FILE", help="take the tools not run now from an earlier --save")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
@@ -274,7 +294,7 @@ def main() -> int:
         try:
             if not (corpus / "manifest.json").exists():
                 subprocess.run([sys.executable, str(REPO / "bench" / "model_corpus.py"), str(corpus)], check=True)
-            run_corpus(corpus.resolve(), [t.strip() for t in args.tools.split(",")], args.jobs, args.gate_tree, args.misses)
+            run_corpus(corpus.resolve(), [t.strip() for t in args.tools.split(",")], args.jobs, args.gate_tree, args.misses, args.save, args.reuse)
         finally:
             if not args.corpus_dir:
                 shutil.rmtree(corpus, ignore_errors=True)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -41,8 +42,14 @@ def hasher_for(algorithm: str) -> Callable[[], "hashlib._Hash"]:
     raise ValueError(f"unsupported hash algorithm {algorithm!r}")
 
 
-def digest_range(path: Path, algorithm: str = "sha256", start: int = 0, end: int | None = None) -> bytes:
-    """Digest of ``path[start:end]`` (the whole file by default), read in large blocks."""
+class Cancelled(Exception):
+    """Hashing stopped because its result is no longer wanted (the signature did not verify)."""
+
+
+def digest_range(path: Path, algorithm: str = "sha256", start: int = 0, end: int | None = None,
+                 stop: threading.Event | None = None) -> bytes:
+    """Digest of ``path[start:end]`` (the whole file by default), read in large blocks; ``stop``
+    (checked between blocks) abandons the work."""
     h = hasher_for(algorithm)()
     buf = bytearray(BLOCK)
     view = memoryview(buf)
@@ -53,6 +60,8 @@ def digest_range(path: Path, algorithm: str = "sha256", start: int = 0, end: int
         remaining = None if end is None else end - start
         while remaining is None or remaining > 0:
             want = BLOCK if remaining is None else min(BLOCK, remaining)
+            if stop is not None and stop.is_set():
+                raise Cancelled(str(path))
             n = f.readinto(view[:want])
             if not n:
                 break
@@ -92,16 +101,51 @@ def workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def hash_pieces(pieces: Sequence[Piece], algorithm: str = "sha256", max_workers: int | None = None) -> dict[str, bytes]:
-    """Digest every piece, largest first across a thread pool; returns ``{name: digest}``."""
+def hash_pieces(pieces: Sequence[Piece], algorithm: str = "sha256", max_workers: int | None = None,
+                prehash: "Prehash | None" = None) -> dict[str, bytes]:
+    """Digest every piece, largest first across a thread pool; returns ``{name: digest}``.
+    Pieces ``prehash`` already started (same file, range and algorithm) are taken from it."""
     hasher_for(algorithm)  # fail early on an unsupported algorithm
-    order = sorted(pieces, key=lambda p: -((p.end or _size(p.path)) - p.start))
+    started = {p.name: f for p in pieces if prehash is not None and (f := prehash.take(p, algorithm)) is not None}
+    order = sorted((p for p in pieces if p.name not in started), key=lambda p: -((p.end or _size(p.path)) - p.start))
     n = max_workers or workers()
     if n == 1 or len(order) <= 1:
-        return {p.name: digest_range(p.path, algorithm, p.start, p.end) for p in order}
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        futures = {p.name: pool.submit(digest_range, p.path, algorithm, p.start, p.end) for p in order}
-        return {name: f.result() for name, f in futures.items()}
+        out = {p.name: digest_range(p.path, algorithm, p.start, p.end) for p in order}
+    else:
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            futures = {p.name: pool.submit(digest_range, p.path, algorithm, p.start, p.end) for p in order}
+            out = {name: f.result() for name, f in futures.items()}
+    out.update({name: f.result() for name, f in started.items()})
+    return out
+
+
+class Prehash:
+    """Hashing started before the signature is checked, so the bytes are read while the main
+    thread imports and runs the verifier (sigstore's import and checks cost about 0.3 s of CPU;
+    hashlib and ``readinto`` release the GIL). Digests are facts about the files on disk: a
+    verified manifest takes those whose file, range and algorithm it names (:meth:`take`), and
+    :meth:`close` abandons the rest when the signature does not verify."""
+
+    def __init__(self, pieces: Sequence[Piece], algorithm: str, max_workers: int | None = None) -> None:
+        hasher_for(algorithm)
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=max_workers or workers(), thread_name_prefix="prehash")
+        order = sorted(pieces, key=lambda p: -((p.end or _size(p.path)) - p.start))
+        self._futures: dict[tuple[str, str, int, int | None, str], Future[bytes]] = {
+            (p.name, str(p.path), p.start, p.end, algorithm): self._pool.submit(digest_range, p.path, algorithm, p.start, p.end, self._stop)
+            for p in order
+        }
+
+    def take(self, piece: Piece, algorithm: str) -> "Future[bytes] | None":
+        return self._futures.pop((piece.name, str(piece.path), piece.start, piece.end, algorithm), None)
+
+    def close(self) -> None:
+        """Stop whatever was not taken; returns at once (running reads stop at their next block)."""
+        for f in self._futures.values():
+            f.cancel()
+        if self._futures:
+            self._stop.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _size(path: Path) -> int:

@@ -266,6 +266,8 @@ def write_misses(path: Path, samples: list[dict], results: dict, reports: Path, 
             extra = f"; profiles {' '.join(smp.get('profiles') or [])}" if kind == "benign" else ""
             if smp.get("missing_profiles"):
                 extra += f" (not in this gate: {', '.join(smp['missing_profiles'])})"
+            peers = [t for t in TOOLS[1:] if (i, t) in results and verdict(t, results[(i, t)]) == good]
+            extra += f"; {good} by: {', '.join(peers) or 'no peer'}" if any((i, t) in results for t in TOOLS[1:]) else ""
             lines.append(f"- `{smp['path']}` — {smp['technique']} — {smp.get('advisory') or 'n/a'}{extra} — exit {r['exit']}: {gate_said(reports / f'{i}.json')}")
         lines += ([] if n else ["(none)"]) + [""]
     path.write_text("\n".join(lines))

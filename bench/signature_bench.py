@@ -117,6 +117,7 @@ def main() -> None:
         ("mlsec-gates signature --public-key", [*gates, "signature", str(model), "--public-key", str(pub), "--signature", str(ours_sig),
                                                 "--ignore-paths", ".complete", "-q", "--format", "json", "--output", str(base / "r.json")]),
     ]
+    steps.append(("mlsec-gates --version (start-up alone)", [*gates, "--version"]))
     if shutil.which("sha256sum"):
         steps.append(("coreutils sha256sum", ["sha256sum", *[str(p) for p in sorted(model.iterdir()) if p.is_file() and p.name != ".complete"]]))
     if ms:

@@ -184,8 +184,6 @@ exit codes: 0 verified, 1 not verified, 2 error
 
     # ---- OMS over a directory -----------------------------------------------------------------------
     def _check_oms(self, ctx: GateContext, art: Artifact, s: Settings, material: Any, trusted_root: Any) -> None:
-        from .verify import InvalidSignature, NotAllowed, verify_oms
-
         single = not art.path.is_dir()
         sig = art.signature or (art.path.parent if single else art.path) / "model.sig"
         if not sig.is_file():
@@ -193,31 +191,23 @@ exit codes: 0 verified, 1 not verified, 2 error
             ctx.add("SIG001", f"no OMS signature ({sig.name}) for this {what}", art.path, key="oms", signature=ctx.display(sig))
             return
         needs_sigstore = False
+        bundle: dict[str, Any] | None = None
         try:
-            needs_sigstore = oms.signing_method(oms.read_bundle_json(sig)) == "sigstore"
+            bundle = oms.read_bundle_json(sig)
+            needs_sigstore = oms.signing_method(bundle) == "sigstore"
         except oms.FormatError:
             pass  # verify_oms reports it
-        root, policy = (trusted_root(), signers_policy(art.signers)) if needs_sigstore and art.signers else (None, None)
+        # read and hash the files while the signature is checked (sigstore's import and checks
+        # take a few hundred ms); only digests the verified manifest asks for are used
+        pre = oms.start_hashing(art.path, bundle, single=single, skip=[sig], max_workers=s.max_workers) if bundle else None
         try:
-            verified, manifest = verify_oms(sig, trusted_root=root, policy=policy, material=material, methods=art.methods)
-        except NotAllowed as exc:
-            ctx.add("SIG005", exc.reason, sig, key="oms", found=exc.found, method=exc.method, allowed=self._allowed(art, s))
+            outcome = self._verify_and_compare(ctx, art, sig, single, needs_sigstore, material, trusted_root, s, pre)
+        finally:
+            if pre is not None:
+                pre.close()
+        if outcome is None:
             return
-        except InvalidSignature as exc:
-            ctx.add("SIG006", exc.reason, sig, key="oms")
-            return
-        ignore = [*_ROOT_IGNORE, *ignore_globs(art.path, art.ignore_paths)]
-        try:
-            if single:
-                diff = oms.compare_file(art.path, manifest, max_workers=s.max_workers)
-            else:
-                diff = oms.compare(art.path, manifest, skip=[sig], verifier_ignore=ignore, max_workers=s.max_workers)
-        except oms.FormatError as exc:
-            ctx.add("SIG006", str(exc), sig, key="oms")
-            return
-        except ValueError as exc:  # unsupported hash algorithm
-            ctx.add("SIG006", f"cannot re-hash as the signature says: {exc}", sig, key="oms")
-            return
+        verified, manifest, diff = outcome
         ctx.scanned(art.path, len(diff.verified))
         who = verified.to_fields()
         for rel, expected, actual in diff.mismatched:
@@ -248,6 +238,35 @@ exit codes: 0 verified, 1 not verified, 2 error
             return
         ctx.add("SIG010", f"OMS signature verified: {len(diff.verified)} file(s) {verified.describe()}", art.path,
                 key="oms", blocking=False, files=len(diff.verified), serialization=manifest.serialization.method, **who)
+
+    def _verify_and_compare(self, ctx: GateContext, art: Artifact, sig: Path, single: bool, needs_sigstore: bool,
+                            material: Any, trusted_root: Any, s: Settings, pre: Any) -> tuple[Any, Any, Any] | None:
+        """Verify the OMS signature, then diff the files against its manifest; ``None`` once a
+        finding says why it cannot be trusted."""
+        from .verify import InvalidSignature, NotAllowed, verify_oms
+
+        root, policy = (trusted_root(), signers_policy(art.signers)) if needs_sigstore and art.signers else (None, None)
+        try:
+            verified, manifest = verify_oms(sig, trusted_root=root, policy=policy, material=material, methods=art.methods)
+        except NotAllowed as exc:
+            ctx.add("SIG005", exc.reason, sig, key="oms", found=exc.found, method=exc.method, allowed=self._allowed(art, s))
+            return None
+        except InvalidSignature as exc:
+            ctx.add("SIG006", exc.reason, sig, key="oms")
+            return None
+        ignore = [*_ROOT_IGNORE, *ignore_globs(art.path, art.ignore_paths)]
+        try:
+            if single:
+                diff = oms.compare_file(art.path, manifest, max_workers=s.max_workers, prehash=pre)
+            else:
+                diff = oms.compare(art.path, manifest, skip=[sig], verifier_ignore=ignore, max_workers=s.max_workers, prehash=pre)
+        except oms.FormatError as exc:
+            ctx.add("SIG006", str(exc), sig, key="oms")
+            return None
+        except ValueError as exc:  # unsupported hash algorithm
+            ctx.add("SIG006", f"cannot re-hash as the signature says: {exc}", sig, key="oms")
+            return None
+        return verified, manifest, diff
 
     def _leftover_bundles(self, ctx: GateContext, art: Artifact) -> bool:
         """Bundles in a bundle-mode directory must each sign one file that is there: an orphan

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from gates.core.files import glob_match
 
-from .hashing import Piece, hash_pieces, shard_pieces
+from .hashing import Piece, Prehash, hash_pieces, shard_pieces
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -404,6 +404,7 @@ def compare(
     skip: Sequence[Path] = (),
     verifier_ignore: Sequence[str] = (),
     max_workers: int | None = None,
+    prehash: Prehash | None = None,
 ) -> Diff:
     """Re-hash ``root`` per the manifest's serialization and diff it against the manifest.
 
@@ -430,29 +431,29 @@ def compare(
             continue  # shard serialization cannot represent empty files: model-signing lists none
         (hidden if ser.ignores(rel) else extra).append(rel)
 
-    ok, bad = _check_signed(expected, tree.files, ser, max_workers)
+    ok, bad = _check_signed(expected, tree.files, ser, max_workers, prehash)
     return Diff(
         verified=ok, mismatched=tuple((r, *bad[r]) for r in sorted(bad)), missing=missing,
         extra=tuple(extra), hidden=tuple(hidden), symlinks=symlinks, special=special,
     )
 
 
-def compare_file(path: Path, manifest: Manifest, *, max_workers: int | None = None) -> Diff:
+def compare_file(path: Path, manifest: Manifest, *, max_workers: int | None = None, prehash: Prehash | None = None) -> Diff:
     """Re-hash one file signed as a single-file model (``model_signing sign … FILE``: one
     resource named ``.``, or ``.:START:END`` shards) and diff it against the manifest."""
     expected = manifest.files()
     if set(expected) != {SINGLE_FILE}:
         names = ", ".join(sorted(expected)[:3])
         raise FormatError(f"the signature is over a directory (it lists {names}…), not over a single file")
-    ok, bad = _check_signed(expected, {SINGLE_FILE: path}, manifest.serialization, max_workers)
+    ok, bad = _check_signed(expected, {SINGLE_FILE: path}, manifest.serialization, max_workers, prehash)
     return Diff(verified=ok, mismatched=tuple((r, *bad[r]) for r in sorted(bad)))
 
 
-def _check_signed(
-    expected: dict[str, list[tuple[int, int, str]]], present: dict[str, Path], ser: Serialization, max_workers: int | None,
-) -> tuple[tuple[str, ...], dict[str, tuple[str, str]]]:
-    """Hash every signed file that is present, once, and return ``(verified, {rel: (expected,
-    actual)})``. For shards the layout itself must match the file's size."""
+def _signed_pieces(
+    expected: dict[str, list[tuple[int, int, str]]], present: dict[str, Path], ser: Serialization,
+) -> tuple[list[Piece], dict[str, tuple[str, str]]]:
+    """The pieces to hash for the signed files that are present, and the files whose shard layout
+    does not match their size (``{rel: (signed layout, actual layout)}``)."""
     pieces: list[Piece] = []
     layout_bad: dict[str, tuple[str, str]] = {}
     for rel, entries in expected.items():
@@ -469,7 +470,17 @@ def _check_signed(
             pieces.extend(Piece(rel, path, s, e) for s, e, _ in entries)
         else:
             pieces.append(Piece(rel, path))
-    digests = hash_pieces(pieces, ser.hash_type, max_workers)
+    return pieces, layout_bad
+
+
+def _check_signed(
+    expected: dict[str, list[tuple[int, int, str]]], present: dict[str, Path], ser: Serialization, max_workers: int | None,
+    prehash: Prehash | None = None,
+) -> tuple[tuple[str, ...], dict[str, tuple[str, str]]]:
+    """Hash every signed file that is present, once, and return ``(verified, {rel: (expected,
+    actual)})``. For shards the layout itself must match the file's size."""
+    pieces, layout_bad = _signed_pieces(expected, present, ser)
+    digests = hash_pieces(pieces, ser.hash_type, max_workers, prehash)
     sig = {rel if e == -1 else f"{rel}:{s}:{e}": d for rel, entries in expected.items() for s, e, d in entries}
     bad: dict[str, tuple[str, str]] = dict(layout_bad)
     for p in pieces:
@@ -479,3 +490,17 @@ def _check_signed(
     ok = tuple(sorted(r for r in expected if r in present and r not in bad))
     return ok, bad
 
+
+def start_hashing(target: Path, bundle: dict[str, Any], *, single: bool, skip: Sequence[Path] = (),
+                  max_workers: int | None = None) -> Prehash | None:
+    """Start hashing what the (not yet verified) signature lists, so the reads overlap the
+    signature check; :func:`compare`/:func:`compare_file` take the digests through ``prehash``.
+    ``None`` when the signature cannot be read as an OMS manifest (the verifier reports why)."""
+    try:
+        manifest = parse_statement(*envelope_parts(bundle)[:2])
+        expected = manifest.files()
+        present = {SINGLE_FILE: target} if single else walk(target, skip).files
+        pieces, _ = _signed_pieces(expected, present, manifest.serialization)
+        return Prehash(pieces, manifest.serialization.hash_type, max_workers) if pieces else None
+    except (FormatError, ValueError, OSError):
+        return None

@@ -288,3 +288,38 @@ def test_a_subdirectory_that_cannot_be_listed_is_an_error(cli, tmp_path, deny_li
     r, out = verify(cli, tmp_path, model, "--public-key", pub)
     rep = json.loads(out.read_text())
     assert r.code == 2 and rep["gates"]["signature"]["errors"][0]["message"] == "cannot read: Permission denied"
+
+
+def test_every_signed_byte_is_read_once(cli, tmp_path, monkeypatch):
+    """Verification hashes each signed file exactly once (prehash during the signature check,
+    no second pass in the comparison) and still finds a changed file."""
+    from gates.signature import hashing
+
+    model = make_model(tmp_path / "model")
+    priv, pub = write_key(tmp_path)
+    assert cli("sign", model, "--method", "key", "--key", priv).code == 0
+    (model / "weights.safetensors").write_bytes(b"\x01" * 4096)
+    reads: list[str] = []
+    real = hashing.digest_range
+    monkeypatch.setattr(hashing, "digest_range", lambda p, *a, **k: reads.append(Path(p).name) or real(p, *a, **k))
+    r, out = verify(cli, tmp_path, model, "--public-key", pub)
+    assert r.code == 1
+    assert [f["rule"] for f in findings(out)] == ["SIG002"]
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 4
+
+
+def test_invalid_signature_abandons_prehash(cli, tmp_path):
+    """A signature that fails verification is reported; the background reads do not leak."""
+    import threading
+
+    model = make_model(tmp_path / "model")
+    priv, pub = write_key(tmp_path)
+    _, other = write_key(tmp_path, "other")
+    assert cli("sign", model, "--method", "key", "--key", priv).code == 0
+    r, out = verify(cli, tmp_path, model, "--public-key", other)
+    assert r.code == 1
+    assert {f["rule"] for f in findings(out)} <= {"SIG005", "SIG006"}
+    for t in threading.enumerate():
+        if t.name.startswith("prehash"):
+            t.join(5)
+            assert not t.is_alive()

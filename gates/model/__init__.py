@@ -70,6 +70,7 @@ OVERRIDABLE = tuple(k for k in _scan_options)
 
 class ModelGate(Gate):
     name = "model"
+    per_file = True  # each file is judged on its own: --shard splits its files
     title = "Model files"
     description = "Model files that could run code when loaded (pickle, PyTorch, joblib, Keras, TF, ONNX, GGUF...) or that break the policy."
     rules = RULES

@@ -52,6 +52,7 @@ RULES: dict[str, Rule] = {
 
 class PiiGate(Gate):
     name = "pii"
+    per_file = True  # each file is judged on its own: --shard splits its files
     title = "PII and secrets in datasets"
     description = "PII and secrets in datasets (CSV/TSV, JSON, JSONL, Parquet, text; compressed too), per column, with redacted evidence."
     rules = RULES

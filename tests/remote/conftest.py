@@ -24,3 +24,19 @@ def registry(tmp_path_factory):
     reg = Registry(tmp_path_factory.mktemp("registry"))
     yield reg
     reg.stop()
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    """moto's standalone S3 server on 127.0.0.1; yields the environment that points boto3 at it."""
+    from moto.server import ThreadedMotoServer
+
+    from .servers import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing-key-id",
+           "AWS_SECRET_ACCESS_KEY": "testing-secret-do-not-print", "AWS_DEFAULT_REGION": "us-east-1"}
+    yield env
+    server.stop()

@@ -12,6 +12,7 @@ Fingerprints stay on the mirror-relative path, which is the path inside the arti
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 import re
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -112,7 +113,10 @@ def relabel(run: RunResult, res: Resolved) -> RunResult:
 
 
 def _component(c: Component, res: Resolved, where: Callable[[str], str]) -> Component:
-    key = c.path.rstrip("/")
+    key = posixpath.normpath(c.path) if c.path else ""
+    name = c.name
+    if posixpath.normpath(name or ".") in (key, "."):
+        name = where(key) if key and key != "." else res.reference  # a file's name is its path: the remote one
     hashes = c.hashes
     props = c.properties
     if key in res.digests:
@@ -122,6 +126,6 @@ def _component(c: Component, res: Resolved, where: Callable[[str], str]) -> Comp
         hashes = ()
     if key in res.sources:
         props = (*props, ("mlsec-gates:remote:source", res.sources[key]))
-    return dataclasses.replace(c, path=where(c.path), hashes=hashes, properties=props,
+    return dataclasses.replace(c, name=name, path=where(key) if c.path else "", hashes=hashes, properties=props,
                                parts=tuple(_component(p, res, where) for p in c.parts))
 

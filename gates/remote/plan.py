@@ -73,7 +73,8 @@ def _gguf(r: RangeReader) -> Holes:
 
     def string() -> None:
         nonlocal pos
-        pos += count()
+        n = count()  # read first: ``pos += count()`` would add to the position from before the read
+        pos += n
 
     sizes = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 

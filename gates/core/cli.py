@@ -291,9 +291,9 @@ def cmd_policy_schema(args: argparse.Namespace) -> int:
 # ---- shards, merge and remote references (issue 17) ------------------------------------------
 
 def _add_shard_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--shard", metavar="K/N", default=os.environ.get("MLSEC_GATES_SHARD") or None,
+    p.add_argument("--shard", metavar="K/N",
                    help="scan shard K of N (split by file, size-balanced; repository-wide gates run in shard 1); "
-                        "combine the JSON reports with `mlsec-gates merge` (env: MLSEC_GATES_SHARD)")
+                        "combine the shards' JSON reports with `mlsec-gates merge`")
 
 
 def _shard(args: argparse.Namespace):  # -> Shard | None

@@ -71,7 +71,7 @@ def resolver_for(scheme: str) -> Resolver:
         fn = ep.load()
     except ModuleNotFoundError as exc:
         raise UsageError(f"{scheme}:// references need {exc.name!r}: {INSTALL}") from None
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 def resolve(reference: str, workdir: Path) -> Resolved:

@@ -124,7 +124,7 @@ def _merge_gate(name: str, docs: list[Mapping[str, Any]], rules: Mapping[str, Ru
 
 
 def _finding(d: Mapping[str, Any]) -> Finding:
-    known = {k: d.get(k) for k in _FINDING_KEYS if k in d}
+    known: dict[str, Any] = {k: d.get(k) for k in _FINDING_KEYS if k in d}
     extra = {k: v for k, v in d.items() if k not in _FINDING_KEYS}
     known["severity"] = Severity.parse(known.get("severity") or "info")
     known["blocking"] = bool(known.get("blocking"))
@@ -141,7 +141,7 @@ def _rules_from(findings: Sequence[Finding]) -> dict[str, Rule]:
 def _component(d: Mapping[str, Any]) -> Component:
     return Component(
         kind=d["kind"], name=d["name"], version=d.get("version"), path=d.get("path", ""), purl=d.get("purl"),
-        hashes=tuple(tuple(h) for h in d.get("hashes", ())),  # type: ignore[misc]
-        licenses=tuple(d.get("licenses", ())), properties=tuple(tuple(p) for p in d.get("properties", ())),  # type: ignore[misc]
+        hashes=tuple((str(h[0]), str(h[1])) for h in d.get("hashes", ())),
+        licenses=tuple(d.get("licenses", ())), properties=tuple((str(p[0]), str(p[1])) for p in d.get("properties", ())),
         parts=tuple(_component(p) for p in d.get("parts", ())), details=dict(d.get("details") or {}),
     )

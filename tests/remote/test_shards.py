@@ -165,10 +165,5 @@ def test_bad_shard_specs_are_usage_errors(spec):
         parse_shard(spec)
 
 
-def test_shard_spec_and_env(tmp_path):
+def test_shard_spec_parses():
     assert parse_shard(" 2 / 5 ") == Shard(2, 5)
-    root = build_repo(tmp_path / "repo", files=6)
-    env_run = subprocess.run([sys.executable, "-m", "gates", "run", ".", "-q", "--format", "json", "--output", str(tmp_path / "e.json")],
-                             cwd=root, env={**os.environ, "PYTHONPATH": str(REPO), "MLSEC_GATES_SHARD": "2/2"}, capture_output=True, timeout=240)
-    assert env_run.returncode in (0, 1)
-    assert json.loads((tmp_path / "e.json").read_text())["shard"] == {**json.loads((tmp_path / "e.json").read_text())["shard"], "index": 2, "count": 2}

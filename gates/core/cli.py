@@ -317,7 +317,8 @@ def _add_merge_command(sub: argparse._SubParsersAction) -> None:
 def cmd_merge(args: argparse.Namespace) -> int:
     """Merge shard reports: findings keep their fingerprints, the exit code is the merged verdict."""
     reports = load_reports(args.reports)
-    gates, _missing = load_gates()  # rule descriptions for SARIF/JUnit; a missing gate's come from its findings
+    named = {n for r in reports for n in r.doc["gates"]} & set(gate_names())
+    gates, _missing = load_gates(sorted(named))  # rule descriptions for SARIF/JUnit; a missing gate's come from its findings
     run = merge_reports(reports, {name: dict(g.rules) for name, g in gates.items()})
     _emit(run, args)
     return run.exit_code

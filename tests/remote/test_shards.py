@@ -71,8 +71,8 @@ def test_three_shards_merged_equal_one_run(tmp_path, which):
         shutil.copytree(DEMO, root, symlinks=True)
     else:
         root = build_repo(tmp_path / "repo")
-    code, full = run_json(root, tmp_path / "full.json")
-    mcode, merged, shards = sharded(root, tmp_path, 3)
+    code, full = run_json(root, tmp_path / "full.json", "--format", "cyclonedx", "--output", str(tmp_path / "full.cdx.json"))
+    mcode, merged, shards = sharded(root, tmp_path, 3, ("--format", "cyclonedx", "--output", str(tmp_path / "merged.cdx.json")))
     assert mcode == code
     assert summary(merged) == summary(full)
     assert merged["summary"]["blocking"] > 0 and code == 1
@@ -85,6 +85,10 @@ def test_three_shards_merged_equal_one_run(tmp_path, which):
         assert d["gates"]["deps"]["status"] == "skipped"
         assert "shard 1" in d["gates"]["deps"]["skip_reason"]
     assert "shard" not in full and "shard" not in merged
+    # the ML-BOM of the merge lists the same components, with the same hashes
+    def components(p: Path) -> list:
+        return sorted((c.get("name"), c.get("type"), json.dumps(c.get("hashes"))) for c in json.loads(p.read_text()).get("components", []))
+    assert components(tmp_path / "merged.cdx.json") == components(tmp_path / "full.cdx.json")
 
 
 def test_fixture_details_survive_the_merge(tmp_path):

@@ -37,6 +37,7 @@ INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docke
 ACCEPT = ", ".join(("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json", *INDEX_TYPES))
 TITLE_KEYS = ("org.opencontainers.image.title", "org.cncf.model.filepath", "org.cncf.model.file.path")
 MAX_MANIFEST = 4 << 20
+MAX_RATIO = 200
 _REF = re.compile(r"^oci://(?P<host>[^/]+)/(?P<repo>[a-z0-9]+(?:[._/-][a-z0-9]+)*)(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
                   r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?/?$")
 
@@ -238,9 +239,14 @@ def _compressed_tar(reg: Registry, mirror: Mirror, digest: str, size: int, src: 
         opener = tarfile.open(fileobj=fh, mode="r|")
     else:
         opener = tarfile.open(blob, mode="r|gz")
+    # a decompression bomb is refused, not followed: at most MAX_RATIO times the layer, plus 1 GiB
+    budget = MAX_RATIO * max(size, blob.stat().st_size) + (1 << 30)
     with opener as tf:
         for ti in tf:
             if ti.isreg():
+                budget -= ti.size
+                if budget < 0:
+                    raise RemoteError(f"{clean_name(src)}: the compressed layer expands more than {MAX_RATIO}x: refused")
                 fh2 = tf.extractfile(ti)
                 assert fh2 is not None
                 dest = mirror.target(ti.name)

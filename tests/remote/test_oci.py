@@ -119,3 +119,29 @@ def test_credentials_from_docker_config_are_never_printed(kits, tmp_path):
     p = cli("run", kits["unsafe"].replace("unsafe:v1", "missing:v1"), "--gate", "model", cwd=tmp_path, env={"DOCKER_CONFIG": str(docker)})
     assert p.returncode == 2
     assert "hunter2" not in p.stderr + p.stdout and secret not in p.stderr + p.stdout
+
+
+def test_resolver_mirrors_every_layer_kind(kits, tmp_path, monkeypatch):
+    """Tar layers walked by ranges, the gzip code layer streamed once, the Kitfile from the
+    config; the tensor data of the 8 MiB safetensors stays a hole."""
+    from gates.remote import oci
+
+    monkeypatch.setenv("MLSEC_GATES_CACHE", str(tmp_path / "cache"))
+    res = oci.resolve(kits["safe"], tmp_path)
+    assert set(res.paths) == {"Kitfile", "model.safetensors", "data/clean.csv", "README.md", "src/train.py"}
+    assert (res.root / "src" / "train.py").read_text() == "print('train')\n"
+    assert "license: apache-2.0" in (res.root / "Kitfile").read_text()
+    assert res.partial == {"model.safetensors"}
+    assert os.path.getsize(res.root / "model.safetensors") == kits["weights_size"]
+    assert all(p.startswith(kits["safe"].split(":v1")[0] + "@sha256:") for p in res.paths.values())
+    assert list((tmp_path / "cache" / "blobs" / "sha256").iterdir())  # config and gzip layer cached by digest
+
+
+def test_hostile_layer_paths_fail_closed(registry, tmp_path):
+    w = tmp_path / "kit"
+    w.mkdir()
+    ref = push(registry.host, "kits/hostile:v1", w, kitfile("hostile", "model.pkl", []), [
+        (tar_of(w / "model.tar", {"../../escape.pkl": UNSAFE_PICKLE}), MODEL_TAR)])
+    p = cli("run", ref, "--gate", "model", cwd=tmp_path)
+    assert p.returncode == 2 and "escapes the artifact" in p.stderr
+    assert not (tmp_path / "escape.pkl").exists()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -35,12 +37,10 @@ def bucket(s3_server, tmp_path_factory):
     hidden = w / "hid.pt"
     write_checkpoint(hidden, 2 << 20)
     data = bytearray(hidden.read_bytes())
-    i = data.find(b"archive/data/0") + len("archive/data/0")
-    start = data.find(b"\0\0\0\0", i)  # the storage data follows the local header's name/extra
-    import zipfile
     with zipfile.ZipFile(hidden) as zf:
         info = zf.getinfo("archive/data/0")
-    nlen, elen = int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], "little"), int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
+    # the storage's data follows its local header, name and extra field
+    nlen, elen = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
     start = info.header_offset + 30 + nlen + elen
     data[start:start + len(HIDDEN) + 2] = b"\x80\x02" + HIDDEN
     s3.put_object(Bucket="models", Key="bad/hid.pt", Body=bytes(data))

@@ -35,7 +35,7 @@ from .reports import FORMATS, writers
 from .gate import Gate
 from .runner import EXIT_ERROR, NOTHING_SCANNED, RunResult, run_gates
 from .schema import build_schema
-from .remote import fetched_note, relabel, resolve, scheme_of
+from .remote import fetched_note, preparer, relabel, resolve, scheme_of
 from .shard import parse_shard
 from .shardmerge import load_reports, merge_reports
 
@@ -337,13 +337,14 @@ def cmd_run_remote(args: argparse.Namespace) -> int:
     gates, missing = load_gates(only or installed)
     with tempfile.TemporaryDirectory(prefix="mlsec-gates-remote-") as tmp:
         res = resolve(args.path, Path(tmp))
-        if not getattr(args, "quiet", False):
-            print(f"mlsec-gates: {fetched_note(res)}", file=sys.stderr)
         policy = policy_for_root(Path.cwd(), args.policy, args.allow_unpinned_policy, gates=gates)
         _apply_fail_on(policy, args.fail_on)
         run = run_gates(gates, policy, res.root, only=only, args=args, explicit=bool(only),
-                        unavailable={n: str(e) for n, e in missing.items()}, shard=_shard(args), cwd=res.root)
+                        unavailable={n: str(e) for n, e in missing.items()}, shard=_shard(args), cwd=res.root,
+                        prepare=preparer(res))
         run = relabel(run, res)
+    if not getattr(args, "quiet", False):
+        print(f"mlsec-gates: {fetched_note(res)}", file=sys.stderr)
     _emit(run, args)
     return run.exit_code
 

@@ -15,7 +15,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from . import files as _files
 from .findings import Component, Finding, GateError, Rule, ScannedFile, Severity
@@ -86,6 +86,8 @@ class GateContext:
     configured: frozenset[str] = frozenset()
     #: ``run --shard K/N``: a per-file gate discovers only this shard's files
     shard: Shard | None = None
+    #: set for a remote reference's mirror: fetches the files a gate is about to read (None: all)
+    prepare: Callable[["GateContext", Sequence[Path] | None], list[Path]] | None = None
 
     # ---- paths -------------------------------------------------------------------------------
     def display(self, path: Path | str) -> str:
@@ -118,8 +120,10 @@ class GateContext:
         inc = list(include or self.options.get("paths") or self.gate.default_paths)
         exc = list(self.options.get("exclude") or [])
         if self.shard is not None and self.gate.per_file:
-            return self._sharded(inc, exc, include)
-        return self._discover(inc, exc, include)
+            found = self._sharded(inc, exc, include)
+        else:
+            found = self._discover(inc, exc, include)
+        return self.prepare(self, found) if self.prepare is not None else found
 
     def _sharded(self, inc: list[str], exc: list[str], include: Sequence[str] | None) -> list[Path]:
         """Discovery as usual, then this shard's share; escaped symlinks are reported by the

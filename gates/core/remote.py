@@ -17,10 +17,11 @@ import re
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Sequence
 
-from .errors import UsageError
+from .errors import GatesError, UsageError
 from .findings import Component, GateError, ScannedFile, Status
+from .gate import GateContext
 from .hygiene import clean_name
 from .runner import RunResult
 
@@ -50,6 +51,21 @@ class Resolved:
     fetched: int = 0
     total: int = 0
     notes: list[str] = field(default_factory=list)
+    #: files created at their full size but not fetched yet: ``fill`` fetches them when a gate
+    #: discovers them (a shard fetches only its own files), and reports how many bytes it took
+    pending: dict[str, Callable[[], int]] = field(default_factory=dict)
+
+    def fill(self, rels: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """Fetch the pending files among ``rels`` (None: all). Returns (rel, why) for each file
+        that could not be fetched: the gate reports it as an error for that file."""
+        failed = []
+        for rel in list(self.pending) if rels is None else [r for r in rels if r in self.pending]:
+            job = self.pending.pop(rel)
+            try:
+                self.fetched = job()
+            except Exception as exc:  # noqa: BLE001 - a network or parse failure fails that file, closed
+                failed.append((rel, clean_name(str(exc)) if isinstance(exc, GatesError) else type(exc).__name__))
+        return failed
 
 
 Resolver = Callable[[str, Path], Resolved]
@@ -84,6 +100,19 @@ def resolve(reference: str, workdir: Path) -> Resolved:
 def fetched_note(res: Resolved) -> str:
     share = f" ({100 * res.fetched / res.total:.2f}%)" if res.total else ""
     return f"remote: fetched {res.fetched:,} of {res.total:,} bytes{share} from {clean_name(res.reference)}"
+
+
+def preparer(res: Resolved) -> Callable[[GateContext, Sequence[Path] | None], list[Path]]:
+    """The hook a run hands the gates' contexts: fetch what a gate is about to read. A per-file
+    gate's discovered files (this shard's) are fetched as discovered; any other gate gets every
+    file first (it may read files it does not discover, such as a policy-named eval result)."""
+    def prepare(ctx: GateContext, paths: Sequence[Path] | None) -> list[Path]:
+        rels = None if paths is None else [ctx.relative(p) for p in paths]
+        failed = dict(res.fill(rels))
+        for rel, why in failed.items():
+            ctx.error(f"cannot fetch: {why}", res.root / rel)
+        return [p for p, r in zip(paths or [], rels or []) if r not in failed]
+    return prepare
 
 
 def relabel(run: RunResult, res: Resolved) -> RunResult:

@@ -14,7 +14,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from .errors import InputError, OptionsError
 from .files import display_path
@@ -96,6 +96,7 @@ def run_gate(
     args: argparse.Namespace | None = None,
     cwd: Path | None = None,
     shard: Shard | None = None,
+    prepare: Callable[[GateContext, Sequence[Path] | None], list[Path]] | None = None,
 ) -> GateResult:
     """Run one gate, catching everything it raises (fail closed)."""
     options = policy.gate_options(gate.name)
@@ -103,11 +104,13 @@ def run_gate(
         options = deep_merge(options, dict(overrides))
     configured = frozenset({*policy.configured_options(gate.name), *(overrides or {})})
     ctx = GateContext(gate=gate, root=root, options=options, policy=policy.data, targets=tuple(targets), cwd=cwd or Path.cwd(),
-                      args=args, configured=configured, shard=shard)
+                      args=args, configured=configured, shard=shard, prepare=prepare)
     rules = {**CORE_RULES, **gate.rules}
     t0 = time.perf_counter()
     skip = None
     try:
+        if prepare is not None and not gate.per_file:
+            prepare(ctx, None)  # a repository-wide gate may read files it does not discover: all of them
         skip = None if targets else gate.skip_reason(ctx)
         if skip is None:
             gate.run(ctx)
@@ -214,13 +217,15 @@ def run_gates(
     unavailable: Mapping[str, str] | None = None,
     shard: Shard | None = None,
     cwd: Path | None = None,
+    prepare: Callable[[GateContext, Sequence[Path] | None], list[Path]] | None = None,
 ) -> RunResult:
     """Run the selected (else every enabled) gate. ``explicit`` runs a named gate even when the
     policy disables it (``mlsec-gates <gate>`` is an explicit request). ``unavailable`` maps
     installed gates that could not be imported (missing extra) to the message saying how to
     install them: such a gate, when it should run, ends in ``error`` (fail closed). ``shard``
     runs this shard's share: per-file gates on their files, the others in shard 1 only.
-    ``cwd`` is where reported paths are relative to (a remote reference's local mirror)."""
+    ``cwd`` is where reported paths are relative to (a remote reference's local mirror), and
+    ``prepare`` fetches the mirror's files as the gates come to read them."""
     started = time.perf_counter()
     started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     results = []
@@ -243,6 +248,6 @@ def run_gates(
             results.append(GateResult(name, title, Status.SKIPPED, skip_reason=f"{SHARD_ELSEWHERE} (shard {shard})", rules=rules))
         else:
             results.append(run_gate(gate, policy, root, targets=targets, overrides=(overrides or {}).get(name), args=args,
-                                    shard=shard, cwd=cwd))
+                                    shard=shard, cwd=cwd, prepare=prepare))
     run = finalize(results, policy, root, started, started_at, today)
     return dataclasses.replace(run, shard=shard) if shard is not None else run

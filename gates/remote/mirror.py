@@ -47,17 +47,27 @@ class Mirror:
         return dest
 
     def add(self, rel: str, reader: RangeReader, display: str, *, digest: str | None = None, source: str | None = None) -> None:
-        """Mirror the remote file ``reader`` at ``rel``, fetching only what the gates read."""
+        """Mirror the remote file ``reader`` at ``rel``: created now at its full size, fetched
+        (only what the gates read) when a gate is about to read it (``Resolved.fill``)."""
         dest = self.target(rel)
-        gaps: Holes = holes(reader, rel)
         with open(dest, "wb") as out:
             out.truncate(reader.size)
-            pos = 0
-            for a, b in gaps:
-                reader.copy_to(out, pos, a)
-                pos = b
-            reader.copy_to(out, pos, reader.size)
-        self.record(rel, reader.size, display, digest=digest, source=source, partial=bool(gaps))
+        self.record(rel, reader.size, display, digest=digest, source=source)
+        key = safe_relpath(rel)
+
+        def fetch() -> int:
+            gaps: Holes = holes(reader, key)
+            with open(dest, "r+b") as out:
+                pos = 0
+                for a, b in gaps:
+                    reader.copy_to(out, pos, a)
+                    pos = b
+                reader.copy_to(out, pos, reader.size)
+            if gaps:
+                self.res.partial.add(key)
+            return self.stats.fetched
+
+        self.res.pending[key] = fetch
 
     def add_bytes(self, rel: str, data: bytes, display: str, *, digest: str | None = None, source: str | None = None) -> None:
         dest = self.target(rel)
@@ -79,7 +89,7 @@ class Mirror:
             self.res.partial.add(rel)
 
     def finish(self) -> Resolved:
-        self.res.fetched = self.stats.fetched
+        self.res.fetched = self.stats.fetched  # so far: listings, manifests, tar headers
         if self.artifact_size is not None:
             self.res.total = self.artifact_size
         return self.res

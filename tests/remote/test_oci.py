@@ -128,6 +128,8 @@ def test_resolver_mirrors_every_layer_kind(kits, tmp_path, monkeypatch):
 
     monkeypatch.setenv("MLSEC_GATES_CACHE", str(tmp_path / "cache"))
     res = oci.resolve(kits["safe"], tmp_path)
+    assert "model.safetensors" in res.pending and not res.partial  # created at full size, not fetched yet
+    assert res.fill() == []
     assert set(res.paths) == {"Kitfile", "model.safetensors", "data/clean.csv", "README.md", "src/train.py"}
     assert (res.root / "src" / "train.py").read_text() == "print('train')\n"
     assert "license: apache-2.0" in (res.root / "Kitfile").read_text()

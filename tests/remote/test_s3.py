@@ -111,3 +111,6 @@ def test_shards_of_a_remote_prefix_merge(bucket, tmp_path):
     merged = json.loads((tmp_path / "m.json").read_text())
     assert p.returncode == whole["exit_code"] == 1
     assert sorted(f["fingerprint"] for f in merged["findings"]) == sorted(f["fingerprint"] for f in whole["findings"])
+    # each shard fetched only its own files' bytes
+    shard_fetched = [fetched(json.loads(Path(x).read_text()))[0] for x in parts]
+    assert max(shard_fetched) < fetched(whole)[0]

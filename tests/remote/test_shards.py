@@ -128,9 +128,13 @@ def test_incomplete_shard_sets_do_not_merge(tmp_path):
         run_json(root, tmp_path / f"s{k}.json", "--shard", f"{k}/3")
     run_json(root, tmp_path / "other.json", "--shard", "1/2")
     run_json(root, tmp_path / "plain.json")
+    other_policy = json.loads((tmp_path / "s3.json").read_text())
+    other_policy["policy"]["sha256"] = "0" * 64
+    (tmp_path / "s3-other-policy.json").write_text(json.dumps(other_policy))
     s = [str(tmp_path / f"s{k}.json") for k in (1, 2, 3)]
     for args, needle in [((s[0], s[1]), "missing: 3/3"), ((s[0], s[1], s[1]), "twice"),
-                         ((*s, str(tmp_path / "other.json")), "different splits"), ((str(tmp_path / "plain.json"),), "not a shard report")]:
+                         ((*s, str(tmp_path / "other.json")), "different splits"), ((str(tmp_path / "plain.json"),), "not a shard report"),
+                         ((s[0], s[1], str(tmp_path / "s3-other-policy.json")), "different policy values")]:
         p = cli("merge", *args, "--format", "json", "--output", str(tmp_path / "m.json"), cwd=root)
         assert p.returncode == 2 and needle in p.stderr, (args, p.stderr)
 

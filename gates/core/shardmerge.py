@@ -73,10 +73,10 @@ def _check_complete(reports: list[ShardReport]) -> None:
         if r.index in seen:
             raise UsageError(f"shard {r.index}/{n} given twice ({seen[r.index]}, {r.source})")
         seen[r.index] = r.source
-    for what, get in (("policy", lambda d: (d.get("policy") or {}).get("sha256")), ("root", lambda d: d.get("root"))):
+    for what, get in (("policies", lambda d: (d.get("policy") or {}).get("sha256")), ("roots", lambda d: d.get("root"))):
         values = {str(get(r.doc)) for r in reports}
         if len(values) > 1:
-            raise UsageError(f"the shard reports were made with different {what} values ({what}): they are not parts of one run")
+            raise UsageError(f"the shard reports were made with different {what}: they are not parts of one run")
     missing = sorted(set(range(1, n + 1)) - set(seen))
     if missing:
         raise UsageError(f"shard report(s) missing: {', '.join(f'{k}/{n}' for k in missing)} (a failed matrix job?)")

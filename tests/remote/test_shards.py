@@ -134,7 +134,7 @@ def test_incomplete_shard_sets_do_not_merge(tmp_path):
     s = [str(tmp_path / f"s{k}.json") for k in (1, 2, 3)]
     for args, needle in [((s[0], s[1]), "missing: 3/3"), ((s[0], s[1], s[1]), "twice"),
                          ((*s, str(tmp_path / "other.json")), "different splits"), ((str(tmp_path / "plain.json"),), "not a shard report"),
-                         ((s[0], s[1], str(tmp_path / "s3-other-policy.json")), "different policy values")]:
+                         ((s[0], s[1], str(tmp_path / "s3-other-policy.json")), "different policies")]:
         p = cli("merge", *args, "--format", "json", "--output", str(tmp_path / "m.json"), cwd=root)
         assert p.returncode == 2 and needle in p.stderr, (args, p.stderr)
 

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -37,6 +38,9 @@ from .reports import FORMATS, writers
 from .gate import Gate
 from .runner import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, NOTHING_SCANNED, RunResult, run_gates
 from .schema import build_schema
+from .remote import fetched_note, preparer, relabel, resolve, scheme_of
+from .shard import parse_shard
+from .shardmerge import load_reports, merge_reports
 
 #: other packages add top-level commands (``comment``, ``annotations``) through this group; the
 #: core names none of them (the CI platform code lives outside the core)
@@ -102,7 +106,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     run.add_argument("path", nargs="?", default=".", help="root to scan (default: current directory)")
     run.add_argument("--gate", dest="gates", action="append", metavar="NAME", help="run only this gate (repeatable; it runs even when the policy disables it)")
     _add_output_args(run)
+    _add_shard_args(run)
     run.set_defaults(func=cmd_run)
+    _add_merge_command(sub)
 
     pol = sub.add_parser("policy", help="validate, show or print the schema of the policy")
     psub = pol.add_subparsers(dest="policy_command", metavar="ACTION")
@@ -235,6 +241,8 @@ def _text(run: RunResult, args: argparse.Namespace) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run every enabled gate (or the ``--gate`` ones): only those gates are imported."""
+    if scheme_of(args.path):
+        return cmd_run_remote(args)
     root = Path(args.path)
     if not root.is_dir():
         raise UsageError(f"{clean_name(args.path)}: not a directory")
@@ -249,7 +257,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # a gate named with --gate runs even when the policy disables it: a CI job that asks for one
     # gate must not pass silently because the repository switched that gate off
     run = run_gates(gates, policy, root, only=only, args=args, explicit=bool(only),
-                    unavailable={n: str(e) for n, e in missing.items()})
+                    unavailable={n: str(e) for n, e in missing.items()}, shard=_shard(args))
     _emit(run, args)
     return run.exit_code
 
@@ -375,6 +383,67 @@ def _run_command(args: argparse.Namespace) -> int:
         print("mlsec-gates: --exit-zero: blocking findings reported, exit code 0 (report-only)", file=sys.stderr)
         return EXIT_PASS
     return code
+
+
+# ---- shards, merge and remote references (issue 17) ------------------------------------------
+
+def _add_shard_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--shard", metavar="K/N",
+                   help="scan shard K of N (split by file, size-balanced; repository-wide gates run in shard 1); "
+                        "combine the shards' JSON reports with `mlsec-gates merge`")
+
+
+def _shard(args: argparse.Namespace):  # -> Shard | None
+    spec = getattr(args, "shard", None)
+    return parse_shard(spec) if spec else None
+
+
+def _add_merge_command(sub: argparse._SubParsersAction) -> None:
+    m = sub.add_parser("merge", help="combine the JSON reports of `run --shard K/N` into one report (exit code: the merged verdict)",
+                       description="Combine shard JSON reports (every shard 1..N exactly once) into one report in any format; "
+                                   "exits 0/1/2 like the unsharded run would.")
+    m.add_argument("reports", nargs="+", metavar="REPORT", help="JSON reports written by `mlsec-gates run --shard K/N --format json`")
+    m.add_argument("--format", dest="formats", action="append", choices=FORMATS, metavar="FMT",
+                   help=f"report format ({', '.join(FORMATS)}); repeatable, paired in order with --output")
+    m.add_argument("--output", dest="outputs", action="append", metavar="FILE", help="file for the matching --format (default: stdout)")
+    m.add_argument("--no-color", action="store_true", help="plain console output")
+    m.add_argument("-q", "--quiet", action="store_true", help="no console report when writing reports to files")
+    m.set_defaults(func=cmd_merge)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """Merge shard reports: findings keep their fingerprints, the exit code is the merged verdict."""
+    reports = load_reports(args.reports)
+    named = {n for r in reports for n in r.doc["gates"]} & set(gate_names())
+    gates, _missing = load_gates(sorted(named))  # rule descriptions for SARIF/JUnit; a missing gate's come from its findings
+    run = merge_reports(reports, {name: dict(g.rules) for name, g in gates.items()})
+    _emit(run, args)
+    return run.exit_code
+
+
+def cmd_run_remote(args: argparse.Namespace) -> int:
+    """``run oci://… | hf://… | s3://…``: the resolver mirrors what the gates read into a
+    temporary directory (holes for the rest), the gates run on it, and reports name the remote
+    references. The policy is the working directory's (or ``--policy``): an artifact does not
+    bring its own."""
+    only = list(args.gates or [])
+    installed = gate_names()
+    for g in only:
+        if g not in installed:
+            raise UsageError(f"unknown gate {clean_name(g)!r} (installed: {', '.join(installed)})")
+    gates, missing = load_gates(only or installed)
+    with tempfile.TemporaryDirectory(prefix="mlsec-gates-remote-") as tmp:
+        res = resolve(args.path, Path(tmp))
+        policy = policy_for_root(Path.cwd(), args.policy, args.allow_unpinned_policy, gates=gates)
+        _apply_fail_on(policy, args.fail_on)
+        run = run_gates(gates, policy, res.root, only=only, args=args, explicit=bool(only),
+                        unavailable={n: str(e) for n, e in missing.items()}, shard=_shard(args), cwd=res.root,
+                        prepare=preparer(res))
+        run = relabel(run, res)
+    if not getattr(args, "quiet", False):
+        print(f"mlsec-gates: {fetched_note(res)}", file=sys.stderr)
+    _emit(run, args)
+    return run.exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,12 +15,13 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from . import events as _events
 from . import files as _files
 from .findings import Component, Finding, GateError, Rule, ScannedFile, Severity
 from .hygiene import clean, clean_name
+from .shard import Shard, select
 
 
 class Gate(abc.ABC):
@@ -38,6 +39,10 @@ class Gate(abc.ABC):
     default_paths: ClassVar[Sequence[str]] = ("**/*",)
     #: help text for ``mlsec-gates <name> --help``: examples
     epilog: ClassVar[str] = ""
+    #: True when the gate judges each discovered file on its own (no finding depends on another
+    #: file): ``run --shard K/N`` then gives it only this shard's files. A gate that looks at the
+    #: repository as a whole keeps the default and runs in shard 1 only.
+    per_file: ClassVar[bool] = False
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add gate-specific CLI flags for ``mlsec-gates <name>``. Optional."""
@@ -80,6 +85,10 @@ class GateContext:
     #: the gate's option keys that a policy document or the command line set (the rest are the
     #: built-in defaults): a ``paths`` glob someone wrote must match something
     configured: frozenset[str] = frozenset()
+    #: ``run --shard K/N``: a per-file gate discovers only this shard's files
+    shard: Shard | None = None
+    #: set for a remote reference's mirror: fetches the files a gate is about to read (None: all)
+    prepare: Callable[["GateContext", Sequence[Path] | None], list[Path]] | None = None
 
     # ---- paths -------------------------------------------------------------------------------
     def display(self, path: Path | str) -> str:
@@ -111,6 +120,25 @@ class GateContext:
         """
         inc = list(include or self.options.get("paths") or self.gate.default_paths)
         exc = list(self.options.get("exclude") or [])
+        if self.shard is not None and self.gate.per_file:
+            found = self._sharded(inc, exc, include)
+        else:
+            found = self._discover(inc, exc, include)
+        return self.prepare(self, found) if self.prepare is not None else found
+
+    def _sharded(self, inc: list[str], exc: list[str], include: Sequence[str] | None) -> list[Path]:
+        """Discovery as usual, then this shard's share; escaped symlinks are reported by the
+        shard that owns them, so merged shards report each once."""
+        assert self.shard is not None
+        before = len(self.findings)
+        files = self._discover(inc, exc, include)
+        escaped = self.findings[before:]
+        by_path = {self.root / f.rel_path: f for f in escaped}
+        mine, mine_escaped = select(files, self.shard, also=list(by_path))
+        self.findings[before:] = [by_path[p] for p in mine_escaped]
+        return mine
+
+    def _discover(self, inc: list[str], exc: list[str], include: Sequence[str] | None) -> list[Path]:
         if self.targets:
             out: list[Path] = []
             for t in self.targets:

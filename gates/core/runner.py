@@ -14,7 +14,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from . import events
 from .errors import InputError, OptionsError
@@ -26,10 +26,13 @@ from .merge import deep_merge
 from .policy import Policy
 from .registry import missing_dependency
 from .rules import CORE_RULES
+from .shard import Shard
 from .waivers import apply_waivers
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 NO_INPUTS = "no inputs"
+#: why a repository-wide gate did not run in shards 2..N
+SHARD_ELSEWHERE = "repository-wide gate: runs in shard 1"
 NOTHING_SCANNED = "nothing was scanned: no gate read any file (check the scanned root and the policy's paths)"
 
 
@@ -41,6 +44,14 @@ class RunResult:
     started_at: str
     duration: float
     policy_findings: list[Finding] = field(default_factory=list)
+    #: ``run --shard K/N``: this run is one part of a scan that ``mlsec-gates merge`` completes
+    shard: Shard | None = None
+    #: waivers (by index in the policy) that matched a finding, and the policy findings for the
+    #: others by fingerprint: a merge of shards recomputes which waivers are stale from these
+    used_waivers: frozenset[int] = frozenset()
+    stale_waivers: Mapping[str, int] = field(default_factory=dict)
+    #: the display root for reports (a remote reference such as ``oci://…``), when not ``root``
+    display_root: str | None = None
 
     @property
     def findings(self) -> list[Finding]:
@@ -51,6 +62,8 @@ class RunResult:
     def nothing_scanned(self) -> bool:
         """No gate read a file, failed to read one or found anything: that is not a pass,
         whatever the gates said (an input that could not be read is the gate's error)."""
+        if self.shard is not None:
+            return False  # a shard may own no file at all; the merged report decides
         return not any(r.files or r.errors or r.findings for r in self.results)
 
     @property
@@ -83,6 +96,8 @@ def run_gate(
     overrides: Mapping | None = None,
     args: argparse.Namespace | None = None,
     cwd: Path | None = None,
+    shard: Shard | None = None,
+    prepare: Callable[[GateContext, Sequence[Path] | None], list[Path]] | None = None,
 ) -> GateResult:
     """Run one gate, catching everything it raises (fail closed)."""
     options = policy.gate_options(gate.name)
@@ -90,11 +105,13 @@ def run_gate(
         options = deep_merge(options, dict(overrides))
     configured = frozenset({*policy.configured_options(gate.name), *(overrides or {})})
     ctx = GateContext(gate=gate, root=root, options=options, policy=policy.data, targets=tuple(targets), cwd=cwd or Path.cwd(),
-                      args=args, configured=configured)
+                      args=args, configured=configured, shard=shard, prepare=prepare)
     rules = {**CORE_RULES, **gate.rules}
     t0 = time.perf_counter()
     skip = None
     try:
+        if prepare is not None and not gate.per_file:
+            prepare(ctx, None)  # a repository-wide gate may read files it does not discover: all of them
         skip = None if targets else gate.skip_reason(ctx)
         if skip is None:
             gate.run(ctx)
@@ -165,6 +182,7 @@ def finalize(results: list[GateResult], policy: Policy, root: Path, started: flo
             status = Status.FAIL
         new_results.append(dataclasses.replace(r, status=status, findings=fs))
     policy_findings = []
+    stale: dict[str, int] = {}
     ran = {r.gate for r in results if r.status is not Status.SKIPPED}
     for i, w in enumerate(waivers):
         if i in outcome.used:
@@ -174,14 +192,16 @@ def finalize(results: list[GateResult], policy: Policy, root: Path, started: flo
         rule = CORE_RULES["CORE002"]
         file, _, line = w.source.rpartition(":")
         policy_findings.append(
-            Finding(
+            stale_finding := Finding(
                 gate="policy", rule="CORE002", severity=rule.severity, blocking=False,
                 message=f"waiver for {w.rule}{' at ' + w.path if w.path else ''} matches no finding",
                 why=rule.why, remediation=rule.remediation, path=display_path(Path(file or policy.path or ".")),
                 line=int(line) if line.isdigit() else None, key=f"{w.rule}|{w.path}|{w.fingerprint}",
             )
         )
-    return RunResult(new_results, root, policy, started_at, time.perf_counter() - started, policy_findings)
+        stale[stale_finding.fingerprint] = i
+    return RunResult(new_results, root, policy, started_at, time.perf_counter() - started, policy_findings,
+                     used_waivers=frozenset(outcome.used), stale_waivers=stale)
 
 
 def run_gates(
@@ -196,11 +216,17 @@ def run_gates(
     explicit: bool = False,
     today: _dt.date | None = None,
     unavailable: Mapping[str, str] | None = None,
+    shard: Shard | None = None,
+    cwd: Path | None = None,
+    prepare: Callable[[GateContext, Sequence[Path] | None], list[Path]] | None = None,
 ) -> RunResult:
     """Run the selected (else every enabled) gate. ``explicit`` runs a named gate even when the
     policy disables it (``mlsec-gates <gate>`` is an explicit request). ``unavailable`` maps
     installed gates that could not be imported (missing extra) to the message saying how to
-    install them: such a gate, when it should run, ends in ``error`` (fail closed)."""
+    install them: such a gate, when it should run, ends in ``error`` (fail closed). ``shard``
+    runs this shard's share: per-file gates on their files, the others in shard 1 only.
+    ``cwd`` is where reported paths are relative to (a remote reference's local mirror), and
+    ``prepare`` fetches the mirror's files as the gates come to read them."""
     started = time.perf_counter()
     started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     results = []
@@ -220,8 +246,12 @@ def run_gates(
         elif gate is None:
             message = unavailable.get(name, f"gate {name!r} is not installed")
             results.append(GateResult(name, title, Status.ERROR, errors=(GateError(message=message),), rules=rules))
+        elif shard is not None and not gate.per_file and not shard.first:
+            results.append(GateResult(name, title, Status.SKIPPED, skip_reason=f"{SHARD_ELSEWHERE} (shard {shard})", rules=rules))
         else:
-            results.append(run_gate(gate, policy, root, targets=targets, overrides=(overrides or {}).get(name), args=args))
+            results.append(run_gate(gate, policy, root, targets=targets, overrides=(overrides or {}).get(name), args=args,
+                                    shard=shard, cwd=cwd, prepare=prepare))
         events.emit(events.Event(events.GATE_END, name, index=index, total=len(names)))
     events.emit(events.Event(events.RUN_END))
-    return finalize(results, policy, root, started, started_at, today)
+    run = finalize(results, policy, root, started, started_at, today)
+    return dataclasses.replace(run, shard=shard) if shard is not None else run

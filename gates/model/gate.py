@@ -46,6 +46,7 @@ MODEL_SUFFIXES = tuple(g.rsplit("*", 1)[1] for g in MODEL_GLOBS)  # ".pt", ".bin
 
 class ModelGate(Gate):
     name = "model"
+    per_file = True  # each file is judged on its own: --shard splits its files
     title = "Model files"
     description = "Model files that could run code when loaded (pickle, PyTorch, joblib, Keras, TF, ONNX, GGUF...) or that break the policy."
     rules = RULES

@@ -28,6 +28,7 @@ from .rules import RULES
 
 class PiiGate(Gate):
     name = "pii"
+    per_file = True  # each file is judged on its own: --shard splits its files
     title = "PII and secrets in datasets"
     description = ("PII and secrets in datasets (CSV/TSV, JSON, JSONL, YAML, Parquet, Arrow/Feather, ORC, text; compressed too), "
                    "per column, with redacted evidence.")

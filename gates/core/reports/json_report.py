@@ -8,6 +8,7 @@ with its ``gate``). The contract is ``report_schema.json`` beside this module (J
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -24,7 +25,7 @@ def to_dict(run: RunResult) -> dict[str, Any]:
         "tool": {"name": "mlsec-gates", "version": __version__},
         "status": run.status.value,
         "exit_code": run.exit_code,
-        "root": str(run.root),
+        "root": run.display_root or str(run.root),
         "policy": {"path": run.policy.path, "sha256": run.policy.digest,
                    "chain": [{"source": c.display, "sha256": c.digest} for c in run.policy.chain]},
         "started_at": run.started_at,
@@ -38,6 +39,21 @@ def to_dict(run: RunResult) -> dict[str, Any]:
         },
         "gates": {r.gate: r.to_dict() for r in run.results},
         "findings": [f.to_dict() for f in findings],
+        **({"shard": shard_block(run)} if run.shard is not None else {}),
+    }
+
+
+def shard_block(run: RunResult) -> dict[str, Any]:
+    """What ``mlsec-gates merge`` needs beyond the findings to rebuild the whole run: which
+    shard this is, which waivers matched here (a waiver is stale only if no shard used it), and
+    the inventory (for a merged ML-BOM)."""
+    assert run.shard is not None
+    return {
+        "index": run.shard.index,
+        "count": run.shard.count,
+        "used_waivers": sorted(run.used_waivers),
+        "stale_waivers": dict(run.stale_waivers),
+        "inventory": {r.gate: [dataclasses.asdict(c) for c in r.inventory] for r in run.results if r.inventory},
     }
 
 

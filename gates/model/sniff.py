@@ -33,7 +33,7 @@ EXPECTED = {
     ".h5": {"hdf5"},
     ".hdf5": {"hdf5"},
     ".keras": {"keras", "hdf5"},
-    ".json": {"json", "text"},
+    ".json": {"json", "text", "xgboost"},  # XGBoost save_model writes JSON
     ".pkl": {"pickle", "joblib", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "zstd"},
     ".pickle": {"pickle", "joblib", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "zstd"},
     ".joblib": {"pickle", "joblib", "gzip", "bz2", "xz", "lzma", "zlib", "lz4"},

@@ -178,3 +178,18 @@ def test_truncated_msgpack_is_inconclusive(tmp_path):
     data = _flax({"params": {"w": _Array(b"\x00" * 64)}})
     assert rules(scan_file(tmp_path, "m.msgpack", data[:-5])) == {"MODEL003"}
 
+
+
+def test_xgboost_json_model_passes_the_gate_under_its_real_name(tmp_path, monkeypatch):
+    """``XGBClassifier.save_model("m.json")`` writes JSON: its extension matches its content."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "xgb_model.json").write_bytes((PROFILES / "xgb_model.json").read_bytes())
+    out = tmp_path / "r.json"
+    r = subprocess.run([sys.executable, "-m", "gates", "model", str(tmp_path / "xgb_model.json"), "--format", "json",
+                        "--output", str(out)], capture_output=True, text=True, cwd=tmp_path)
+    rep = json.loads(out.read_text())
+    assert r.returncode == 0, [(f["rule"], f["message"]) for f in rep["findings"]]
+    assert rep["gates"]["model"]["counts"]["files"] == 1

@@ -26,7 +26,7 @@ BUDGET = 15_000
 #: the realistic repository's blocking problems, one per package, PII column, model file, metric
 EXPECTED = {
     "deps": {"requests", "urllib3", "jinja2", "pyyaml", "certifi", "idna", "setuptools"},
-    "pii": {"body", "email", "card_number"},
+    "pii": {"body", "email", "card_number", "name"},
     "model": {"models/legacy/classifier.pkl"},
     "eval": {"hellaswag/acc_norm", "mmlu/acc"},
 }
@@ -82,7 +82,7 @@ def test_the_comment_fits_the_budget_and_says_the_verdict_first(report):
     tokens, html = parse(text)
     h2 = next(tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2")
     blocking = sum(1 for f in report["findings"] if f["blocking"])
-    assert h2 == f"❌ mlsec-gates: 13 problems to fix ({blocking} blocking findings)"
+    assert h2 == f"❌ mlsec-gates: 14 problems to fix ({blocking} blocking findings)"
     assert "policy <code>.mlsec-gates.yml</code>" in html
     # nothing had to be cut from a realistic repository's comment
     assert "Not shown" not in text and "not shown" not in text
@@ -94,7 +94,7 @@ def test_one_row_per_problem_worst_first_across_gates(report):
     tokens, _ = parse(comment_markdown(report, max_chars=BUDGET, links=LINKS))
     head, *rows = problem_table(tokens)
     assert [c.content for c in head] == ["Severity", "Gate", "Problem", "Where", "Fix"]
-    assert len(rows) == sum(len(v) for v in EXPECTED.values()) == 13
+    assert len(rows) == sum(len(v) for v in EXPECTED.values()) == 14
     ranks = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
     sev = [ranks[text_of(r[0]).split()[-1]] for r in rows]
     assert sev == sorted(sev, reverse=True) and sev[0] == 4
@@ -246,9 +246,9 @@ def test_annotations_cover_every_failing_gate_of_the_realistic_repository(report
     failing = {g for g, v in report["gates"].items() if v["status"] == "fail"}
     assert {x.split("%2C ")[1].split(")")[0] for x in errors[:len(failing)]} == failing == {"deps", "eval", "model", "pii"}
     pii = [x for x in errors if "pii)" in x]
-    assert any("file=data/customers.csv,line=2," in x for x in pii)  # first data row, not the header
-    # 13 blocking problems, 2 warnings: 3 left for the notice (findings, not problems, would be 45)
-    assert lines[-1] == "::notice title=mlsec-gates::3 more not annotated (3 errors, 0 warnings): see the job summary or the JSON/SARIF report"
+    assert any(x.startswith("::error file=data/") and ",line=2," in x for x in pii)  # row 1 = line 2: the first data row, not the header
+    # 14 blocking problems, 2 warnings: 4 left for the notice (findings, not problems, would be 46)
+    assert lines[-1] == "::notice title=mlsec-gates::4 more not annotated (4 errors, 0 warnings): see the job summary or the JSON/SARIF report"
 
 
 def test_every_documented_rule_has_the_anchor_reports_link_to():

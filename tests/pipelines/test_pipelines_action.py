@@ -153,7 +153,7 @@ def test_action_definition_is_injection_safe_and_runner_compatible():
             assert re.fullmatch(r"[\w./-]+@[0-9a-f]{40}", step["uses"]), "pin actions by full commit SHA"
     for name, inp in spec["inputs"].items():
         assert isinstance(inp["default"], str), name  # the runner passes strings
-    assert set(spec["inputs"]) == {"policy", "path", "gates", "fail-on", "version", "python-version", "comment", "sarif", "cache", "token"}
+    assert set(spec["inputs"]) == {"policy", "path", "gates", "fail-on", "shard", "version", "python-version", "comment", "sarif", "cache", "token"}
     assert set(spec["outputs"]) == {"status", "findings", "blocking", "report-json", "report-markdown", "sarif-file"}
 
 

@@ -95,6 +95,13 @@ class _Builder:
         for s in self._scanned("model"):
             if s not in covered:
                 self._file(s)
+                covered.add(s)
+        # a signed file a signature finding names (changed, unsigned) that no model component
+        # holds: the BOM still lists it, with the signature verdict
+        for f in self.by_findings("signature"):
+            if f not in covered and Path(f).is_file():
+                self._file(f)
+                covered.add(f)
         for s in self._scanned("pii"):
             self._data(s)
         for c in seen:
@@ -108,6 +115,10 @@ class _Builder:
                                             bom_ref="tool:mlsec-gates"))
         bom = Bom(metadata=meta, components=list(self.components.values()), vulnerabilities=vulns)
         return bom, self.cards, self.parts
+
+    def by_findings(self, gate: str) -> list[str]:
+        """The file paths ``gate``'s findings name, in report order, once each."""
+        return list(dict.fromkeys(f.path for f in self.run.findings if f.gate == gate and f.path))
 
     def _scanned(self, gate: str) -> list[str]:
         r = self.by_gate.get(gate)

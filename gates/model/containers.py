@@ -23,11 +23,11 @@ from typing import Any, BinaryIO
 
 from .budget import BudgetExceeded
 from .dtypes import DescrError, parse_npy_header
-from .fileio import Decompressing, ForwardOnly, Region, SourceFile, decompressor_stream, is_seekable
+from .fileio import Decompressing, ForwardOnly, SourceFile, decompressor_stream, is_seekable
 from .formats import scan_keras_config
 from .pickles import scan_pickle_stream
 from .scan import Scan
-from .stream import OverLimit, Source, Truncated
+from .stream import OverLimit, Region, Source, Truncated
 
 STORAGE_RE = re.compile(r"(?:^|/)data/\d+$")
 CRC_CHECK_MAX = 64 << 20

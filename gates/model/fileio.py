@@ -18,42 +18,6 @@ from .budget import charge_inflated
 from .stream import Source
 
 
-class Region(io.RawIOBase):
-    """A seekable window ``[start, start+length)`` of a shared seekable file."""
-
-    def __init__(self, f: BinaryIO, start: int, length: int) -> None:
-        self._f, self._start, self._len, self._pos = f, start, length, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._pos, 2: self._len}[whence]
-        self._pos = max(0, base + pos)
-        return self._pos
-
-    def read(self, n: int = -1) -> bytes:
-        left = self._len - self._pos
-        if left <= 0:
-            return b""
-        n = left if n is None or n < 0 else min(n, left)
-        self._f.seek(self._start + self._pos)
-        data = self._f.read(n)
-        self._pos += len(data)
-        return data
-
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-
 class Decompressing(io.RawIOBase):
     """Stream a zlib/raw-deflate/bz2/lzma decompressor over ``raw`` with bounded output per read."""
 

@@ -17,10 +17,9 @@ from typing import Any, BinaryIO
 
 from . import protobuf as pb
 from .config import printable
-from .fileio import Region
 from .keras_check import keras_config_problems
 from .scan import Scan
-from .stream import OverLimit, Source, Truncated
+from .stream import OverLimit, Region, Source, Truncated
 from .chat_templates import check_template, templates_in_config
 
 # ---- safetensors ------------------------------------------------------------------------------------

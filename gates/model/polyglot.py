@@ -19,7 +19,8 @@ import io
 import struct
 from typing import BinaryIO
 
-from .fileio import Region, is_seekable
+from .fileio import is_seekable
+from .stream import Region
 from .pickles import importable, not_allowed, report_walk, walker_for
 from .scan import Scan
 from .sniff import PICKLE_OPCODES

@@ -209,11 +209,12 @@ class Source:
             return None
         if self.start + offset + length > end:
             return None
-        return Source(_Window(self._f, self.start + offset, length), size=length, base=self.base + offset)
+        return Source(Region(self._f, self.start + offset, length), size=length, base=self.base + offset)
 
 
-class _Window(io.RawIOBase):
-    """A seekable view ``[start, start+length)`` of a shared seekable file; each read seeks."""
+class Region(io.RawIOBase):
+    """A seekable view ``[start, start+length)`` of a shared seekable file; each read seeks (so
+    several regions of one file can be read in turn: zip members, nested torch payloads)."""
 
     def __init__(self, f: BinaryIO, start: int, length: int) -> None:
         self._f, self._start, self._len, self._pos = f, start, length, 0

@@ -277,7 +277,7 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
             # text are free columns, and ~40 id tests per value were most of a small file's cost)
             fn = det.header_validate if (named and det.header_validate) else det.validate
             if with_digits is None:
-                with_digits = [v for v in sample if any(c.isdigit() for c in v)]
+                with_digits = [v for v in sample if any(map(str.isdigit, v))]
             share = sum(1 for v in with_digits if fn(v) is not None) / len(sample)
         else:
             fn = det.header_validate if (named and det.header_validate) else det.validate

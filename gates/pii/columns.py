@@ -257,6 +257,7 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
     generic = h.says(V_NATIONAL_GENERIC)
     #: a header that names some entity (or an SSN, or a thing) leaves no room for a decision from values alone
     free = enough and not generic and not h.says(V_SSN) and not any(header_allows(d, h) for d in DETECTORS)
+    with_digits: list[str] | None = None
     for det in DETECTORS:
         named = header_allows(det, h) or (det.entity == "DATE_OF_BIRTH" and birth_neighbour(h, neighbours))
         national = det.rank >= 10
@@ -271,6 +272,13 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
             if not named and not _phone_values(h, sample, share):
                 continue
             fn: Callable[[str], str | None] = det.validate
+        elif national:
+            # every national id has digits: values without any are not tried (most columns of
+            # text are free columns, and ~40 id tests per value were most of a small file's cost)
+            fn = det.header_validate if (named and det.header_validate) else det.validate
+            if with_digits is None:
+                with_digits = [v for v in sample if any(map(str.isdigit, v))]
+            share = sum(1 for v in with_digits if fn(v) is not None) / len(sample)
         else:
             fn = det.header_validate if (named and det.header_validate) else det.validate
             share = _share(sample, fn)

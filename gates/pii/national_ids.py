@@ -27,10 +27,11 @@ def _stdnum(module: str, sizes: tuple[int, ...]) -> Callable[[str], str | None]:
     values whose compact form has one of the id's ``sizes`` (stdnum's parsing costs more than
     this test, and most cells of most columns fail it)."""
     mod = None
+    shortest = min(sizes) - 2  # separators only shorten a value: anything shorter cannot fit
 
     def check(text: str) -> str | None:
         nonlocal mod
-        if len(text) > 40:
+        if len(text) > 40 or len(text) < shortest:
             return None
         n = len(_SEP.sub("", text))
         if n not in sizes:

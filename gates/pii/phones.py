@@ -10,6 +10,7 @@ plan accepts it.
 
 from __future__ import annotations
 
+import functools
 import re
 
 #: tried in this order for national numbers without a hint (policy: gates.pii.phone_regions)
@@ -42,24 +43,36 @@ def formatted(text: str) -> bool:
 def parse(text: str, regions: tuple[str, ...] | list[str], hint: str | None = None) -> tuple[str, str] | None:
     """(E.164 number with any extension, region) when a region in ``hint`` + ``regions`` accepts
     ``text`` as a valid number, else None."""
-    import phonenumbers
-
     if not shaped(text):
         return None
     s = text.strip()
     intl = s.startswith("+") or s.startswith("00")
     tried = [None] if intl else ([hint] if hint else []) + [r for r in regions if r != hint]
+    text = "+" + s[2:] if s.startswith("00") else s
     for region in tried:
-        try:
-            num = phonenumbers.parse("+" + s[2:] if s.startswith("00") else s, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(num):
-            out = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-            if num.extension:
-                out += f"x{num.extension}"
-            return out, phonenumbers.region_code_for_number(num) or (region or "")
+        got = _attempt(text, region)
+        if got is not None:
+            return got
     return None
+
+
+@functools.lru_cache(maxsize=16_384)
+def _attempt(text: str, region: str | None) -> tuple[str, str] | None:
+    """One region's reading of one number: a pure function of its arguments, so it is cached
+    (a column's sample is parsed to decide it, again to learn its regions and again to count
+    it; each parse costs ~0.1 ms). Bounded: at most 16k entries of at most 40 characters."""
+    import phonenumbers
+
+    try:
+        num = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(num):
+        return None
+    out = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    if num.extension:
+        out += f"x{num.extension}"
+    return out, phonenumbers.region_code_for_number(num) or (region or "")
 
 
 _COUNTRY_NAMES = {

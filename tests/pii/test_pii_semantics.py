@@ -294,3 +294,23 @@ def test_parquet_integer_ids_and_phones(tmp_path, pii):
     assert got["cpf"] == ("BR_CPF", 40)
     assert got["phone"][0] == "PHONE_NUMBER" and got["phone"][1] >= 36
     assert "row_id" not in got
+
+
+def test_a_long_classified_column_is_counted_from_its_first_values_and_says_so(tmp_path, pii):
+    """Past the cap the semantic pass counts values as candidates without checking them: the
+    finding is an estimate, says so, and its interval holds the true count."""
+    from gates.pii.semantic import MAX_CHECK
+
+    first = ["Anna", "Jonas", "Maria", "Peter", "Sofia", "Lukas", "Emma", "David"]
+    last = ["Meyer", "Schmidt", "Fischer", "Weber", "Wagner", "Becker", "Hoffmann", "Koch"]
+    n = MAX_CHECK + 1_500
+    p = tmp_path / "people.csv"
+    p.write_text("id,name\n" + "".join(f"{i},{first[i % 8]} {last[(i // 8) % 8]}\n" for i in range(1, n + 1)),
+                 encoding="utf-8")
+    _, rep, _ = pii(p)
+    (f,) = found(rep, "PERSON")
+    assert f["sampled"] is True
+    assert f"from {MAX_CHECK:,} of {n:,} candidates" in f["message"]
+    lo, hi = f["fraction_ci"]
+    assert lo <= 1.0 <= hi + 1e-9 and lo > 0.99
+    assert abs(f["column_count"] - n) <= 0.01 * n

@@ -29,14 +29,23 @@ ALLOWED_PREFIXES = ("nemo.", "torch.nn.", "torch.optim.", "torch.utils.data.", "
                     "megatron.core.", "transformers.", "omegaconf.", "sentencepiece.", "tokenizers.")
 DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 MAX_DEPTH = 100
+#: nodes walked per document: YAML aliases share nodes, so a 1 KB file of nested ``*a`` lists is a
+#: walk of 10⁹ nodes (billion laughs); a real NeMo config has a few thousand
+MAX_NODES = 200_000
 TOO_DEEP = object()  # yielded instead of a value when the document nests past MAX_DEPTH
+TOO_LARGE = object()  # yielded instead of a value when the walk passes MAX_NODES
 
 
 def targets(doc: Any) -> Iterator[tuple[str, Any]]:
     """(key path, value) of every ``target``/``_target_`` in a loaded YAML document."""
     stack: list[tuple[Any, str, int]] = [(doc, "", 0)]
+    walked = 0
     while stack:
         node, path, depth = stack.pop()
+        walked += 1
+        if walked > MAX_NODES:
+            yield path, TOO_LARGE
+            return
         if depth > MAX_DEPTH:
             yield path, TOO_DEEP
             return
@@ -77,10 +86,15 @@ def scan_model_config(scan: Scan, f: BinaryIO, src: Source, member: str | None, 
     except (UnicodeDecodeError, yaml.YAMLError, RecursionError, Truncated) as exc:
         scan.inconclusive(f"model_config.yaml cannot be parsed ({type(exc).__name__})", member, 0, key="nemo-config-parse")
         return
-    for path, value in targets(doc):
-        if value is TOO_DEEP:
-            scan.inconclusive("model_config.yaml is nested too deeply to check", member, 0, key="nemo-config-depth")
-            return
+    found = list(targets(doc))  # bounded by MAX_NODES; judged only when the walk completed
+    if found and found[-1][1] is TOO_DEEP:
+        scan.inconclusive("model_config.yaml is nested too deeply to check", member, 0, key="nemo-config-depth")
+        return
+    if found and found[-1][1] is TOO_LARGE:
+        scan.inconclusive(f"model_config.yaml has more than {MAX_NODES:,} nodes once its aliases are expanded",
+                          member, 0, key="nemo-config-nodes")
+        return
+    for path, value in found:
         problem = target_problem(value)
         if problem is None:
             continue

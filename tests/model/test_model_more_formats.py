@@ -105,6 +105,22 @@ def test_nemo_config_that_does_not_parse_is_inconclusive(tmp_path):
 
 
 # ---- PaddlePaddle .pdparams (a pickle of name -> ndarray) and dill ------------------------------------
+def test_nemo_config_alias_bomb_ends_in_one_inconclusive_finding(tmp_path):
+    """Aliases share nodes: nine levels of ten ``*a`` references is 10⁹ targets to walk (and to
+    report) from under 1 KB of YAML. The walk stops at its node budget with one finding."""
+    import time
+
+    lines = ["a0: &a0 {_target_: mypkg.evil.Thing}"]
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    bomb = ("\n".join(lines) + "\n").encode()
+    assert len(bomb) < 1024
+    started = time.monotonic()
+    rep = scan_file(tmp_path, "bomb.nemo", _nemo(torch_zip(torch_state_dict_pickle(1), n_storages=1), config=bomb))
+    assert time.monotonic() - started < 30  # a generous bound: the walk itself stops at 200,000 nodes
+    keys = [h.key for h in rep.hits]
+    assert "nemo-config-nodes" in keys and len(rep.hits) < 500 and any(h.blocking for h in rep.hits)
+
+
 def test_pdparams_is_a_pickle(tmp_path):
     assert not scan_file(tmp_path, "model.pdparams", pickle_of(EMPTY_DICT, 4)).hits
     rep = scan_file(tmp_path, "evil.pdparams", os_system(proto=4))

@@ -32,7 +32,7 @@ from .loader import load_policy, policy_for_root
 from .locks import enforce_override
 from .merge import deep_merge
 from .policy import Policy, find_policy_file
-from .registry import gate_names, load_gate, load_gates
+from .registry import GateUnavailable, gate_names, load_gate, load_gates
 from .report_targets import report_targets
 from .reports import FORMATS, writers
 from .gate import Gate
@@ -239,6 +239,18 @@ def _text(run: RunResult, args: argparse.Namespace) -> str:
     return text.render(run, color=s.color, width=s.width, soft_wrap=s.soft_wrap)
 
 
+def _gates_for_run(args: argparse.Namespace) -> tuple[list[str], dict[str, Gate], dict[str, GateUnavailable]]:
+    """The ``--gate`` names (checked against the installed gates) and the gates to import: the
+    named ones, else every installed gate."""
+    only = list(args.gates or [])
+    installed = gate_names()
+    for g in only:
+        if g not in installed:
+            raise UsageError(f"unknown gate {clean_name(g)!r} (installed: {', '.join(installed)})")
+    gates, missing = load_gates(only or installed)
+    return only, gates, missing
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run every enabled gate (or the ``--gate`` ones): only those gates are imported."""
     if scheme_of(args.path):
@@ -246,12 +258,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     root = Path(args.path)
     if not root.is_dir():
         raise UsageError(f"{clean_name(args.path)}: not a directory")
-    only = list(args.gates or [])
-    installed = gate_names()
-    for g in only:
-        if g not in installed:
-            raise UsageError(f"unknown gate {clean_name(g)!r} (installed: {', '.join(installed)})")
-    gates, missing = load_gates(only or installed)
+    only, gates, missing = _gates_for_run(args)
     policy = policy_for_root(root, args.policy, args.allow_unpinned_policy, gates=gates)
     _apply_fail_on(policy, args.fail_on)
     # a gate named with --gate runs even when the policy disables it: a CI job that asks for one
@@ -426,12 +433,7 @@ def cmd_run_remote(args: argparse.Namespace) -> int:
     temporary directory (holes for the rest), the gates run on it, and reports name the remote
     references. The policy is the working directory's (or ``--policy``): an artifact does not
     bring its own."""
-    only = list(args.gates or [])
-    installed = gate_names()
-    for g in only:
-        if g not in installed:
-            raise UsageError(f"unknown gate {clean_name(g)!r} (installed: {', '.join(installed)})")
-    gates, missing = load_gates(only or installed)
+    only, gates, missing = _gates_for_run(args)
     with tempfile.TemporaryDirectory(prefix="mlsec-gates-remote-") as tmp:
         res = resolve(args.path, Path(tmp))
         policy = policy_for_root(Path.cwd(), args.policy, args.allow_unpinned_policy, gates=gates)

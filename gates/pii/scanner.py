@@ -187,6 +187,9 @@ class _Whole:
 _HEX = frozenset("0123456789abcdefABCDEF")
 _SSN_FMT = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
 _NUM_BROAD_RX = re.compile(r"(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b")
+#: what any match of ``_NUM_BROAD_RX`` contains, after anything (RE2 syntax: the prefilter's tail
+#: for keywords; ``[\s\S]`` crosses line breaks inside a cell)
+KW_NUMBER_AFTER = r"[\s\S]*?\p{Nd}[\p{Nd} ().-]{7}"
 _NONDIGIT = re.compile(r"\D")
 #: words that name a number as something else (an order, a batch, a barcode) right before it
 _ID_BEFORE = re.compile(r"(?i)\b(?:order|invoice|ref|reference|tracking|transaction|txn|batch|lot|serial|sku|isbn|ean|"
@@ -233,9 +236,12 @@ def compile_pattern(pattern: str, engine: str = "re") -> Any:
 class ColumnScanner:
     """Scans the cells of one column (or JSON path, or the lines of a text file)."""
 
-    def __init__(self, cfg: ScanConfig, label: str | None, engine: str = "re") -> None:
+    def __init__(self, cfg: ScanConfig, label: str | None, engine: str = "re", skip: frozenset[str] = frozenset()) -> None:
         self.cfg = cfg
         self.label = label
+        #: entities not looked for in this column: what the column-semantics pass has settled
+        #: there (its own count replaces ours, or its decision drops ours; see SemanticPass.skip)
+        self.skip = skip
         self.stats = ColumnStats(label)
         pos, neg = column_context(label)
         self.ctx = pos
@@ -244,6 +250,7 @@ class ColumnScanner:
         for c in cfg.custom:
             if rules.get(c.name, EntityRule()).action != "ignore":
                 self.active.add(c.name)
+        self.active -= skip
         self.sampled = {n for n in self.active if cfg.sampled(n)}
         self.card_on = "CREDIT_CARD" in self.active
         parts: list[str] = []
@@ -274,9 +281,13 @@ class ColumnScanner:
                 parts.append(f"(?P<c{i}>{c.pattern})")
                 loose.append(parts[-1])
         weak_free = [ENTITIES[n] for n in WEAK_NUMERIC if n in self.active and n not in pos]
-        if weak_free:
-            self.kw_pattern = keyword_regex(weak_free)
-        self.kw_rx = re.compile(self.kw_pattern) if self.kw_pattern else None
+        kw_word = keyword_regex(weak_free) if weak_free else None
+        self.kw_rx = re.compile(kw_word) if kw_word else None
+        #: cells worth the keyword pass: a context word with a number after it somewhere (the
+        #: pass reads only the first number within 48 characters of the word, and that number
+        #: holds ``\d[\d ().-]{7}``). A keyword alone is no candidate: in free text ("mobile",
+        #: "account", "social") it would send most cells to Python for nothing.
+        self.kw_pattern = kw_word + KW_NUMBER_AFTER if kw_word else None
         self.kv_rx = re.compile(self.kv_pattern) if self.kv_pattern else None
         #: the prefilter (pyarrow, RE2) must let through anything any pass could use
         self.pattern = "|".join(parts + [p for p in (self.kv_pattern, self.kw_pattern) if p])

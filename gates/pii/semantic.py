@@ -258,6 +258,36 @@ class SemanticPass:
                     es.examples[h] = Example(row, _mask_url(u), h, 1, row if chunk.lines else None,
                                              c.paths[i] if c.paths is not None else None)
 
+    # ---- what the per-cell scanner may leave out ----------------------------------------------
+    def skip(self, label: str | None) -> frozenset[str]:
+        """Entities whose per-cell results :meth:`merge` would drop or replace for ``label``, as
+        far as that is settled now: the vetoed ones, and once a decision has counted a value,
+        its entity (our count replaces the scanner's) and the weaker readings it drops. On a
+        phone or national-id column that is the whole number class, most of such a column's
+        per-cell cost. Empty until the column is decided. Safe to call from another thread
+        than the one feeding this pass: it reads one column's state and only ever sees less."""
+        st = self.cols.get(label)
+        v = st.verdict if st is not None else None
+        if v is None:
+            return frozenset()
+        out = set(v.vetoes)
+        d = v.decision
+        if d is not None and (st.stats.count or st.stats.allowed):
+            entity = d.detector.entity
+            out.add(entity)
+            if entity not in ("PERSON", "LOCATION", "URL"):
+                out.update(WEAKER)
+        return frozenset(out)
+
+    def skips(self, chunk: "Chunk") -> dict[str | None, frozenset[str]]:
+        """:meth:`skip` for every column of ``chunk`` that has something to skip."""
+        out = {}
+        for c in chunk.columns:
+            s = self.skip(c.label)
+            if s:
+                out[c.label] = s
+        return out
+
     # ---- into the scanner's results -----------------------------------------------------------
     def merge(self, results: list[ColumnStats]) -> list[ColumnStats]:
         """The per-cell results with this pass's decisions, vetoes and URL findings applied."""

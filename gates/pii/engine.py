@@ -237,9 +237,9 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
         pos = pc.take(remaining, hit)
         remaining = pc.filter(remaining, pc.invert(m))
         classified.append((cls, pos))
-        if rows is None or cls not in ("email", "num", "iban", "ip4"):
+        if rows is None or cls not in ("email", "num", "iban", "ip4", "ip6"):
             continue
-        if cls == "ip4":
+        if cls in ("ip4", "ip6"):
             if "IP_ADDRESS" in sc.sampled:
                 skip = pc.filter(pos, _unsampled(sc.cfg, pc.take(rows, pos)))
                 if len(skip):

@@ -160,7 +160,7 @@ _CLASS_ENTITIES = {
     "email": ("EMAIL_ADDRESS",), "iban": ("IBAN_CODE",), "ip4": ("IP_ADDRESS",), "ip6": ("IP_ADDRESS",),
     "mac": ("MAC_ADDRESS",), "btc": ("CRYPTO",), "eth": ("CRYPTO",), "num": ("CREDIT_CARD", "US_SSN", "US_ITIN"),
 }
-WHOLE_CELL = ("email", "num", "iban", "ip4", "tok")
+WHOLE_CELL = ("email", "num", "iban", "ip4", "ip6", "tok")
 
 
 class _Whole:

@@ -348,8 +348,10 @@ def _phone_written(h: Header, sample: Sequence[str]) -> bool:
     numbers (a plus, a trunk zero, separators), long enough, and not under an id or date header."""
     if h.says(V_PLAIN_ID) or h.says(V_DATEISH):
         return False
-    digits = sum(sum(c.isdigit() for c in v) for v in sample) / len(sample)
-    return digits >= 8 and sum(map(phones.formatted, sample)) >= 0.6 * len(sample)
+    # the regex test first: it rejects most columns, and counting digits walks every character
+    if not sum(map(phones.formatted, sample)) >= 0.6 * len(sample):
+        return False
+    return sum(sum(map(str.isdigit, v)) for v in sample) / len(sample) >= 8
 
 
 def _phone_values(h: Header, sample: Sequence[str], share: float) -> bool:
@@ -360,7 +362,23 @@ def _phone_values(h: Header, sample: Sequence[str], share: float) -> bool:
 
 
 def _supported(support: tuple[float, Callable[[str], str | None]] | None, sample: Sequence[str]) -> bool:
-    return support is None or _share(sample, support[1]) >= support[0]
+    """``_share(sample, fn) >= need``, deciding as soon as the rest of the sample cannot change
+    the answer (the support tests, such as a known given name, are the slow ones)."""
+    if support is None:
+        return True
+    need, fn = support
+    n = len(sample)
+    if not n:
+        return 0.0 >= need
+    hits = 0
+    for i, v in enumerate(sample):
+        if fn(v) is not None:
+            hits += 1
+            if hits / n >= need:
+                return True
+        elif (hits + n - i - 1) / n < need:
+            return False
+    return hits / n >= need
 
 
 def _phone_share(sample: Sequence[str], regions: Sequence[str]) -> float:

@@ -610,6 +610,15 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig) -> list[list[ColumnSt
     in one kernel call (pyarrow compiles the pattern per call; per file and column that set-up
     cost more than the scan). Results equal scanning each file alone."""
     bss = [BatchScan(cfg) for _ in files]
+    sems = [SemanticPass(cfg) for _ in files]
+    for bs, sem, chunks in zip(bss, sems, files):
+        # a small file is in memory whole: its columns are classified before the per-cell scan,
+        # so the scanners leave out what the classification settles (see SemanticPass.skip)
+        for _ in sem.tap(iter(chunks)):
+            pass
+        sem.finish()
+        for ch in chunks:
+            bs.settle(sem.skips(ch))
     groups: dict[tuple[str, str | None], list[Any]] = {}
     for bs, chunks in zip(bss, files):
         for ch in chunks:
@@ -633,9 +642,8 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig) -> list[list[ColumnSt
             given[id(c)] = pa.array([h - starts[j] for h in hits[at:end]], pa.int64())
             at = end
     out = []
-    for bs, chunks in zip(bss, files):
-        sem = SemanticPass(cfg)
-        for ch in sem.tap(iter(chunks)):
+    for bs, sem, chunks in zip(bss, sems, files):
+        for ch in chunks:
             scan_chunk(bs, ch, given)
         out.append(sem.merge(bs.results()))
     return out

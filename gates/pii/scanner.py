@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
+from . import superset as _superset
 from . import validators as V
 from .entities import (
     BOUNDED, CLASSES, ENTITIES, LOOSE, NUM_BROAD, SECRET_ASSIGNMENT, TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC,
@@ -186,6 +187,7 @@ class _Whole:
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 _SSN_FMT = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
+_finditer = _superset.finditer
 _NUM_BROAD_RX = re.compile(r"(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b")
 #: what any match of ``_NUM_BROAD_RX`` contains, after anything (RE2 syntax: the prefilter's tail
 #: for keywords; ``[\s\S]`` crosses line breaks inside a cell)
@@ -361,10 +363,10 @@ class ColumnScanner:
             for bit, test in gates:
                 if test(cell):
                     key |= bit
-            rx = rx_for(key)
+            rx, starts = rx_for(key)
             cut = cross[i] if cross is not None else -1
             edge = edges[i] if edges is not None else 0
-            for m in rx.finditer(cell) if rx is not None else ():
+            for m in _finditer(rx, starts, cell) if rx is not None else ():
                 if (cut >= 0 or edge) and not _counts(m.start(), m.end(), cut, edge, len(cell)):
                     continue
                 g = m.lastgroup
@@ -379,8 +381,8 @@ class ColumnScanner:
                     if (cut < 0 and not edge) or _counts(m.start(), m.end(), cut, edge, len(cell)):
                         self._h_kv(m, cell)
 
-    def _rx_for(self, key: int) -> Any:
-        """The main alternation without the gated classes whose bit is not in ``key``. A class
+    def _rx_for(self, key: int) -> tuple[Any, Any]:
+        """(compiled alternation, its RE2 start finder or None): the main alternation without the gated classes whose bit is not in ``key``. A class
         whose necessary literal is absent from a cell cannot match anywhere in it, so finditer
         over the smaller alternation yields the same matches (leftmost, first alternative
         first), and Python's ``re`` tries far fewer alternatives at each position."""
@@ -391,8 +393,10 @@ class ColumnScanner:
         gated = {cls: bit for bit, (cls, _) in enumerate(_CLASS_GATES)}
         keep = [p for cls, p in self._main_parts if cls not in gated or key >> gated[cls] & 1]
         rx = compile_pattern("|".join(keep), self._engine) if keep else None
-        self._rx_cache[key] = rx
-        return rx
+        # where a match can start, found by RE2 (see superset.py); Python's re engine only
+        starts = _superset.compiled("|".join(keep)) if keep and self._engine == "re" else None
+        self._rx_cache[key] = (rx, starts)
+        return rx, starts
 
     # ---- classification: one handler per pattern class ----------------------------------------
     def _handlers(self) -> dict[str, Callable[[Any, str], None]]:

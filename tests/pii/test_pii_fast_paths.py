@@ -168,3 +168,30 @@ def test_region_hints_are_read_on_demand_across_windows():
     for i in (0, 1, 4095, 4096, 9999, 17, 8192, 5000):
         assert hints[i] == phones.region_of(values[i])
     assert len(hints) == len(values)
+
+
+@pytest.mark.parametrize("pattern", [
+    r"\b\d{3}-\d{2}-\d{4}\b", r"[^\s\"',;]{8,}", r"(?P<a>\b\d[\d ().-]{6,22}\d\b)|(?P<b>\S{8,})", r"(?i:ab)c\.d",
+])
+def test_re2_start_finder_walks_like_python_re(pattern):
+    """Where Python's Unicode \\d, \\s and \\b differ from RE2's ASCII ones (Arabic-Indic and
+    full-width digits, no-break and ideographic spaces, accented letters next to digits), the
+    RE2-led walk still yields exactly Python's matches."""
+    from gates.pii import superset
+
+    rx = __import__("re").compile(pattern)
+    starts = superset.compiled(pattern)
+    assert starts is not None
+    rng = random.Random(3)
+    bits = ["٤١١", "１２３", "123", "45", "6789", "-", " ", "\u00a0", "\u3000", "é", "x", "AB", "abc", ".", ";", "\u2028", "\n", "c.d"]
+    for _ in range(3000):
+        cell = "".join(rng.choice(bits) for _ in range(rng.randint(10, 60)))
+        assert [(m.lastgroup, m.span()) for m in superset.finditer(rx, starts, cell)] == \
+            [(m.lastgroup, m.span()) for m in rx.finditer(cell)], cell
+
+
+@pytest.mark.parametrize("pattern", [r"(?=a)b", r"(a)\1", r"\w+", r"^ab", r"ab$", r"a*", r"(?x) a", r"\Aab"])
+def test_re2_start_finder_refuses_what_it_cannot_vouch_for(pattern):
+    from gates.pii import superset
+
+    assert superset.translate(pattern) is None

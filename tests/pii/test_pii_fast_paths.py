@@ -195,3 +195,33 @@ def test_re2_start_finder_refuses_what_it_cannot_vouch_for(pattern):
     from gates.pii import superset
 
     assert superset.translate(pattern) is None
+
+
+def test_columns_scanned_on_threads_give_the_sequential_results_in_the_same_order(corpus):
+    """Large chunks are scanned a column per thread; a label that two columns share stays on one
+    thread (its scanner is never shared), and results keep the column order."""
+    from gates.pii.readers import Chunk, Column
+
+    cfg, _ = config.build({})
+    cols = []
+    for p in corpus[:6]:
+        info, chunks = readers.read(p, cfg_limits(), "auto", inline=True)
+        for ch in chunks:
+            cols += [c for c in ch.columns if c.rows is None and c.label is not None]
+    n = 6000
+    rng = random.Random(8)
+    arrays = []
+    for c in cols[:24]:
+        vals = [v for v in semantic.strings(c.values).to_pylist() if v]
+        arrays.append((c.label, pa.array([rng.choice(vals) for _ in range(n)]) if vals else pa.array([""] * n)))
+    arrays.append((arrays[0][0], arrays[1][1]))  # a second column under the first one's label
+    chunk = Chunk([Column(label, arr) for label, arr in arrays], 0, n)
+    assert engine._threads() is not None
+
+    def run(threads: bool):
+        bs = BatchScan(cfg)
+        engine.scan_chunk(bs, chunk, threads=threads)
+        res = bs.results()
+        return [c.label for c in res], _summary(res)
+
+    assert run(True) == run(False)

@@ -285,6 +285,32 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
             sc.bulk(entity, pc.take(rows, at), norm_acc, test, lines)
             consumed.append(at)
             done.append(at)
+        if cls == "num":
+            # what ColumnScanner._num could still do with a whole-cell number it did not book
+            # here: 9 digits (SSN/ITIN/ABA), and in a column with context a 10-digit NHS number,
+            # an 8-17 digit account or a phone number. The rest (an 11-digit tax id in an "ssn"
+            # column, a 15-digit number that failed the card checks) would pass through it
+            # without a count: they are dropped here instead of being walked in Python.
+            rest = _without(pos, done)
+            if len(rest):
+                digits = pc.replace_substring(pc.replace_substring(pc.take(cand, rest), " ", ""), "-", "")
+                plain = pc.match_substring_regex(digits, "^[0-9]+$")
+                n = pc.utf8_length(digits)
+                keep = pc.and_(plain, pc.equal(n, X.lit(9)))
+                if sc.card_on and "CREDIT_CARD" in sc.sampled:  # cards were not validated above
+                    keep = pc.or_(keep, pc.and_(plain, pc.greater_equal(n, X.lit(12))))
+                if not sc.strict:
+                    if "PHONE_NUMBER" in sc.ctx:
+                        keep = None  # any shape may be a phone number
+                    else:
+                        if "UK_NHS" in sc.ctx:
+                            keep = pc.or_(keep, pc.and_(plain, pc.equal(n, X.lit(10))))
+                        if "US_BANK_NUMBER" in sc.ctx:
+                            keep = pc.or_(keep, pc.and_(plain, pc.and_(pc.greater_equal(n, X.lit(8)), pc.less_equal(n, X.lit(17)))))
+                if keep is not None:
+                    drop = pc.filter(rest, pc.invert(keep))
+                    if len(drop):
+                        consumed.append(drop)
         if cls == "num" and sc.ctx & set(WEAK_NUMERIC) == {"PHONE_NUMBER"} and "PHONE_NUMBER" in sc.sampled:
             # a phone column: what is not a card or an SSN-shaped value would only be counted as
             # a phone candidate on rows outside the sample, so count those here

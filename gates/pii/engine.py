@@ -469,7 +469,10 @@ def _scan_alone(bs: BatchScan, chunk: "Chunk", skips: dict[str | None, frozenset
 
 
 def _worker_scan(chunk: "Chunk", skips: dict[str | None, frozenset[str]] | None = None) -> list[ColumnStats]:
-    return _scan_alone(_WORKER["bs"], chunk, skips)
+    try:
+        return _scan_alone(_WORKER["bs"], chunk, skips)
+    finally:
+        pa.default_memory_pool().release_unused()  # as in scan_chunks: one chunk's working set
 
 
 def _worker_ready() -> None:
@@ -638,9 +641,13 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
     if first is None:
         return []
     if pool is None or pool.workers < 2 or (ADAPTIVE and candidate_share(bs, first) < SPARSE):
+        mem = pa.default_memory_pool()
         for chunk in itertools.chain([first], it):
             bs.settle(sem.skips(chunk))
             scan_chunk(bs, chunk, threads=True)
+            # the allocator keeps freed pages for reuse; a chunk's temporaries are ~10 times its
+            # size, so hand them back: RSS stays near one chunk's working set on huge files
+            mem.release_unused()
         return sem.merge(bs.results())
     # the parent scans chunks itself until the workers are up, then feeds them, and scans the
     # last chunk itself (it would only wait for the workers otherwise); every chunk gets counts

@@ -656,6 +656,7 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
     from concurrent.futures import Future
 
     pool.start()
+    mem = pa.default_memory_pool()
     acc: dict[str | None, ColumnStats] = {}
     pending: deque = deque()
     SPLIT.update(workers=0, parent=0)
@@ -673,7 +674,8 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
         SPLIT["parent" if ex is None else "workers"] += 1
         skips = sem.skips(held)
         pending.append(_scan_alone(bs, held, skips) if ex is None else ex.submit(_worker_scan, held, skips))
-        drain(2 * pool.workers)
+        drain(pool.workers + 1)  # one chunk queued per worker, one being read: bounded memory
+        mem.release_unused()
         held = chunk
         if held is None:
             break

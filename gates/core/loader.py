@@ -15,9 +15,8 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from . import extends as ext
 from . import waiverfile
 from .errors import PolicyError
 from .gate import Gate
@@ -29,6 +28,9 @@ from .registry import gate_names, load_gates
 from .rules import CORE_RULES
 from .schema import build_schema, default_policy, validate_document
 from .yamlsrc import SourcedYaml, load_yaml_file, load_yaml_text
+
+if TYPE_CHECKING:
+    from . import extends as ext
 
 MAX_CHAIN_DEPTH = 8
 
@@ -77,6 +79,8 @@ def load_chain(path: Path | None, gates: Mapping[str, Gate], *, allow_unpinned: 
     docs: list[Doc] = []
     digest = None
     if path is not None:
+        from . import extends as ext  # only a policy file can extend: the built-in one runs without it
+
         p = Path(path)
         if not p.is_file():
             raise PolicyError(f"{p}: policy file not found")
@@ -144,6 +148,8 @@ def _blanket(w: Mapping[str, Any]) -> bool:
 
 def _linearize(doc: Doc, stack: list[str], seen: dict[str, str], out: list[Doc], schema: Mapping[str, Any], allow_unpinned: bool) -> None:
     """Depth-first: a document's parents first, in order, then the document itself."""
+    from . import extends as ext
+
     stack = [*stack, doc.resolved.ident]
     for i, entry in enumerate((doc.src.data or {}).get("extends") or []):
         where = f"{doc.src.file}:{doc.src.line_of(('extends', i))}"
@@ -173,4 +179,6 @@ def _linearize(doc: Doc, stack: list[str], seen: dict[str, str], out: list[Doc],
 
 
 def _short(ident: str) -> str:
+    from . import extends as ext
+
     return ext.redact_url(ident) if "://" in ident else ident

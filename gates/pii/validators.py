@@ -14,6 +14,8 @@ import math
 import re
 from collections import Counter
 
+from gates.core.lazyre import lazy
+
 # ---------------------------------------------------------------------------------------------
 # payment cards
 
@@ -196,7 +198,7 @@ def mac_address(text: str) -> str | None:
     return ":".join(h[i : i + 2] for i in range(0, 12, 2))
 
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$")
+_EMAIL = lazy(globals(), r"^[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$")
 
 
 def email(text: str) -> str | None:
@@ -212,8 +214,8 @@ def email(text: str) -> str | None:
 #: AAA-EEE-NNNN. For these, phonenumbers.parse always gives country code 1 and the ten digits
 #: as the national number (an area code 2-9 leaves no international or national prefix to
 #: strip), so parsing is skipped; validity is still phonenumbers' own.
-_NANP_INTL = re.compile(r"\+1 ([2-9][0-9]{2}) ([0-9]{3}) ([0-9]{4})")
-_NANP_US = re.compile(r"\(([2-9][0-9]{2})\) ([0-9]{3})-([0-9]{4})|([2-9][0-9]{2})-([0-9]{3})-([0-9]{4})")
+_NANP_INTL = lazy(globals(), r"\+1 ([2-9][0-9]{2}) ([0-9]{3}) ([0-9]{4})")
+_NANP_US = lazy(globals(), r"\(([2-9][0-9]{2})\) ([0-9]{3})-([0-9]{4})|([2-9][0-9]{2})-([0-9]{3})-([0-9]{4})")
 
 
 def phone(text: str, region: str = "US") -> str | None:

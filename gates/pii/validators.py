@@ -8,6 +8,7 @@ and nothing here logs the value.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import math
@@ -60,15 +61,20 @@ def _brand_table() -> dict[tuple[str, int], str]:
     return out
 
 
-_BRANDS = _brand_table()
-_BRAND_PREFIX_LENGTHS = sorted({len(p) for p, _ in _BRANDS}, reverse=True)
+@functools.cache
+def _brand_index() -> tuple[dict[tuple[str, int], str], tuple[int, ...]]:
+    """The expanded table (a few thousand entries: built on first use, not at import) and its
+    prefix lengths, longest first."""
+    table = _brand_table()
+    return table, tuple(sorted({len(p) for p, _ in table}, reverse=True))
 
 
 def card_brand(digits: str) -> str | None:
     """The issuing network for a digit string, from its prefix and length, else None."""
     n = len(digits)
-    get = _BRANDS.get
-    for k in _BRAND_PREFIX_LENGTHS:
+    table, prefix_lengths = _brand_index()
+    get = table.get
+    for k in prefix_lengths:
         b = get((digits[:k], n))
         if b is not None:
             return b

@@ -520,3 +520,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"mlsec-gates: internal error: {type(exc).__name__} (set MLSEC_GATES_DEBUG=1 for details)", file=sys.stderr)
         return EXIT_ERROR
+
+
+def console_main() -> None:
+    """The ``mlsec-gates`` console script: :func:`main`, then the process ends without the
+    interpreter's teardown (:mod:`.fastexit`; same exit code)."""
+    from .fastexit import exit_process
+
+    exit_process(main())

@@ -10,7 +10,6 @@ against the schema on its own, with its own file name (a URL for a fetched one) 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import sys
 from dataclasses import dataclass
@@ -79,6 +78,8 @@ def load_chain(path: Path | None, gates: Mapping[str, Gate], *, allow_unpinned: 
     docs: list[Doc] = []
     digest = None
     if path is not None:
+        import hashlib
+
         from . import extends as ext  # only a policy file can extend: the built-in one runs without it
 
         p = Path(path)
@@ -103,6 +104,8 @@ def load_chain(path: Path | None, gates: Mapping[str, Gate], *, allow_unpinned: 
     chain = [ChainEntry(d.resolved.display, d.digest, d.how) for d in docs]
     wf = waiverfile.find(Path(path).parent if path is not None else (root or Path(".")))
     if wf is not None:
+        import hashlib
+
         wsrc = waiverfile.load(wf)
         state, locks = _fold(state, locks, Layer({"waivers": wsrc.data.get("waivers") or []}, wsrc.file, wsrc.line_of), inline=False, today=today, rules=rules)
         sources.append(wsrc)

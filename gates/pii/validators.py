@@ -9,7 +9,6 @@ and nothing here logs the value.
 from __future__ import annotations
 
 import functools
-import hashlib
 import ipaddress
 import math
 import re
@@ -275,6 +274,8 @@ def btc_base58(text: str) -> str | None:
     if raw is None or len(raw) != 25 or raw[0] not in (0x00, 0x05):
         return None
     body, check = raw[:-4], raw[-4:]
+    import hashlib  # only Base58Check candidates need it: not imported by every scan
+
     if hashlib.sha256(hashlib.sha256(body).digest()).digest()[:4] != check:
         return None
     return text

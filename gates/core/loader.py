@@ -25,7 +25,7 @@ from .merge import Layer, Merged, builtin_layer, merge_layer
 from .policy import ChainEntry, Policy, find_policy_file
 from .registry import gate_names, load_gates
 from .rules import CORE_RULES
-from .schema import build_schema, default_policy, validate_document
+from .schema import build_schema, check_gate_options, default_policy, validate_document
 from .yamlsrc import SourcedYaml, load_yaml_file, load_yaml_text
 
 if TYPE_CHECKING:
@@ -74,14 +74,16 @@ def load_chain(path: Path | None, gates: Mapping[str, Gate], *, allow_unpinned: 
     plus the waiver file in ``root`` if there is one)."""
     today = today or _dt.date.today()
     unloaded = tuple(unloaded)
-    schema = build_schema(gates, unloaded)
     docs: list[Doc] = []
     digest = None
-    if path is not None:
+    if path is None:
+        check_gate_options(gates)  # no document to validate: the schema (a few ms to build) is not needed
+    else:
         import hashlib
 
         from . import extends as ext  # only a policy file can extend: the built-in one runs without it
 
+        schema = build_schema(gates, unloaded)
         p = Path(path)
         if not p.is_file():
             raise PolicyError(f"{p}: policy file not found")

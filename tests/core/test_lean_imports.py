@@ -106,3 +106,22 @@ def test_the_version_shortcut_prints_what_argparse_prints(capsys):
     assert exc.value.code == 0 and capsys.readouterr().out == short
     assert cli.main(["--version", "--no-such-flag"]) == 0  # argparse: --version first still wins
     assert capsys.readouterr().out == short
+
+
+def test_a_gate_redefining_a_common_option_fails_with_or_without_a_policy_file(tmp_path):
+    """The built-in policy alone builds no schema, but still refuses a gate whose options
+    schema redefines a common option (as building the schema does)."""
+    from gates.core.errors import PolicyError
+    from gates.core.loader import load_policy
+    from gates.core.registry import load_gate
+
+    class Bad(type(load_gate("eval"))):
+        options_schema = {**type(load_gate("eval")).options_schema, "fail_on": {"type": "string"}}
+
+    gates = {"eval": Bad()}
+    with pytest.raises(PolicyError, match="redefines the common option 'fail_on'"):
+        load_policy(None, gates, root=tmp_path)
+    (tmp_path / "p.yml").write_text("version: 1\n")
+    with pytest.raises(PolicyError, match="redefines the common option 'fail_on'"):
+        load_policy(tmp_path / "p.yml", gates, root=tmp_path)
+    assert load_policy(None, {"eval": load_gate("eval")}, root=tmp_path).enabled("eval")

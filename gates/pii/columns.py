@@ -21,6 +21,7 @@ numbers, not SSNs: those are *vetoes* on the per-cell scanner's findings for the
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -245,21 +246,55 @@ def birth_neighbour(h: Header, neighbours: Sequence[str | None]) -> bool:
     return bare and any(Header.of(n).says(V_BIRTH) for n in neighbours if n)
 
 
+@dataclass(frozen=True)
+class _HeaderFacts:
+    """What a header alone says, for every detector: the same for every file with that column."""
+
+    header: Header
+    allows: tuple[bool, ...]  # header_allows(det, header) per detector of DETECTORS
+    generic: bool
+    names_any: bool  # some detector's vocabulary, or an SSN header
+
+
+@functools.lru_cache(maxsize=4096)
+def _facts(label: str | None) -> _HeaderFacts:
+    h = Header.of(label)
+    allows = tuple(header_allows(d, h) for d in DETECTORS)
+    return _HeaderFacts(h, allows, h.says(V_NATIONAL_GENERIC), h.says(V_SSN) or any(allows))
+
+
+def _share_reaching(values: Sequence[str], fn: Callable[[str], str | None], need: float, denom: int) -> float | None:
+    """``hits / denom`` over ``values``, or None as soon as it can no longer reach ``need`` (the
+    caller would reject the detector anyway; most detectors fail on most columns within a few
+    values, and the value tests were most of a small file's cost)."""
+    room = len(values) - need * denom + 1e-6  # failures allowed while ``need`` is still reachable
+    hits = fails = 0
+    for v in values:
+        if fn(v) is not None:
+            hits += 1
+        else:
+            fails += 1
+            if fails > room:
+                return None
+    return hits / denom if denom else 0.0
+
+
 def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str | None] = (),
              regions: Sequence[str] = phones.DEFAULT_REGIONS) -> Verdict:
     """Classify one column from its header and a sample of its non-empty values."""
-    h = Header.of(label)
+    facts = _facts(label)
+    h = facts.header
     out = Verdict(vetoes=vetoes(h, sample))
     if not sample:
         return out
     best: tuple[tuple, Decision] | None = None
     enough = len(sample) >= MIN_VALUES
-    generic = h.says(V_NATIONAL_GENERIC)
+    generic = facts.generic
     #: a header that names some entity (or an SSN, or a thing) leaves no room for a decision from values alone
-    free = enough and not generic and not h.says(V_SSN) and not any(header_allows(d, h) for d in DETECTORS)
+    free = enough and not generic and not facts.names_any
     with_digits: list[str] | None = None
-    for det in DETECTORS:
-        named = header_allows(det, h) or (det.entity == "DATE_OF_BIRTH" and birth_neighbour(h, neighbours))
+    for det, allows in zip(DETECTORS, facts.allows):
+        named = allows or (det.entity == "DATE_OF_BIRTH" and birth_neighbour(h, neighbours))
         national = det.rank >= 10
         if not named and not (det.value_share and free) and not (national and generic):
             continue
@@ -272,16 +307,24 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
             if not named and not _phone_values(h, sample, share):
                 continue
             fn: Callable[[str], str | None] = det.validate
-        elif national:
-            # every national id has digits: values without any are not tried (most columns of
-            # text are free columns, and ~40 id tests per value were most of a small file's cost)
-            fn = det.header_validate if (named and det.header_validate) else det.validate
-            if with_digits is None:
-                with_digits = [v for v in sample if any(map(str.isdigit, v))]
-            share = sum(1 for v in with_digits if fn(v) is not None) / len(sample)
         else:
+            # the lowest share that could still accept this detector (below it, neither the
+            # header rule nor the values-alone rule holds): value tests stop once it is out of reach
+            need = [det.header_share if named else max(det.header_share, 0.8) if national and generic else 2.0]
+            if det.value_share is not None and enough and free:
+                need.append(det.value_share)
             fn = det.header_validate if (named and det.header_validate) else det.validate
-            share = _share(sample, fn)
+            if national:
+                # every national id has digits: values without any are not tried (most columns of
+                # text are free columns, and ~40 id tests per value were most of a small file's cost)
+                if with_digits is None:
+                    with_digits = [v for v in sample if any(map(str.isdigit, v))]
+                got = _share_reaching(with_digits, fn, min(need), len(sample))
+            else:
+                got = _share_reaching(sample, fn, min(need), len(sample))
+            if got is None:
+                continue
+            share = got
         if named:
             ok = share >= det.header_share and _supported(det.support, sample)
         elif national and generic:
@@ -305,8 +348,10 @@ def _phone_written(h: Header, sample: Sequence[str]) -> bool:
     numbers (a plus, a trunk zero, separators), long enough, and not under an id or date header."""
     if h.says(V_PLAIN_ID) or h.says(V_DATEISH):
         return False
-    digits = sum(sum(c.isdigit() for c in v) for v in sample) / len(sample)
-    return digits >= 8 and sum(map(phones.formatted, sample)) >= 0.6 * len(sample)
+    # the regex test first: it rejects most columns, and counting digits walks every character
+    if not sum(map(phones.formatted, sample)) >= 0.6 * len(sample):
+        return False
+    return sum(sum(map(str.isdigit, v)) for v in sample) / len(sample) >= 8
 
 
 def _phone_values(h: Header, sample: Sequence[str], share: float) -> bool:
@@ -317,7 +362,23 @@ def _phone_values(h: Header, sample: Sequence[str], share: float) -> bool:
 
 
 def _supported(support: tuple[float, Callable[[str], str | None]] | None, sample: Sequence[str]) -> bool:
-    return support is None or _share(sample, support[1]) >= support[0]
+    """``_share(sample, fn) >= need``, deciding as soon as the rest of the sample cannot change
+    the answer (the support tests, such as a known given name, are the slow ones)."""
+    if support is None:
+        return True
+    need, fn = support
+    n = len(sample)
+    if not n:
+        return 0.0 >= need
+    hits = 0
+    for i, v in enumerate(sample):
+        if fn(v) is not None:
+            hits += 1
+            if hits / n >= need:
+                return True
+        elif (hits + n - i - 1) / n < need:
+            return False
+    return hits / n >= need
 
 
 def _phone_share(sample: Sequence[str], regions: Sequence[str]) -> float:

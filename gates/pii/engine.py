@@ -58,18 +58,19 @@ def as_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | 
 
 #: compiled scanners per (policy, column name, engine), for the life of the process: built once,
 #: copied per file (see ColumnScanner.fresh); the policy is kept alive so its id stays unique
-_TEMPLATES: dict[tuple[int, str | None, str], tuple[ScanConfig, ColumnScanner]] = {}
+_TEMPLATES: dict[tuple[int, str | None, str, frozenset[str]], tuple[ScanConfig, ColumnScanner]] = {}
 _TEMPLATE_MAX = 4096
+NOTHING: frozenset[str] = frozenset()
 
 
-def _template(cfg: ScanConfig, label: str | None, engine: str) -> ColumnScanner:
-    key = (id(cfg), label, engine)
+def _template(cfg: ScanConfig, label: str | None, engine: str, skip: frozenset[str] = NOTHING) -> ColumnScanner:
+    key = (id(cfg), label, engine, skip)
     hit = _TEMPLATES.get(key)
     if hit is not None and hit[0] is cfg:
         return hit[1]
     if len(_TEMPLATES) >= _TEMPLATE_MAX:
         _TEMPLATES.clear()
-    sc = ColumnScanner(cfg, label, engine)
+    sc = ColumnScanner(cfg, label, engine, skip)
     _TEMPLATES[key] = (cfg, sc)
     return sc
 
@@ -81,12 +82,26 @@ class BatchScan:
     cfg: ScanConfig
     engine: str = "re"
     scanners: dict[str | None, ColumnScanner] = field(default_factory=dict)
+    #: per label, entities its scanner need not look for (see :meth:`settle`)
+    skips: dict[str | None, frozenset[str]] = field(default_factory=dict)
 
     def scanner(self, label: str | None) -> ColumnScanner:
         s = self.scanners.get(label)
         if s is None:
-            s = self.scanners[label] = _template(self.cfg, label, self.engine).fresh()
+            s = self.scanners[label] = _template(self.cfg, label, self.engine, self.skips.get(label, NOTHING)).fresh()
         return s
+
+    def settle(self, skips: dict[str | None, frozenset[str]], fresh: bool = False) -> None:
+        """Take the column-semantics pass's settled entities per label. A scanner already
+        counting keeps its set (its counts so far would be lost), unless ``fresh``: the caller
+        starts every scanner's counts afresh anyway (a worker's chunk, see :func:`_scan_alone`)."""
+        for label, skip in skips.items():
+            s = self.scanners.get(label)
+            if s is None:
+                self.skips[label] = skip
+            elif fresh and s.skip != skip:
+                self.skips[label] = skip
+                del self.scanners[label]
 
     def column(self, label: str | None, arr: pa.Array | pa.ChunkedArray, row_base: int = 0,
                rows: Sequence[int] | None = None, lines: bool = False, paths: Sequence[str] | None = None,
@@ -222,9 +237,9 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
         pos = pc.take(remaining, hit)
         remaining = pc.filter(remaining, pc.invert(m))
         classified.append((cls, pos))
-        if rows is None or cls not in ("email", "num", "iban", "ip4"):
+        if rows is None or cls not in ("email", "num", "iban", "ip4", "ip6"):
             continue
-        if cls == "ip4":
+        if cls in ("ip4", "ip6"):
             if "IP_ADDRESS" in sc.sampled:
                 skip = pc.filter(pos, _unsampled(sc.cfg, pc.take(rows, pos)))
                 if len(skip):
@@ -372,17 +387,19 @@ def _worker_scan_many(files: list[list["Chunk"]]) -> list[list[ColumnStats]]:
     return scan_many(files, _WORKER["cfg"])
 
 
-def _scan_alone(bs: BatchScan, chunk: "Chunk") -> list[ColumnStats]:
+def _scan_alone(bs: BatchScan, chunk: "Chunk", skips: dict[str | None, frozenset[str]] | None = None) -> list[ColumnStats]:
     """Scan one chunk with counts of its own (merged later, in chunk order); compiled scanners
     are reused, their counts start afresh."""
+    if skips:
+        bs.settle(skips, fresh=True)
     for sc in bs.scanners.values():
         sc.stats = ColumnStats(sc.label)
     scan_chunk(bs, chunk)
     return [s for s in bs.results() if s.rows]
 
 
-def _worker_scan(chunk: "Chunk") -> list[ColumnStats]:
-    return _scan_alone(_WORKER["bs"], chunk)
+def _worker_scan(chunk: "Chunk", skips: dict[str | None, frozenset[str]] | None = None) -> list[ColumnStats]:
+    return _scan_alone(_WORKER["bs"], chunk, skips)
 
 
 def _worker_ready() -> None:
@@ -551,8 +568,8 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
     if first is None:
         return []
     if pool is None or pool.workers < 2 or (ADAPTIVE and candidate_share(bs, first) < SPARSE):
-        scan_chunk(bs, first)
-        for chunk in it:
+        for chunk in itertools.chain([first], it):
+            bs.settle(sem.skips(chunk))
             scan_chunk(bs, chunk)
         return sem.merge(bs.results())
     # the parent scans chunks itself until the workers are up, then feeds them, and scans the
@@ -577,7 +594,8 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
         if chunk is None and ADAPTIVE:
             ex = None  # the last chunk
         SPLIT["parent" if ex is None else "workers"] += 1
-        pending.append(_scan_alone(bs, held) if ex is None else ex.submit(_worker_scan, held))
+        skips = sem.skips(held)
+        pending.append(_scan_alone(bs, held, skips) if ex is None else ex.submit(_worker_scan, held, skips))
         drain(2 * pool.workers)
         held = chunk
         if held is None:
@@ -592,6 +610,15 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig) -> list[list[ColumnSt
     in one kernel call (pyarrow compiles the pattern per call; per file and column that set-up
     cost more than the scan). Results equal scanning each file alone."""
     bss = [BatchScan(cfg) for _ in files]
+    sems = [SemanticPass(cfg) for _ in files]
+    for bs, sem, chunks in zip(bss, sems, files):
+        # a small file is in memory whole: its columns are classified before the per-cell scan,
+        # so the scanners leave out what the classification settles (see SemanticPass.skip)
+        for _ in sem.tap(iter(chunks)):
+            pass
+        sem.finish()
+        for ch in chunks:
+            bs.settle(sem.skips(ch))
     groups: dict[tuple[str, str | None], list[Any]] = {}
     for bs, chunks in zip(bss, files):
         for ch in chunks:
@@ -615,9 +642,8 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig) -> list[list[ColumnSt
             given[id(c)] = pa.array([h - starts[j] for h in hits[at:end]], pa.int64())
             at = end
     out = []
-    for bs, chunks in zip(bss, files):
-        sem = SemanticPass(cfg)
-        for ch in sem.tap(iter(chunks)):
+    for bs, sem, chunks in zip(bss, sems, files):
+        for ch in chunks:
             scan_chunk(bs, ch, given)
         out.append(sem.merge(bs.results()))
     return out

@@ -131,8 +131,9 @@ CLASSES: dict[str, str] = {
 LOOSE: dict[str, str] = {
     "pem": r"-----BEGIN ",
     "jwt": r"eyJ[A-Za-z0-9_-]{8}",
-    "tok": r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|gl(?:dt|rt|ptt|oas)-|xox[abposr]-|hooks\.slack\.com/"
-           r"|[rs]k_(?:live|test)_|sk-|hf_|AIza",
+    # at a word boundary, as the bounded class is: "sk-" alone is in every "risk-based" and "desk-top"
+    "tok": r"\b(?:AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|gl(?:dt|rt|ptt|oas)-|xox[abposr]-|hooks\.slack\.com/"
+           r"|[rs]k_(?:live|test)_|sk-|hf_|AIza)",
     "email": r"[A-Za-z0-9._%+-]@[A-Za-z0-9-]",
 }
 #: classes whose matches must stand alone (word boundaries on both sides)

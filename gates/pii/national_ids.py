@@ -11,6 +11,7 @@ pass it, and ids without a check (BR RG, passports) need the header to say what 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -24,6 +25,12 @@ def _compact(text: str) -> str:
     return _SEP.sub("", text.strip()).upper()
 
 
+@functools.lru_cache(maxsize=4096)
+def _compact_len(text: str) -> int:
+    """Length without separators: every id's size test asks it of the same value (~40 tests)."""
+    return len(_SEP.sub("", text))
+
+
 def _stdnum(module: str, sizes: tuple[int, ...]) -> Callable[[str], str | None]:
     """A validator from ``stdnum.<module>`` (its ``is_valid`` and ``compact``), called only on
     values whose compact form has one of the id's ``sizes`` (stdnum's parsing costs more than
@@ -35,7 +42,7 @@ def _stdnum(module: str, sizes: tuple[int, ...]) -> Callable[[str], str | None]:
         nonlocal mod
         if len(text) > 40 or len(text) < shortest:
             return None
-        n = len(_SEP.sub("", text))
+        n = _compact_len(text)
         if n not in sizes:
             # an id stored as an integer (Parquet, a spreadsheet) lost its leading zeros
             if not (text.isdigit() and min(sizes) - 2 <= n < min(sizes)):

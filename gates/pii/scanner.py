@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
+from . import superset as _superset
 from . import validators as V
 from .entities import (
     BOUNDED, CLASSES, ENTITIES, LOOSE, NUM_BROAD, SECRET_ASSIGNMENT, TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC,
@@ -160,7 +161,7 @@ _CLASS_ENTITIES = {
     "email": ("EMAIL_ADDRESS",), "iban": ("IBAN_CODE",), "ip4": ("IP_ADDRESS",), "ip6": ("IP_ADDRESS",),
     "mac": ("MAC_ADDRESS",), "btc": ("CRYPTO",), "eth": ("CRYPTO",), "num": ("CREDIT_CARD", "US_SSN", "US_ITIN"),
 }
-WHOLE_CELL = ("email", "num", "iban", "ip4", "tok")
+WHOLE_CELL = ("email", "num", "iban", "ip4", "ip6", "tok")
 
 
 class _Whole:
@@ -186,7 +187,11 @@ class _Whole:
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 _SSN_FMT = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
+_finditer = _superset.finditer
 _NUM_BROAD_RX = re.compile(r"(?:\+\(?|\(|\b)\d[\d ().-]{6,22}\d\b")
+#: what any match of ``_NUM_BROAD_RX`` contains, after anything (RE2 syntax: the prefilter's tail
+#: for keywords; ``[\s\S]`` crosses line breaks inside a cell)
+KW_NUMBER_AFTER = r"[\s\S]*?\p{Nd}[\p{Nd} ().-]{7}"
 _NONDIGIT = re.compile(r"\D")
 #: words that name a number as something else (an order, a batch, a barcode) right before it
 _ID_BEFORE = re.compile(r"(?i)\b(?:order|invoice|ref|reference|tracking|transaction|txn|batch|lot|serial|sku|isbn|ean|"
@@ -233,9 +238,12 @@ def compile_pattern(pattern: str, engine: str = "re") -> Any:
 class ColumnScanner:
     """Scans the cells of one column (or JSON path, or the lines of a text file)."""
 
-    def __init__(self, cfg: ScanConfig, label: str | None, engine: str = "re") -> None:
+    def __init__(self, cfg: ScanConfig, label: str | None, engine: str = "re", skip: frozenset[str] = frozenset()) -> None:
         self.cfg = cfg
         self.label = label
+        #: entities not looked for in this column: what the column-semantics pass has settled
+        #: there (its own count replaces ours, or its decision drops ours; see SemanticPass.skip)
+        self.skip = skip
         self.stats = ColumnStats(label)
         pos, neg = column_context(label)
         self.ctx = pos
@@ -244,6 +252,7 @@ class ColumnScanner:
         for c in cfg.custom:
             if rules.get(c.name, EntityRule()).action != "ignore":
                 self.active.add(c.name)
+        self.active -= skip
         self.sampled = {n for n in self.active if cfg.sampled(n)}
         self.card_on = "CREDIT_CARD" in self.active
         parts: list[str] = []
@@ -274,9 +283,13 @@ class ColumnScanner:
                 parts.append(f"(?P<c{i}>{c.pattern})")
                 loose.append(parts[-1])
         weak_free = [ENTITIES[n] for n in WEAK_NUMERIC if n in self.active and n not in pos]
-        if weak_free:
-            self.kw_pattern = keyword_regex(weak_free)
-        self.kw_rx = re.compile(self.kw_pattern) if self.kw_pattern else None
+        kw_word = keyword_regex(weak_free) if weak_free else None
+        self.kw_rx = re.compile(kw_word) if kw_word else None
+        #: cells worth the keyword pass: a context word with a number after it somewhere (the
+        #: pass reads only the first number within 48 characters of the word, and that number
+        #: holds ``\d[\d ().-]{7}``). A keyword alone is no candidate: in free text ("mobile",
+        #: "account", "social") it would send most cells to Python for nothing.
+        self.kw_pattern = kw_word + KW_NUMBER_AFTER if kw_word else None
         self.kv_rx = re.compile(self.kv_pattern) if self.kv_pattern else None
         #: the prefilter (pyarrow, RE2) must let through anything any pass could use
         self.pattern = "|".join(parts + [p for p in (self.kv_pattern, self.kw_pattern) if p])
@@ -350,10 +363,10 @@ class ColumnScanner:
             for bit, test in gates:
                 if test(cell):
                     key |= bit
-            rx = rx_for(key)
+            rx, starts = rx_for(key)
             cut = cross[i] if cross is not None else -1
             edge = edges[i] if edges is not None else 0
-            for m in rx.finditer(cell) if rx is not None else ():
+            for m in _finditer(rx, starts, cell) if rx is not None else ():
                 if (cut >= 0 or edge) and not _counts(m.start(), m.end(), cut, edge, len(cell)):
                     continue
                 g = m.lastgroup
@@ -368,8 +381,8 @@ class ColumnScanner:
                     if (cut < 0 and not edge) or _counts(m.start(), m.end(), cut, edge, len(cell)):
                         self._h_kv(m, cell)
 
-    def _rx_for(self, key: int) -> Any:
-        """The main alternation without the gated classes whose bit is not in ``key``. A class
+    def _rx_for(self, key: int) -> tuple[Any, Any]:
+        """(compiled alternation, its RE2 start finder or None): the main alternation without the gated classes whose bit is not in ``key``. A class
         whose necessary literal is absent from a cell cannot match anywhere in it, so finditer
         over the smaller alternation yields the same matches (leftmost, first alternative
         first), and Python's ``re`` tries far fewer alternatives at each position."""
@@ -380,8 +393,10 @@ class ColumnScanner:
         gated = {cls: bit for bit, (cls, _) in enumerate(_CLASS_GATES)}
         keep = [p for cls, p in self._main_parts if cls not in gated or key >> gated[cls] & 1]
         rx = compile_pattern("|".join(keep), self._engine) if keep else None
-        self._rx_cache[key] = rx
-        return rx
+        # where a match can start, found by RE2 (see superset.py); Python's re engine only
+        starts = _superset.compiled("|".join(keep)) if keep and self._engine == "re" else None
+        self._rx_cache[key] = (rx, starts)
+        return rx, starts
 
     # ---- classification: one handler per pattern class ----------------------------------------
     def _handlers(self) -> dict[str, Callable[[Any, str], None]]:

@@ -131,19 +131,19 @@ class SemanticPass:
                 self._decide(st)
 
     # ---- per column ---------------------------------------------------------------------------
-    def _hints(self, chunk: "Chunk") -> list[str | None] | None:
+    def _hints(self, chunk: "Chunk") -> "_Hints | None":
         """Per-row region hints from a neighbouring country/locale/IBAN column (aligned rows only)."""
         for c in chunk.columns:
             if c.rows is None and c.label is not None and C.Header.of(c.label).says(C.V_REGION):
                 arr = strings(c.values)
                 if arr is not None:
-                    return [phones.region_of(v) for v in arr.to_pylist()]
+                    return _Hints(arr)
         return None
 
     def _row(self, c: "Column", chunk: "Chunk", i: int) -> int:
         return c.rows[i] if c.rows is not None else chunk.row_base + i + 1
 
-    def _fill(self, st: _Col, c: "Column", arr: pa.Array, chunk: "Chunk", hints: list[str | None] | None) -> int:
+    def _fill(self, st: _Col, c: "Column", arr: pa.Array, chunk: "Chunk", hints: "_Hints | None") -> int:
         """Add the column's first non-empty values to its sample; return where the sample stopped."""
         at, n = 0, len(arr)
         while len(st.sample) < C.SAMPLE and at < n:
@@ -178,7 +178,7 @@ class SemanticPass:
                 self._count(st, v, row, path, hint)
         st.sample = []
 
-    def _count_arr(self, st: _Col, c: "Column", arr: pa.Array, chunk: "Chunk", hints: list[str | None] | None,
+    def _count_arr(self, st: _Col, c: "Column", arr: pa.Array, chunk: "Chunk", hints: "_Hints | None",
                    start: int) -> None:
         n = len(arr)
         cap = MAX_CHECK_PHONE if st.verdict.decision.detector.entity == "PHONE_NUMBER" else MAX_CHECK
@@ -258,6 +258,36 @@ class SemanticPass:
                     es.examples[h] = Example(row, _mask_url(u), h, 1, row if chunk.lines else None,
                                              c.paths[i] if c.paths is not None else None)
 
+    # ---- what the per-cell scanner may leave out ----------------------------------------------
+    def skip(self, label: str | None) -> frozenset[str]:
+        """Entities whose per-cell results :meth:`merge` would drop or replace for ``label``, as
+        far as that is settled now: the vetoed ones, and once a decision has counted a value,
+        its entity (our count replaces the scanner's) and the weaker readings it drops. On a
+        phone or national-id column that is the whole number class, most of such a column's
+        per-cell cost. Empty until the column is decided. Safe to call from another thread
+        than the one feeding this pass: it reads one column's state and only ever sees less."""
+        st = self.cols.get(label)
+        v = st.verdict if st is not None else None
+        if v is None:
+            return frozenset()
+        out = set(v.vetoes)
+        d = v.decision
+        if d is not None and (st.stats.count or st.stats.allowed):
+            entity = d.detector.entity
+            out.add(entity)
+            if entity not in ("PERSON", "LOCATION", "URL"):
+                out.update(WEAKER)
+        return frozenset(out)
+
+    def skips(self, chunk: "Chunk") -> dict[str | None, frozenset[str]]:
+        """:meth:`skip` for every column of ``chunk`` that has something to skip."""
+        out = {}
+        for c in chunk.columns:
+            s = self.skip(c.label)
+            if s:
+                out[c.label] = s
+        return out
+
     # ---- into the scanner's results -----------------------------------------------------------
     def merge(self, results: list[ColumnStats]) -> list[ColumnStats]:
         """The per-cell results with this pass's decisions, vetoes and URL findings applied."""
@@ -294,6 +324,28 @@ class SemanticPass:
             col.entities[URL_CREDENTIALS] = es
             _extra(col)[URL_CREDENTIALS] = {"decided_by": "values", "rule": URL_CREDENTIALS}
         return results
+
+
+class _Hints:
+    """Region hints of a chunk's rows, read on demand: only the rows this pass samples or checks
+    (a few thousand per column) need one, not every row of the chunk (reading them all cost
+    more than the whole per-cell scan of a dense column)."""
+
+    WINDOW = 4096
+
+    def __init__(self, arr: pa.Array) -> None:
+        self.arr = arr
+        self.at = -1
+        self.window: list[str | None] = []
+
+    def __len__(self) -> int:
+        return len(self.arr)
+
+    def __getitem__(self, i: int) -> str | None:
+        if not self.at <= i < self.at + len(self.window):
+            self.at = i
+            self.window = [phones.region_of(v) for v in self.arr.slice(i, self.WINDOW).to_pylist()]
+        return self.window[i - self.at]
 
 
 def _extra(col: ColumnStats) -> dict[str, Any]:

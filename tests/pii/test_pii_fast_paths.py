@@ -1,0 +1,197 @@
+"""The engine's shortcuts change how much work is done, never what is found: each test runs the
+shortcut against the plain computation on data this project did not write (the ten-locale Faker
+corpus of ``bench/pii_corpus.py``) or on generated look-alikes, and shows the shortcut was taken."""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from gates.pii import columns as C
+from gates.pii import config, engine, phones, readers, semantic
+from gates.pii.engine import BatchScan
+
+faker = pytest.importorskip("faker", reason="Faker (test extra) builds the labelled corpus")
+pytest.importorskip("stdnum", reason="python-stdnum (pii extra) validates national ids")
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "pii_corpus.py"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> list[Path]:
+    spec = importlib.util.spec_from_file_location("pii_corpus", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    base = tmp_path_factory.mktemp("corpus")
+    mod.build(base, rows=300, seed=23, real=False)
+    files = sorted(p for p in base.rglob("*") if p.is_file())
+    assert len(files) >= 10
+    return files
+
+
+def _summary(stats: list) -> dict:
+    out = {}
+    for col in stats:
+        for entity, es in col.entities.items():
+            out[(col.label, entity)] = (es.count, es.rows, es.candidates, es.sampled, es.allowed, es.test_values,
+                                        sorted((e.row, e.hash, e.occurrences) for e in es.examples.values()))
+    return out
+
+
+def _scan(path: Path, cfg) -> list:
+    info, chunks = readers.read(path, cfg_limits(), "auto", inline=True)
+    return engine.scan_chunks(chunks, cfg, None)
+
+
+def cfg_limits():
+    return config.build({})[1]
+
+
+def test_scanners_skip_what_the_column_semantics_settle_with_the_same_results(corpus, monkeypatch):
+    """A column the semantics pass decided (a phone or national-id column) is scanned without
+    the per-cell entities the merge would drop or replace: same results, less work."""
+    cfg, _ = config.build({})
+    fast = {p: _summary(_scan(p, cfg)) for p in corpus}
+    skipped: list[tuple[str | None, frozenset[str]]] = []
+    real_skip = semantic.SemanticPass.skip
+
+    def spy(self, label):
+        s = real_skip(self, label)
+        if s:
+            skipped.append((label, s))
+        return frozenset()
+
+    monkeypatch.setattr(semantic.SemanticPass, "skip", spy)
+    slow = {p: _summary(_scan(p, cfg)) for p in corpus}
+    assert fast == slow
+    assert any("PHONE_NUMBER" in s for _, s in skipped), "no phone column was decided: the shortcut was not exercised"
+
+
+def test_a_settled_phone_column_has_no_number_class_left():
+    cfg, _ = config.build({})
+    skip = frozenset(semantic.WEAKER)
+    bs = BatchScan(cfg)
+    bs.settle({"phone": skip})
+    sc = bs.scanner("phone")
+    assert "(?P<num>" not in sc.pattern and sc.kw_pattern is None
+    assert "(?P<num>" in BatchScan(cfg).scanner("phone").pattern
+    # a scanner already counting keeps its set (its counts would be lost otherwise)
+    bs2 = BatchScan(cfg)
+    first = bs2.scanner("phone")
+    bs2.settle({"phone": skip})
+    assert bs2.scanner("phone") is first
+    bs2.settle({"phone": skip}, fresh=True)
+    assert bs2.scanner("phone") is not first and bs2.scanner("phone").skip == skip
+
+
+def test_classification_shortcuts_decide_as_the_full_computation(corpus, monkeypatch):
+    """Early exits in the value tests (a share that cannot reach its threshold, a support share
+    already decided) and the per-header cache give the verdicts of the plain computation."""
+    samples = []
+    for p in corpus:
+        info, chunks = readers.read(p, cfg_limits(), "auto", inline=True)
+        for ch in chunks:
+            for c in ch.columns:
+                vals = [v for v in semantic.strings(c.values).to_pylist() if v and v.strip()][:C.SAMPLE]
+                if c.label is not None and vals:
+                    samples.append((c.label, vals))
+                    samples.append((c.label, vals[:12]))  # a small file's column
+                    samples.append(("value", vals))  # no header: values alone
+    assert len(samples) > 100
+
+    def verdicts():
+        out = []
+        for label, vals in samples:
+            v = C.classify(label, vals)
+            d = v.decision
+            out.append((label, d and (d.detector.rule, d.basis, round(d.share, 9)), sorted(v.vetoes)))
+        return out
+
+    fast = verdicts()
+
+    def full_share(values, fn, need, denom):
+        return sum(1 for v in values if fn(v) is not None) / denom if denom else 0.0
+
+    def full_support(support, sample):
+        return support is None or C._share(sample, support[1]) >= support[0]
+
+    monkeypatch.setattr(C, "_share_reaching", full_share)
+    monkeypatch.setattr(C, "_supported", full_support)
+    C._facts.cache_clear()
+    assert verdicts() == fast
+    assert sum(1 for _, d, _ in fast if d) >= 30  # the corpus has decided columns: the comparison means something
+
+
+def test_ipv6_cells_take_the_vector_path_with_the_same_counts():
+    """Whole-cell IPv6 values beyond the sampling threshold are counted in pyarrow, not parsed:
+    the stats equal the per-cell path's."""
+    rng = random.Random(4)
+    cells = []
+    for i in range(5000):
+        if i % 3 == 0:
+            cells.append(str(ipaddress.IPv6Address(rng.getrandbits(128))))
+        elif i % 3 == 1:
+            cells.append(str(ipaddress.IPv6Address(rng.getrandbits(128))).replace(":", "::", 1))  # mostly invalid
+        else:
+            cells.append(f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}")
+    cfg, _ = config.build({})
+    fast = BatchScan(cfg)
+    fast.column("ip", pa.array(cells))
+    slow = BatchScan(cfg)
+    for i in range(0, len(cells), 50):  # under the vector threshold: the Python path, cell by cell
+        slow.column("ip", pa.array(cells[i:i + 50]), row_base=i)
+    a, b = fast.scanners["ip"].stats.entities["IP_ADDRESS"], slow.scanners["ip"].stats.entities["IP_ADDRESS"]
+    assert (a.count, a.rows, a.candidates, a.sampled) == (b.count, b.rows, b.candidates, b.sampled)
+    assert a.sampled < a.candidates  # sampled: most cells were only counted
+
+
+def test_keyword_candidates_need_a_number_after_the_word():
+    """A context word alone ("account", "mobile" in prose) is no candidate; with a number after
+    it (even across a line break, even in full-width digits) it is."""
+    cfg, _ = config.build({})
+    sc = BatchScan(cfg).scanner("review")
+    prose = ["Great phone, my account manager was social and helpful.", "mobile friendly", "call me maybe"]
+    with_numbers = ["call me on 555 123 4567 tonight", "account:\n12345678901", "phone ５５５１２３４５６７"]
+    arr = pa.array(prose * 400 + with_numbers)
+    idx = engine.prefilter(arr, sc.pattern, sc.block_pattern).to_pylist()
+    assert idx == [len(prose) * 400 + i for i in range(len(with_numbers))]
+
+
+def test_region_hints_are_read_on_demand_across_windows():
+    values = [random.Random(i).choice(["DE", "fr_FR", "+44", "Germany", None, "x", "GB29NWBK60161331926819"]) for i in range(10_000)]
+    hints = semantic._Hints(pa.array(values))
+    for i in (0, 1, 4095, 4096, 9999, 17, 8192, 5000):
+        assert hints[i] == phones.region_of(values[i])
+    assert len(hints) == len(values)
+
+
+@pytest.mark.parametrize("pattern", [
+    r"\b\d{3}-\d{2}-\d{4}\b", r"[^\s\"',;]{8,}", r"(?P<a>\b\d[\d ().-]{6,22}\d\b)|(?P<b>\S{8,})", r"(?i:ab)c\.d",
+])
+def test_re2_start_finder_walks_like_python_re(pattern):
+    """Where Python's Unicode \\d, \\s and \\b differ from RE2's ASCII ones (Arabic-Indic and
+    full-width digits, no-break and ideographic spaces, accented letters next to digits), the
+    RE2-led walk still yields exactly Python's matches."""
+    from gates.pii import superset
+
+    rx = __import__("re").compile(pattern)
+    starts = superset.compiled(pattern)
+    assert starts is not None
+    rng = random.Random(3)
+    bits = ["٤١١", "１２３", "123", "45", "6789", "-", " ", "\u00a0", "\u3000", "é", "x", "AB", "abc", ".", ";", "\u2028", "\n", "c.d"]
+    for _ in range(3000):
+        cell = "".join(rng.choice(bits) for _ in range(rng.randint(10, 60)))
+        assert [(m.lastgroup, m.span()) for m in superset.finditer(rx, starts, cell)] == \
+            [(m.lastgroup, m.span()) for m in rx.finditer(cell)], cell
+
+
+@pytest.mark.parametrize("pattern", [r"(?=a)b", r"(a)\1", r"\w+", r"^ab", r"ab$", r"a*", r"(?x) a", r"\Aab"])
+def test_re2_start_finder_refuses_what_it_cannot_vouch_for(pattern):
+    from gates.pii import superset
+
+    assert superset.translate(pattern) is None

@@ -3,4 +3,4 @@
 from gates.core.cli import main
 from gates.core.fastexit import exit_process
 
-exit_process(main())
+exit_process(main(), "gates")

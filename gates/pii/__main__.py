@@ -5,4 +5,4 @@ import sys
 from gates.core.cli import main
 from gates.core.fastexit import exit_process
 
-exit_process(main(["pii", *sys.argv[1:]]))
+exit_process(main(["pii", *sys.argv[1:]]), "gates.pii")

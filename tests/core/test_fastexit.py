@@ -62,3 +62,32 @@ def test_console_main_is_main_with_a_process_exit(tmp_path):
     p = subprocess.run([sys.executable, "-c", "import sys; sys.argv[1:] = ['--version']; from gates.core.cli import console_main; console_main()"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and p.stdout.startswith("mlsec-gates ")
+
+
+def test_runpy_callers_still_get_systemexit(tmp_path):
+    """A program that runs ``gates.pii`` with runpy can catch its SystemExit: only ``python -m``
+    ends the process directly."""
+    code = ("import runpy, sys\n"
+            "sys.argv = ['x', '--version']\n"
+            "try:\n"
+            "    runpy.run_module('gates', run_name='__main__', alter_sys=True)\n"
+            "except SystemExit as exc:\n"
+            "    print('caught', exc.code)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.splitlines()[-1] == "caught 0", p.stderr
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["py", "-m", "gates.pii", "x"], True),
+    (["py", "-X", "importtime", "-W", "error", "-m", "gates.pii"], True),
+    (["py", "-mgates.pii"], True),
+    (["py", "-m", "gates", "pii"], False),
+    (["py", "script.py", "-m", "gates.pii"], False),
+    (["py", "-c", "pass", "-m", "gates.pii"], False),
+    (["py"], False),
+])
+def test_launched_as(monkeypatch, argv, expected):
+    from gates.core.fastexit import launched_as
+
+    monkeypatch.setattr(sys, "orig_argv", argv, raising=False)
+    assert launched_as("gates.pii") is expected

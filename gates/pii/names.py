@@ -40,7 +40,7 @@ _TOKEN = lazy(globals(), r"[^\W\d_][^\W\d_'’.-]*(?:['’-][^\W\d_]+)*\.?")
 _CJK = lazy(globals(), r"[\u3005\u3040-\u30ff\u3400-\u9fff]+")
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 14)
 def _fold(s: str) -> str:
     """Lower-case, accents off. Cached: the same words come back in every name column."""
     return "".join(c for c in unicodedata.normalize("NFKD", s.lower()) if not unicodedata.combining(c))

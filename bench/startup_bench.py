@@ -3,7 +3,9 @@ a bare interpreter (issue 18).
 
 Every case is a fresh process (what a CI step or a pre-commit hook pays), timed wall-clock and
 reported as the median of N runs, after one warm-up run each (the file cache, not Python's).
-The ``eval`` case checks one metric of a two-line JSON results file: the smallest real run.
+The ``eval`` case checks one metric of a two-line JSON results file: the smallest real run; the
+pii case scans a 3-row CSV next to a bare ``import pyarrow``, with and without numpy (the gate
+imports it without: that is what it cannot go below).
 
 Run: python bench/startup_bench.py [-n 15]   (from the venv that has mlsec-gates and pip-audit)
 """
@@ -30,6 +32,7 @@ def tool(name: str) -> str:
 
 def tiny_eval_tree(root: Path) -> Path:
     (root / "results.json").write_text('{"accuracy": 0.91}\n')
+    (root / "tiny.csv").write_text("a,b,c\n1,2,3\n4,5,6\n")
     (root / ".mlsec-gates.yml").write_text("version: 1\ngates:\n  eval:\n    results: results.json\n"
                                            "    metrics:\n      accuracy: {min: 0.8}\n")
     return root
@@ -59,6 +62,13 @@ def main() -> int:
             "mlsec-gates --help": [gates, "--help"],
             "mlsec-gates eval --help": [gates, "eval", "--help"],
             "mlsec-gates eval (1 metric)": [gates, "eval"],
+            # the pii gate's fixed cost above pyarrow's own import (issue 18): one 3-row CSV; the
+            # gate imports pyarrow without numpy (gates.pii.arrowload), so that is its floor
+            "import pyarrow (+compute, csv)": [sys.executable, "-c", "import pyarrow, pyarrow.compute, pyarrow.csv"],
+            "  the same without numpy": [sys.executable, "-c", "import sys; sys.modules['numpy'] = None; "
+                                         "import pyarrow, pyarrow.compute, pyarrow.csv"],
+            "python -m gates.pii (3-row CSV)": [sys.executable, "-m", "gates.pii", "tiny.csv", "--format", "json",
+                                                "--output", "pii.json", "-q"],
         }
         results = {name: median_seconds(cmd, root, args.n) for name, cmd in cases.items()}
     ref = results["pip-audit --version"][0]

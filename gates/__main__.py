@@ -1,5 +1,6 @@
 """``python -m gates`` is ``mlsec-gates``."""
 
 from gates.core.cli import main
+from gates.core.fastexit import exit_process
 
-raise SystemExit(main())
+exit_process(main(), "gates")

@@ -9,38 +9,33 @@ from __future__ import annotations
 
 import argparse
 import copy
-import functools
-import json
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
-from typing import Sequence
-
-import yaml
-
-from importlib import metadata
+from typing import TYPE_CHECKING, Sequence
 
 from .. import __version__
 from . import cli_waivers, console, events
 from .errors import GatesError, PolicyError, UsageError
-from .explain import render_explain
-from .files import select as select_files
 from .hygiene import clean, clean_name
-from .loader import load_policy, policy_for_root
-from .locks import enforce_override
-from .merge import deep_merge
-from .policy import Policy, find_policy_file
-from .registry import GateUnavailable, gate_names, load_gate, load_gates
 from .report_targets import report_targets
-from .reports import FORMATS, writers
-from .gate import Gate
-from .runner import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, NOTHING_SCANNED, RunResult, run_gates
-from .schema import build_schema
-from .remote import fetched_note, preparer, relabel, resolve, scheme_of
-from .shard import parse_shard
-from .shardmerge import load_reports, merge_reports
+from .reports import FORMATS, writer
+
+if TYPE_CHECKING:
+    from .gate import Gate
+    from .policy import Policy
+    from .registry import GateUnavailable
+    from .runner import RunResult
+
+# Exit codes, as in :mod:`.runner` (checked by a test): ``--version`` and ``--help`` must not
+# import the runner, the policy loader and what they pull in.
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+# Everything a command needs beyond building the parser is imported inside that command: the
+# parser is built for every invocation (``--version`` and ``eval --help`` included), and a scan
+# of one file should not pay for YAML, the policy schema tools, remote fetching or shard merges
+# unless it uses them.
 
 #: other packages add top-level commands (``comment``, ``annotations``) through this group; the
 #: core names none of them (the CI platform code lives outside the core)
@@ -92,6 +87,8 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser for ``argv``: only the gate the command names is imported (its subcommand gets
     its real flags); every other gate is listed from entry-point metadata. A command no one
     declares (a gate's extra command such as ``sign``) loads every gate that can be imported."""
+    from .registry import command_entry_points, gate_names, load_gate, load_gates
+
     parser = argparse.ArgumentParser(
         prog="mlsec-gates",
         description="Security and quality gates for ML projects: pii, model, deps, signature and eval.",
@@ -128,7 +125,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     cli_waivers.add_commands(sub)
     _add_hook_command(sub)
-    for ep in sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+    for ep in command_entry_points(COMMANDS_GROUP):
         try:
             add = ep.load()  # must stay light: it runs for every command
         except ImportError as exc:
@@ -171,6 +168,8 @@ def _apply_fail_on(policy: Policy, fail_on: str | None) -> None:
     """``--fail-on`` replaces every threshold, but may not loosen one a parent policy locked."""
     if not fail_on:
         return
+    from .locks import enforce_override
+
     data = copy.deepcopy(policy.data)
     data.setdefault("defaults", {})["fail_on"] = fail_on
     for g in data.get("gates", {}).values():
@@ -183,24 +182,27 @@ def _emit(run: RunResult, args: argparse.Namespace) -> None:
     """Write the reports ``--format``/``--output`` ask for, and the console report unless
     ``--quiet``. "Nothing was scanned" also goes to stderr, whatever the formats."""
     if run.nothing_scanned:
+        from .runner import NOTHING_SCANNED
+
         print(f"mlsec-gates: error: {NOTHING_SCANNED}", file=sys.stderr)
     targets = [(t.fmt, t.path) for t in report_targets(args.formats, args.outputs)]
     to_stdout = [f for f, o in targets if o is None]
     console_report = not to_stdout and not getattr(args, "quiet", False)
     if not console_report and not (to_stdout and to_stdout[0] == "text"):
         _errors_to_stderr(run)  # the console report would have shown them: -q must not hide them
-    w = writers()
-    if getattr(args, "sarif_suppressions", False):
-        from .reports import sarif
+    suppressions = getattr(args, "sarif_suppressions", False)
 
-        w["sarif"] = functools.partial(sarif.render, suppressions=True)
+    def render(fmt: str) -> str:  # only the requested writers are imported
+        if fmt == "sarif" and suppressions:
+            from .reports import sarif
+
+            return sarif.render(run, suppressions=True)
+        return writer(fmt)(run)
+
     for fmt, out in targets:
         if out is None:
             continue
-        if fmt == "text":
-            text = w["text"](run)
-        else:
-            text = w[fmt](run)
+        text = render(fmt)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
     if to_stdout:
@@ -208,7 +210,7 @@ def _emit(run: RunResult, args: argparse.Namespace) -> None:
         if fmt == "text":
             sys.stdout.write(_inert(_text(run, args)))
         else:
-            sys.stdout.write(_inert(w[fmt](run)))
+            sys.stdout.write(_inert(render(fmt)))
     elif console_report:
         sys.stdout.write(_inert(_text(run, args)))
     sys.stdout.flush()
@@ -242,6 +244,8 @@ def _text(run: RunResult, args: argparse.Namespace) -> str:
 def _gates_for_run(args: argparse.Namespace) -> tuple[list[str], dict[str, Gate], dict[str, GateUnavailable]]:
     """The ``--gate`` names (checked against the installed gates) and the gates to import: the
     named ones, else every installed gate."""
+    from .registry import gate_names, load_gates
+
     only = list(args.gates or [])
     installed = gate_names()
     for g in only:
@@ -253,6 +257,10 @@ def _gates_for_run(args: argparse.Namespace) -> tuple[list[str], dict[str, Gate]
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run every enabled gate (or the ``--gate`` ones): only those gates are imported."""
+    from .loader import policy_for_root
+    from .remote import scheme_of
+    from .runner import run_gates
+
     if scheme_of(args.path):
         return cmd_run_remote(args)
     root = Path(args.path)
@@ -271,6 +279,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_gate(args: argparse.Namespace) -> int:
     """``mlsec-gates <gate>``: that gate alone, with its flags over the policy (locks apply)."""
+    from .loader import policy_for_root
+    from .locks import enforce_override
+    from .merge import deep_merge
+    from .registry import load_gate
+    from .runner import run_gates
+
     root = Path(args.root)
     if not root.is_dir():
         raise UsageError(f"--root {clean_name(args.root)}: not a directory")
@@ -304,6 +318,11 @@ def cmd_hook(args: argparse.Namespace) -> int:
     """``mlsec-gates hook GATE FILE...``: what a pre-commit hook runs. The policy decides as it
     does for ``mlsec-gates run``: a disabled gate checks nothing, and only the files its
     ``paths``/``exclude`` select are scanned (a commit touching none of them passes)."""
+    from .files import select as select_files
+    from .loader import policy_for_root
+    from .registry import gate_names, load_gate
+    from .runner import run_gates
+
     root = Path(args.root)
     if not root.is_dir():
         raise UsageError(f"--root {clean_name(args.root)}: not a directory")
@@ -336,6 +355,8 @@ def cmd_hook(args: argparse.Namespace) -> int:
 def _all_gates() -> tuple[dict[str, Gate], list[str]]:
     """Every importable gate, and the names of those whose extra is not installed (their own
     options cannot be checked; a warning says so)."""
+    from .registry import load_gates
+
     gates, missing = load_gates()
     for name, exc in missing.items():
         print(f"mlsec-gates: warning: {exc}; its options in the policy are not checked", file=sys.stderr)
@@ -344,6 +365,9 @@ def _all_gates() -> tuple[dict[str, Gate], list[str]]:
 
 def cmd_policy_validate(args: argparse.Namespace) -> int:
     """Validate one policy file and its ``extends`` chain; exit 2 with FILE:LINE messages."""
+    from .loader import load_policy
+    from .policy import find_policy_file
+
     path = Path(args.file) if args.file else find_policy_file(Path("."))
     if path is None:
         raise UsageError("no policy file given and no .mlsec-gates.yml in the current directory")
@@ -355,6 +379,11 @@ def cmd_policy_validate(args: argparse.Namespace) -> int:
 
 def cmd_policy_show(args: argparse.Namespace) -> int:
     """Print the effective policy as YAML (or, with ``--explain``, each key with its source)."""
+    import yaml
+
+    from .explain import render_explain
+    from .loader import policy_for_root
+
     gates, _unloaded = _all_gates()
     policy = policy_for_root(Path(args.path), args.policy, args.allow_unpinned_policy, gates=gates)
     if args.explain:
@@ -368,6 +397,10 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
 
 def cmd_policy_schema(args: argparse.Namespace) -> int:
     """Print the policy JSON Schema for this installation (every importable gate's options)."""
+    import json
+
+    from .schema import build_schema
+
     gates, unloaded = _all_gates()
     sys.stdout.write(json.dumps(build_schema(gates, unloaded), indent=2) + "\n")
     return 0
@@ -402,7 +435,11 @@ def _add_shard_args(p: argparse.ArgumentParser) -> None:
 
 def _shard(args: argparse.Namespace):  # -> Shard | None
     spec = getattr(args, "shard", None)
-    return parse_shard(spec) if spec else None
+    if not spec:
+        return None
+    from .shard import parse_shard
+
+    return parse_shard(spec)
 
 
 def _add_merge_command(sub: argparse._SubParsersAction) -> None:
@@ -420,6 +457,9 @@ def _add_merge_command(sub: argparse._SubParsersAction) -> None:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     """Merge shard reports: findings keep their fingerprints, the exit code is the merged verdict."""
+    from .registry import gate_names, load_gates
+    from .shardmerge import load_reports, merge_reports
+
     reports = load_reports(args.reports)
     named = {n for r in reports for n in r.doc["gates"]} & set(gate_names())
     gates, _missing = load_gates(sorted(named))  # rule descriptions for SARIF/JUnit; a missing gate's come from its findings
@@ -433,6 +473,12 @@ def cmd_run_remote(args: argparse.Namespace) -> int:
     temporary directory (holes for the rest), the gates run on it, and reports name the remote
     references. The policy is the working directory's (or ``--policy``): an artifact does not
     bring its own."""
+    import tempfile
+
+    from .loader import policy_for_root
+    from .remote import fetched_note, preparer, relabel, resolve
+    from .runner import run_gates
+
     only, gates, missing = _gates_for_run(args)
     with tempfile.TemporaryDirectory(prefix="mlsec-gates-remote-") as tmp:
         res = resolve(args.path, Path(tmp))
@@ -450,6 +496,9 @@ def cmd_run_remote(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # what argparse would print, without reading every gate's entry point first
+        print(f"mlsec-gates {__version__}")
+        return EXIT_PASS
     try:
         parser = build_parser(argv)
         try:
@@ -471,3 +520,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"mlsec-gates: internal error: {type(exc).__name__} (set MLSEC_GATES_DEBUG=1 for details)", file=sys.stderr)
         return EXIT_ERROR
+
+
+def console_main() -> None:
+    """The ``mlsec-gates`` console script: :func:`main`, then the process ends without the
+    interpreter's teardown (:mod:`.fastexit`; same exit code)."""
+    from .fastexit import exit_process
+
+    exit_process(main())

@@ -16,12 +16,11 @@ from typing import Any, Callable
 
 from .errors import UsageError
 from .hygiene import clean, clean_name
-from .loader import policy_for_root
-from .reports.common import _yaml_str
-from .schema import waiver_file_schema
-from .waiverfile import WAIVER_FILE_NAMES
 
 DEFAULT_DAYS = 30
+
+# add_commands runs for every command (``--version`` and a pii scan included): the policy loader,
+# the schemas and YAML are imported by the commands below, when they run.
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -51,11 +50,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_waivers_schema(args: argparse.Namespace) -> int:
+    from .schema import waiver_file_schema
+
     sys.stdout.write(json.dumps(waiver_file_schema(), indent=2) + "\n")
     return 0
 
 
 def cmd_waivers_list(args: argparse.Namespace) -> int:
+    from .loader import policy_for_root
+
     policy = policy_for_root(Path(args.path), args.policy, args.allow_unpinned_policy)
     today = _dt.date.today()
     rows: list[dict[str, Any]] = []
@@ -112,6 +115,10 @@ def _root_relative(path: str, root: str) -> str:
 
 
 def cmd_waivers_add(args: argparse.Namespace) -> int:
+    from .loader import policy_for_root
+    from .reports.common import _yaml_str
+    from .waiverfile import WAIVER_FILE_NAMES
+
     f = _finding(Path(args.report), args.fingerprint)
     policy = policy_for_root(Path(args.root), args.policy, args.allow_unpinned_policy)
     locks = policy.locks

@@ -13,7 +13,6 @@ import functools
 import os
 import re
 import stat
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -36,6 +35,8 @@ def _skip_dir(full: Path, name: str) -> bool:
 def _git_tracks_files(directory: Path) -> bool:
     """True when git's index lists a file under ``directory`` (no git or no repository: False).
     The repository's own config is not trusted to run anything (``core.fsmonitor``)."""
+    import subprocess  # here: most scans never meet a tool directory, and every process would pay for it
+
     cmd = ["git", "-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-C", str(directory), "ls-files", "-z", "--cached", "--", "."]
     try:
         out = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, check=False)

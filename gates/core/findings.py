@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -158,6 +157,8 @@ def compute_fingerprint(f: Finding) -> str:
 
     Line numbers and values are deliberately left out so a waiver survives edits around it.
     """
+    import hashlib  # here: OpenSSL's start-up is paid only by a run that finds something
+
     parts = [f.gate, f.rule, f.rel_path or f.path, f.member or "", f.entity or "", f.key or ""]
     if not f.key:
         parts.append(str(f.column or ""))

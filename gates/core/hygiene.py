@@ -15,14 +15,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .lazyre import lazy
+
 REDACTED = "…"
 
 # scheme://[userinfo@]rest[?query]: credentials and query strings (where tokens live) are dropped
 # (one slash too: a URL that went through path normalisation, ``https:/user:pw@host``)
-_URL = re.compile(r"""([A-Za-z][A-Za-z0-9+.-]+:/{1,2})([^\s/?#'"@]*@)?([^\s?#'"]*)(\?[^\s#'"]*)?""")
+_URL = lazy(globals(), r"""([A-Za-z][A-Za-z0-9+.-]+:/{1,2})([^\s/?#'"@]*@)?([^\s?#'"]*)(\?[^\s#'"]*)?""")
 
 # credential shapes that are unambiguous on their own (prefix + body)
-_TOKENS = re.compile(
+_TOKENS = lazy(globals(),
     r"""(?x)
     (?<![A-Za-z0-9])(?:                                   # not \b: `w_ghp_…` in a file name is a token too
         (?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}            # AWS access key id
@@ -36,16 +38,16 @@ _TOKENS = re.compile(
       | eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}   # JWT
     )"""
 )
-_PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
+_PEM = lazy(globals(), r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
 # key=value / key: value where the key names a secret
-_SECRET_KV = re.compile(
+_SECRET_KV = lazy(globals(),
     r"""(?ix)\b((?:pass(?:word|wd)?|secret|token|api[_-]?key|access[_-]?key|auth|credential|private[_-]?key)
     [A-Za-z0-9_-]{0,20}\s*[:=]\s*)(["']?)([^\s"',;]{4,})"""
 )
-_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b")
+_EMAIL = lazy(globals(), r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b")
 # 9+ digits, possibly grouped by spaces/dashes: cards, national ids, account numbers, phones
 # (not after a dash: advisory ids such as PYSEC-2022-42969 and CVE-2021-44228 are not PII)
-_DIGITS = re.compile(r"(?<![\w.-])\+?\d(?:[ -]?\d){8,}(?![\w.])")
+_DIGITS = lazy(globals(), r"(?<![\w.-])\+?\d(?:[ -]?\d){8,}(?![\w.])")
 
 
 def _escape_char(c: str) -> str:

@@ -10,14 +10,12 @@ against the schema on its own, with its own file name (a URL for a fetched one) 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from . import extends as ext
 from . import waiverfile
 from .errors import PolicyError
 from .gate import Gate
@@ -27,8 +25,11 @@ from .merge import Layer, Merged, builtin_layer, merge_layer
 from .policy import ChainEntry, Policy, find_policy_file
 from .registry import gate_names, load_gates
 from .rules import CORE_RULES
-from .schema import build_schema, default_policy, validate_document
+from .schema import build_schema, check_gate_options, default_policy, validate_document
 from .yamlsrc import SourcedYaml, load_yaml_file, load_yaml_text
+
+if TYPE_CHECKING:
+    from . import extends as ext
 
 MAX_CHAIN_DEPTH = 8
 
@@ -73,10 +74,16 @@ def load_chain(path: Path | None, gates: Mapping[str, Gate], *, allow_unpinned: 
     plus the waiver file in ``root`` if there is one)."""
     today = today or _dt.date.today()
     unloaded = tuple(unloaded)
-    schema = build_schema(gates, unloaded)
     docs: list[Doc] = []
     digest = None
-    if path is not None:
+    if path is None:
+        check_gate_options(gates)  # no document to validate: the schema (a few ms to build) is not needed
+    else:
+        import hashlib
+
+        from . import extends as ext  # only a policy file can extend: the built-in one runs without it
+
+        schema = build_schema(gates, unloaded)
         p = Path(path)
         if not p.is_file():
             raise PolicyError(f"{p}: policy file not found")
@@ -99,6 +106,8 @@ def load_chain(path: Path | None, gates: Mapping[str, Gate], *, allow_unpinned: 
     chain = [ChainEntry(d.resolved.display, d.digest, d.how) for d in docs]
     wf = waiverfile.find(Path(path).parent if path is not None else (root or Path(".")))
     if wf is not None:
+        import hashlib
+
         wsrc = waiverfile.load(wf)
         state, locks = _fold(state, locks, Layer({"waivers": wsrc.data.get("waivers") or []}, wsrc.file, wsrc.line_of), inline=False, today=today, rules=rules)
         sources.append(wsrc)
@@ -144,6 +153,8 @@ def _blanket(w: Mapping[str, Any]) -> bool:
 
 def _linearize(doc: Doc, stack: list[str], seen: dict[str, str], out: list[Doc], schema: Mapping[str, Any], allow_unpinned: bool) -> None:
     """Depth-first: a document's parents first, in order, then the document itself."""
+    from . import extends as ext
+
     stack = [*stack, doc.resolved.ident]
     for i, entry in enumerate((doc.src.data or {}).get("extends") or []):
         where = f"{doc.src.file}:{doc.src.line_of(('extends', i))}"
@@ -173,4 +184,6 @@ def _linearize(doc: Doc, stack: list[str], seen: dict[str, str], out: list[Doc],
 
 
 def _short(ident: str) -> str:
+    from . import extends as ext
+
     return ext.redact_url(ident) if "://" in ident else ident

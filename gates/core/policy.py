@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import difflib
 import itertools
 import os
 from dataclasses import dataclass, field
@@ -148,6 +147,8 @@ def misspelt_policy_files(root: Path, limit: int = 10_000) -> list[str]:
             if not ext.startswith(("y", "j")):  # yml, yaml, ymal, json, …
                 continue
             base = base.replace("_", "-").replace(" ", "-")
+            import difflib  # only for names that could be a misspelt policy file
+
             if difflib.SequenceMatcher(None, base, "mlsec-gates").ratio() >= 0.8:
                 out.append(name)
     return sorted(out)

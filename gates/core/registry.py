@@ -15,8 +15,12 @@ from __future__ import annotations
 import functools
 from importlib import metadata
 
+from typing import TYPE_CHECKING
+
 from .errors import GatesError
-from .gate import Gate
+
+if TYPE_CHECKING:
+    from .gate import Gate
 
 ENTRY_POINT_GROUP = "mlsec_gates.gates"
 
@@ -32,11 +36,27 @@ class GateUnavailable(GatesError):
 
 
 @functools.lru_cache(maxsize=1)
+def _all_entry_points() -> metadata.EntryPoints:
+    """Every installed distribution's entry points, read once per process: the CLI asks for two
+    groups (gates and extra commands) on every invocation, and each separate query reads every
+    distribution's metadata again."""
+    eps = metadata.entry_points()
+    if isinstance(eps, dict):  # Python < 3.12: a (deprecated) dict of group -> EntryPoints
+        return metadata.EntryPoints(ep for group in dict.values(eps) for ep in group)
+    return eps
+
+
+def command_entry_points(group: str) -> list[metadata.EntryPoint]:
+    """The entry points of ``group``, sorted by name (nothing is imported)."""
+    return sorted(_all_entry_points().select(group=group), key=lambda e: e.name)
+
+
+@functools.lru_cache(maxsize=1)
 def installed() -> dict[str, metadata.EntryPoint]:
     """Entry points by gate name, in a stable order (first one wins, e.g. when an editable
     install and a wheel are both visible). Nothing is imported."""
     out: dict[str, metadata.EntryPoint] = {}
-    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in command_entry_points(ENTRY_POINT_GROUP):
         out.setdefault(ep.name, ep)
     if not out:
         raise GatesError("no gates are installed (is mlsec-gates installed with 'pip install .'?)")
@@ -65,6 +85,8 @@ def load_gate(name: str) -> Gate:
         raise GatesError(f"gate {name!r} could not be loaded from {ep.value}: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:
         raise GatesError(f"gate {name!r} could not be loaded from {ep.value}: {type(exc).__name__}: {exc}") from exc
+    from .gate import Gate  # here, not at the top: listing gates (``--help``) imports no gate machinery
+
     inst = cls() if isinstance(cls, type) else cls
     if not isinstance(inst, Gate):
         raise GatesError(f"entry point {name!r} ({ep.value}) is not a Gate")

@@ -44,13 +44,12 @@ def build_schema(gates: Mapping[str, Gate], unloaded: Iterable[str] = ()) -> dic
     their common options are checked, their own options are accepted unchecked, since only the
     gate knows them; such a gate is never run without being loaded.
     """
+    check_gate_options(gates)
     schema = base_schema()
     props = schema["properties"]["gates"]["properties"]
     for name, gate in gates.items():
         gate_props = common_gate_properties()
         for k, v in gate.options_schema.items():
-            if k in gate_props:
-                raise PolicyError(f"gate {name!r} redefines the common option {k!r}")
             gate_props[k] = copy.deepcopy(v)
         props[name] = {
             "type": "object",
@@ -65,6 +64,16 @@ def build_schema(gates: Mapping[str, Gate], unloaded: Iterable[str] = ()) -> dic
     add_append_keys(schema)
     _add_defaults(schema, gates)
     return schema
+
+
+def check_gate_options(gates: Mapping[str, Gate]) -> None:
+    """A gate may not redefine a common option (its schema would replace the core's). Checked
+    for every run, also one with no policy document to validate (no schema is built then)."""
+    common = common_gate_properties()
+    for name, gate in gates.items():
+        for k in gate.options_schema:
+            if k in common:
+                raise PolicyError(f"gate {name!r} redefines the common option {k!r}")
 
 
 def _add_defaults(schema: dict[str, Any], gates: Mapping[str, Gate]) -> None:

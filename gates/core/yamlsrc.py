@@ -8,13 +8,15 @@ one, which would let a repository hide a setting from a reviewer.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import PolicyError
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_POLICY_BYTES = 1 << 20
 MAX_DEPTH = 64
@@ -22,12 +24,18 @@ MAX_NODES = 200_000  # aliases can make a small file expand enormously ("billion
 KeyPath = tuple[Any, ...]
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+@functools.cache
+def _loader() -> type:
     """SafeLoader that keeps timestamps as the strings written, so a bad date such as
-    ``2026-13-01`` becomes a schema error with a line number instead of a crash."""
+    ``2026-13-01`` becomes a schema error with a line number instead of a crash. Built (and
+    PyYAML imported) on first use: a run without a policy file never parses YAML."""
+    import yaml
 
+    class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        pass
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    return _Loader
 
 
 @dataclass
@@ -51,7 +59,9 @@ class SourcedYaml:
 def load_yaml_text(text: str, file: str) -> SourcedYaml:
     """Parse once (libyaml's safe loader when available), map lines, then construct the data
     from the same node graph."""
-    loader = _Loader(text)
+    import yaml
+
+    loader = _loader()(text)
     try:
         try:
             node = loader.get_single_node()
@@ -103,6 +113,13 @@ def load_yaml_file(path: str | Path) -> SourcedYaml:
 
 
 def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problems: list[str], file: str, depth: int, budget: list[int]) -> None:
+    import yaml  # already loaded by load_yaml_text; imported here once, not per node
+
+    _walk_nodes(yaml.MappingNode, yaml.ScalarNode, yaml.SequenceNode, node, path, lines, problems, file, depth, budget)
+
+
+def _walk_nodes(mapping: type, scalar: type, sequence: type, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int],
+                problems: list[str], file: str, depth: int, budget: list[int]) -> None:
     budget[0] -= 1
     if budget[0] < 0:
         if budget[0] == -1:
@@ -111,10 +128,10 @@ def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problems: l
     if depth > MAX_DEPTH:
         problems.append(f"{file}:{node.start_mark.line + 1}: nesting deeper than {MAX_DEPTH}")
         return
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, mapping):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
+            key = key_node.value if isinstance(key_node, scalar) else str(key_node.start_mark)
             line = key_node.start_mark.line + 1
             if key == "<<":
                 continue  # merge keys: the loader resolves them
@@ -123,8 +140,8 @@ def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problems: l
                 problems.append(f"{file}:{line}: {dotted}: duplicate key (first defined on line {seen[key]})")
             seen[key] = line
             lines[path + (key,)] = line
-            _walk(value_node, (*path, key), lines, problems, file, depth + 1, budget)
-    elif isinstance(node, yaml.SequenceNode):
+            _walk_nodes(mapping, scalar, sequence, value_node, (*path, key), lines, problems, file, depth + 1, budget)
+    elif isinstance(node, sequence):
         for i, item in enumerate(node.value):
             lines[path + (i,)] = item.start_mark.line + 1
-            _walk(item, (*path, i), lines, problems, file, depth + 1, budget)
+            _walk_nodes(mapping, scalar, sequence, item, (*path, i), lines, problems, file, depth + 1, budget)

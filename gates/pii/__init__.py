@@ -12,7 +12,11 @@ its policy section in :mod:`.config`; :mod:`.readers` turns files into column ch
 
 from __future__ import annotations
 
-from .gate import GATE, PiiGate
-from .rules import RULES
+from .arrowload import import_pyarrow
+
+import_pyarrow()  # before any module of the gate imports pyarrow: without numpy when it can (see there)
+
+from .gate import GATE, PiiGate  # noqa: E402
+from .rules import RULES  # noqa: E402
 
 __all__ = ["GATE", "PiiGate", "RULES"]

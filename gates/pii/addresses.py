@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from gates.core.lazyre import lazy
+
 #: street-type words (USPS Publication 28 suffixes and their equivalents in the tested locales)
 STREET_WORDS = frozenset("""
 street st str avenue ave av avda road rd lane ln drive dr boulevard blvd blvd. court ct way place pl terrace terr
@@ -51,11 +53,11 @@ COMPOUND_ENDINGS = ("straße", "strasse", "str.", "weg", "platz", "allee", "gass
                     "pfad", "steig", "markt", "straat", "laan", "plein", "singel", "gracht", "kade", "dijk", "pad",
                     "park", "steeg", "hof", "gärten", "garten", "berg", "feld", "tor", "brücke", "bruecke", "wall",
                     "dreef", "baan", "boulevard", "str", "erf", "veld", "plantsoen", "poort", "markt", "wal", "kamp")
-_NUMBER = re.compile(r"(?<![\w.])(?:no\.?\s*|nº\s*|n\.?\s*|#\s*|h\.?no\.?\s*)?\d{1,5}(?:\s?[a-zA-Z](?![\w]))?(?:[-/]\d{1,5}[a-zA-Z]?)?(?![\d.,]\d)",
-                     re.IGNORECASE)
-_WORD = re.compile(r"[^\W\d_][\w'’.-]*")
-_JP = re.compile(r"(?:都|道|府|県).*?(?:市|区|町|村).*?(?:\d|[０-９]|丁目|番地?|号)")
-_JP_BLOCK = re.compile(r"\d+丁目|\d+番地?|\d+号")
+_NUMBER = lazy(globals(), r"(?<![\w.])(?:no\.?\s*|nº\s*|n\.?\s*|#\s*|h\.?no\.?\s*)?\d{1,5}(?:\s?[a-zA-Z](?![\w]))?(?:[-/]\d{1,5}[a-zA-Z]?)?(?![\d.,]\d)",
+                          re.IGNORECASE)
+_WORD = lazy(globals(), r"[^\W\d_][\w'’.-]*")
+_JP = lazy(globals(), r"(?:都|道|府|県).*?(?:市|区|町|村).*?(?:\d|[０-９]|丁目|番地?|号)")
+_JP_BLOCK = lazy(globals(), r"\d+丁目|\d+番地?|\d+号")
 
 
 def _fold(s: str) -> str:
@@ -87,7 +89,7 @@ def street_address(text: str) -> str | None:
 
 
 #: postcode shapes of the countries most datasets come from; a header must confirm them
-_POSTCODE = re.compile(
+_POSTCODE = lazy(globals(),
     r"\d{5}(?:-\d{4})?"                                   # US ZIP(+4), DE, FR, ES, IT, MX...
     r"|\d{4}\s?[A-Z]{2}"                                  # NL
     r"|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"                 # UK
@@ -107,7 +109,7 @@ def postcode(text: str) -> str | None:
     return s if _POSTCODE.fullmatch(s) else None
 
 
-_PLACE_TOKEN = re.compile(r"[^\W\d_][^\W\d_'’.()-]*(?:[-'’][^\W\d_]+)*")
+_PLACE_TOKEN = lazy(globals(), r"[^\W\d_][^\W\d_'’.()-]*(?:[-'’][^\W\d_]+)*")
 NOT_CITY = frozenset("""airport international intl station terminal airlines inc ltd llc gmbh corp company hotel
 hospital university school store shop product item model series unknown n/a none null""".split())
 

@@ -13,6 +13,7 @@ import re
 from typing import Any, Mapping
 
 from gates.core.errors import InputError
+from gates.core.lazyre import lazy
 
 from .entities import ENTITIES
 from .readers import DATASET_GLOBS, FORMATS, Limits
@@ -109,7 +110,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 DEFAULT_PATHS = DATASET_GLOBS
 
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d*,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,\d*\})")
+_NESTED_QUANTIFIER = lazy(globals(), r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d*,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,\d*\})")
 
 
 def check_pattern(name: str, pattern: str) -> None:

@@ -9,8 +9,9 @@ or Japanese order), and the column's header (or its neighbour's) must say birth.
 from __future__ import annotations
 
 import datetime as _dt
-import re
 import unicodedata
+
+from gates.core.lazyre import lazy
 
 _MONTHS = {
     # English, French, Spanish, Italian, German, Dutch, Portuguese month names and abbreviations
@@ -31,11 +32,11 @@ _MONTHS = {
     **{m: i for i, m in enumerate(
         "janeiro fevereiro marco abril maio junho julho agosto setembro outubro novembro dezembro".split(), 1)},
 }
-_NUM = re.compile(r"(\d{1,4})[-/.\s](\d{1,2})[-/.\s](\d{1,4})")
-_ISO = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:[T\s]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
-_JP = re.compile(r"(\d{4})年\s?(\d{1,2})月\s?(\d{1,2})日")
-_WRITTEN = re.compile(r"(?:(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?([^\W\d_]{3,10})\.?,?\s+(?:de\s+)?(\d{4}))"
-                      r"|(?:([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}))")
+_NUM = lazy(globals(), r"(\d{1,4})[-/.\s](\d{1,2})[-/.\s](\d{1,4})")
+_ISO = lazy(globals(), r"(\d{4})-?(\d{2})-?(\d{2})(?:[T\s]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+_JP = lazy(globals(), r"(\d{4})年\s?(\d{1,2})月\s?(\d{1,2})日")
+_WRITTEN = lazy(globals(), r"(?:(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?([^\W\d_]{3,10})\.?,?\s+(?:de\s+)?(\d{4}))"
+                           r"|(?:([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}))")
 
 
 def _fold(s: str) -> str:

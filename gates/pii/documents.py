@@ -15,12 +15,14 @@ import re
 from collections import Counter
 from urllib.parse import parse_qsl, urlsplit
 
+from gates.core.lazyre import lazy
+
 #: passport numbers: ICAO 9303 allows up to 9 characters in the MRZ; national forms: US 9 digits
 #: or a letter + 8 digits, UK 9 digits, DE C + 8 alphanumerics, FR 2 digits + 2 letters + 5
 #: digits, ES 3 letters + 6 digits, IT 2 letters + 7 digits, NL 2 letters + 6 alphanumerics + a
 #: digit, IN a letter + 7 digits, BR 2 letters + 6 digits, JP 2 letters + 7 digits
-_PASSPORT = re.compile(r"[A-Z0-9]{6,10}")
-_DRIVER = re.compile(r"[A-Z0-9][A-Z0-9 -]{3,22}[A-Z0-9]")
+_PASSPORT = lazy(globals(), r"[A-Z0-9]{6,10}")
+_DRIVER = lazy(globals(), r"[A-Z0-9][A-Z0-9 -]{3,22}[A-Z0-9]")
 
 
 def passport(text: str) -> str | None:
@@ -37,8 +39,8 @@ def driver_license(text: str) -> str | None:
     return s
 
 
-_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"']{3,2000}", re.IGNORECASE)
-_WWW = re.compile(r"www\.[^\s<>\"']{3,2000}", re.IGNORECASE)
+_URL = lazy(globals(), r"(?:https?|ftp)://[^\s<>\"']{3,2000}", re.IGNORECASE)
+_WWW = lazy(globals(), r"www\.[^\s<>\"']{3,2000}", re.IGNORECASE)
 #: query parameter names whose values are credentials
 SECRET_PARAMS = frozenset("""token access_token accesstoken id_token refresh_token auth auth_token authtoken apikey api_key
 key secret client_secret password passwd pwd pass sig signature x-amz-signature x-amz-credential x-amz-security-token

@@ -18,6 +18,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from gates.core.lazyre import lazy
+
 _DATA = Path(__file__).with_name("data")
 
 #: titles and particles: allowed in a name, never enough on their own
@@ -34,8 +36,8 @@ pro max plus mini ultra lite edition series model version kit pack set bundle de
 of and for with new edition east west north south fort saint santa lake port ville
 """.split())
 
-_TOKEN = re.compile(r"[^\W\d_][^\W\d_'’.-]*(?:['’-][^\W\d_]+)*\.?")
-_CJK = re.compile(r"[\u3005\u3040-\u30ff\u3400-\u9fff]+")
+_TOKEN = lazy(globals(), r"[^\W\d_][^\W\d_'’.-]*(?:['’-][^\W\d_]+)*\.?")
+_CJK = lazy(globals(), r"[\u3005\u3040-\u30ff\u3400-\u9fff]+")
 
 
 @functools.lru_cache(maxsize=1 << 14)

@@ -16,7 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-_SEP = re.compile(r"[\s./-]")
+from gates.core.lazyre import lazy
+
+_SEP = lazy(globals(), r"[\s./-]")
 
 
 def _compact(text: str) -> str:
@@ -60,7 +62,7 @@ def _stdnum(module: str, sizes: tuple[int, ...]) -> Callable[[str], str | None]:
 
 # ---- written here from the published rules --------------------------------------------------
 
-_NINO = re.compile(r"[A-Z]{2}\d{6}[A-Z]")
+_NINO = lazy(globals(), r"[A-Z]{2}\d{6}[A-Z]")
 _NINO_BAD_PREFIX = {"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"}
 
 
@@ -91,7 +93,7 @@ def es_nuss(text: str) -> str | None:
     return s if int(body) % 97 == ctl else None
 
 
-_RV = re.compile(r"(\d{2})(\d{2})(\d{2})(\d{2})([A-Z])(\d{2})(\d)")
+_RV = lazy(globals(), r"(\d{2})(\d{2})(\d{2})(\d{2})([A-Z])(\d{2})(\d)")
 _RV_WEIGHTS = (2, 1, 2, 5, 7, 1, 2, 1, 2, 1, 2, 1)
 
 
@@ -110,7 +112,7 @@ def de_rv_nr(text: str) -> str | None:
     return s if total % 10 == int(s[11]) else None
 
 
-_KVNR = re.compile(r"[A-Z]\d{9}(?:\d{10})?")
+_KVNR = lazy(globals(), r"[A-Z]\d{9}(?:\d{10})?")
 
 
 def de_kvnr(text: str) -> str | None:

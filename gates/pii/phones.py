@@ -13,17 +13,19 @@ from __future__ import annotations
 import functools
 import re
 
+from gates.core.lazyre import lazy
+
 #: tried in this order for national numbers without a hint (policy: gates.pii.phone_regions)
 DEFAULT_REGIONS = (
     "US", "GB", "DE", "FR", "ES", "IT", "NL", "BR", "IN", "JP", "CA", "AU", "MX", "PT", "BE", "CH", "AT", "IE", "PL",
     "SE", "DK", "NO", "FI", "CZ", "GR", "HU", "RO", "TR", "RU", "UA", "IL", "ZA", "NG", "KE", "EG", "MA", "SA", "AE",
     "PK", "BD", "ID", "PH", "SG", "MY", "TH", "VN", "CN", "KR", "TW", "HK", "NZ", "AR", "CL", "CO", "PE",
 )
-_SHAPE = re.compile(r"(?:\+|00)?[\d\s().\-/]{6,24}?(?:\s*(?:x|ext\.?|extension|#|доб\.?)\s*\d{1,7})?", re.IGNORECASE)
+_SHAPE = lazy(globals(), r"(?:\+|00)?[\d\s().\-/]{6,24}?(?:\s*(?:x|ext\.?|extension|#|доб\.?)\s*\d{1,7})?", re.IGNORECASE)
 #: dotted quads and decimals are addresses and measurements, never written phone numbers
-_NOT_PHONE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|(?!\d\d(?:\.\d\d){3,4}$)\d{1,2}(?:\.\d+){2,}|-?\d+\.\d+|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}"
-                        r"|\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}")  # IPs, versions, decimals, dates; SSNs, batch numbers
-_FORMATTED = re.compile(r"^\s*(?:\+|00|0|\()|[\s().\-/]|x\d", re.IGNORECASE)
+_NOT_PHONE = lazy(globals(), r"\d{1,3}(?:\.\d{1,3}){3}|(?!\d\d(?:\.\d\d){3,4}$)\d{1,2}(?:\.\d+){2,}|-?\d+\.\d+|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}"
+                             r"|\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}")  # IPs, versions, decimals, dates; SSNs, batch numbers
+_FORMATTED = lazy(globals(), r"^\s*(?:\+|00|0|\()|[\s().\-/]|x\d", re.IGNORECASE)
 
 
 def shaped(text: str) -> bool:

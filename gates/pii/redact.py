@@ -10,8 +10,6 @@ cannot be recovered from their hashes by brute force.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 
 DEFAULT_SALT = "mlsec-gates/pii/v1"
@@ -24,6 +22,9 @@ def resolve_salt(option: str | None) -> str:
 
 def value_hash(salt: str, entity: str, normalised: str) -> str:
     """16 hex digits of HMAC-SHA256(salt, entity:value): what allowlists and fingerprints use."""
+    import hashlib  # imported on first use (a clean dataset never hashes), then a dictionary look-up
+    import hmac
+
     return hmac.new(salt.encode(), f"{entity}:{normalised}".encode(), hashlib.sha256).hexdigest()[:16]
 
 

@@ -8,11 +8,13 @@ and nothing here logs the value.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import ipaddress
 import math
 import re
 from collections import Counter
+
+from gates.core.lazyre import lazy
 
 # ---------------------------------------------------------------------------------------------
 # payment cards
@@ -58,15 +60,20 @@ def _brand_table() -> dict[tuple[str, int], str]:
     return out
 
 
-_BRANDS = _brand_table()
-_BRAND_PREFIX_LENGTHS = sorted({len(p) for p, _ in _BRANDS}, reverse=True)
+@functools.cache
+def _brand_index() -> tuple[dict[tuple[str, int], str], tuple[int, ...]]:
+    """The expanded table (a few thousand entries: built on first use, not at import) and its
+    prefix lengths, longest first."""
+    table = _brand_table()
+    return table, tuple(sorted({len(p) for p, _ in table}, reverse=True))
 
 
 def card_brand(digits: str) -> str | None:
     """The issuing network for a digit string, from its prefix and length, else None."""
     n = len(digits)
-    get = _BRANDS.get
-    for k in _BRAND_PREFIX_LENGTHS:
+    table, prefix_lengths = _brand_index()
+    get = table.get
+    for k in prefix_lengths:
         b = get((digits[:k], n))
         if b is not None:
             return b
@@ -196,7 +203,7 @@ def mac_address(text: str) -> str | None:
     return ":".join(h[i : i + 2] for i in range(0, 12, 2))
 
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$")
+_EMAIL = lazy(globals(), r"^[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$")
 
 
 def email(text: str) -> str | None:
@@ -212,8 +219,8 @@ def email(text: str) -> str | None:
 #: AAA-EEE-NNNN. For these, phonenumbers.parse always gives country code 1 and the ten digits
 #: as the national number (an area code 2-9 leaves no international or national prefix to
 #: strip), so parsing is skipped; validity is still phonenumbers' own.
-_NANP_INTL = re.compile(r"\+1 ([2-9][0-9]{2}) ([0-9]{3}) ([0-9]{4})")
-_NANP_US = re.compile(r"\(([2-9][0-9]{2})\) ([0-9]{3})-([0-9]{4})|([2-9][0-9]{2})-([0-9]{3})-([0-9]{4})")
+_NANP_INTL = lazy(globals(), r"\+1 ([2-9][0-9]{2}) ([0-9]{3}) ([0-9]{4})")
+_NANP_US = lazy(globals(), r"\(([2-9][0-9]{2})\) ([0-9]{3})-([0-9]{4})|([2-9][0-9]{2})-([0-9]{3})-([0-9]{4})")
 
 
 def phone(text: str, region: str = "US") -> str | None:
@@ -267,6 +274,8 @@ def btc_base58(text: str) -> str | None:
     if raw is None or len(raw) != 25 or raw[0] not in (0x00, 0x05):
         return None
     body, check = raw[:-4], raw[-4:]
+    import hashlib  # only Base58Check candidates need it: not imported by every scan
+
     if hashlib.sha256(hashlib.sha256(body).digest()).digest()[:4] != check:
         return None
     return text

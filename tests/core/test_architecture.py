@@ -205,12 +205,12 @@ def test_a_stale_commands_entry_point_does_not_break_the_cli(monkeypatch, capsys
     working without those commands, with a warning that says to reinstall."""
     from importlib import metadata
 
-    from gates.core import cli
+    from gates.core import cli, registry
 
-    real = metadata.entry_points
     stale = metadata.EntryPoint(name="ci", value="gates.core.ci:add_commands", group=cli.COMMANDS_GROUP)
-    monkeypatch.setattr(metadata, "entry_points",
-                        lambda group=None, **kw: [stale] if group == cli.COMMANDS_GROUP else real(group=group, **kw))
+    # the registry reads every entry point once per process; replace the commands group in it
+    eps = metadata.EntryPoints([*(ep for ep in registry._all_entry_points() if ep.group != cli.COMMANDS_GROUP), stale])
+    monkeypatch.setattr(registry, "_all_entry_points", lambda: eps)
     assert cli.main(["policy", "schema"]) == 0
     out = capsys.readouterr()
     assert json.loads(out.out)["$id"] == "urn:mlsec-gates:policy:v1"

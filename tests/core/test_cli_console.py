@@ -153,12 +153,12 @@ def test_quiet_with_an_error_in_a_subprocess_prints_it_on_stderr(tmp_path):
 def test_report_flags_are_checked_before_scanning(cli, tmp_path, monkeypatch, flags, message):
     (tmp_path / "afile").write_text("x")
     (tmp_path / "adir").mkdir()
-    import gates.core.cli as cli_module
+    import gates.core.runner as runner  # the CLI imports run_gates from here when a command scans
 
     def no_scan(*a, **k):
         raise AssertionError("scanned before the report flags were checked")
 
-    monkeypatch.setattr(cli_module, "run_gates", no_scan)
+    monkeypatch.setattr(runner, "run_gates", no_scan)
     r = cli("run", eval_demo(tmp_path), "--gate", "eval", *flags, cwd=tmp_path)
     assert r.code == 2 and message in r.err, r.err
     g = cli("eval", "--root", eval_demo(tmp_path / "g"), *flags, cwd=tmp_path)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 
-import yaml
-
 from ..findings import Finding, Severity, Status
 from ..hygiene import clean_name, escape_controls
 
@@ -57,6 +55,8 @@ def _yaml_str(s: str) -> str:
 
 
 def _reads_back(s: str) -> bool:
+    import yaml  # only waiver snippets need it: not every report pays for PyYAML
+
     try:
         return yaml.safe_load(s) == s
     except yaml.YAMLError:

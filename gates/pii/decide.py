@@ -11,6 +11,7 @@ of sampled entities are estimates, reported with a Wilson 95 % interval.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +111,14 @@ def decided_by(col: ColumnStats, entity: str, meta: dict[str, Any]) -> str:
     validated values; ``both`` when the column's name also gives the entity's context."""
     if meta.get("decided_by"):
         return str(meta["decided_by"])
-    return "both" if entity in column_context(col.label)[0] else "values"
+    return "both" if entity in _context(col.label) else "values"
+
+
+@functools.lru_cache(maxsize=1024)
+def _context(label: str | None) -> frozenset[str]:
+    """The entities a column's name gives context for: a function of the name, asked once per
+    column and entity (a run has few distinct column names, and many findings)."""
+    return frozenset(column_context(label)[0])
 
 
 def _finding(ctx: GateContext, path: Path, info: FileInfo, col: ColumnStats, entity: str, st: EntityStats,

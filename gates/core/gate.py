@@ -219,7 +219,7 @@ class GateContext:
         except KeyError:
             raise KeyError(f"gate {self.gate.name!r} has no rule {rule!r}") from None
         memo = self._memo
-        known = {k: _clean_field(memo, k, fields.pop(k)) for k in list(fields) if k in _FINDING_FIELDS}
+        known = {k: _clean_field(memo, k, fields.pop(k)) for k in _FINDING_FIELDS.intersection(fields)}
         known.setdefault("why", r.why)
         known.setdefault("remediation", r.remediation)
         disp = self.display(path) if path is not None else ""
@@ -230,7 +230,7 @@ class GateContext:
         f = Finding(
             gate=self.gate.name, rule=rule, severity=Severity.parse(severity or r.severity),
             message=memo.name(message), path=disp, rel_path=rel, blocking=blocking, key=key,
-            extra={k: memo.value(v) for k, v in fields.items()}, **known,
+            extra=memo.value(fields), **known,
         )
         self.findings.append(f)
         return f

@@ -202,25 +202,17 @@ class Memo:
 
     def value(self, value: Any) -> Any:
         """Strings in a structure cleaned as names; lists, tuples and dict values item by item;
-        numbers, flags and None as they are (dict keys too: they are the gate's field names)."""
+        numbers, flags and None as they are (dict keys too: they are the gate's field names).
+        Always a copy: a gate changing its own structure later does not change a finding."""
         kind = type(value)
         if kind is str:
             return self._get(self.names, value, False)
         if kind in _ATOMS:
             return value
         if kind is dict:
-            names = self.names
-            out = {}
-            for k, v in value.items():
-                kind = type(v)
-                if kind is str:
-                    got = names.get(v)
-                    out[k] = got if got is not None else self._get(names, v, False)
-                else:
-                    out[k] = v if kind in _ATOMS else self.value(v)
-            return out
+            return self._dict(value)
         if kind is list:
-            return [self.value(v) for v in value]
+            return [self._dict(v) if type(v) is dict else self.value(v) for v in value]
         if isinstance(value, str):
             return clean_name(value)
         if isinstance(value, (list, tuple)):
@@ -228,3 +220,15 @@ class Memo:
         if isinstance(value, dict):
             return {k: self.value(v) for k, v in value.items()}
         return value
+
+    def _dict(self, value: dict[Any, Any]) -> dict[Any, Any]:
+        names = self.names
+        out = {}
+        for k, v in value.items():
+            kind = type(v)
+            if kind is str:
+                got = names.get(v)
+                out[k] = got if got is not None else self._get(names, v, False)
+            else:
+                out[k] = v if kind in _ATOMS else self.value(v)
+        return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import functools
 import math
+import operator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from .readers import FileInfo
 from .scanner import ColumnStats, EntityRule, EntityStats, Example, ScanConfig
 
 Z95 = 1.959964
+_ROW = operator.attrgetter("row")
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -145,7 +147,7 @@ def _finding(ctx: GateContext, path: Path, info: FileInfo, col: ColumnStats, ent
         verdict = f"below the blocking threshold (min_count {rule.min_count}, max_fraction {rule.max_fraction:g})"
     else:
         verdict = "reported (action: warn)"
-    examples = sorted(st.examples.values(), key=lambda e: e.row)[: cfg.examples]
+    examples = sorted(st.examples.values(), key=_ROW)[: cfg.examples]
     basis = decided_by(col, entity, meta)
     kind = meta.get("location_kind")
     what = f"{title(entity)}" if not kind else f"{title(entity)} ({str(kind).replace('_', ' ')})"

@@ -118,13 +118,14 @@ _DIGITS_ONLY = str.maketrans("", "", "0123456789")
 
 
 def inert(s: str, pii: bool = True) -> bool:
-    """True when :func:`clean` would return ``s`` unchanged, proven by cheap substring tests: it
-    is printable ASCII (nothing to escape, and the patterns' ``(?i)`` and ``\\d`` mean plain
-    ASCII), and it lacks a literal each redaction pattern needs: ``:/`` for a URL, ``-----BEGIN``
-    for a PEM block, a token prefix, ``:``/``=`` plus a secret word for ``key=value``, and with
-    ``pii`` an ``@`` for an e-mail address and nine digits for a digit run. False means only
-    "run the patterns". Keep it in step with the patterns (``tests/core/test_hygiene_fast.py``
-    compares it with the full step on hostile strings)."""
+    """True only if :func:`clean` would return ``s`` unchanged, shown by cheap substring tests:
+    ``s`` is printable ASCII (nothing to escape; on ASCII text the patterns' ``(?i)`` and ``\\d``
+    match ASCII letters and digits only), and it lacks a literal each redaction pattern cannot
+    match without: ``:/`` for a URL, ``-----BEGIN`` for a PEM block, a token prefix, ``:`` or
+    ``=`` and a secret word for ``key=value``, and with ``pii`` an ``@`` for an e-mail address
+    and nine digits for a digit run. False means only "run the patterns". Keep it in step with
+    the patterns: ``tests/core/test_hygiene_fast.py`` compares ``clean`` with the full step on
+    hostile and random strings."""
     if not (s.isascii() and s.isprintable()):
         return False
     if s.isalnum():

@@ -66,6 +66,8 @@ CORE_KEYS = (
     "member", "line", "row", "column", "offset", "entity", "evidence", "remediation", "fingerprint",
 )
 
+_CORE_KEYS = frozenset(CORE_KEYS)
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -101,7 +103,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "severity", Severity.parse(self.severity))
-        bad = set(self.extra) & set(CORE_KEYS)
+        bad = _CORE_KEYS.intersection(self.extra)
         if bad:
             raise ValueError(f"finding extra keys clash with core keys: {sorted(bad)}")
         if not self.fingerprint:

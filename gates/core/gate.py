@@ -20,7 +20,7 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 from . import events as _events
 from . import files as _files
 from .findings import Component, Finding, GateError, Rule, ScannedFile, Severity
-from .hygiene import clean, clean_name
+from .hygiene import Memo, clean_name
 from .shard import Shard, select
 
 
@@ -89,15 +89,34 @@ class GateContext:
     shard: Shard | None = None
     #: set for a remote reference's mirror: fetches the files a gate is about to read (None: all)
     prepare: Callable[["GateContext", Sequence[Path] | None], list[Path]] | None = None
+    #: this run's cleaned strings and shown paths: a gate reports the same file, column names and
+    #: masked values finding after finding (each ``display`` resolved the working directory)
+    _memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
+    _paths: dict[tuple[Any, ...], str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ---- paths -------------------------------------------------------------------------------
     def display(self, path: Path | str) -> str:
         """``path`` as the reports show it: relative to the working directory, and cleaned
         (a file name is input: no control characters, no credentials)."""
-        return clean_name(_files.display_path(Path(path), self.cwd))
+        key = ("display", path, self.cwd)
+        got = self._paths.get(key)
+        if got is None:
+            got = self._path(key, clean_name(_files.display_path(Path(path), self.cwd)))
+        return got
 
     def relative(self, path: Path | str) -> str:
-        return _files.root_relative(Path(path), self.root)
+        key = ("relative", path, self.root)
+        got = self._paths.get(key)
+        if got is None:
+            got = self._path(key, _files.root_relative(Path(path), self.root))
+        return got
+
+    def _path(self, key: tuple[Any, ...], value: str) -> str:
+        """Remember a shown path for this run (bounded; the file system does not move under a run)."""
+        if len(self._paths) >= _PATHS_LIMIT:
+            self._paths.clear()
+        self._paths[key] = value
+        return value
 
     def resolve(self, relpath: str) -> Path:
         """A path from the policy, relative to the root. Absolute paths are allowed (the policy
@@ -199,7 +218,8 @@ class GateContext:
             r = self.gate.rules[rule]
         except KeyError:
             raise KeyError(f"gate {self.gate.name!r} has no rule {rule!r}") from None
-        known = {k: _clean_field(k, fields.pop(k)) for k in list(fields) if k in _FINDING_FIELDS}
+        memo = self._memo
+        known = {k: _clean_field(memo, k, fields.pop(k)) for k in _FINDING_FIELDS.intersection(fields)}
         known.setdefault("why", r.why)
         known.setdefault("remediation", r.remediation)
         disp = self.display(path) if path is not None else ""
@@ -209,8 +229,8 @@ class GateContext:
         # is the point of a signature finding), and evidence is always redacted
         f = Finding(
             gate=self.gate.name, rule=rule, severity=Severity.parse(severity or r.severity),
-            message=clean_name(message), path=disp, rel_path=rel, blocking=blocking, key=key,
-            extra={k: _clean_value(v) for k, v in fields.items()}, **known,
+            message=memo.name(message), path=disp, rel_path=rel, blocking=blocking, key=key,
+            extra=memo.value(fields), **known,
         )
         self.findings.append(f)
         return f
@@ -245,21 +265,15 @@ _FINDING_FIELDS = frozenset(f.name for f in dataclasses.fields(Finding)) - {
 }
 
 
-def _clean_value(value: Any) -> Any:
-    """Strings in a finding's extra fields (names, versions, ids read from inputs) cleaned like
-    names; containers item by item; numbers and flags as they are."""
-    if isinstance(value, str):
-        return clean_name(value)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_clean_value(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _clean_value(v) for k, v in value.items()}
-    return value
+#: shown paths a context remembers before it starts over
+_PATHS_LIMIT = 4096
 
 
-def _clean_field(name: str, value: Any) -> Any:
-    """Evidence is text (PII shapes redacted too); member, column and entity are names."""
+def _clean_field(memo: Memo, name: str, value: Any) -> Any:
+    """Evidence is text (PII shapes redacted too); member, column and entity are names. (Strings
+    in a finding's extra fields, names, versions and ids read from inputs, are cleaned like
+    names by :meth:`Memo.value`: containers item by item, numbers and flags as they are.)"""
     if not isinstance(value, str) or name in ("why", "remediation", "fingerprint"):
         return value
-    return clean(value) if name == "evidence" else clean_name(value)
+    return memo.text(value) if name == "evidence" else memo.name(value)
 

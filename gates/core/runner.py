@@ -137,8 +137,8 @@ def run_gate(
 
     findings = []
     for f in ctx.findings:
-        blocking = f.blocking if f.blocking is not None else policy.blocks(gate.name, f.severity)
-        findings.append(f.replace(blocking=bool(blocking)))
+        blocking = bool(f.blocking if f.blocking is not None else policy.blocks(gate.name, f.severity))
+        findings.append(f if f.blocking is blocking else f.replace(blocking=blocking))
     findings.sort(key=_order)
 
     if ctx.errors and policy.on_error(gate.name) != "warn":

@@ -11,7 +11,9 @@ of sampled entities are estimates, reported with a Wilson 95 % interval.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
+import operator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from .readers import FileInfo
 from .scanner import ColumnStats, EntityRule, EntityStats, Example, ScanConfig
 
 Z95 = 1.959964
+_ROW = operator.attrgetter("row")
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -110,7 +113,14 @@ def decided_by(col: ColumnStats, entity: str, meta: dict[str, Any]) -> str:
     validated values; ``both`` when the column's name also gives the entity's context."""
     if meta.get("decided_by"):
         return str(meta["decided_by"])
-    return "both" if entity in column_context(col.label)[0] else "values"
+    return "both" if entity in _context(col.label) else "values"
+
+
+@functools.lru_cache(maxsize=1024)
+def _context(label: str | None) -> frozenset[str]:
+    """The entities a column's name gives context for: a function of the name, asked once per
+    column and entity (a run has few distinct column names, and many findings)."""
+    return frozenset(column_context(label)[0])
 
 
 def _finding(ctx: GateContext, path: Path, info: FileInfo, col: ColumnStats, entity: str, st: EntityStats,
@@ -137,7 +147,7 @@ def _finding(ctx: GateContext, path: Path, info: FileInfo, col: ColumnStats, ent
         verdict = f"below the blocking threshold (min_count {rule.min_count}, max_fraction {rule.max_fraction:g})"
     else:
         verdict = "reported (action: warn)"
-    examples = sorted(st.examples.values(), key=lambda e: e.row)[: cfg.examples]
+    examples = sorted(st.examples.values(), key=_ROW)[: cfg.examples]
     basis = decided_by(col, entity, meta)
     kind = meta.get("location_kind")
     what = f"{title(entity)}" if not kind else f"{title(entity)} ({str(kind).replace('_', ' ')})"

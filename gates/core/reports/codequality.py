@@ -7,12 +7,12 @@ the same secret in two rows) get the occurrence number mixed in.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from ..findings import Severity
 from ..runner import RunResult
 from .common import source_line
+from .jsontext import dumps
 
 SEVERITY = {Severity.CRITICAL: "blocker", Severity.HIGH: "critical", Severity.MEDIUM: "major", Severity.LOW: "minor", Severity.INFO: "info"}
 
@@ -68,4 +68,4 @@ def to_list(run: RunResult) -> list[dict[str, Any]]:
 
 
 def render(run: RunResult) -> str:
-    return json.dumps(to_list(run), indent=2) + "\n"
+    return dumps(to_list(run)) + "\n"

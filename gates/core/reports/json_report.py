@@ -9,11 +9,11 @@ with its ``gate``). The contract is ``report_schema.json`` beside this module (J
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 from ... import __version__
 from ..runner import RunResult
+from .jsontext import dumps
 
 SCHEMA_VERSION = 1
 
@@ -58,4 +58,5 @@ def shard_block(run: RunResult) -> dict[str, Any]:
 
 
 def render(run: RunResult) -> str:
-    return json.dumps(to_dict(run), indent=2, sort_keys=False, default=str) + "\n"
+    """Outline indented, each finding (and scanned file) on one line: see :mod:`.jsontext`."""
+    return dumps(to_dict(run), default=str) + "\n"

@@ -19,7 +19,6 @@ using GitHub's upload rules. What GitHub shows must be true:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +28,7 @@ from ..findings import Finding, Rule, Severity, Status
 from ..rules import CORE_RULES
 from ..runner import RunResult
 from .common import source_line
+from .jsontext import dumps
 from .links import PROJECT_URL, Links
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -152,4 +152,4 @@ def to_dict(run: RunResult, suppressions: bool = False, links: Links | None = No
 
 
 def render(run: RunResult, suppressions: bool = False) -> str:
-    return json.dumps(to_dict(run, suppressions), indent=2) + "\n"
+    return dumps(to_dict(run, suppressions)) + "\n"

@@ -60,16 +60,21 @@ def render(run: RunResult, color: bool = False, width: int = 100, soft_wrap: boo
             console.print(f"[bold magenta]ERROR[/] [{r.gate}] {escape(clean_name(e.path or '-'))}: {_safe(e.message)}")
         for n in r.notes:
             console.print(f"[dim]note[/] [{r.gate}] {_safe(n)}")
+    # one print for all findings: rich's cost per call was seconds for thousands of findings,
+    # and each line still wraps on its own
+    lines = []
     for f in run.findings:
         style = SEV_STYLE[f.severity]
-        console.print(f"[{style}]{f.severity.value.upper():8}[/] {verdict(f):8} {escape(clean_name(f.rule)):8} {escape(clean_name(f.location))}")
-        console.print(f"    {_safe(f.message)}")
+        lines.append(f"[{style}]{f.severity.value.upper():8}[/] {verdict(f):8} {escape(clean_name(f.rule)):8} {escape(clean_name(f.location))}")
+        lines.append(f"    {_safe(f.message)}")
         if f.evidence:
-            console.print(f"    evidence (redacted): {_safe(f.evidence)}")
+            lines.append(f"    evidence (redacted): {_safe(f.evidence)}")
         if f.remediation and not f.waived:
-            console.print(f"    [dim]fix:[/] {_safe(f.remediation)}")
+            lines.append(f"    [dim]fix:[/] {_safe(f.remediation)}")
         if f.waiver_reason:
-            console.print(f"    [dim]waiver:[/] {_safe(f.waiver_reason)}")
+            lines.append(f"    [dim]waiver:[/] {_safe(f.waiver_reason)}")
+    if lines:
+        console.print("\n".join(lines))
     verdicts = {Status.PASS: "[bold green]PASS[/]", Status.FAIL: "[bold red]FAIL[/]", Status.ERROR: "[bold magenta]ERROR[/]"}
     blocking = sum(1 for f in run.findings if f.blocking)
     console.print(f"\nResult: {verdicts.get(run.status, run.status.value)} — {blocking} blocking, {len(run.findings)} findings, exit code {run.exit_code}")

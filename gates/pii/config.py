@@ -87,7 +87,7 @@ OPTIONS_SCHEMA: dict[str, Any] = {
     "max_line_kb": {"type": "number", "minimum": 1,
                     "description": "Longer text/JSONL lines are scanned in pieces of this size, with seams across the cuts."},
     "workers": {"type": "integer", "minimum": 0, "description": "Worker processes (0: one per CPU)."},
-    "parallel_min_mb": {"type": "number", "minimum": 0, "description": "Files from this size are split across processes."},
+    "parallel_min_mb": {"type": "number", "minimum": 0, "description": "Files from this size are split across processes (below it, one process with two threads was faster on two cores: a 50 MB dense CSV 1.3 s against 1.55 s)."},
 }
 
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -105,7 +105,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "max_decompression_ratio": 1000,
     "max_line_kb": 1024,
     "workers": 0,
-    "parallel_min_mb": 24,
+    "parallel_min_mb": 128,
     "exclude": ["**/package.json", "**/package-lock.json", "**/tsconfig*.json", "**/.mlsec-gates*", "**/*.schema.json"],
 }
 DEFAULT_PATHS = DATASET_GLOBS

@@ -118,7 +118,7 @@ def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problems: l
     _walk_nodes(yaml.MappingNode, yaml.ScalarNode, yaml.SequenceNode, node, path, lines, problems, file, depth, budget)
 
 
-def _walk_nodes(mapping: type, scalar: type, sequence: type, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int],
+def _walk_nodes(mapping: type[yaml.MappingNode], scalar: type[yaml.ScalarNode], sequence: type[yaml.SequenceNode], node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int],
                 problems: list[str], file: str, depth: int, budget: list[int]) -> None:
     budget[0] -= 1
     if budget[0] < 0:

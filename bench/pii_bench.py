@@ -188,7 +188,7 @@ def main() -> None:
     print("| input | files | MB | wall s | MB/s (wall) | CPU s | MB per CPU-s | peak RSS MB | exit | findings |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, path, n, size, r, w in rows:
-        pooled = size >= 24 and w != 1
+        pooled = size >= 128 and w != 1  # gates.pii.parallel_min_mb
         cpu = f"{r['cpu']:.2f}" + (" (+workers)" if pooled else "")
         print(f"| {name}: {path.name} | {n} | {size:.1f} | {r['wall']:.2f} | {size / r['wall']:.1f} | {cpu} | "
               f"{size / r['cpu']:.1f} | {r['rss']:.0f} | {r['code']} | {r['findings']} |")

@@ -7,7 +7,7 @@ not imported yet, ``pyarrow`` and ``pyarrow.compute`` (whose Cython module impor
 imported while ``import numpy`` fails; numpy stays importable afterwards for whoever needs it (the
 model gate imports it on first use). The one thing given up, for the rest of the process: pyarrow
 does not take numpy objects (``pa.array(np.arange(3))`` fails), which nothing in mlsec-gates does.
-pyarrow before 16, which needs numpy, gets the ordinary import, as does everyone when
+pyarrow before 16, which needs numpy, fails the first attempt and gets the ordinary import, as does everyone when
 ``MLSEC_GATES_ARROW_NUMPY=1`` is set. Reports are the same either way (tests check it).
 """
 
@@ -17,17 +17,6 @@ import os
 import sys
 
 ENV = "MLSEC_GATES_ARROW_NUMPY"
-NUMPY_OPTIONAL_SINCE = 16
-
-
-def _numpy_optional() -> bool:
-    """Whether the installed pyarrow runs without numpy (from its metadata: nothing imported)."""
-    from importlib import metadata
-
-    try:
-        return int(metadata.version("pyarrow").split(".")[0]) >= NUMPY_OPTIONAL_SINCE
-    except (metadata.PackageNotFoundError, ValueError):
-        return False
 
 
 def import_pyarrow() -> None:
@@ -37,13 +26,16 @@ def import_pyarrow() -> None:
     ``ModuleNotFoundError`` (the registry turns it into the install command)."""
     if "pyarrow" in sys.modules or "numpy" in sys.modules:
         return
-    if os.environ.get(ENV) != "1" and _numpy_optional():
+    # no version check first (reading the installed distributions' metadata cost ~20 ms): a
+    # pyarrow that needs numpy fails this import, and gets the ordinary one below
+    if os.environ.get(ENV) != "1":
         sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises ImportError
         try:
             import pyarrow  # noqa: F401
             import pyarrow.compute  # noqa: F401
         except ImportError:
-            # not what its version promised: forget the half-imported modules, import as usual
+            # a pyarrow that needs numpy (before 16), or none: forget the half-imported modules and import
+            # as usual (which raises the ordinary ModuleNotFoundError when pyarrow is missing)
             for name in [m for m in sys.modules if m == "pyarrow" or m.startswith("pyarrow.")]:
                 del sys.modules[name]
         finally:

@@ -380,6 +380,10 @@ def csv_dialect(sample: str, fmt: str) -> tuple[str, str | None, bool, str | Non
     default = "\t" if fmt == "tsv" else ","
     lines = sample.splitlines(keepends=True)
     body = "".join(lines[:-1]) if len(lines) > 1 else sample
+    fast = _plain_delimiter(body[:32768])
+    if fast is not None:
+        delim = "\t" if fmt == "tsv" and fast != "\t" and "\t" in lines[0] else fast
+        return delim, '"', False, None
     try:
         d = csv.Sniffer().sniff(body[:32768], delimiters=",\t;|")
         delim = d.delimiter
@@ -388,6 +392,30 @@ def csv_dialect(sample: str, fmt: str) -> tuple[str, str | None, bool, str | Non
         return delim, d.quotechar or '"', bool(d.doublequote), d.escapechar
     except csv.Error:
         return default, '"', True, None
+
+
+def _plain_delimiter(sample: str) -> str | None:
+    """The delimiter ``csv.Sniffer`` would find, when the answer is plain: no quote characters,
+    and exactly one of the candidates occurs, the same number of times on every non-empty line
+    (the Sniffer then picks it, with ``doublequote`` False, the dialect returned above). None
+    otherwise: the Sniffer decides. Its character statistics cost ~1 ms a file, most of a
+    small file's reading."""
+    if '"' in sample or "'" in sample:
+        return None
+    rows = [line for line in sample.split("\n") if line]
+    if not rows:
+        return None
+    found = None
+    for d in ",\t;|":
+        n = rows[0].count(d)
+        if n == 0:
+            if any(d in r for r in rows):
+                return None  # present but not on the first line: not plain
+            continue
+        if found is not None or any(r.count(d) != n for r in rows):
+            return None
+        found = d
+    return found
 
 
 def _header(sample: str, delim: str, quote: str | None) -> list[str]:

@@ -195,17 +195,42 @@ def prefilter(arr: pa.Array, pattern: str, block_pattern: str | None = None) -> 
     if n < 16 * BLOCK:
         return pc.indices_nonzero(_match(arr, pattern))
     blocks = _blocks(arr)
-    hit = pc.indices_nonzero(pc.match_substring_regex(blocks, "(?m)" + (block_pattern or pattern)))
-    if len(hit) == 0:
-        return hit
-    if len(hit) > len(blocks) // 10:
-        return pc.indices_nonzero(_match(arr, pattern))
-    idx = pa.array([i for b in hit.to_pylist() for i in range(b * BLOCK, min(n, b * BLOCK + BLOCK))], pa.int64())
+    hit = pc.match_substring_regex(blocks, "(?m)" + (block_pattern or pattern))
+    idx = _cells_of(hit, n)
+    if len(idx) == 0 or len(idx) == n:
+        return pc.indices_nonzero(_match(arr, pattern)) if len(idx) else idx
     return pc.filter(idx, _match(pc.take(arr, idx), pattern))
 
 
 def _arange(n: int) -> pa.Array:
     return pc.indices_nonzero(pa.repeat(X.lit(True), n)) if n else pa.array([], pa.uint64())
+
+
+def _cells_of(block_hit: pa.Array, n: int) -> pa.Array:
+    """Positions (int64) of the ``n`` cells whose block (``i // BLOCK``) matched; all of them
+    when more than half the blocks did (testing every cell then costs at most twice as much).
+    Computed in kernels: turning hits into positions in Python was most of a sparse column's
+    cost once a tenth of its blocks matched (free text with context words)."""
+    k = pc.sum(block_hit).as_py() or 0
+    if k == 0:
+        return pa.array([], pa.int64())
+    if 2 * k > len(block_hit):
+        return _arange(n).cast(pa.int64())
+    cells = _arange(n)
+    mask = pc.take(block_hit, pc.divide(cells, X.lit(BLOCK, pa.uint64())))
+    return pc.indices_nonzero(mask).cast(pa.int64())
+
+
+def _match_halves(arr: pa.Array, pattern: str, threads: bool) -> pa.Array:
+    """``match_substring_regex`` over a large array, its two halves on :func:`_threads` (the
+    kernel releases the GIL; each half compiles the pattern once, ~5 ms)."""
+    pool = _threads() if threads and len(arr) >= 2048 else None
+    if pool is None:
+        return pc.match_substring_regex(arr, pattern)
+    half = len(arr) // 2
+    parts = [pool.submit(pc.match_substring_regex, arr.slice(0, half), pattern),
+             pool.submit(pc.match_substring_regex, arr.slice(half), pattern)]
+    return pa.concat_arrays([f.result() for f in parts])
 
 
 def _without(a: pa.Array, drop: list[pa.Array]) -> pa.Array:
@@ -378,7 +403,7 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk", given: dict[int, pa.Array] | None 
     pre: dict[int, pa.Array] = dict(given or {})
     for (pattern, block_pattern, _), members in groups.items():
         if len(members) > 1:
-            for col, idx in zip(members, prefilter_many([c.values for c in members], pattern, block_pattern)):
+            for col, idx in zip(members, prefilter_many([c.values for c in members], pattern, block_pattern, threads)):
                 pre[id(col)] = idx
 
     def scan(cols: list[Any]) -> None:
@@ -412,23 +437,16 @@ def _blocks(arr: pa.Array) -> pa.Array:
     return pc.binary_join(pa.ListArray.from_arrays(offsets, a), X.lit("\n", a.type))
 
 
-def prefilter_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None = None) -> list[pa.Array]:
-    """:func:`prefilter` for several columns at once: two regex calls in all."""
+def prefilter_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None = None, threads: bool = False) -> list[pa.Array]:
+    """:func:`prefilter` for several columns at once: two regex calls in all (the block pass on
+    two threads with ``threads``: only from a thread that is not one of them)."""
     blocks = [_blocks(a) for a in arrs]
-    starts = [0]
-    for b in blocks:
-        starts.append(starts[-1] + len(b))
-    hits: list[list[int]] = [[] for _ in arrs]
-    for h in pc.indices_nonzero(pc.match_substring_regex(pa.concat_arrays(blocks), "(?m)" + (block_pattern or pattern))).to_pylist():
-        j = bisect.bisect_right(starts, h) - 1
-        hits[j].append(h - starts[j])
+    hit = _match_halves(pa.concat_arrays(blocks), "(?m)" + (block_pattern or pattern), threads)
     cells: list[pa.Array] = []
-    for a, b, hs in zip(arrs, blocks, hits):
-        n = len(a)
-        if len(hs) > len(b) // 10:
-            cells.append(pa.array(range(n), pa.int64()))
-        else:
-            cells.append(pa.array([i for h in hs for i in range(h * BLOCK, min(n, h * BLOCK + BLOCK))], pa.int64()))
+    at = 0
+    for a, b in zip(arrs, blocks):
+        cells.append(_cells_of(hit.slice(at, len(b)), len(a)))
+        at += len(b)
     taken = [pc.take(a, c) for a, c in zip(arrs, cells)]
     if not any(len(t) for t in taken):
         return cells

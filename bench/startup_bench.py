@@ -23,6 +23,10 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+#: as an installed wheel runs: from byte code (a machine with PYTHONDONTWRITEBYTECODE=1 would
+#: otherwise compile every module of an editable install on every run); the first run writes it
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "mlsec-gates-bench-pyc")
 
 
 def tool(name: str) -> str:
@@ -39,11 +43,11 @@ def tiny_eval_tree(root: Path) -> Path:
 
 
 def median_seconds(cmd: list[str], cwd: Path, n: int) -> tuple[float, int]:
-    subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)  # warm-up
+    subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, check=False)  # warm-up (and byte code)
     times, rc = [], 0
     for _ in range(n):
         t0 = time.perf_counter()
-        rc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False).returncode
+        rc = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, check=False).returncode
         times.append(time.perf_counter() - t0)
     return statistics.median(times), rc
 

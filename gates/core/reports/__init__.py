@@ -18,30 +18,17 @@ Writer = Callable[["RunResult"], str]
 FORMATS = ("text", "json", "markdown", "sarif", "junit", "codequality", "cyclonedx")
 
 
+#: format -> the module (in this package) whose ``render`` writes it
+MODULES = {"text": "text", "json": "json_report", "markdown": "markdown", "sarif": "sarif", "junit": "junit",
+           "codequality": "codequality", "cyclonedx": "cyclonedx"}
+
+
 def writer(fmt: str) -> Writer:
     """The writer of one format, importing its module (and nothing else) on first use."""
-    if fmt == "text":
-        from . import text
-        return text.render
-    if fmt == "json":
-        from . import json_report
-        return json_report.render
-    if fmt == "markdown":
-        from . import markdown
-        return markdown.render
-    if fmt == "sarif":
-        from . import sarif
-        return sarif.render
-    if fmt == "junit":
-        from . import junit
-        return junit.render
-    if fmt == "codequality":
-        from . import codequality
-        return codequality.render
-    if fmt == "cyclonedx":
-        from . import cyclonedx
-        return cyclonedx.render
-    raise KeyError(fmt)
+    import importlib
+
+    render: Writer = importlib.import_module(f"{__name__}.{MODULES[fmt]}").render
+    return render
 
 
 def writers() -> dict[str, Writer]:

@@ -43,3 +43,30 @@ def match(arr: pa.Array, pattern: str) -> pa.Array:
             search = rx.search
             return pa.array([v is not None and search(v) is not None for v in arr.to_pylist()], pa.bool_())
     return pc.match_substring_regex(arr, pattern)
+
+
+def as_strings(arr: Any, dates: bool = False) -> Any:
+    """A string view of a column, for the regex kernels and the value tests: strings as they are
+    (a dictionary column decoded), integers and decimals as digits (ids and card numbers are
+    often stored as numbers), UTF-8 binary as text and, with ``dates``, dates and timestamps as
+    ISO text (for birth-date tests); None for types that hold nothing looked for (floats,
+    booleans) or binary that is not text. A ``large_string`` column too large for one ``string``
+    array stays as it is (the caller decides)."""
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = arr.cast(t.value_type)
+        t = arr.type
+    if pa.types.is_string(t):
+        return arr
+    if pa.types.is_large_string(t):
+        try:
+            return pc.cast(arr, pa.string())  # one kernel set for all; a batch is far below 2 GiB
+        except pa.ArrowInvalid:
+            return arr
+    if (pa.types.is_string_view(t) or pa.types.is_integer(t) or pa.types.is_decimal(t) or pa.types.is_binary(t)
+            or pa.types.is_large_binary(t) or (dates and (pa.types.is_date(t) or pa.types.is_timestamp(t)))):
+        try:
+            return pc.cast(arr, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    return None

@@ -635,7 +635,7 @@ _COLUMNAR_NAMES = {"parquet": "Parquet", "arrow": "Arrow IPC/Feather", "orc": "O
 
 
 def _columnar(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str, batch_rows: int) -> Iterator[Chunk]:
-    from .engine import as_strings
+    from .kernels import as_strings
 
     fh = open_binary(path, None, limits) if comp is None else _spool(path, comp, limits)
     what = _COLUMNAR_NAMES[fmt]

@@ -46,28 +46,11 @@ _URL_PREFILTER = (r"(?i)://[^/\s@:]+:[^/\s@]+@|[?&](?:token|access_token|id_toke
 
 
 def strings(arr: Any) -> pa.Array | None:
-    """A string view of a column for the value tests (dates as ISO text, integers as digits);
-    None for types that hold none of these entities (floats, booleans)."""
+    """A string view of a column for the value tests (:func:`kernels.as_strings` with dates as
+    ISO text), one array per chunk."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    t = arr.type
-    if pa.types.is_dictionary(t):
-        arr = arr.cast(t.value_type)
-        t = arr.type
-    if pa.types.is_string(t):
-        return arr
-    if (pa.types.is_large_string(t) or pa.types.is_string_view(t) or pa.types.is_integer(t) or pa.types.is_decimal(t)
-            or pa.types.is_date(t) or pa.types.is_timestamp(t)):
-        try:
-            return pc.cast(arr, pa.string())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        try:
-            return pc.cast(arr, pa.string())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None
-    return None
+    return kernels.as_strings(arr, dates=True)
 
 
 @dataclass

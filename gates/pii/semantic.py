@@ -310,9 +310,6 @@ class SemanticPass:
         return results
 
 
-_LITERALS: dict[bytes, Any] = {}  # literal -> compiled bytes pattern
-
-
 def _may_hold(arr: pa.Array, literal: bytes) -> bool:
     """False when no cell of a string array can contain ``literal``: its characters' buffer
     (which a slice shares with its parent, so it may hold more) does not. One ``re`` search
@@ -323,10 +320,7 @@ def _may_hold(arr: pa.Array, literal: bytes) -> bool:
     bufs = arr.buffers() if pa.types.is_string(arr.type) else []
     if len(bufs) < 3 or bufs[2] is None:
         return True
-    rx = _LITERALS.get(literal)
-    if rx is None:
-        rx = _LITERALS[literal] = re.compile(re.escape(literal))
-    return rx.search(memoryview(bufs[2])) is not None
+    return re.search(re.escape(literal), memoryview(bufs[2])) is not None
 
 
 class _Hints:

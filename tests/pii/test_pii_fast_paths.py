@@ -301,3 +301,17 @@ def test_plain_csv_dialect_is_what_the_sniffer_would_say():
         for fmt in ("csv", "tsv"):
             assert csv_dialect(s, fmt) == sniffer(s, fmt), (s[:200], fmt)
     assert plain > 500  # the fast path was taken often enough to mean something
+
+
+def test_the_url_buffer_test_never_hides_a_cell_that_holds_the_literal():
+    """The characters'-buffer check may say "maybe" for a slice (its buffer holds its parent's
+    cells) but never "no" for an array with a URL in a cell."""
+    rng = random.Random(2)
+    for _ in range(300):
+        cells = [rng.choice(["abc", "x:/y", "://", "http://h/p", "", None, "é://"]) for _ in range(rng.randint(0, 12))]
+        arr = pa.array(cells, pa.string())
+        a, b = sorted(rng.randint(0, len(cells)) for _ in range(2))
+        for part in (arr, arr.slice(a, b - a)):
+            if any(c and "://" in c for c in part.to_pylist()):
+                assert semantic._may_hold(part, b"://")
+    assert not semantic._may_hold(pa.array(["abc", "x:/y", None]), b"://")

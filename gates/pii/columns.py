@@ -223,10 +223,6 @@ class Verdict:
     vetoes: dict[str, str] = field(default_factory=dict)  # entity → why
 
 
-def _share(values: Sequence[str], fn: Callable[[str], str | None]) -> float:
-    return sum(1 for v in values if fn(v) is not None) / len(values) if values else 0.0
-
-
 def header_allows(det: Detector, h: Header) -> bool:
     if not any(h.says(v) for v in det.headers):
         return False
@@ -362,23 +358,13 @@ def _phone_values(h: Header, sample: Sequence[str], share: float) -> bool:
 
 
 def _supported(support: tuple[float, Callable[[str], str | None]] | None, sample: Sequence[str]) -> bool:
-    """``_share(sample, fn) >= need``, deciding as soon as the rest of the sample cannot change
-    the answer (the support tests, such as a known given name, are the slow ones)."""
+    """Whether at least ``need`` of the sample passes ``fn``, giving up as soon as the rest of the sample cannot reach
+    it (the support tests, such as a known given name, are the slow ones)."""
     if support is None:
         return True
     need, fn = support
-    n = len(sample)
-    if not n:
-        return 0.0 >= need
-    hits = 0
-    for i, v in enumerate(sample):
-        if fn(v) is not None:
-            hits += 1
-            if hits / n >= need:
-                return True
-        elif (hits + n - i - 1) / n < need:
-            return False
-    return hits / n >= need
+    got = _share_reaching(sample, fn, need, len(sample))
+    return got is not None and got >= need
 
 
 def _phone_share(sample: Sequence[str], regions: Sequence[str]) -> float:

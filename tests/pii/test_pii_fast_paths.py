@@ -118,7 +118,7 @@ def test_classification_shortcuts_decide_as_the_full_computation(corpus, monkeyp
         return sum(1 for v in values if fn(v) is not None) / denom if denom else 0.0
 
     def full_support(support, sample):
-        return support is None or C._share(sample, support[1]) >= support[0]
+        return support is None or full_share(sample, support[1], 0, len(sample)) >= support[0]
 
     monkeypatch.setattr(C, "_share_reaching", full_share)
     monkeypatch.setattr(C, "_supported", full_support)

@@ -1,7 +1,7 @@
-"""Run the scanner over columnar batches: prefilter in pyarrow, validate candidates in Python.
+"""Run the scanner over columnar batches: prefilter with RE2, validate candidates in Python.
 
-Measured on this project's benchmark (2 cores): the pyarrow ``match_substring_regex`` kernel
-(RE2 in C++) filters a column at several hundred MB/s, so PII-sparse data never reaches Python;
+The prefilter (one RE2 pass over each column as one text, :mod:`.textscan`, then RE2 on the cells
+it found) keeps PII-sparse data from ever reaching Python;
 for the candidate pass Python's ``re`` on short cells beat ``google-re2``'s per-call overhead (see
 ``bench/pii_bench.py --engines``), so ``re`` is the default there.
 """
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from gates.core.errors import InputError
 
 from . import kernels as K
+from . import textscan as _textscan
 from . import vector as X
 from .entities import TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC
 from .scanner import _KNUTH, ColumnScanner, ColumnStats, ScanConfig
@@ -133,7 +134,9 @@ class BatchScan:
         return [s.stats for s in self.scanners.values()]
 
 
-BLOCK = 64
+#: from this many cells on a column is prefiltered as one text (:mod:`.textscan`); shorter ones
+#: cell by cell (:func:`kernels.match`)
+TEXT_MIN = 256
 SMALL = K.SMALL
 _match = K.match
 
@@ -155,53 +158,41 @@ def _flags(cand: pa.Array, pattern: str | None, whole: list[str | None] | None) 
 
 
 def prefilter(arr: pa.Array, pattern: str, block_pattern: str | None = None) -> pa.Array:
-    """Indices of the cells that match ``pattern``.
+    """Indices of the cells that match ``pattern``. See :func:`prefilter_many`."""
+    return prefilter_many([arr], pattern, block_pattern)[0]
 
-    RE2 in pyarrow costs about as much per call as per byte on short cells, so cells are first
-    joined in blocks of 64 (newline-separated; ``(?m)`` keeps ``^``/``$`` true at cell starts, so
-    a block matches whenever one of its cells does) and only the cells of matching blocks are
-    tested one by one. On PII-sparse data that is 64 times fewer regex calls. ``block_pattern``
-    (matching wherever ``pattern`` does, cheaper to run) picks the blocks."""
-    n = len(arr)
-    if n < 16 * BLOCK:
-        return pc.indices_nonzero(_match(arr, pattern))
-    blocks = _blocks(arr)
-    hit = pc.match_substring_regex(blocks, "(?m)" + (block_pattern or pattern))
-    idx = _cells_of(hit, n)
-    if len(idx) == 0 or len(idx) == n:
-        return pc.indices_nonzero(_match(arr, pattern)) if len(idx) else idx
-    return pc.filter(idx, _match(pc.take(arr, idx), pattern))
+
+def prefilter_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None = None, threads: bool = False) -> list[pa.Array]:
+    """For each string array of ``arrs``, the indices (int64) of the cells that match ``pattern``.
+
+    Cells are first found by one RE2 pass over each column as one text (:mod:`.textscan`; with
+    ``block_pattern``, which matches wherever ``pattern`` does and is cheaper to run), then only
+    those are tested with ``pattern`` one by one. On PII-sparse data that is a few hundred search
+    calls for 50 MB, with no per-call compile. ``threads`` searches large columns in two halves
+    on :func:`_threads` (only from a thread that is not one of them)."""
+    small = [len(a) < TEXT_MIN for a in arrs]
+    pool = _threads() if threads else None
+    big = [a for a, s in zip(arrs, small) if not s]
+    found = _textscan.candidates(big, block_pattern or pattern, pool) if big else []
+    if found is None:  # google-re2 refused the pattern: the kernel on every cell
+        found = [None] * len(big)
+    it = iter(found)
+    todo = [(a, None if s else next(it)) for a, s in zip(arrs, small)]
+
+    def exact(a: pa.Array, idx: pa.Array | None) -> pa.Array:
+        if idx is None or len(idx) == len(a):
+            return pc.indices_nonzero(_match(a, pattern)).cast(pa.int64())
+        if len(idx) == 0:
+            return idx
+        return pc.filter(idx, _match(pc.take(a, idx), pattern))
+
+    if pool is not None and len(todo) > 1:  # the kernel releases the GIL: dense columns side by side
+        return list(pool.map(lambda t: exact(*t), todo))
+    return [exact(a, idx) for a, idx in todo]
 
 
 def _arange(n: int) -> pa.Array:
     return pc.indices_nonzero(pa.repeat(X.lit(True), n)) if n else pa.array([], pa.uint64())
-
-
-def _cells_of(block_hit: pa.Array, n: int) -> pa.Array:
-    """Positions (int64) of the ``n`` cells whose block (``i // BLOCK``) matched; all of them
-    when more than half the blocks did (testing every cell then costs at most twice as much).
-    Computed in kernels: turning hits into positions in Python was most of a sparse column's
-    cost once a tenth of its blocks matched (free text with context words)."""
-    k = pc.sum(block_hit).as_py() or 0
-    if k == 0:
-        return pa.array([], pa.int64())
-    if 2 * k > len(block_hit):
-        return _arange(n).cast(pa.int64())
-    cells = _arange(n)
-    mask = pc.take(block_hit, pc.divide(cells, X.lit(BLOCK, pa.uint64())))
-    return pc.indices_nonzero(mask).cast(pa.int64())
-
-
-def _match_halves(arr: pa.Array, pattern: str, threads: bool) -> pa.Array:
-    """``match_substring_regex`` over a large array, its two halves on :func:`_threads` (the
-    kernel releases the GIL; each half compiles the pattern once, ~5 ms)."""
-    pool = _threads() if threads and len(arr) >= 2048 else None
-    if pool is None:
-        return pc.match_substring_regex(arr, pattern)
-    half = len(arr) // 2
-    parts = [pool.submit(pc.match_substring_regex, arr.slice(0, half), pattern),
-             pool.submit(pc.match_substring_regex, arr.slice(half), pattern)]
-    return pa.concat_arrays([f.result() for f in parts])
 
 
 def _without(a: pa.Array, drop: list[pa.Array]) -> pa.Array:
@@ -357,9 +348,8 @@ def _threads() -> Any:
 
 
 def scan_chunk(bs: BatchScan, chunk: "Chunk", given: dict[int, pa.Array] | None = None, threads: bool = False) -> None:
-    """Scan every column of a chunk. Columns that share a prefilter pattern (most columns: the
-    pattern only differs where a column name gives context) are prefiltered in one regex call,
-    because pyarrow compiles the pattern again on every call. ``given`` holds prefilter answers
+    """Scan every column of a chunk. Large string columns are prefiltered first, together
+    (:func:`prefilter_many`: on two threads with ``threads``). ``given`` holds prefilter answers
     computed already (by :func:`scan_many`, across files), by ``id`` of the column. With
     ``threads``, columns of a large chunk are scanned on :func:`_threads`: each label's columns
     in order on one thread (a scanner is never shared between threads), scanners created here
@@ -368,12 +358,12 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk", given: dict[int, pa.Array] | None 
     for col in chunk.columns:
         sc = bs.scanner(col.label)
         if (col.rows is None and sc.rx is not None and not sc.dense and isinstance(col.values, pa.Array)
-                and len(col.values) >= 16 * BLOCK and not bs.cfg.column_allowed(col.label)
+                and pa.types.is_string(col.values.type) and len(col.values) >= TEXT_MIN and not bs.cfg.column_allowed(col.label)
                 and (given is None or id(col) not in given)):
             groups.setdefault((sc.pattern, sc.block_pattern, col.values.type), []).append(col)
     pre: dict[int, pa.Array] = dict(given or {})
     for (pattern, block_pattern, _), members in groups.items():
-        if len(members) > 1:
+        if len(members) > 1:  # a column of its own is prefiltered where it is scanned
             for col, idx in zip(members, prefilter_many([c.values for c in members], pattern, block_pattern, threads)):
                 pre[id(col)] = idx
 
@@ -397,33 +387,6 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk", given: dict[int, pa.Array] | None 
 
 def _size(values: Any) -> int:
     return int(getattr(values, "nbytes", 0))  # only an ordering hint
-
-
-def _blocks(arr: pa.Array) -> pa.Array:
-    a = arr if arr.null_count == 0 else pc.fill_null(arr, "")
-    offsets = pa.array([*range(0, len(a), BLOCK), len(a)], pa.int32())
-    return pc.binary_join(pa.ListArray.from_arrays(offsets, a), X.lit("\n", a.type))
-
-
-def prefilter_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None = None, threads: bool = False) -> list[pa.Array]:
-    """:func:`prefilter` for several columns at once: two regex calls in all (the block pass on
-    two threads with ``threads``: only from a thread that is not one of them)."""
-    blocks = [_blocks(a) for a in arrs]
-    hit = _match_halves(pa.concat_arrays(blocks), "(?m)" + (block_pattern or pattern), threads)
-    cells: list[pa.Array] = []
-    at = 0
-    for a, b in zip(arrs, blocks):
-        cells.append(_cells_of(hit.slice(at, len(b)), len(a)))
-        at += len(b)
-    taken = [pc.take(a, c) for a, c in zip(arrs, cells)]
-    if not any(len(t) for t in taken):
-        return cells
-    ok = _match(pa.concat_arrays(taken), pattern)
-    out, at = [], 0
-    for c in cells:
-        out.append(pc.filter(c, ok.slice(at, len(c))))
-        at += len(c)
-    return out
 
 
 _WORKER: dict[str, Any] = {}

@@ -3,7 +3,7 @@
 pyarrow (since 16) runs without numpy, but imports it eagerly whenever it is installed: ~90 ms of
 a pii process, half of ``import pyarrow``. The pii gate never hands numpy objects to pyarrow nor
 asks it for any (no ``to_numpy``/``to_pandas``), and no other gate uses pyarrow. So, when numpy is
-not imported yet, ``pyarrow`` and ``pyarrow.compute`` (whose Cython module imports numpy too) are
+not imported yet, ``pyarrow`` and ``pyarrow._compute`` (which imports numpy too) are
 imported while ``import numpy`` fails; numpy stays importable afterwards for whoever needs it (the
 model gate imports it on first use). The one thing given up, for the rest of the process: pyarrow
 does not take numpy objects (``pa.array(np.arange(3))`` fails), which nothing in mlsec-gates does.
@@ -20,7 +20,8 @@ ENV = "MLSEC_GATES_ARROW_NUMPY"
 
 
 def import_pyarrow() -> None:
-    """Import ``pyarrow`` and ``pyarrow.compute`` numpy-free when possible; a no-op when pyarrow
+    """Import ``pyarrow`` and its compute kernels (``pyarrow._compute``, see :mod:`.compute`)
+    numpy-free when possible; a no-op when pyarrow
     or numpy is already imported. Modules the gate imports on first use (``pyarrow.parquet``,
     ``pyarrow.orc``…) import numpy then if they need it. A missing pyarrow raises the ordinary
     ``ModuleNotFoundError`` (the registry turns it into the install command)."""
@@ -32,7 +33,7 @@ def import_pyarrow() -> None:
         sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises ImportError
         try:
             import pyarrow  # noqa: F401
-            import pyarrow.compute  # noqa: F401
+            import pyarrow._compute  # noqa: F401
         except ImportError:
             # a pyarrow that needs numpy (before 16), or none: forget the half-imported modules and import
             # as usual (which raises the ordinary ModuleNotFoundError when pyarrow is missing)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from . import compute as pc
 
 from gates.core.errors import InputError
 
@@ -181,7 +181,7 @@ def prefilter_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None
 
     def exact(a: pa.Array, idx: pa.Array | None) -> pa.Array:
         if idx is None or len(idx) == len(a):
-            return pc.indices_nonzero(_match(a, pattern)).cast(pa.int64())
+            return pc.cast(pc.indices_nonzero(_match(a, pattern)), pa.int64())
         if len(idx) == 0:
             return idx
         return pc.filter(idx, _match(pc.take(a, idx), pattern))
@@ -199,7 +199,7 @@ def _without(a: pa.Array, drop: list[pa.Array]) -> pa.Array:
     """The values of ``a`` (positions) that are in none of the ``drop`` arrays, in order."""
     if not drop or len(a) == 0:
         return a
-    return pc.filter(a, pc.invert(pc.is_in(a, value_set=pa.concat_arrays([d.cast(a.type) for d in drop]))))
+    return pc.filter(a, pc.invert(pc.is_in(a, value_set=pa.concat_arrays([pc.cast(d, a.type) for d in drop]))))
 
 
 def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines: bool) -> tuple[pa.Array, list[str | None]]:
@@ -320,7 +320,7 @@ def _unsampled(cfg: ScanConfig, rows: pa.Array) -> pa.Array:
     if len(rows) and pc.max(rows).as_py() >= 6_000_000_000:
         lim, cut = cfg.sample_min_rows, cfg.sample_rate * 1_000_003
         return pa.array([r > lim and (r * _KNUTH) % 1_000_003 >= cut for r in rows.to_pylist()], pa.bool_())
-    r = rows.cast(pa.uint64())
+    r = pc.cast(rows, pa.uint64())
     h = pc.multiply(r, X.lit(_KNUTH, pa.uint64()))
     m = X.lit(1_000_003, pa.uint64())
     rem = pc.subtract(h, pc.multiply(pc.divide(h, m), m))

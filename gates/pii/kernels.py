@@ -13,7 +13,7 @@ import functools
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from . import compute as pc
 
 #: below this many cells the process-wide compiled RE2 wins (measured: ~8 ms per kernel call
 #: against ~10 µs per cell for the scanner's prefilter alternation)
@@ -54,7 +54,7 @@ def as_strings(arr: Any, dates: bool = False) -> Any:
     array stays as it is (the caller decides)."""
     t = arr.type
     if pa.types.is_dictionary(t):
-        arr = arr.cast(t.value_type)
+        arr = pc.cast(arr, t.value_type)
         t = arr.type
     if pa.types.is_string(t):
         return arr

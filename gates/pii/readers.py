@@ -546,7 +546,7 @@ def _csv_chunk(batches: list[pa.RecordBatch], names: list[str], bad: list[tuple[
 
 def _flatten(arr: pa.Array, label: str, rows: list[int] | None, depth: int = 0) -> Iterator[tuple[str, pa.Array, list[int] | None]]:
     """Structs become ``a.b`` columns, lists ``a[]`` columns with rows mapped back to parents."""
-    import pyarrow.compute as pc
+    from . import compute as pc
 
     t = arr.type
     if depth > JSON_MAX_DEPTH:
@@ -555,7 +555,7 @@ def _flatten(arr: pa.Array, label: str, rows: list[int] | None, depth: int = 0) 
         for i in range(t.num_fields):
             child = arr.field(i)
             if arr.null_count:
-                child = pc.if_else(arr.is_valid(), child, pa.nulls(len(child), child.type))
+                child = pc.if_else(pc.is_valid(arr), child, pa.nulls(len(child), child.type))
             yield from _flatten(child, f"{label}.{_safe_name(t.field(i).name, i)}", rows, depth + 1)
     elif pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         parents = pc.list_parent_indices(arr).to_pylist()

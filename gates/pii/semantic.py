@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from . import compute as pc
 
 from . import columns as C
 from . import documents, kernels, phones

@@ -58,7 +58,7 @@ def compiled(pattern: str) -> Any:
 def _joined(arr: pa.Array) -> tuple[bytes, Callable[[int], int], int]:
     """The cells of a string array joined with :data:`SEPARATOR` (nulls as empty cells), and
     where cell ``i`` starts in it."""
-    import pyarrow.compute as pc
+    from . import compute as pc
 
     a = arr if arr.null_count == 0 else pc.fill_null(arr, "")
     n = len(a)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 
 import pyarrow as pa
-import pyarrow.compute as pc
+from . import compute as pc
 
 from .validators import CARD_BRANDS, IBAN_LENGTHS
 

@@ -315,3 +315,20 @@ def test_the_url_buffer_test_never_hides_a_cell_that_holds_the_literal():
             if any(c and "://" in c for c in part.to_pylist()):
                 assert semantic._may_hold(part, b"://")
     assert not semantic._may_hold(pa.array(["abc", "x:/y", None]), b"://")
+
+
+def test_warming_up_changes_no_result_and_survives_a_missing_library(corpus, monkeypatch):
+    """scan_chunks loads libraries and compiles the plain scanner while the first chunk is
+    parsed: the results are those of a scan without it, and a library that is not installed is
+    left for its first use to report."""
+    cfg, limits = config.build({})
+    path = max(corpus, key=lambda p: p.stat().st_size if p.suffix == ".csv" else 0)
+
+    def scan() -> dict:
+        info, chunks = readers.read(path, limits, "auto", inline=True)
+        return _summary(engine.scan_chunks(chunks, cfg, None))
+
+    monkeypatch.setattr(engine, "WARM_MODULES", ("stdnum.util", "no_such_module_mlsec"))
+    warm = scan()
+    monkeypatch.setattr(engine, "_warm", lambda cfg: None)
+    assert warm == scan() and warm

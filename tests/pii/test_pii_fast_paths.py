@@ -332,3 +332,28 @@ def test_warming_up_changes_no_result_and_survives_a_missing_library(corpus, mon
     warm = scan()
     monkeypatch.setattr(engine, "_warm", lambda cfg: None)
     assert warm == scan() and warm
+
+
+def test_plain_header_names_are_never_sensitive_without_the_name_scanner():
+    """A short name of letters, spaces and underscores skips the name scanner: on generated
+    names (token prefixes, keywords, non-ASCII letters) the scanner finds nothing in any of
+    them, and a name it would flag is never plain."""
+    import string
+
+    from gates.pii import scanner
+
+    rng = random.Random(2)
+    prefixes = ["ghp_", "github_pat_", "glpat_", "xoxb_", "sk_live_", "hf_", "AIza", "AKIA", "eyJ", "password", "token", "phone", ""]
+    alphabet = string.ascii_letters + "_ ÄéßЖ中"
+    names = {(rng.choice(prefixes) + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15))))[:15] for _ in range(20_000)}
+    plain = [n for n in names if n and scanner._plain_name(n)]
+    assert len(plain) > 10_000
+    slow = scanner.sensitive.__wrapped__
+    monkey = scanner._plain_name
+    try:
+        scanner._plain_name = lambda name: False  # the full scanner on every name
+        assert not [n for n in plain if slow(n)]
+        flagged = ["xoxb-abcdefghij", "ann@corp.test", "078-05-1120", "AKIAIOSFODNN7EXAMPLE", "api_key=Zx81kLmQ0pR7tY"]
+        assert all(slow(n) for n in flagged) and not any(monkey(n) for n in flagged)
+    finally:
+        scanner._plain_name = monkey

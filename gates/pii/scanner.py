@@ -256,7 +256,7 @@ class ColumnScanner:
         self.sampled = {n for n in self.active if cfg.sampled(n)}
         self.card_on = "CREDIT_CARD" in self.active
         parts: list[str] = []
-        loose: list[str] = []  # the same, with LOOSE stand-ins: the prefilter's block pass
+        loose: list[str] = []  # the same, with LOOSE stand-ins: the prefilter's text pass (textscan)
         # broad numbers where a weak numeric entity has context, and in card columns (12-digit Maestro)
         self_strict = not (set(WEAK_NUMERIC) & pos & self.active or "CREDIT_CARD" in pos)
         for cls, pat in CLASSES.items():
@@ -293,7 +293,7 @@ class ColumnScanner:
         self.kv_rx = re.compile(self.kv_pattern) if self.kv_pattern else None
         #: the prefilter (pyarrow, RE2) must let through anything any pass could use
         self.pattern = "|".join(parts + [p for p in (self.kv_pattern, self.kw_pattern) if p])
-        #: matches wherever ``pattern`` does (and sometimes elsewhere): finds blocks of cells
+        #: matches wherever ``pattern`` does (and sometimes elsewhere): finds the candidate cells (textscan)
         self.block_pattern = "|".join(loose + [p for p in (self.kv_pattern, self.kw_pattern) if p])
         main = "|".join(parts)
         #: (class, anchored pattern) for cells that are one token: validated without a regex walk

@@ -58,6 +58,10 @@ WALK_VALUES = 100_000
 JSON_MAX_DEPTH = 100
 MAX_LINE = 1 << 20
 CSV_BLOCK_BYTES = 6 << 20  # one chunk of work (a 300 MB dense CSV: 310 MB peak RSS at 8 MiB, 266 at 6, same speed)
+#: files up to this size are read in chunks twice as large: fewer chunks, fewer per-chunk costs
+#: (50 MB of dense Faker data: 1.07 -> 1.01 s; peak RSS 255 -> 269 MB). Larger files keep
+#: CSV_BLOCK_BYTES: 12 MiB chunks took a 300 MB dense CSV to 329 MB
+CSV_MID_FILE = 64 << 20
 #: pyarrow's CSV block (a row longer than this is scanned as text); blocks are joined into chunks
 CSV_READ_BYTES = 1 << 20
 #: in one process, bigger Parquet/JSONL batches: pyarrow compiles a regex per call, so fewer calls pay
@@ -328,6 +332,16 @@ def is_binary(head: bytes) -> bool:
 
 # ---- entry point ---------------------------------------------------------------------------------
 
+def _csv_chunk_bytes(path: Path, comp: str | None) -> int:
+    """Chunk size for a CSV: larger for a mid-sized plain file, the default for a large or a
+    compressed one (whose size says nothing of what it holds)."""
+    try:
+        small = comp is None and path.stat().st_size <= CSV_MID_FILE
+    except OSError:
+        small = False
+    return 2 * CSV_BLOCK_BYTES if small else CSV_BLOCK_BYTES
+
+
 def read(path: Path, limits: Limits, forced: str = "auto", batch_rows: int = 65_536, inline: bool = False) -> tuple[FileInfo, Iterator[Chunk]]:
     """Open ``path`` and return what it is plus an iterator over its chunks.
 
@@ -360,7 +374,7 @@ def read(path: Path, limits: Limits, forced: str = "auto", batch_rows: int = 65_
         raise InputError(str(path), f"binary content where {fmt.upper()} text was expected")
     enc = sniff_encoding(head, limits.encoding)
     if fmt in ("csv", "tsv"):
-        return info, _csv(path, comp, limits, info, fmt, head, enc, limits.csv_block or CSV_BLOCK_BYTES)
+        return info, _csv(path, comp, limits, info, fmt, head, enc, limits.csv_block or _csv_chunk_bytes(path, comp))
     if fmt == "json":
         return info, _json(path, comp, limits, info, enc, batch_rows)
     if fmt == "yaml":

@@ -126,6 +126,7 @@ def test_long_jsonl_line_and_json_string_scanned_in_pieces(pii, tmp_path):
 
 def test_csv_row_longer_than_a_block_is_scanned_as_text(pii, tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 64 << 10)
+    monkeypatch.setattr(readers, "CSV_MID_FILE", 0)  # the block as set, not doubled for a small file
     p = tmp_path / "wide.csv"
     rows = ["id,note"] + [f"{i},fine" for i in range(1, 3000)] + [f"3000,{'z' * 200_000} {EMAIL}", f'3001,"{CARD}"']
     p.write_text("\n".join(rows) + "\n")
@@ -241,3 +242,16 @@ def test_json_array_record_above_the_cap_is_scanned_as_text(tmp_path):
     got = {(st.label, e) for st in bs.results() for e, s in st.entities.items() if s.count}
     assert ("a", "EMAIL_ADDRESS") in got and (None, "CREDIT_CARD") in got  # the big record still scanned
     assert any("max_json_mb" in n and "scanned as text" in n for n in info.notes)
+
+
+def test_csv_chunks_are_larger_only_for_mid_sized_plain_files(tmp_path, monkeypatch):
+    """Memory stays bounded by the chunk: twice the chunk for a plain file up to CSV_MID_FILE,
+    the ordinary chunk above it and for a compressed file (its size says nothing)."""
+    small, gz = tmp_path / "a.csv", tmp_path / "a.csv.gz"
+    small.write_text("a,b\n1,2\n")
+    gz.write_bytes(b"\x1f\x8b")
+    assert readers._csv_chunk_bytes(small, None) == 2 * readers.CSV_BLOCK_BYTES
+    assert readers._csv_chunk_bytes(gz, "gzip") == readers.CSV_BLOCK_BYTES
+    assert readers._csv_chunk_bytes(tmp_path / "missing.csv", None) == readers.CSV_BLOCK_BYTES
+    monkeypatch.setattr(readers, "CSV_MID_FILE", 4)
+    assert readers._csv_chunk_bytes(small, None) == readers.CSV_BLOCK_BYTES

@@ -185,6 +185,7 @@ def test_worker_processes_give_the_same_findings(pii, tmp_path, monkeypatch):
     from gates.pii import engine, readers
 
     monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 64 << 10)  # many chunks, spread over the workers
+    monkeypatch.setattr(readers, "CSV_MID_FILE", 0)
     monkeypatch.setattr(engine, "ADAPTIVE", False)  # sparse data would otherwise stay in-process
     p = emails_csv(tmp_path / "e.csv", 30000, 7)
     with open(p, "a") as fh:

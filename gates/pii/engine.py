@@ -401,9 +401,39 @@ def _worker_init(cfg: ScanConfig) -> None:
     _WORKER["cfg"] = cfg
 
 
-def _worker_scan_many(files: list[list["Chunk"]]) -> list[list[ColumnStats]]:
-    """A batch of small files, scanned in a worker (see :func:`scan_many`)."""
-    return scan_many(files, _WORKER["cfg"])
+def read_scan_many(paths: Sequence[Any], limits: Any, fmt: str, cfg: ScanConfig) -> list[tuple[Any, Any, Any]]:
+    """Read and scan a batch of small files (:func:`scan_many`): per file ``(info, columns,
+    None)``, or ``(None, None, failure)`` (:func:`readers.failure_of`) for a file that could not
+    be read or scanned. If the batch scan fails, the files are scanned one by one, so one bad
+    file does not hide the others."""
+    from . import readers
+
+    out: list[tuple[Any, Any, Any]] = [(None, None, None)] * len(paths)
+    loaded: list[tuple[int, Any, list[Any]]] = []
+    for k, path in enumerate(paths):
+        try:
+            info, chunks = readers.read(path, limits, fmt, inline=True)
+            loaded.append((k, info, list(chunks)))
+        except Exception as exc:  # noqa: BLE001 - every reader failure is reported, naming the file
+            out[k] = (None, None, readers.failure_of(exc))
+    try:
+        results: list[Any] = scan_many([c for _, _, c in loaded], cfg)
+    except Exception:  # noqa: BLE001 - scanned again, file by file
+        results = []
+        for _, _, chunks in loaded:
+            try:
+                results.append(scan_chunks(iter(chunks), cfg, None))
+            except Exception as exc:  # noqa: BLE001
+                results.append(readers.failure_of(exc))
+    for (k, info, _), res in zip(loaded, results):
+        out[k] = (None, None, res) if isinstance(res, readers.Failure) else (info, res, None)
+    return out
+
+
+def _worker_read_scan(paths: list[Any], limits: Any, fmt: str) -> list[tuple[Any, Any, Any]]:
+    """A batch of small files, read and scanned in a worker: the parent only reports them (it
+    read them itself before, and pickled their chunks over: a third of its time on 592 files)."""
+    return read_scan_many(paths, limits, fmt, _WORKER["cfg"])
 
 
 def _scan_alone(bs: BatchScan, chunk: "Chunk", skips: dict[str | None, frozenset[str]] | None = None) -> list[ColumnStats]:

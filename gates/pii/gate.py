@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from gates.core import files as _files
-from gates.core.errors import InputError
 from gates.core.gate import Gate, GateContext
 
 from . import config as _config
 from . import options as _options
 from .decide import report_file
-from .engine import Pool, _worker_scan_many, scan_chunks, scan_many
-from .readers import Binary, NotScanned, read
+from .engine import Pool, _worker_read_scan, read_scan_many, scan_chunks
+from .readers import Failure, failure_of, read
 from .rules import RULES
 
 
@@ -109,31 +108,25 @@ class PiiGate(Gate):
 
 
 class _Batches:
-    """Batches of small files: read here, scanned together (one prefilter kernel call per pattern
-    for all of them; :func:`engine.scan_many`) in this process or, for many files, on the worker
-    pool while the next batch is read; each file is still reported on its own, in order."""
+    """Batches of small files, read and scanned together (one prefilter pass for all of them:
+    :func:`engine.read_scan_many`) in this process or, for many files, on the worker pool, which
+    then reads them too (this process only reports, in discovery order, while the workers read
+    and scan the next batches); each file is still reported on its own."""
 
     def __init__(self, gate: PiiGate, ctx: GateContext, cfg: Any, limits: Any, fmt: str, pool: Pool | None,
                  progress: "Progress") -> None:
         self.ctx, self.cfg, self.limits, self.fmt, self.pool, self.progress = ctx, cfg, limits, fmt, pool, progress
-        self.pending: list[tuple[list[tuple[Path, int]], list[tuple[Path, Any, list[Any]]], Any]] = []
+        self.pending: list[tuple[list[tuple[Path, int]], Any]] = []
 
     def add(self, batch: list[tuple[Path, int]]) -> None:
-        loaded = []
-        for path, _ in batch:
-            try:
-                info, chunks = read(path, self.limits, self.fmt, inline=True)
-                loaded.append((path, info, list(chunks)))
-            except Exception as exc:  # noqa: BLE001 - as in PiiGate._scan
-                _failed(self.ctx, path, exc)
         ex = self.pool.wait() if self.pool is not None else None
         fut = None
         if ex is not None:
             try:
-                fut = ex.submit(_worker_scan_many, [c for _, _, c in loaded])
-            except Exception:  # noqa: BLE001 - a broken pool: scan here
+                fut = ex.submit(_worker_read_scan, [p for p, _ in batch], self.limits, self.fmt)
+            except Exception:  # noqa: BLE001 - a broken pool: read and scan here
                 fut = None
-        self.pending.append((batch, loaded, fut))
+        self.pending.append((batch, fut))
         workers = self.pool.workers if self.pool is not None else 0
         while len(self.pending) > (2 * workers if fut is not None else 0):
             self._finish(*self.pending.pop(0))
@@ -142,26 +135,19 @@ class _Batches:
         while self.pending:
             self._finish(*self.pending.pop(0))
 
-    def _finish(self, batch: list[tuple[Path, int]], loaded: list[tuple[Path, Any, list[Any]]], fut: Any) -> None:
+    def _finish(self, batch: list[tuple[Path, int]], fut: Any) -> None:
         results: list[Any] | None = None
         if fut is not None:
             try:
                 results = fut.result()
-            except Exception:  # noqa: BLE001 - scanned again below, here, file by file
+            except Exception:  # noqa: BLE001 - a worker that died or could not send its answer: again, here
                 results = None
         if results is None:
-            try:
-                results = scan_many([c for _, _, c in loaded], self.cfg)
-            except Exception:  # noqa: BLE001 - one bad file must not hide the others: scan them one by one
-                results = []
-                for path, _, chunks in loaded:
-                    try:
-                        results.append(scan_chunks(iter(chunks), self.cfg, None))
-                    except Exception as exc:  # noqa: BLE001
-                        _failed(self.ctx, path, exc)
-                        results.append(None)
-        for (path, info, _), columns in zip(loaded, results):
-            if columns is not None:
+            results = read_scan_many([p for p, _ in batch], self.limits, self.fmt, self.cfg)
+        for (path, _), (info, columns, failure) in zip(batch, results):
+            if failure is not None:
+                _report_failure(self.ctx, path, failure)
+            else:
                 _report(self.ctx, path, info, columns, self.cfg)
         self.progress.done(len(batch), sum(n for _, n in batch))
 
@@ -196,19 +182,23 @@ BATCH_BYTES = 16 << 20
 
 
 def _failed(ctx: GateContext, path: Path, exc: Exception) -> None:
+    _report_failure(ctx, path, failure_of(exc))
+
+
+def _report_failure(ctx: GateContext, path: Path, failure: Failure) -> None:
     """A file the gate could not scan: a PII005/PII006 finding for formats it does not read, an
     error (the gate ends in error: fail closed) for everything else. Never the exception's text:
     decompressors and parsers may quote the input."""
-    if isinstance(exc, Binary):
+    if failure.kind == "binary":
         ctx.add("PII005", "binary file: not scanned for PII", path, blocking=False, key="binary")
-    elif isinstance(exc, NotScanned):
-        ctx.add("PII006", f"{exc.kind} file: not scanned for PII", path, blocking=False, key=f"format:{exc.kind}")
-    elif isinstance(exc, InputError):
-        ctx.error(exc.reason, path)
-    elif isinstance(exc, (OSError, EOFError)):
-        ctx.error(f"cannot read: {type(exc).__name__}", path)
+    elif failure.kind == "format":
+        ctx.add("PII006", f"{failure.detail} file: not scanned for PII", path, blocking=False, key=f"format:{failure.detail}")
+    elif failure.kind == "input":
+        ctx.error(failure.detail, path)
+    elif failure.kind == "os":
+        ctx.error(f"cannot read: {failure.detail}", path)
     else:
-        ctx.error(f"cannot read ({type(exc).__name__})", path)
+        ctx.error(f"cannot read ({failure.detail})", path)
 
 
 def _report(ctx: GateContext, path: Path, info: Any, columns: Any, cfg: Any) -> None:

@@ -137,6 +137,29 @@ class NotScanned(Exception):
         self.kind = kind
 
 
+@dataclass(frozen=True)
+class Failure:
+    """Why a file was not scanned, in a form that crosses process boundaries (the exceptions
+    above take arguments of their own, so they do not pickle) and never quotes the input:
+    ``kind`` is binary | format | input | os | other; ``detail`` the format's name, the reader's
+    own reason, or the exception's type."""
+
+    kind: str
+    detail: str = ""
+
+
+def failure_of(exc: BaseException) -> Failure:
+    if isinstance(exc, Binary):
+        return Failure("binary")
+    if isinstance(exc, NotScanned):
+        return Failure("format", exc.kind)
+    if isinstance(exc, InputError):
+        return Failure("input", exc.reason)
+    if isinstance(exc, (OSError, EOFError)):
+        return Failure("os", type(exc).__name__)
+    return Failure("other", type(exc).__name__)
+
+
 # ---- opening -----------------------------------------------------------------------------------
 
 class _Counting(io.RawIOBase):

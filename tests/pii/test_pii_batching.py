@@ -92,14 +92,31 @@ def test_small_array_matching_equals_the_kernel():
         assert kernels.match(arr, pattern).to_pylist() == want, pattern
 
 
-def test_batches_on_the_worker_pool_report_the_same(pii, tmp_path):
-    """Enough small files for their batches to go to worker processes: the same findings, in the
-    same order, as scanning them in this process."""
-    write_parts(tmp_path / "parts", 70)
-    _, one, _ = pii(tmp_path / "parts", extra=("--workers", "1"))
-    _, two, _ = pii(tmp_path / "parts", extra=("--workers", "2"))
-    assert key(one) == key(two) and len(one["gates"]["pii"]["files"]) == 70
+def test_batches_on_the_worker_pool_report_the_same(pii, tmp_path, monkeypatch):
+    """Enough small files for their batches to go to worker processes, which read them too: the
+    same findings and errors, in the same order, as reading and scanning them in this process,
+    files the workers could not read among them (reported by the parent, naming the file)."""
+    parts = tmp_path / "parts"
+    write_parts(parts, 70)
+    (parts / "part-020b.csv.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")  # a corrupt stream
+    (parts / "part-040b.csv").write_bytes(b"\x00\x01\x02binary" * 50)  # binary under a data name: an error
+    (parts / "part-060b.avro").write_bytes(b"Obj\x01" + b"\x00" * 64)  # a format the gate does not read
+    code1, one, _ = pii(parts, extra=("--workers", "1"))
+    import gates.pii.gate as gate_module
+
+    def parent_reads(*args, **kwargs):  # the workers must read and scan: the parent only reports
+        raise AssertionError("read in the parent")
+
+    monkeypatch.setattr(gate_module, "read_scan_many", parent_reads)
+    code2, two, _ = pii(parts, extra=("--workers", "2"))
+    assert code1 == code2 == 2
+    assert key(one) == key(two) and len(one["gates"]["pii"]["files"]) >= 70
     assert [f["path"] for f in one["findings"]] == [f["path"] for f in two["findings"]]
+    errors = [(e["path"].rsplit("/", 1)[-1], e["message"]) for e in two["gates"]["pii"]["errors"]]
+    assert errors == [(e["path"].rsplit("/", 1)[-1], e["message"]) for e in one["gates"]["pii"]["errors"]]
+    assert [name for name, _ in errors] == ["part-020b.csv.gz", "part-040b.csv"]
+    rules = {f["path"].rsplit("/", 1)[-1]: f["rule"] for f in two["findings"] if f["rule"] in ("PII005", "PII006")}
+    assert rules == {"part-060b.avro": "PII006"}
 
 
 class _Tty:

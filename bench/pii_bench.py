@@ -16,8 +16,8 @@ the same bytes in one file; and, without ``--quick``, a 300 MB CSV for peak RSS.
 Each input is run ``--repeat`` times (default 3) and the median run by wall time is shown. A
 run is ``python -m gates.pii FILE --format json --output OUT -q`` in a child process: wall
 time from start to exit (interpreter start and imports included), CPU = user+sys of the child and
-the processes it waited for (pool workers started through the forkserver are not among them: runs
-with worker processes say so), peak RSS of the child (``wait4``). The machine is shared with other
+the processes it waited for (pool workers started through the forkserver are not among them: for
+runs with worker processes the whole machine's CPU over the run is shown too, from /proc/stat), peak RSS of the child (``wait4``). The machine is shared with other
 agents: CPU seconds move far less with load than wall seconds, so read MB per CPU-second first.
 Generated files are cached under ``--cache``.
 """
@@ -41,6 +41,18 @@ sys.path.insert(0, str(HERE.parent))
 
 # ---- children ------------------------------------------------------------------------------------
 
+def machine_cpu() -> float | None:
+    """CPU seconds the whole machine has spent (user, nice, system: /proc/stat), or None off Linux.
+    Pool workers started through the forkserver are not the child's children, so their CPU shows
+    only here (along with whatever else the machine does meanwhile)."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = fh.readline().split()
+        return (int(fields[1]) + int(fields[2]) + int(fields[3])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_gate(path: Path, workers: int | None) -> dict:
     """One whole gate process on ``path``: wall, CPU (user+sys), peak RSS, exit code, findings."""
     out = Path(tempfile.mktemp(suffix=".json"))
@@ -53,15 +65,16 @@ def run_gate(path: Path, workers: int | None) -> dict:
     # run (~90 ms). Byte code goes to a cache of the bench's own instead (warmed by the first run).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "mlsec-gates-bench-pyc")
-    t0 = time.perf_counter()
+    t0, m0 = time.perf_counter(), machine_cpu()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
+    wall, m1 = time.perf_counter() - t0, machine_cpu()
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     rep = json.loads(out.read_text()) if out.exists() else {}
     out.unlink(missing_ok=True)
     g = rep.get("gates", {}).get("pii", {})
     return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss / 1024, "code": os.waitstatus_to_exitcode(status),
+            "machine_cpu": None if m0 is None or m1 is None else m1 - m0,
             "findings": len(rep.get("findings", [])), "errors": len(g.get("errors", [])), "stderr": err[-300:]}
 
 
@@ -192,15 +205,19 @@ def main() -> None:
     print("| input | files | MB | wall s | MB/s (wall) | CPU s | MB per CPU-s | peak RSS MB | exit | findings |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, path, n, size, r, w in rows:
-        pooled = size >= 128 and w != 1  # gates.pii.parallel_min_mb
-        cpu = f"{r['cpu']:.2f}" + (" (+workers)" if pooled else "")
+        # gates.pii.parallel_min_mb, and the gate's POOL_MIN_FILES small files
+        pooled = (size >= 128 or n >= 64) and w != 1
+        cpu = f"{r['cpu']:.2f}" + (f" (machine {r['machine_cpu']:.2f})" if pooled and r["machine_cpu"] is not None
+                                   else " (+workers)" if pooled else "")
         print(f"| {name}: {path.name} | {n} | {size:.1f} | {r['wall']:.2f} | {size / r['wall']:.1f} | {cpu} | "
               f"{size / r['cpu']:.1f} | {r['rss']:.0f} | {r['code']} | {r['findings']} |")
         if r["code"] not in (0, 1) or r["errors"]:
             print(f"|   ↳ {r['errors']} error(s); stderr: {r['stderr']!r} |")
     one, many = res["one file"], res["small files"]
+    cpu_many = many["machine_cpu"] if many["machine_cpu"] is not None else many["cpu"]
+    cpu_one = one["machine_cpu"] if one["machine_cpu"] is not None else one["cpu"]
     print(f"\nmany small files / one file (same bytes): wall {many['wall'] / one['wall']:.2f}x, "
-          f"CPU {many['cpu'] / one['cpu']:.2f}x")
+          f"machine CPU {cpu_many / cpu_one:.2f}x")
 
     if not a.no_presidio:
         import pii_speed_data as D

@@ -3,5 +3,6 @@
 import sys
 
 from gates.core.cli import main
+from gates.core.fastexit import exit_process
 
-raise SystemExit(main(["eval", *sys.argv[1:]]))
+exit_process(main(["eval", *sys.argv[1:]]), "gates.eval")

@@ -3,5 +3,6 @@
 import sys
 
 from gates.core.cli import main
+from gates.core.fastexit import exit_process
 
-raise SystemExit(main(["model", *sys.argv[1:]]))
+exit_process(main(["model", *sys.argv[1:]]), "gates.model")

@@ -91,3 +91,15 @@ def test_launched_as(monkeypatch, argv, expected):
 
     monkeypatch.setattr(sys, "orig_argv", argv, raising=False)
     assert launched_as("gates.pii") is expected
+
+
+@pytest.mark.parametrize("gate", ["model", "deps", "signature", "eval"])
+def test_every_gate_module_ends_through_the_fast_exit_with_its_exit_code(tmp_path, gate):
+    """``python -m gates.<gate>`` ends like ``mlsec-gates <gate>``: a usage error is exit 2 with
+    the message on stderr, and ``--help`` exit 0 with the full help on stdout."""
+    p = subprocess.run([sys.executable, "-m", f"gates.{gate}", "--no-such-flag"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "--no-such-flag" in p.stderr
+    p = subprocess.run([sys.executable, "-m", f"gates.{gate}", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and f"mlsec-gates {gate}" in p.stdout
+    source = (Path(__file__).resolve().parents[2] / "gates" / gate / "__main__.py").read_text()
+    assert f'exit_process(main(["{gate}", *sys.argv[1:]]), "gates.{gate}")' in source

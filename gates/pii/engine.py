@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import pyarrow as pa
-from . import compute as pc
 
 from gates.core.errors import InputError
 
+from . import compute as pc
 from . import kernels as K
 from . import textscan as _textscan
 from . import vector as X

@@ -13,6 +13,7 @@ import functools
 from typing import Any
 
 import pyarrow as pa
+
 from . import compute as pc
 
 #: below this many cells the process-wide compiled RE2 wins (measured: ~8 ms per kernel call

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 import pyarrow as pa
-from . import compute as pc
 
 from . import columns as C
+from . import compute as pc
 from . import documents, kernels, phones
 from .redact import mask, value_hash
 from .scanner import ColumnStats, EntityStats, Example, ScanConfig

@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 
 import pyarrow as pa
-from . import compute as pc
 
+from . import compute as pc
 from .validators import CARD_BRANDS, IBAN_LENGTHS
 
 @functools.lru_cache(maxsize=256)

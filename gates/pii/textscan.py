@@ -38,6 +38,8 @@ DENSE_AFTER = 64
 #: below this many cells a column is searched on one thread
 HALVES_MIN = 2048
 SEPARATOR = "\n\x00\n"
+#: the joined text is one pyarrow string (32-bit offsets): a column near 2 GiB is matched cell by cell
+TEXT_MAX = (1 << 31) - 1
 
 
 @functools.lru_cache(maxsize=256)
@@ -64,9 +66,11 @@ def _joined(arr: pa.Array) -> tuple[memoryview, Callable[[int], int], int, bool]
     n = len(a)
     if n == 0:
         return memoryview(b""), lambda i: 0, 0, False
+    offs = memoryview(a.buffers()[1]).cast("i")
+    if offs[a.offset + n] - offs[a.offset] + len(SEPARATOR) * n >= TEXT_MAX:
+        raise OverflowError("too long for one text")
     one = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), a), SEPARATOR)
     text = memoryview(one.buffers()[2] or b"")
-    offs = memoryview(a.buffers()[1]).cast("i")
     base, first, step = a.offset, offs[a.offset], len(SEPARATOR)
     values = a.buffers()[2]
     nul = values is not None and _nul_finder().search(memoryview(values)[first:offs[base + n]]) is not None
@@ -89,7 +93,10 @@ def _search(arr: pa.Array, rx: Any) -> list[int] | None:
     r"""Cells of ``arr`` where ``rx`` (compiled by google-re2) finds a match start, or None for
     every cell: when more than :data:`DENSE_SHARE` of them hit, or when a cell holds a NUL
     (the rewrite of ``[\s\S]`` would not hold there)."""
-    text, start, n, nul = _joined(arr)
+    try:
+        text, start, n, nul = _joined(arr)
+    except OverflowError:  # more than one string can hold: every cell, for the per-cell kernel
+        return None
     if nul:
         return None
     end = len(text)

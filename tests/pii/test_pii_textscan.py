@@ -121,3 +121,12 @@ def test_a_column_with_nul_inside_cells_is_matched_cell_by_cell():
     (got,) = textscan.candidates([arr], sc.block_pattern or sc.pattern)
     assert got.to_pylist() == list(range(len(cells)))  # handed back whole
     assert engine.prefilter(arr, sc.pattern, sc.block_pattern).to_pylist() == _exact(arr, sc.pattern) == [2000, 2001]
+
+
+def test_a_column_too_long_for_one_text_is_matched_cell_by_cell(monkeypatch):
+    """The joined text is one pyarrow string (32-bit offsets): past its limit the column goes to
+    the per-cell kernel instead of failing the file."""
+    monkeypatch.setattr(textscan, "TEXT_MAX", 1000)
+    arr = pa.array(["lorem ipsum"] * 300 + ["ssn 078-05-1120"], pa.string())
+    assert textscan.candidates([arr], r"\b\d{3}-\d{2}-\d{4}\b") == [pa.array(range(301), pa.int64())]
+    assert engine.prefilter(arr, r"\b\d{3}-\d{2}-\d{4}\b").to_pylist() == [300]

@@ -283,6 +283,11 @@ class ColumnScanner:
                 parts.append(f"(?P<c{i}>{c.pattern})")
                 loose.append(parts[-1])
         weak_free = [ENTITIES[n] for n in WEAK_NUMERIC if n in self.active and n not in pos]
+        if self.card_on and "CREDIT_CARD" not in pos:
+            # a card word ("card", "visa", "credit"...) lets the number after it be a 12-digit
+            # Maestro card, which the main pattern leaves out (twelve digits are also the last
+            # group of many UUIDs): _keyword passes it to _num, which checks brand and Luhn
+            weak_free.append(ENTITIES["CREDIT_CARD"])
         kw_word = keyword_regex(weak_free) if weak_free else None
         self.kw_rx = re.compile(kw_word) if kw_word else None
         #: cells worth the keyword pass: a context word with a number after it somewhere (the

@@ -168,3 +168,24 @@ def test_formatted_card_lengths(pii, tmp_path):
     p.write_text(f"paid {grouped19} ok\npaid {amex465} ok\n")
     _, rep, _ = pii(p)
     assert [r for r, _ in example_rows(found(rep, "CREDIT_CARD"))] == [1, 2]
+
+
+def test_twelve_digit_maestro_in_free_text_needs_a_card_word(pii, tmp_path):
+    """A 12-digit Maestro number is found in prose right after a card word ("card", "visa",
+    "credit"...), never on its own (twelve digits are also order numbers and the last group of
+    UUIDs), and never when its check digit fails."""
+    maestro, other = fake_card("58", 12, 3), fake_card("67", 12, 4)
+    bad = maestro[:-1] + str((int(maestro[-1]) + 1) % 10)
+    lines = [
+        f"I paid with my card {maestro} yesterday.",                    # 1: found
+        f"Order {maestro} shipped on time.",                            # 2: no card word
+        f"uuid 0f8fad5b-d9cb-469f-a165-{maestro} logged",               # 3: no card word
+        f"Charge the credit card {bad} again.",                         # 4: Luhn fails
+        f"visa: {other}",                                                # 5: found
+    ]
+    p = tmp_path / "notes.txt"
+    p.write_text("\n".join(lines) + "\n")
+    code, rep, _ = pii(p)
+    cards = found(rep, "CREDIT_CARD")
+    assert code == 1 and len(cards) == 1
+    assert [row for row, _ in example_rows(cards)] == [1, 5] and cards[0]["column_count"] == 2

@@ -21,6 +21,7 @@ from gates.core.errors import InputError
 
 from . import compute as pc
 from . import kernels as K
+from . import phones as _phones
 from . import textscan as _textscan
 from . import vector as X
 from .entities import TEST_EMAIL_DOMAINS, TEST_VALUES, WEAK_NUMERIC
@@ -476,10 +477,12 @@ class Pool:
             from concurrent.futures import ProcessPoolExecutor
 
             # forkserver, not fork: the parent runs pyarrow threads, and forking a threaded
-            # process can deadlock. The server preloads this module so workers start warm.
+            # process can deadlock. The server preloads this module, and what classification
+            # loads on first use (stdnum, phonenumbers and its default regions' metadata), once
+            # for all workers: 592 small files, machine CPU 7.6 -> 7.4 s (a missing one is skipped)
             try:
                 mp = multiprocessing.get_context("forkserver")
-                mp.set_forkserver_preload(["gates.pii.engine"])
+                mp.set_forkserver_preload(["gates.pii.engine", *WORKER_PRELOAD])
             except ValueError:  # no forkserver (Windows)
                 mp = multiprocessing.get_context("spawn")
             self._ex = ProcessPoolExecutor(self.workers, mp_context=mp, initializer=_worker_init, initargs=(self.cfg,))
@@ -607,6 +610,8 @@ def prefetch(chunks: Iterator["Chunk"]) -> Iterator["Chunk"]:
             close()
 
 
+#: imported by the worker processes' fork server (see :meth:`Pool.executor`)
+WORKER_PRELOAD = ("stdnum.util", "phonenumbers", *(f"phonenumbers.data.region_{r}" for r in _phones.DEFAULT_REGIONS))
 #: libraries the first chunk's classification imports on first use (python-stdnum's base module
 #: imports ssl: ~15 ms; phonenumbers ~10 ms)
 WARM_MODULES = ("stdnum.util", "phonenumbers")

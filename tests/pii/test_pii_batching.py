@@ -152,3 +152,14 @@ def test_progress_only_on_a_terminal_and_only_for_big_runs(monkeypatch):
     monkeypatch.delenv("CI")
     monkeypatch.setattr("sys.stderr", type("NotTty", (), {"isatty": lambda self: False, "write": lambda self, s: 0})())
     assert Progress(500, 1 << 30).bar is None
+
+
+def test_the_worker_fork_server_preloads_modules_that_exist():
+    """The fork server skips a preload it cannot import, silently: a misspelt name would only
+    make the workers slower, so every name is checked here."""
+    import importlib.util
+
+    from gates.pii import engine, phones
+
+    assert len(engine.WORKER_PRELOAD) == 2 + len(phones.DEFAULT_REGIONS)
+    assert [m for m in engine.WORKER_PRELOAD if importlib.util.find_spec(m) is None] == []

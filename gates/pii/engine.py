@@ -610,11 +610,12 @@ def prefetch(chunks: Iterator["Chunk"]) -> Iterator["Chunk"]:
             close()
 
 
-#: imported by the worker processes' fork server (see :meth:`Pool.executor`)
-WORKER_PRELOAD = ("stdnum.util", "phonenumbers", *(f"phonenumbers.data.region_{r}" for r in _phones.DEFAULT_REGIONS))
 #: libraries the first chunk's classification imports on first use (python-stdnum's base module
 #: imports ssl: ~15 ms; phonenumbers ~10 ms)
 WARM_MODULES = ("stdnum.util", "phonenumbers")
+#: imported by the worker processes' fork server (see :meth:`Pool.executor`): the same, and the
+#: default regions' phone metadata
+WORKER_PRELOAD = (*WARM_MODULES, *(f"phonenumbers.data.region_{r}" for r in _phones.DEFAULT_REGIONS))
 
 
 def _warm(cfg: ScanConfig) -> None:

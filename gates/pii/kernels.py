@@ -22,17 +22,37 @@ SMALL = 512
 
 
 @functools.lru_cache(maxsize=512)
-def compiled(pattern: str) -> Any:
-    """``pattern`` compiled once per process with google-re2, or None if that binding refuses it
-    (the pyarrow kernel is used then)."""
+def compiled(pattern: str, never_capture: bool = False) -> Any:
+    """``pattern`` compiled once per process with google-re2 (``never_capture``: every group
+    non-capturing, for callers that only need where a match is), or None if that binding refuses
+    it (the pyarrow kernel is used then)."""
     try:
         import re2
 
         opts = re2.Options()
         opts.max_mem = 64 << 20
+        opts.never_capture = never_capture
         return re2.compile(pattern, options=opts)
     except Exception:  # noqa: BLE001 - re2.error, or no binding: fall back to the kernel
         return None
+
+
+def may_hold(arr: pa.Array, literal: bytes, start: int = 0, end: int | None = None) -> bool:
+    """False when no cell of a string array can contain ``literal``: its characters' buffer (from
+    byte ``start`` to ``end``, else whole: a slice shares its parent's, so it may hold more) does
+    not. One RE2 search over the buffer, without a copy and without the GIL (a literal: memchr
+    speed; Python's ``re`` held the GIL ~5 ms per 12 MB chunk): several times faster than a
+    per-cell kernel."""
+    bufs = arr.buffers() if pa.types.is_string(arr.type) else []
+    if len(bufs) < 3 or bufs[2] is None:
+        return True
+    view = memoryview(bufs[2])[start:end]
+    rx = compiled("".join(f"\\x{b:02x}" for b in literal), never_capture=True)
+    if rx is None:
+        import re
+
+        return re.search(re.escape(literal), view) is not None
+    return rx.search(view) is not None
 
 
 def match(arr: pa.Array, pattern: str) -> pa.Array:

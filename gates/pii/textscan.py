@@ -25,10 +25,11 @@ the rewrite would not hold there).
 from __future__ import annotations
 
 import bisect
-import functools
 from typing import Any, Callable
 
 import pyarrow as pa
+
+from . import kernels as K
 
 #: a column is dense once more than one cell in 32 of those searched so far hit (after the first
 #: :data:`DENSE_AFTER` hits): it is handed back whole, as a Python call per hit would cost more
@@ -42,19 +43,10 @@ SEPARATOR = "\n\x00\n"
 TEXT_MAX = (1 << 31) - 1
 
 
-@functools.lru_cache(maxsize=256)
 def compiled(pattern: str) -> Any:
     """The text-pass form of ``pattern`` compiled once per process (see the module's docstring),
     or None if google-re2 refuses it."""
-    try:
-        import re2
-
-        opts = re2.Options()
-        opts.max_mem = 64 << 20
-        opts.never_capture = True
-        return re2.compile("(?m)" + pattern.replace(r"[\s\S]", r"[^\x00]"), options=opts)
-    except Exception:  # noqa: BLE001 - re2.error, or no binding: the caller matches cell by cell
-        return None
+    return K.compiled("(?m)" + pattern.replace(r"[\s\S]", r"[^\x00]"), never_capture=True)
 
 
 def _joined(arr: pa.Array) -> tuple[memoryview, Callable[[int], int], int, bool]:
@@ -72,21 +64,12 @@ def _joined(arr: pa.Array) -> tuple[memoryview, Callable[[int], int], int, bool]
     one = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), a), SEPARATOR)
     text = memoryview(one.buffers()[2] or b"")
     base, first, step = a.offset, offs[a.offset], len(SEPARATOR)
-    values = a.buffers()[2]
-    nul = values is not None and _nul_finder().search(memoryview(values)[first:offs[base + n]]) is not None
+    nul = K.may_hold(a, b"\x00", first, offs[base + n])
 
     def start(i: int) -> int:
         return offs[base + i] - first + step * i
 
     return text, start, n, nul
-
-
-@functools.lru_cache(maxsize=1)
-def _nul_finder() -> Any:
-    """A NUL byte, found by RE2 (a literal: memchr speed, no copy of the text)."""
-    import re2
-
-    return re2.compile(b"\\x00")
 
 
 def _search(arr: pa.Array, rx: Any) -> list[int] | None:

@@ -181,6 +181,12 @@ def prefilter_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None
     todo = [(a, None if s else next(it)) for a, s in zip(arrs, small)]
 
     def exact(a: pa.Array, idx: pa.Array | None) -> pa.Array:
+        if (idx is None or len(idx) == len(a)) and block_pattern and len(a) >= K.SMALL:
+            # every cell is left (a dense column): the block pattern first, cell by cell, then the
+            # full one on its hits. pyarrow's kernel ran the scanner's full alternation at ~4.5 µs
+            # a cell against ~0.4 µs for the block pattern (its DFA stays small): on 66k dense
+            # Faker cells 0.31 s became 0.03 s + the full pattern on the 27 % that hit
+            idx = pc.cast(pc.indices_nonzero(_match(a, block_pattern)), pa.int64())
         if idx is None or len(idx) == len(a):
             return pc.cast(pc.indices_nonzero(_match(a, pattern)), pa.int64())
         if len(idx) == 0:

@@ -110,24 +110,35 @@ def thing(text: str) -> bool:
     return any(_fold(w).strip(".,()") in THING_WORDS for w in text.split())
 
 
-def person(text: str) -> str | None:
-    """The name when ``text`` looks like a person's name and holds a listed name, else None."""
+@functools.lru_cache(maxsize=1 << 12)
+def _name_words(text: str) -> tuple[str, ...] | None:
+    """:func:`shape`'s tokens of a value that does not name a thing, else None. Cached: a
+    column's classification asks it of the same value up to four times (the shape test, the
+    listed-name support, the ordered-name test, the single-name test)."""
     words = shape(text)
     if words is None or thing(text):
         return None
-    return text.strip() if known(words) else None
+    return tuple(words)
+
+
+def person(text: str) -> str | None:
+    """The name when ``text`` looks like a person's name and holds a listed name, else None."""
+    words = _name_words(text)
+    if words is None:
+        return None
+    return text.strip() if known(list(words)) else None
 
 
 def person_ordered(text: str) -> str | None:
     """A name whose first word is a listed given name or whose last word is a listed surname
     (a Japanese name: a listed family name first): what values alone must show, since single
     listed words (Smart, Steel, Cotton are surnames too) also sit in product names."""
-    words = shape(text)
-    if words is None or thing(text):
+    words = _name_words(text)
+    if words is None:
         return None
     given, sur = lists()
     if _CJK.match(words[0]):
-        return text.strip() if known(words[:1]) else None
+        return text.strip() if known(list(words[:1])) else None
     first, last = _fold(words[0].rstrip(".")), _fold(words[-1].split("-")[-1].rstrip("."))
     return text.strip() if first in given or last in sur else None
 
@@ -135,10 +146,7 @@ def person_ordered(text: str) -> str | None:
 def person_shape(text: str) -> str | None:
     """The name when ``text`` has a person's name's shape (no list needed): used where the
     column's header says it holds names and most of its values are listed names."""
-    words = shape(text)
-    if words is None or thing(text):
-        return None
-    return text.strip()
+    return None if _name_words(text) is None else text.strip()
 
 
 def single_name(text: str) -> str | None:

@@ -314,3 +314,27 @@ def test_a_long_classified_column_is_counted_from_its_first_values_and_says_so(t
     lo, hi = f["fraction_ci"]
     assert lo <= 1.0 <= hi + 1e-9 and lo > 0.99
     assert abs(f["column_count"] - n) <= 0.01 * n
+
+
+def test_support_test_stops_once_settled_with_the_full_counts_answer():
+    """columns._supported answers as counting the whole sample would (at least ``need`` of it
+    passes), and stops testing values once the answer can no longer change either way."""
+    import random
+
+    from gates.pii import columns as C
+
+    rng = random.Random(3)
+    for _ in range(400):
+        n = rng.randint(0, 40)
+        sample = ["y" if rng.random() < rng.random() else "n" for _ in range(n)]
+        need = rng.choice([0.25, 0.3, 0.5, 0.6, 0.8, 1.0])
+        seen: list[str] = []
+
+        def fn(v: str) -> str | None:
+            seen.append(v)
+            return v if v == "y" else None
+
+        want = bool(n) and sample.count("y") / n >= need
+        assert C._supported((need, fn), sample) is want
+        if n and sample.count("y") / n >= need:
+            assert len(seen) <= [i + 1 for i in range(n) if sample[: i + 1].count("y") / n >= need][0]

@@ -130,3 +130,24 @@ def test_a_column_too_long_for_one_text_is_matched_cell_by_cell(monkeypatch):
     arr = pa.array(["lorem ipsum"] * 300 + ["ssn 078-05-1120"], pa.string())
     assert textscan.candidates([arr], r"\b\d{3}-\d{2}-\d{4}\b") == [pa.array(range(301), pa.int64())]
     assert engine.prefilter(arr, r"\b\d{3}-\d{2}-\d{4}\b").to_pylist() == [300]
+
+
+def test_a_dense_column_runs_the_full_pattern_only_on_the_block_patterns_hits(monkeypatch):
+    """A dense column (handed back whole) is matched with the cheaper block pattern cell by cell
+    first and with the full pattern only on its hits: same answer as the full pattern on every
+    cell, with the full pattern run on fewer cells."""
+    arr = pa.array(_cells(11, 4000, 0.4), pa.string())
+    calls: list[tuple[str, int]] = []
+    real = engine._match
+
+    def spy(a, pattern):
+        calls.append((pattern, len(a)))
+        return real(a, pattern)
+
+    monkeypatch.setattr(engine, "_match", spy)
+    pattern, block = _patterns()[0]
+    assert block and block != pattern
+    assert engine.prefilter(arr, pattern, block).to_pylist() == _exact(arr, pattern)
+    assert (block, len(arr)) in calls
+    full = [n for p, n in calls if p == pattern]
+    assert full and max(full) < len(arr)

@@ -291,6 +291,8 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
     with_digits: list[str] | None = None
     for det, allows in zip(DETECTORS, facts.allows):
         named = allows or (det.entity == "DATE_OF_BIRTH" and birth_neighbour(h, neighbours))
+        if best is not None and (named, det.rank) < best[0][:2]:
+            continue  # whatever its share, it ranks below the decision already made
         national = det.rank >= 10
         if not named and not (det.value_share and free) and not (national and generic):
             continue

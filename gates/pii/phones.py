@@ -69,12 +69,14 @@ def _attempt(text: str, region: str | None) -> tuple[str, str] | None:
         num = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(num):
+    # is_valid_number(num) is exactly this pair: the region found once serves both
+    found = phonenumbers.region_code_for_number(num)
+    if not phonenumbers.is_valid_number_for_region(num, found):
         return None
     out = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
     if num.extension:
         out += f"x{num.extension}"
-    return out, phonenumbers.region_code_for_number(num) or (region or "")
+    return out, found or (region or "")
 
 
 _COUNTRY_NAMES = {

@@ -338,3 +338,32 @@ def test_support_test_stops_once_settled_with_the_full_counts_answer():
         assert C._supported((need, fn), sample) is want
         if n and sample.count("y") / n >= need:
             assert len(seen) <= [i + 1 for i in range(n) if sample[: i + 1].count("y") / n >= need][0]
+
+
+def test_detectors_ranked_below_a_decision_are_not_tried(monkeypatch):
+    """Once a named detector decides a column, a detector of lower rank could not win whatever its
+    share: a ``name`` column of full names is PERSON from the shape test, and the single-name test
+    (rank 3 under the same header) never runs; with a header it names, it still decides."""
+    from gates.pii import columns as C
+    from gates.pii import names
+
+    calls: list[str] = []
+    real = names.single_name
+
+    def spy(text: str) -> str | None:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(names, "single_name", spy)
+    monkeypatch.setattr(C, "DETECTORS", tuple(
+        C.Detector(**{**d.__dict__, "validate": spy}) if d.validate is real else d for d in C.DETECTORS))
+    C._facts.cache_clear()
+    full = ["Maria Garcia", "John Smith", "Anna Müller", "Pierre Dubois", "Giulia Rossi", "Jan de Vries",
+            "Emma Brown", "Lucas Martin", "Sofia Romano", "Ana Souza", "Liam Wilson", "Mia Schmidt"]
+    v = C.classify("name", full)
+    assert v.decision is not None and v.decision.detector.rank == 4 and v.decision.validate is not spy
+    assert calls == []
+    single = ["Maria", "John", "Anna", "Pierre", "Giulia", "Jan", "Emma", "Lucas", "Sofia", "Ana", "Liam", "Mia"]
+    v = C.classify("name", single)
+    assert v.decision is not None and v.decision.detector.rank == 3 and calls
+    C._facts.cache_clear()

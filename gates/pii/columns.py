@@ -259,15 +259,19 @@ def _facts(label: str | None) -> _HeaderFacts:
     return _HeaderFacts(h, allows, h.says(V_NATIONAL_GENERIC), h.says(V_SSN) or any(allows))
 
 
-def _share_reaching(values: Sequence[str], fn: Callable[[str], str | None], need: float, denom: int) -> float | None:
+def _share_reaching(values: Sequence[str], fn: Callable[[str], str | None], need: float, denom: int,
+                    settle: bool = False) -> float | None:
     """``hits / denom`` over ``values``, or None as soon as it can no longer reach ``need`` (the
     caller would reject the detector anyway; most detectors fail on most columns within a few
-    values, and the value tests were most of a small file's cost)."""
+    values, and the value tests were most of a small file's cost). With ``settle``, the share so
+    far as soon as it reaches ``need``: for callers that only compare it with ``need``."""
     room = len(values) - need * denom + 1e-6  # failures allowed while ``need`` is still reachable
     hits = fails = 0
     for v in values:
         if fn(v) is not None:
             hits += 1
+            if settle and hits / denom >= need:  # it only grows: settled
+                return hits / denom
         else:
             fails += 1
             if fails > room:
@@ -366,21 +370,8 @@ def _supported(support: tuple[float, Callable[[str], str | None]] | None, sample
     if support is None:
         return True
     need, fn = support
-    n = len(sample)
-    if not n:
-        return 0.0 >= need
-    room = n - need * n + 1e-6  # failures allowed while ``need`` is still reachable
-    hits = fails = 0
-    for v in sample:
-        if fn(v) is not None:
-            hits += 1
-            if hits / n >= need:  # only grows: settled, the rest need not be tested
-                return True
-        else:
-            fails += 1
-            if fails > room:
-                return False
-    return hits / n >= need
+    got = _share_reaching(sample, fn, need, len(sample), settle=True)
+    return got is not None and got >= need
 
 
 def _phone_share(sample: Sequence[str], regions: Sequence[str]) -> float:

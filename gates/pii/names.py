@@ -17,6 +17,7 @@ import functools
 import re
 import unicodedata
 from pathlib import Path
+from typing import Sequence
 
 from gates.core.lazyre import lazy
 
@@ -89,7 +90,7 @@ def shape(text: str) -> list[str] | None:
     return words if len(words) >= 2 or (len(words) == 1 and len(raw) >= 2 and len(words[0]) > 1) else None
 
 
-def known(words: list[str]) -> int:
+def known(words: Sequence[str]) -> int:
     """How many of ``words`` are listed given names or surnames."""
     given, sur = lists()
     n = 0
@@ -113,8 +114,8 @@ def thing(text: str) -> bool:
 @functools.lru_cache(maxsize=1 << 12)
 def _name_words(text: str) -> tuple[str, ...] | None:
     """:func:`shape`'s tokens of a value that does not name a thing, else None. Cached: a
-    column's classification asks it of the same value up to four times (the shape test, the
-    listed-name support, the ordered-name test, the single-name test)."""
+    column's classification asks it of the same value up to three times (the shape test, the
+    listed-name support, the ordered-name test)."""
     words = shape(text)
     if words is None or thing(text):
         return None
@@ -126,7 +127,7 @@ def person(text: str) -> str | None:
     words = _name_words(text)
     if words is None:
         return None
-    return text.strip() if known(list(words)) else None
+    return text.strip() if known(words) else None
 
 
 def person_ordered(text: str) -> str | None:
@@ -138,7 +139,7 @@ def person_ordered(text: str) -> str | None:
         return None
     given, sur = lists()
     if _CJK.match(words[0]):
-        return text.strip() if known(list(words[:1])) else None
+        return text.strip() if known(words[:1]) else None
     first, last = _fold(words[0].rstrip(".")), _fold(words[-1].split("-")[-1].rstrip("."))
     return text.strip() if first in given or last in sur else None
 

@@ -40,7 +40,8 @@ class Gate(abc.ABC):
     #: help text for ``mlsec-gates <name> --help``: examples
     epilog: ClassVar[str] = ""
     #: True when the gate judges each discovered file on its own (no finding depends on another
-    #: file): ``run --shard K/N`` then gives it only this shard's files. A gate that looks at the
+    #: file, or only on neighbours it picks from :attr:`GateContext.discovered`, the same in every
+    #: shard): ``run --shard K/N`` then gives it only this shard's files. A gate that looks at the
     #: repository as a whole keeps the default and runs in shard 1 only.
     per_file: ClassVar[bool] = False
 
@@ -89,6 +90,10 @@ class GateContext:
     shard: Shard | None = None
     #: set for a remote reference's mirror: fetches the files a gate is about to read (None: all)
     prepare: Callable[["GateContext", Sequence[Path] | None], list[Path]] | None = None
+    #: every file the last :meth:`discover` found, before ``--shard`` took this job's share: a gate
+    #: that judges a file together with its neighbours (the pii gate samples a directory of
+    #: same-schema parts as one dataset) sees the same neighbours in every shard
+    discovered: list[Path] = field(default_factory=list, init=False, repr=False, compare=False)
     #: this run's cleaned strings and shown paths: a gate reports the same file, column names and
     #: masked values finding after finding (each ``display`` resolved the working directory)
     _memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
@@ -142,7 +147,7 @@ class GateContext:
         if self.shard is not None and self.gate.per_file:
             found = self._sharded(inc, exc, include)
         else:
-            found = self._discover(inc, exc, include)
+            found = self.discovered = self._discover(inc, exc, include)
         return self.prepare(self, found) if self.prepare is not None else found
 
     def _sharded(self, inc: list[str], exc: list[str], include: Sequence[str] | None) -> list[Path]:
@@ -150,7 +155,7 @@ class GateContext:
         shard that owns them, so merged shards report each once."""
         assert self.shard is not None
         before = len(self.findings)
-        files = self._discover(inc, exc, include)
+        files = self.discovered = self._discover(inc, exc, include)
         escaped = self.findings[before:]
         by_path = {self.root / f.rel_path: f for f in escaped}
         mine, mine_escaped = select(files, self.shard, also=list(by_path))

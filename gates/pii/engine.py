@@ -13,7 +13,8 @@ import functools
 import itertools
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -29,7 +30,9 @@ from .scanner import _KNUTH, ColumnScanner, ColumnStats, ScanConfig
 from .semantic import SemanticPass
 
 if TYPE_CHECKING:
+    from .datasets import Datasets
     from .readers import Chunk
+    from .semantic import Preset
 
 #: compiled scanners per (policy, column name, engine), for the life of the process: built once,
 #: copied per file (see ColumnScanner.fresh); the policy is kept alive so its id stays unique
@@ -408,12 +411,19 @@ def _worker_init(cfg: ScanConfig) -> None:
     _WORKER["cfg"] = cfg
 
 
-def read_scan_many(paths: Sequence[Any], limits: Any, fmt: str, cfg: ScanConfig) -> list[tuple[Any, Any, Any]]:
+def read_scan_many(paths: Sequence[Any], limits: Any, fmt: str, cfg: ScanConfig,
+                   parts: Mapping[str, Sequence[str]] | None = None,
+                   datasets: "Datasets | None" = None) -> list[tuple[Any, Any, Any]]:
     """Read and scan a batch of small files (:func:`scan_many`): per file ``(info, columns,
     None)``, or ``(None, None, failure)`` (:func:`readers.failure_of`) for a file that could not
     be read or scanned. If the batch scan fails, the files are scanned one by one, so one bad
-    file does not hide the others."""
+    file does not hide the others.
+
+    ``parts`` (directory → its first small files, :func:`datasets.members`) lets the files of
+    one table share their columns' decisions (:mod:`.datasets`), kept in ``datasets`` between
+    batches."""
     from . import readers
+    from .datasets import Datasets, key_of
 
     out: list[tuple[Any, Any, Any]] = [(None, None, None)] * len(paths)
     loaded: list[tuple[int, Any, list[Any]]] = []
@@ -423,13 +433,24 @@ def read_scan_many(paths: Sequence[Any], limits: Any, fmt: str, cfg: ScanConfig)
             loaded.append((k, info, list(chunks)))
         except Exception as exc:  # noqa: BLE001 - every reader failure is reported, naming the file
             out[k] = (None, None, readers.failure_of(exc))
+    presets: list[Any] = [None] * len(loaded)
+    if parts:
+        if datasets is None:
+            datasets = Datasets(cfg, lambda p: readers.read(p, limits, fmt, inline=True))
+        at_hand = {str(paths[k]): (info, chunks) for k, info, chunks in loaded}
+        for j, (k, info, chunks) in enumerate(loaded):
+            path = str(paths[k])
+            try:
+                presets[j] = datasets.preset(path, key_of(info, chunks), parts.get(str(Path(path).parent)), at_hand)
+            except Exception:  # noqa: BLE001 - the file is classified alone, as before
+                presets[j] = None
     try:
-        results: list[Any] = scan_many([c for _, _, c in loaded], cfg)
+        results: list[Any] = scan_many([c for _, _, c in loaded], cfg, presets)
     except Exception:  # noqa: BLE001 - scanned again, file by file
         results = []
-        for _, _, chunks in loaded:
+        for (_, _, chunks), preset in zip(loaded, presets):
             try:
-                results.append(scan_chunks(iter(chunks), cfg, None))
+                results.append(scan_chunks(iter(chunks), cfg, None, preset))
             except Exception as exc:  # noqa: BLE001
                 results.append(readers.failure_of(exc))
     for (k, info, _), res in zip(loaded, results):
@@ -437,10 +458,18 @@ def read_scan_many(paths: Sequence[Any], limits: Any, fmt: str, cfg: ScanConfig)
     return out
 
 
-def _worker_read_scan(paths: list[Any], limits: Any, fmt: str) -> list[tuple[Any, Any, Any]]:
+def _worker_read_scan(paths: list[Any], limits: Any, fmt: str,
+                      parts: Mapping[str, Sequence[str]] | None = None) -> list[tuple[Any, Any, Any]]:
     """A batch of small files, read and scanned in a worker: the parent only reports them (it
-    read them itself before, and pickled their chunks over: a third of its time on 592 files)."""
-    return read_scan_many(paths, limits, fmt, _WORKER["cfg"])
+    read them itself before, and pickled their chunks over: a third of its time on 592 files).
+    The worker keeps the tables' decisions between its batches (:mod:`.datasets`)."""
+    datasets = _WORKER.get("datasets")
+    if parts and datasets is None:
+        from . import readers
+        from .datasets import Datasets
+
+        datasets = _WORKER["datasets"] = Datasets(_WORKER["cfg"], lambda p: readers.read(p, limits, fmt, inline=True))
+    return read_scan_many(paths, limits, fmt, _WORKER["cfg"], parts, datasets)
 
 
 def _scan_alone(bs: BatchScan, chunk: "Chunk", skips: dict[str | None, frozenset[str]] | None = None) -> list[ColumnStats]:
@@ -642,7 +671,8 @@ def _warm(cfg: ScanConfig) -> None:
         _textscan.compiled(sc.block_pattern or sc.pattern)
 
 
-def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -> list[ColumnStats]:
+def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None,
+                preset: "Preset | None" = None) -> list[ColumnStats]:
     """Scan every chunk, in this process or on ``pool`` (bounded number of chunks in flight).
 
     PII-sparse data (the prefilter keeps under 2 % of the cells of the first rows) stays in
@@ -650,6 +680,8 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
     would only add copying."""
     bs = BatchScan(cfg)
     sem = SemanticPass(cfg)  # column semantics (headers + value shares): a tap on the same chunks
+    if preset is not None:
+        sem.preset(preset)
     it = prefetch(sem.tap(iter(chunks)))
     _warm(cfg)
     first = next(it, None)
@@ -698,13 +730,18 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None) -
     return sem.merge(list(acc.values()))
 
 
-def scan_many(files: list[list["Chunk"]], cfg: ScanConfig) -> list[list[ColumnStats]]:
+def scan_many(files: list[list["Chunk"]], cfg: ScanConfig,
+              presets: Sequence["Preset | None"] | None = None) -> list[list[ColumnStats]]:
     """Scan the chunks of several small files, each file with counts of its own, sharing the
     prefilter: the columns of all files that use the same pattern are concatenated and matched
     in one kernel call (pyarrow compiles the pattern per call; per file and column that set-up
-    cost more than the scan). Results equal scanning each file alone."""
+    cost more than the scan). Results equal scanning each file alone (with the same ``presets``:
+    per file, its table's column decisions or None)."""
     bss = [BatchScan(cfg) for _ in files]
     sems = [SemanticPass(cfg) for _ in files]
+    for sem, preset in zip(sems, presets or ()):
+        if preset is not None:
+            sem.preset(preset)
     for bs, sem, chunks in zip(bss, sems, files):
         # a small file is in memory whole: its columns are classified before the per-cell scan,
         # so the scanners leave out what the classification settles (see SemanticPass.skip)

@@ -21,6 +21,7 @@ from gates.core.gate import Gate, GateContext
 
 from . import config as _config
 from . import options as _options
+from .datasets import Datasets, members
 from .decide import report_file
 from .engine import Pool, _worker_read_scan, read_scan_many, scan_chunks
 from .readers import Failure, failure_of, read
@@ -66,10 +67,11 @@ class PiiGate(Gate):
             files.append((path, _size(path)))
         progress = Progress(len(files), sum(size for _, size in files))
         small = [f for f in files if _small(f[1], pool, min_parallel)]
+        parts = self._parts(ctx, files, allow_paths) if small else {}
         # many small files: batches small enough to keep every worker busy, sent to the pool
         per_batch = BATCH_FILES if pool is None or len(small) < POOL_MIN_FILES else \
             max(16, min(BATCH_FILES, len(small) // (4 * workers) + 1))
-        batches = _Batches(self, ctx, cfg, limits, fmt, pool if len(small) >= POOL_MIN_FILES else None, progress)
+        batches = _Batches(self, ctx, cfg, limits, fmt, pool if len(small) >= POOL_MIN_FILES else None, progress, parts)
         batch: list[tuple[Path, int]] = []
         try:
             for path, size in files:
@@ -97,6 +99,20 @@ class PiiGate(Gate):
         if cfg.salt == "mlsec-gates/pii/v1":
             ctx.note("value hashes use the public default salt; set MLSEC_GATES_PII_SALT to a secret for unguessable hashes")
 
+    @staticmethod
+    def _parts(ctx: GateContext, files: list[tuple[Path, int]], allow_paths: list[str]) -> dict[str, tuple[str, ...]]:
+        """Per directory, the small files whose rows decide its tables' columns
+        (:mod:`.datasets`): chosen among every file discovered, so every shard chooses alike."""
+        sizes = dict(files)
+
+        def small(p: Path) -> bool:
+            if allow_paths and _files.any_match(ctx.relative(p), allow_paths):
+                return False
+            size = sizes.get(p)
+            return (size if size is not None else _size(p)) < SMALL_FILE
+
+        return members(ctx.discovered or [p for p, _ in files], small)
+
     def _scan(self, ctx: GateContext, path: Path, cfg: Any, limits: Any, fmt: str, pool: Pool | None) -> None:
         try:
             info, chunks = read(path, limits, fmt, inline=pool is None)
@@ -114,16 +130,23 @@ class _Batches:
     and scan the next batches); each file is still reported on its own."""
 
     def __init__(self, gate: PiiGate, ctx: GateContext, cfg: Any, limits: Any, fmt: str, pool: Pool | None,
-                 progress: "Progress") -> None:
+                 progress: "Progress", parts: dict[str, tuple[str, ...]]) -> None:
         self.ctx, self.cfg, self.limits, self.fmt, self.pool, self.progress = ctx, cfg, limits, fmt, pool, progress
+        self.parts = parts
+        self.datasets: Datasets | None = None  # this process's table decisions, made on first use
         self.pending: list[tuple[list[tuple[Path, int]], Any]] = []
+
+    def _parts_of(self, batch: list[tuple[Path, int]]) -> dict[str, tuple[str, ...]]:
+        """The sampled parts of the batch's directories (what a worker needs of :attr:`parts`)."""
+        dirs = {str(p.parent) for p, _ in batch}
+        return {d: self.parts[d] for d in dirs if d in self.parts}
 
     def add(self, batch: list[tuple[Path, int]]) -> None:
         ex = self.pool.wait() if self.pool is not None else None
         fut = None
         if ex is not None:
             try:
-                fut = ex.submit(_worker_read_scan, [p for p, _ in batch], self.limits, self.fmt)
+                fut = ex.submit(_worker_read_scan, [p for p, _ in batch], self.limits, self.fmt, self._parts_of(batch))
             except Exception:  # noqa: BLE001 - a broken pool: read and scan here
                 fut = None
         self.pending.append((batch, fut))
@@ -143,7 +166,10 @@ class _Batches:
             except Exception:  # noqa: BLE001 - a worker that died or could not send its answer: again, here
                 results = None
         if results is None:
-            results = read_scan_many([p for p, _ in batch], self.limits, self.fmt, self.cfg)
+            if self.datasets is None:
+                self.datasets = Datasets(self.cfg, lambda p: read(p, self.limits, self.fmt, inline=True))
+            results = read_scan_many([p for p, _ in batch], self.limits, self.fmt, self.cfg, self._parts_of(batch),
+                                     self.datasets)
         for (path, _), (info, columns, failure) in zip(batch, results):
             if failure is not None:
                 _report_failure(self.ctx, path, failure)

@@ -63,16 +63,44 @@ class _Col:
     regions: Counter = field(default_factory=Counter)
 
 
-class SemanticPass:
-    """Per-file state of the column-semantics pass (one per :func:`engine.scan_chunks` call)."""
+#: a table's column decisions, made once for several files (:mod:`.datasets`): per column
+#: label, the verdict and the phone regions its sample was found in (in learned order)
+Preset = dict[str, tuple[C.Verdict, tuple[str, ...]]]
 
-    def __init__(self, cfg: ScanConfig) -> None:
+
+class SemanticPass:
+    """Per-file state of the column-semantics pass (one per :func:`engine.scan_chunks` call).
+
+    With ``sample_only`` it only samples and decides (the pass that makes a table's decisions
+    for several files: :mod:`.datasets`); it counts nothing."""
+
+    def __init__(self, cfg: ScanConfig, sample_only: bool = False) -> None:
         self.cfg = cfg
         self.cols: dict[str | None, _Col] = {}
         self.order: list[str | None] = []
         self.urls: dict[str | None, EntityStats] = {}
         self.regions = tuple(getattr(cfg, "phone_regions", ()) or phones.DEFAULT_REGIONS)
         self.lines = False
+        self.sample_only = sample_only
+
+    # ---- decisions shared by the files of one table ---------------------------------------------
+    def preset(self, decisions: Preset) -> None:
+        """Take the columns' decisions instead of making them from this file's own values:
+        every value is then counted (up to the check cap), as after a decision of its own."""
+        for label, (verdict, regions) in decisions.items():
+            self.cols[label] = _Col(label, verdict=verdict, regions=Counter({r: 0 for r in regions}))
+            self.order.append(label)
+
+    def sampled(self) -> bool:
+        """Every column seen so far has its full sample (and so its decision)."""
+        return bool(self.cols) and all(st.verdict is not None for st in self.cols.values()
+                                       if st.label is not None and not self.cfg.column_allowed(st.label))
+
+    def decisions(self) -> Preset:
+        """The decisions, for :meth:`preset` on the other files of the table."""
+        self.finish()
+        return {st.label: (st.verdict, tuple(st.regions)) for st in self.cols.values()
+                if st.label is not None and st.verdict is not None}
 
     # ---- streaming ----------------------------------------------------------------------------
     def tap(self, chunks: Iterator["Chunk"]) -> Iterator["Chunk"]:
@@ -94,10 +122,13 @@ class SemanticPass:
         for c in chunk.columns:
             if self.cfg.column_allowed(c.label):
                 continue
+            if self.sample_only and (c.label is None or self.cols[c.label].verdict is not None):
+                continue
             arr = strings(c.values)
             if arr is None or len(arr) == 0:
                 continue
-            self._url_secrets(c, arr, chunk)
+            if not self.sample_only:
+                self._url_secrets(c, arr, chunk)
             if c.label is None:
                 continue
             st = self.cols[c.label]
@@ -106,7 +137,7 @@ class SemanticPass:
                 start = self._fill(st, c, arr, chunk, hints)
                 if len(st.sample) >= C.SAMPLE:
                     self._decide(st)
-            if st.verdict is not None and st.verdict.decision is not None and start < len(arr):
+            if not self.sample_only and st.verdict is not None and st.verdict.decision is not None and start < len(arr):
                 self._count_arr(st, c, arr, chunk, hints, start)
 
     def finish(self) -> None:
@@ -158,8 +189,9 @@ class SemanticPass:
             if st.verdict.decision.detector.entity == "PHONE_NUMBER":
                 self._learn_regions(st)
                 st.regions = Counter({r: 0 for r in st.regions})  # learned order only: counts restart
-            for v, row, path, hint in st.sample:
-                self._count(st, v, row, path, hint)
+            if not self.sample_only:
+                for v, row, path, hint in st.sample:
+                    self._count(st, v, row, path, hint)
         st.sample = []
 
     def _count_arr(self, st: _Col, c: "Column", arr: pa.Array, chunk: "Chunk", hints: "_Hints | None",

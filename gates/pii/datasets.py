@@ -1,0 +1,137 @@
+"""Small files of one schema in one directory, classified as the one table they make.
+
+Why: a column's semantic decision (names, street addresses, birth dates, phone numbers without
+a format, national ids...) is made from its values, and a file of eight rows has too few of them
+(:data:`columns.MIN_VALUES`): a table split into small parts with plain headers passed the gate,
+while the same rows in one file were found. It was also the cost of many small files: 592 parts
+of 24 rows meant 8,880 column classifications where the same rows in one file needed 15.
+
+So the parts of one table (same directory, same format, same column labels) share their
+columns' decisions. They are made once, on the first :data:`columns.SAMPLE` values of each
+column taken from the directory's first parts in discovery order, exactly as one file's
+decisions are made from its first rows. Each part is still counted and reported on its own.
+
+Which parts are sampled does not depend on how the run is split: the parts are the first
+:data:`POOL_FILES` small files of the directory among *every* file discovered (before ``--shard``
+took a job's share), and a batch or worker that lacks some of them reads them itself. A part
+that could not be read is left out of the sample (the job that owns it reports it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from .semantic import Preset, SemanticPass
+
+if TYPE_CHECKING:
+    from .readers import Chunk, FileInfo
+    from .scanner import ScanConfig
+
+#: the first small files of a directory whose rows are sampled (a table's first 200 values per
+#: column take 9 parts of 24 rows, 25 of 8; a directory of unrelated small files costs at most
+#: this many extra reads per process)
+POOL_FILES = 64
+
+#: a table's identity within a directory: the reader's format and the column labels in order
+Key = tuple[str, tuple[str, ...]]
+
+
+def key_of(info: "FileInfo", chunks: Sequence["Chunk"]) -> Key | None:
+    """The schema of a file that was read: None for files without labelled columns (text)."""
+    labels: list[str] = []
+    seen: set[str] = set()
+    for ch in chunks:
+        for c in ch.columns:
+            if c.label is not None and c.label not in seen:
+                seen.add(c.label)
+                labels.append(c.label)
+    return (info.format, tuple(labels)) if labels else None
+
+
+def members(discovered: Iterable[Path], small: Any) -> dict[str, tuple[str, ...]]:
+    """Per directory with more than one, its first :data:`POOL_FILES` files for which
+    ``small(path)`` holds, in discovery order (``discovered`` is every file of the run, before
+    sharding)."""
+    out: dict[str, list[str]] = {}
+    full: set[str] = set()
+    for p in discovered:
+        d = str(p.parent)
+        if d in full:
+            continue
+        if small(p):
+            got = out.setdefault(d, [])
+            got.append(str(p))
+            if len(got) >= POOL_FILES:
+                full.add(d)
+    return {d: tuple(ps) for d, ps in out.items() if len(ps) > 1}  # a lone file decides alone
+
+
+@dataclass
+class _Directory:
+    """One directory's sampling state: parts read so far, one sampling pass per schema."""
+
+    parts: tuple[str, ...]
+    next: int = 0
+    passes: dict[Key, SemanticPass] = field(default_factory=dict)
+    decided: dict[Key, Preset] = field(default_factory=dict)
+
+
+class Datasets:
+    """The decisions of the tables in the directories one process scans, made on first use.
+
+    ``read(path)`` returns ``(info, chunks)`` for a part that is not at hand, or raises."""
+
+    def __init__(self, cfg: "ScanConfig", read: Any) -> None:
+        self.cfg = cfg
+        self.read = read
+        self.dirs: dict[str, _Directory] = {}
+
+    def preset(self, path: str, key: Key | None, parts: Sequence[str] | None,
+               at_hand: Mapping[str, tuple["FileInfo", list["Chunk"]]]) -> Preset | None:
+        """The decisions for the columns of ``path`` (schema ``key``), from the first parts of
+        its directory with the same schema; None when none of them has that schema (the file
+        is then classified alone, as before)."""
+        if key is None or not parts:
+            return None
+        d = self.dirs.get(str(Path(path).parent))
+        if d is None:
+            d = self.dirs[str(Path(path).parent)] = _Directory(tuple(parts))
+        got = d.decided.get(key)
+        if got is not None:
+            return got
+        while not self._full(d.passes.get(key)) and d.next < len(d.parts):
+            part = d.parts[d.next]
+            d.next += 1
+            self._sample(d, part, at_hand)
+        sem = d.passes.get(key)
+        if sem is None:
+            return None
+        got = d.decided[key] = sem.decisions()
+        return got
+
+    def _sample(self, d: _Directory, part: str, at_hand: Mapping[str, tuple["FileInfo", list["Chunk"]]]) -> None:
+        loaded = at_hand.get(part)
+        if loaded is None:
+            try:
+                info, chunks = self.read(Path(part))
+                loaded = (info, list(chunks))
+            except Exception:  # noqa: BLE001 - left out of the sample; its owner reports it
+                return
+        k = key_of(*loaded)
+        if k is None or k in d.decided:
+            return
+        sem = d.passes.get(k)
+        if sem is None:
+            sem = d.passes[k] = SemanticPass(self.cfg, sample_only=True)
+        if self._full(sem):
+            return
+        for ch in loaded[1]:
+            sem.feed(ch)
+
+    @staticmethod
+    def _full(sem: SemanticPass | None) -> bool:
+        """Every column of the schema has its sample (more parts would not change a decision)."""
+        return sem is not None and sem.sampled()
+

@@ -1,0 +1,150 @@
+"""The small parts of one table (same directory, same column labels) share their columns'
+decisions, made from the first parts' values as one file's are made from its first rows: a
+table split into parts too small to classify is found as the one file is, and the decisions do
+not depend on the worker count, the batching or the shard a part lands in."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from gates.pii import datasets
+from pii_helpers import found
+
+faker = pytest.importorskip("faker", reason="Faker (test extra) writes the people")
+
+ENTITIES = {("c1", "PERSON"), ("c2", "LOCATION"), ("c3", "PHONE_NUMBER")}
+
+
+def people(n: int, seed: int = 3) -> list[list[str]]:
+    fk = faker.Faker("en_US")
+    fk.seed_instance(seed)
+    return [[fk.name(), f"{fk.street_address()}, {fk.city()}", fk.phone_number()] for _ in range(n)]
+
+
+def write(path: Path, rows: list[list[str]], header: tuple[str, ...] = ("c1", "c2", "c3")) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def split(d: Path, rows: list[list[str]], per: int, header: tuple[str, ...] = ("c1", "c2", "c3")) -> list[Path]:
+    return [write(d / f"part-{i // per:03d}.csv", rows[i:i + per], header) for i in range(0, len(rows), per)]
+
+
+def by_file(rep: dict) -> dict[str, set[tuple[str, str]]]:
+    out: dict[str, set[tuple[str, str]]] = {}
+    for f in found(rep):
+        if f["rule"] == "PII001":
+            out.setdefault(f["path"].rsplit("/", 1)[-1], set()).add((f["column"], f["entity"]))
+    return out
+
+
+def key(rep: dict) -> list:
+    return sorted((f["path"].rsplit("/", 1)[-1], f["rule"], f.get("entity"), f.get("column"), f.get("column_count"),
+                   f["fingerprint"], f["blocking"]) for f in rep["findings"])
+
+
+def test_a_table_split_into_parts_too_small_to_classify_is_found_as_the_one_file_is(pii, tmp_path):
+    rows = people(80)
+    one = write(tmp_path / "one" / "all.csv", rows)
+    code, rep, _ = pii(one)
+    assert code == 1 and by_file(rep) == {"all.csv": ENTITIES}
+    parts = split(tmp_path / "parts", rows, 8)  # 8 rows a part: below MIN_VALUES, alone each passed
+    code, rep, _ = pii(tmp_path / "parts")
+    assert code == 1
+    assert by_file(rep) == {p.name: ENTITIES for p in parts}
+    for f in found(rep, "PERSON"):  # each part is still counted and reported on its own
+        assert f["column_count"] == 8 and f["path"].endswith(f["examples"][0].get("path") or f["path"].rsplit("/", 1)[-1])
+
+
+def test_a_lone_small_file_and_other_schemas_decide_alone(pii, tmp_path):
+    rows = people(40, seed=4)
+    d = tmp_path / "mixed"
+    split(d, rows[:24], 8)  # one table in three parts
+    write(d / "other.csv", rows[24:32], ("a", "b", "c"))  # another schema, 8 rows: too few alone
+    write(tmp_path / "lone" / "x.csv", rows[32:40])  # alone in its directory, 8 rows
+    code, rep, _ = pii(d, tmp_path / "lone")
+    got = by_file(rep)
+    assert got == {f"part-00{i}.csv": ENTITIES for i in range(3)}, got
+    assert code == 1
+
+
+def test_the_sampled_parts_are_the_directorys_first_and_decide_for_the_rest(pii, tmp_path, monkeypatch):
+    """A part beyond the sampled ones takes their decisions (as rows beyond a file's sample do):
+    its five rows, too few alone, are counted; a part with a schema of its own decides alone."""
+    monkeypatch.setattr(datasets, "POOL_FILES", 2)
+    d = tmp_path / "t"
+    rows = people(34, seed=5)
+    write(d / "part-000.csv", rows[:12])
+    write(d / "part-001.csv", rows[12:24])
+    write(d / "part-002.csv", rows[24:29])  # not sampled: five rows
+    write(d / "part-003.csv", rows[29:34], ("c1", "c2", "x"))  # its own schema: five rows, alone
+    code, rep, _ = pii(d, extra=("--workers", "1"))
+    got = by_file(rep)
+    assert got == {"part-000.csv": ENTITIES, "part-001.csv": ENTITIES, "part-002.csv": ENTITIES}, got
+    (person,) = [f for f in found(rep, "PERSON") if f["path"].endswith("part-002.csv")]
+    assert person["column_count"] == 5
+    assert code == 1
+
+
+def test_shared_decisions_do_not_depend_on_workers(pii, tmp_path):
+    rows = people(140, seed=6)
+    d = tmp_path / "t"
+    split(d, rows, 2)  # 70 parts: their batches go to the worker pool
+    code1, one, _ = pii(d, extra=("--workers", "1"))
+    code2, two, _ = pii(d, extra=("--workers", "2"))
+    assert code1 == code2 == 1
+    assert key(one) == key(two)
+    got = Counter(e for fs in by_file(one).values() for _, e in fs)
+    # two rows a part: a part whose two numbers are both invalid (Faker writes some unassigned
+    # area codes) has no phone finding
+    assert got["PERSON"] == got["LOCATION"] == 70 and got["PHONE_NUMBER"] >= 60
+
+
+def test_every_shard_samples_the_same_parts(cli, tmp_path):
+    """Three rows a part, 12 parts, 4 shards: a shard's own parts hold 9 values, too few to
+    classify, so a shard that sampled only its own parts would miss the table."""
+    rows = people(36, seed=7)
+    root = tmp_path / "repo"
+    split(root / "data", rows, 3)
+
+    def run(*extra: str) -> dict:
+        out = tmp_path / f"r{len(list(tmp_path.glob('r*.json')))}.json"
+        r = cli("run", str(root), "--gate", "pii", "--format", "json", "--output", str(out), "-q", *extra)
+        assert r.code == 1, r.err
+        return json.loads(out.read_text())
+
+    full = run()
+    merged: list = []
+    for k in range(1, 5):
+        doc = run("--shard", f"{k}/4")
+        assert 0 < len(doc["gates"]["pii"]["files"]) < 12
+        merged.extend(key(doc))
+    assert sorted(merged) == key(full)
+    assert Counter(e for fs in by_file(full).values() for _, e in fs)["PERSON"] == 12
+
+
+def test_an_unreadable_part_is_reported_and_left_out_of_the_sample(pii, tmp_path):
+    d = tmp_path / "t"
+    (d).mkdir()
+    (d / "part-000.csv.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")  # first in discovery order
+    split(d, people(24, seed=8), 8)
+    code, rep, _ = pii(d)
+    assert code == 2
+    assert [e["path"].rsplit("/", 1)[-1] for e in rep["gates"]["pii"]["errors"]] == ["part-000.csv.gz"]
+    assert by_file(rep) == {f"part-00{i}.csv": ENTITIES for i in range(3)}
+
+
+def test_members_are_the_first_small_files_of_each_directory_in_discovery_order(monkeypatch):
+    monkeypatch.setattr(datasets, "POOL_FILES", 3)
+    found_ = [Path(p) for p in ("a/1", "b/1", "a/2", "a/big", "a/3", "a/4", "c/1")]
+    got = datasets.members(found_, lambda p: p.name != "big")
+    assert got == {"a": ("a/1", "a/2", "a/3")}  # b and c hold one small file each: they decide alone

@@ -83,9 +83,12 @@ class BatchScan:
 
     def column(self, label: str | None, arr: pa.Array | pa.ChunkedArray, row_base: int = 0,
                rows: Sequence[int] | None = None, lines: bool = False, paths: Sequence[str] | None = None,
-               pre: pa.Array | None = None, cross: Sequence[int] | None = None, edges: Sequence[int] | None = None) -> None:
+               pre: pa.Array | None = None, cross: Sequence[int] | None = None, edges: Sequence[int] | None = None,
+               flags: list[list[bool] | None] | None = None) -> None:
         """Scan one column chunk. Rows are ``row_base + i + 1`` unless ``rows`` gives them;
-        ``pre``, when given, is the prefilter's answer computed together with other columns.
+        ``pre``, when given, is the prefilter's answer computed together with other columns, and
+        ``flags`` which of its candidates match the keyword and key-value patterns (used only
+        when no cell is taken as one token first).
         ``cross`` marks seams of cut lines: only matches straddling ``cross[i]`` count there
         (the rest was found in the pieces), and the seams add no rows; ``edges`` marks the
         pieces of cut lines (see :meth:`ColumnScanner.scan`)."""
@@ -129,7 +132,10 @@ class BatchScan:
         pos = idx.to_pylist()
         rws = [row_base + i + 1 for i in pos] if rows is None else [rows[i] for i in pos]
         pth = [paths[i] for i in pos] if paths is not None else None
-        kw, kv = _flags(cand, sc.kw_pattern, whole), _flags(cand, sc.kv_pattern, whole)
+        if flags is not None and whole is None:
+            kw, kv = flags  # each None where the scanner has no such pattern
+        else:
+            kw, kv = _flags(cand, sc.kw_pattern, whole), _flags(cand, sc.kv_pattern, whole)
         crs = [cross[i] for i in pos] if cross is not None else None
         eds = [edges[i] for i in pos] if edges is not None else None
         sc.scan(cells, rws, lines=lines, paths=pth, whole=whole, kw=kw, kv=kv, cross=crs, edges=eds)
@@ -357,10 +363,12 @@ def _threads() -> Any:
     return ThreadPoolExecutor(2, thread_name_prefix="pii-column")
 
 
-def scan_chunk(bs: BatchScan, chunk: "Chunk", given: dict[int, pa.Array] | None = None, threads: bool = False) -> None:
+def scan_chunk(bs: BatchScan, chunk: "Chunk", given: dict[int, pa.Array] | None = None, threads: bool = False,
+               flags: dict[int, list[list[bool] | None]] | None = None) -> None:
     """Scan every column of a chunk. Large string columns are prefiltered first, together
     (:func:`prefilter_many`: on two threads with ``threads``). ``given`` holds prefilter answers
-    computed already (by :func:`scan_many`, across files), by ``id`` of the column. With
+    computed already (by :func:`scan_many`, across files), by ``id`` of the column, and ``flags``
+    its keyword flags of the candidates (see :meth:`BatchScan.column`). With
     ``threads``, columns of a large chunk are scanned on :func:`_threads`: each label's columns
     in order on one thread (a scanner is never shared between threads), scanners created here
     first, in column order, so results come out in the same order."""
@@ -380,7 +388,8 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk", given: dict[int, pa.Array] | None 
     def scan(cols: list[Any]) -> None:
         for col in cols:
             bs.column(col.label, col.values, chunk.row_base, rows=col.rows, lines=chunk.lines, paths=col.paths,
-                      pre=pre.get(id(col)), cross=col.cross, edges=col.edges)
+                      pre=pre.get(id(col)), cross=col.cross, edges=col.edges,
+                      flags=flags.get(id(col)) if flags else None)
 
     pool = _threads() if threads and chunk.nrows >= THREAD_MIN_ROWS and len(chunk.columns) > 1 else None
     if pool is None:
@@ -750,7 +759,7 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig,
         sem.finish()
         for ch in chunks:
             bs.settle(sem.skips(ch))
-    groups: dict[tuple[str, str | None], list[Any]] = {}
+    groups: dict[tuple[str, str | None], list[tuple[Any, ColumnScanner]]] = {}
     for bs, chunks in zip(bss, files):
         for ch in chunks:
             for col in ch.columns:
@@ -760,21 +769,45 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig,
                     continue
                 sc = bs.scanner(col.label)
                 if sc.rx is not None:
-                    groups.setdefault((sc.pattern, sc.block_pattern), []).append(col)
+                    groups.setdefault((sc.pattern, sc.block_pattern), []).append((col, sc))
     given: dict[int, pa.Array] = {}
+    keyed: dict[str, list[tuple[int, int, pa.Array]]] = {}  # keyword pattern → (column, which flag, candidates)
     for (pattern, block_pattern), cols in groups.items():
-        starts = [0]
-        for c in cols:
-            starts.append(starts[-1] + len(c.values))
-        hits = prefilter(pa.concat_arrays([c.values for c in cols]), pattern, block_pattern).to_pylist()
-        at = 0
-        for j, c in enumerate(cols):
-            end = bisect.bisect_left(hits, starts[j + 1], at)
-            given[id(c)] = pa.array([h - starts[j] for h in hits[at:end]], pa.int64())
-            at = end
+        for (c, sc), hits in zip(cols, _matched_many([c.values for c, _ in cols], pattern, block_pattern)):
+            idx = given[id(c)] = pa.array(hits, pa.int64())
+            if len(idx) == 0 or (len(idx) >= SMALL and sc.whole):
+                continue  # nothing to scan, or one-token cells leave only some for the flags
+            cand = c.values if len(idx) == len(c.values) else pc.take(c.values, idx)
+            for which, kp in enumerate((sc.kw_pattern, sc.kv_pattern)):
+                if kp:
+                    keyed.setdefault(kp, []).append((id(c), which, cand))
+    # the keyword flags of every column's candidates, also in one pass per pattern (cell by
+    # cell they were ~8 % of a 592-file run)
+    flags: dict[int, list[list[bool] | None]] = {}
+    for kp, items in keyed.items():
+        for (cid, which, cand), hits in zip(items, _matched_many([c for _, _, c in items], kp)):
+            row = [False] * len(cand)
+            for h in hits:
+                row[h] = True
+            flags.setdefault(cid, [None, None])[which] = row
     out = []
     for bs, sem, chunks in zip(bss, sems, files):
         for ch in chunks:
-            scan_chunk(bs, ch, given)
+            scan_chunk(bs, ch, given, flags=flags)
         out.append(sem.merge(bs.results()))
+    return out
+
+
+def _matched_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None = None) -> list[list[int]]:
+    """Per array, the positions of its cells that match ``pattern``: the arrays are matched as
+    one (:func:`prefilter`), so a batch of small columns costs one pass."""
+    starts = [0]
+    for a in arrs:
+        starts.append(starts[-1] + len(a))
+    hits = prefilter(pa.concat_arrays(arrs), pattern, block_pattern).to_pylist() if arrs else []
+    out, at = [], 0
+    for j in range(len(arrs)):
+        end = bisect.bisect_left(hits, starts[j + 1], at)
+        out.append([h - starts[j] for h in hits[at:end]])
+        at = end
     return out

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gates.pii import config, kernels
-from gates.pii.engine import BatchScan, scan_chunk, scan_many
+from gates.pii.engine import BatchScan, scan_chunk, scan_chunks, scan_many
 from gates.pii.readers import Limits, read
 from pii_helpers import fake_card, fake_iban
 
@@ -67,6 +67,35 @@ def test_scan_many_equals_scan_alone(tmp_path):
                            if e in {"EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE"}} for st in got}
         want = {k: {e: v for e, v in d.items() if e in {"EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE"}} for k, d in want.items()}
         assert mine == want
+
+
+def test_keyword_flags_matched_across_files_equal_each_file_alone(tmp_path):
+    """scan_many matches the keyword-led and key=value patterns over every file's candidates at
+    once; each file's findings equal scanning it alone (which matches them cell by cell)."""
+    rng = random.Random(9)
+    notes = ["ssn 536-22-{:04d} on file", "password: Tr0ub4dor&{:04d}x", "api_key={:04d}f3a9c1e7b2d4a6f8e0c2b4d6", "tel {:04d} 555 0100",
+             "card number 4111 1111 1111 {:04d} exp", "fine", "call me maybe", "{:04d}", "passport no. X{:04d}123"]
+    d = tmp_path / "kw"
+    d.mkdir()
+    paths = []
+    for i in range(12):
+        lines = ["id,note,comment"]
+        for r in range(1, 30):
+            a, b = (rng.choice(notes).format(rng.randrange(10_000)) for _ in range(2))
+            lines.append(f'{r},"{a}","{b}"')
+        p = d / f"k{i:02d}.csv"
+        p.write_text("\n".join(lines) + "\n")
+        paths.append(p)
+    cfg, _ = config.build({})
+    files = [list(read(p, Limits(), inline=True)[1]) for p in paths]
+
+    def view(stats):
+        return {st.label: {e: (s.count, s.rows, sorted(s.examples)) for e, s in st.entities.items()} for st in stats}
+
+    many = [view(got) for got in scan_many(files, cfg)]
+    alone = [view(scan_chunks(iter(read(p, Limits(), inline=True)[1]), cfg, None)) for p in paths]
+    assert many == alone
+    assert sum(len(e) for f in many for e in f.values()) >= 12  # keyword-led findings are there to compare
 
 
 def test_compiled_scanners_do_not_share_counts():

@@ -80,7 +80,7 @@ def report_file(ctx: GateContext, path: Path, info: FileInfo, columns: list[Colu
     for col in sorted(columns, key=lambda c: (c.label is None, c.label or "")):
         for entity, st in sorted(col.entities.items()):
             meta = dict(col.extra.get(entity) or {})
-            rule = policy_rule(cfg, entity, meta.get("rule"))
+            rule = cfg.policy_rule(entity, meta.get("rule"))
             if rule is None or rule.action == "ignore":
                 continue
             if st.count:
@@ -91,17 +91,6 @@ def report_file(ctx: GateContext, path: Path, info: FileInfo, columns: list[Colu
                         path, severity="info", blocking=False, row=ex.row, line=ex.line, column=col.label, entity=entity,
                         evidence=ex.evidence, key=f"test|{entity}|{col.label}", value_hash=ex.hash, test_value=True,
                         **_extra(info, ex.row, ex.json_path))
-
-
-def policy_rule(cfg: ScanConfig, entity: str, rule_name: str | None) -> EntityRule | None:
-    """The policy rule for a finding: its own entity's, or for a part of a location (postcode,
-    city) that part's rule, unless ``LOCATION`` itself is ignored."""
-    if rule_name and rule_name != entity:
-        own = cfg.rules.get(entity)
-        if own is not None and own.action == "ignore":
-            return None
-        return cfg.rules.get(rule_name)
-    return cfg.rules.get(entity)
 
 
 def _where(label: str | None) -> str:

@@ -30,7 +30,7 @@ from .scanner import _KNUTH, ColumnScanner, ColumnStats, ScanConfig
 from .semantic import SemanticPass
 
 if TYPE_CHECKING:
-    from .datasets import Datasets
+    from .datasets import Datasets, Parts
     from .readers import Chunk
     from .semantic import Preset
 
@@ -421,14 +421,14 @@ def _worker_init(cfg: ScanConfig) -> None:
 
 
 def read_scan_many(paths: Sequence[Any], limits: Any, fmt: str, cfg: ScanConfig,
-                   parts: Mapping[str, Sequence[str]] | None = None,
+                   parts: Mapping[str, "Parts"] | None = None,
                    datasets: "Datasets | None" = None) -> list[tuple[Any, Any, Any]]:
     """Read and scan a batch of small files (:func:`scan_many`): per file ``(info, columns,
     None)``, or ``(None, None, failure)`` (:func:`readers.failure_of`) for a file that could not
     be read or scanned. If the batch scan fails, the files are scanned one by one, so one bad
     file does not hide the others.
 
-    ``parts`` (directory → its first small files, :func:`datasets.members`) lets the files of
+    ``parts`` (directory → its small files, :func:`datasets.members`) lets the files of
     one table share their columns' decisions (:mod:`.datasets`), kept in ``datasets`` between
     batches."""
     from . import readers
@@ -468,7 +468,7 @@ def read_scan_many(paths: Sequence[Any], limits: Any, fmt: str, cfg: ScanConfig,
 
 
 def _worker_read_scan(paths: list[Any], limits: Any, fmt: str,
-                      parts: Mapping[str, Sequence[str]] | None = None) -> list[tuple[Any, Any, Any]]:
+                      parts: Mapping[str, "Parts"] | None = None) -> list[tuple[Any, Any, Any]]:
     """A batch of small files, read and scanned in a worker: the parent only reports them (it
     read them itself before, and pickled their chunks over: a third of its time on 592 files).
     The worker keeps the tables' decisions between its batches (:mod:`.datasets`)."""

@@ -21,7 +21,7 @@ from gates.core.gate import Gate, GateContext
 
 from . import config as _config
 from . import options as _options
-from .datasets import Datasets, members
+from .datasets import Datasets, Parts, members
 from .decide import report_file
 from .engine import Pool, _worker_read_scan, read_scan_many, scan_chunks
 from .readers import Failure, failure_of, read
@@ -100,16 +100,17 @@ class PiiGate(Gate):
             ctx.note("value hashes use the public default salt; set MLSEC_GATES_PII_SALT to a secret for unguessable hashes")
 
     @staticmethod
-    def _parts(ctx: GateContext, files: list[tuple[Path, int]], allow_paths: list[str]) -> dict[str, tuple[str, ...]]:
+    def _parts(ctx: GateContext, files: list[tuple[Path, int]], allow_paths: list[str]) -> dict[str, Parts]:
         """Per directory, the small files whose rows decide its tables' columns
         (:mod:`.datasets`): chosen among every file discovered, so every shard chooses alike."""
         sizes = dict(files)
 
-        def small(p: Path) -> bool:
+        def small(p: Path) -> int | None:
             if allow_paths and _files.any_match(ctx.relative(p), allow_paths):
-                return False
+                return None
             size = sizes.get(p)
-            return (size if size is not None else _size(p)) < SMALL_FILE
+            size = size if size is not None else _size(p)
+            return size if size < SMALL_FILE else None
 
         return members(ctx.discovered or [p for p, _ in files], small)
 
@@ -130,13 +131,13 @@ class _Batches:
     and scan the next batches); each file is still reported on its own."""
 
     def __init__(self, gate: PiiGate, ctx: GateContext, cfg: Any, limits: Any, fmt: str, pool: Pool | None,
-                 progress: "Progress", parts: dict[str, tuple[str, ...]]) -> None:
+                 progress: "Progress", parts: dict[str, Parts]) -> None:
         self.ctx, self.cfg, self.limits, self.fmt, self.pool, self.progress = ctx, cfg, limits, fmt, pool, progress
         self.parts = parts
         self.datasets: Datasets | None = None  # this process's table decisions, made on first use
         self.pending: list[tuple[list[tuple[Path, int]], Any]] = []
 
-    def _parts_of(self, batch: list[tuple[Path, int]]) -> dict[str, tuple[str, ...]]:
+    def _parts_of(self, batch: list[tuple[Path, int]]) -> dict[str, Parts]:
         """The sampled parts of the batch's directories (what a worker needs of :attr:`parts`)."""
         dirs = {str(p.parent) for p, _ in batch}
         return {d: self.parts[d] for d in dirs if d in self.parts}

@@ -78,6 +78,16 @@ class ScanConfig:
         r = self.rules.get(entity)
         return self.sampling and r is not None and r.action != "ignore" and not r.zero_tolerance
 
+    def policy_rule(self, entity: str, rule_name: str | None = None) -> "EntityRule | None":
+        """The policy rule for ``entity``: its own, or for a part of a location (postcode,
+        city) that part's rule (``rule_name``), unless the entity itself is ignored."""
+        if rule_name and rule_name != entity:
+            own = self.rules.get(entity)
+            if own is not None and own.action == "ignore":
+                return None
+            return self.rules.get(rule_name)
+        return self.rules.get(entity)
+
     def column_allowed(self, label: str | None) -> bool:
         return label is not None and any(fnmatch.fnmatchcase(label, g) for g in self.allow_columns)
 

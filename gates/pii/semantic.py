@@ -13,6 +13,7 @@ Every cell is also looked at for URLs carrying credentials (a prefilter in pyarr
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 #: Faker data checking 5,000 a column was a fifth of the gate's CPU, 20,000 most of it.
 MAX_CHECK = 2_000
 MAX_CHECK_PHONE = 1_000
+#: values a part of a table checks at least per decided column, when it checks only its share
+#: of the table's budget (:mod:`.datasets`)
+PART_CHECK = 4
 #: entities a semantic decision overrides on the same column: a checksummed national id or a
 #: phone number read as a card, an SSN or an account number is the weaker reading
 WEAKER = ("CREDIT_CARD", "US_SSN", "US_ITIN", "US_BANK_NUMBER", "UK_NHS", "ABA_ROUTING_NUMBER", "PHONE_NUMBER")
@@ -63,9 +67,18 @@ class _Col:
     regions: Counter = field(default_factory=Counter)
 
 
-#: a table's column decisions, made once for several files (:mod:`.datasets`): per column
-#: label, the verdict and the phone regions its sample was found in (in learned order)
-Preset = dict[str, tuple[C.Verdict, tuple[str, ...]]]
+#: a table's column decisions: per column label, the verdict and the phone regions its sample
+#: was found in (in learned order)
+Decisions = dict[str, tuple[C.Verdict, tuple[str, ...]]]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """What the files of one table share (:mod:`.datasets`): the column decisions, made once,
+    and this file's share of one file's check budget (its bytes' share of its directory's)."""
+
+    decisions: Decisions
+    share: float = 1.0
 
 
 class SemanticPass:
@@ -82,12 +95,15 @@ class SemanticPass:
         self.regions = tuple(getattr(cfg, "phone_regions", ()) or phones.DEFAULT_REGIONS)
         self.lines = False
         self.sample_only = sample_only
+        self.share = 1.0  # of one file's check budget (less for a part of a table)
 
     # ---- decisions shared by the files of one table ---------------------------------------------
-    def preset(self, decisions: Preset) -> None:
+    def preset(self, preset: Preset) -> None:
         """Take the columns' decisions instead of making them from this file's own values:
-        every value is then counted (up to the check cap), as after a decision of its own."""
-        for label, (verdict, regions) in decisions.items():
+        values are then counted as after a decision of its own, up to this part's share of the
+        check budget where the verdict is settled (:meth:`_cap`)."""
+        self.share = min(1.0, max(0.0, preset.share))
+        for label, (verdict, regions) in preset.decisions.items():
             self.cols[label] = _Col(label, verdict=verdict, regions=Counter({r: 0 for r in regions}))
             self.order.append(label)
 
@@ -96,7 +112,7 @@ class SemanticPass:
         return bool(self.cols) and all(st.verdict is not None for st in self.cols.values()
                                        if st.label is not None and not self.cfg.column_allowed(st.label))
 
-    def decisions(self) -> Preset:
+    def decisions(self) -> Decisions:
         """The decisions, for :meth:`preset` on the other files of the table."""
         self.finish()
         return {st.label: (st.verdict, tuple(st.regions)) for st in self.cols.values()
@@ -194,16 +210,42 @@ class SemanticPass:
                     self._count(st, v, row, path, hint)
         st.sample = []
 
+    def _cap(self, st: _Col) -> tuple[int, int]:
+        """How many values of the column to check, and how many of them must have held the
+        entity before stopping there. One file checks up to the cap. A part of a table checks
+        its share of one file's cap (at least :data:`PART_CHECK`) where more values could not
+        change its verdict once enough have counted: the rule only warns (one value makes the
+        finding) or blocks on any share (``min_count`` values make it block). Otherwise, or
+        until then, it checks on to the cap."""
+        d = st.verdict.decision
+        cap = MAX_CHECK_PHONE if d.detector.entity == "PHONE_NUMBER" else MAX_CHECK
+        if self.share >= 1.0:
+            return cap, 0
+        rule = self.cfg.policy_rule(d.detector.entity, d.detector.rule)
+        if rule is None or rule.action == "ignore":
+            return cap, 0
+        if rule.action == "block" and rule.max_fraction > 0:
+            return cap, 0
+        need = rule.min_count if rule.action == "block" else 1
+        return max(PART_CHECK, math.ceil(cap * self.share)), need
+
     def _count_arr(self, st: _Col, c: "Column", arr: pa.Array, chunk: "Chunk", hints: "_Hints | None",
                    start: int) -> None:
         n = len(arr)
         cap = MAX_CHECK_PHONE if st.verdict.decision.detector.entity == "PHONE_NUMBER" else MAX_CHECK
+        share, need = self._cap(st) if self.share < 1.0 else (cap, 0)
         room = max(0, cap - st.checked)
         stop = min(n, start + room)
         if stop > start:
-            for j, v in enumerate(arr.slice(start, stop - start).to_pylist()):
-                i = start + j
+            values = arr.slice(start, stop - start).to_pylist()
+            for j, v in enumerate(values):
                 if v is not None and v.strip():
+                    if st.checked >= share and st.stats.count >= need:
+                        # this part's share is checked and its verdict settled: the rest of
+                        # its values are candidates, for the estimate
+                        st.stats.candidates += sum(1 for w in values[j:] if w is not None and w.strip())
+                        break
+                    i = start + j
                     hint = hints[i] if hints is not None and c.rows is None and i < len(hints) else None
                     self._count(st, v, self._row(c, chunk, i), c.paths[i] if c.paths is not None else None, hint)
         if stop < n:  # beyond the cap: non-empty cells are candidates not checked
@@ -318,7 +360,7 @@ class SemanticPass:
             if col is None and (d is None or st.stats.count == 0):
                 continue
             if col is None:
-                col = by[label] = ColumnStats(label, rows=st.checked)
+                col = by[label] = ColumnStats(label, rows=st.checked if self.share >= 1.0 else st.stats.candidates)
                 results.append(col)
             for entity, why in v.vetoes.items():
                 if col.entities.pop(entity, None) is not None:

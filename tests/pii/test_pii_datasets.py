@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -146,5 +147,98 @@ def test_an_unreadable_part_is_reported_and_left_out_of_the_sample(pii, tmp_path
 def test_members_are_the_first_small_files_of_each_directory_in_discovery_order(monkeypatch):
     monkeypatch.setattr(datasets, "POOL_FILES", 3)
     found_ = [Path(p) for p in ("a/1", "b/1", "a/2", "a/big", "a/3", "a/4", "c/1")]
-    got = datasets.members(found_, lambda p: p.name != "big")
-    assert got == {"a": ("a/1", "a/2", "a/3")}  # b and c hold one small file each: they decide alone
+    got = datasets.members(found_, lambda p: None if p.name == "big" else 10)
+    # b and c hold one small file each: they decide alone; a's fourth part shares the budget
+    assert got == {"a": datasets.Parts(("a/1", "a/2", "a/3"), 40)}
+
+
+def verdicts(rep: dict) -> list:
+    """What checking fewer values must not change: which findings, their severity and blocking."""
+    return sorted((f["path"].rsplit("/", 1)[-1], f["rule"], f.get("entity"), f.get("column"), f["fingerprint"],
+                   f["severity"], f["blocking"]) for f in rep["findings"])
+
+
+@pytest.fixture
+def small_budget(monkeypatch):
+    """One file's check budget of 8 values a column: 8 parts share it, 2 values each."""
+    from gates.pii import semantic
+    monkeypatch.setattr(semantic, "MAX_CHECK", 8)
+    monkeypatch.setattr(semantic, "MAX_CHECK_PHONE", 8)
+    monkeypatch.setattr(semantic, "PART_CHECK", 2)
+    return semantic
+
+
+def test_parts_share_one_files_check_budget_and_keep_every_verdict(pii, tmp_path, small_budget, monkeypatch):
+    d = tmp_path / "t"
+    split(d, people(48, seed=9), 6)  # 8 parts of 6 rows
+    code, shared, _ = pii(d, extra=("--workers", "1"))
+    monkeypatch.setattr(small_budget, "PART_CHECK", 10**6)  # every value checked
+    code_all, every, _ = pii(d, extra=("--workers", "1"))
+    assert code == code_all == 1
+    assert verdicts(shared) == verdicts(every)
+    people_shared, people_every = found(shared, "PERSON"), found(every, "PERSON")
+    assert len(people_shared) == 8
+    assert all(not f["sampled"] and f["column_count"] == 6 for f in people_every)
+    for f in people_shared:  # two of six values checked: the count is an estimate, said so
+        assert f["sampled"] and "from 2 of 6 candidates" in f["message"], f["message"]
+        assert len(f["examples"]) <= 2
+
+
+DATES = ["1961-03-04", "1975-11-23", "1982-07-09", "1990-01-30", "1958-12-01", "1969-05-17"]
+
+
+def dated(d: Path, name: str, births: list[str]) -> None:
+    write(d / name, [[f"id{i}", b] for i, b in enumerate(births)], ("id", "birth_date"))
+
+
+def test_a_part_checks_past_its_share_until_its_verdict_is_settled(pii, tmp_path, small_budget):
+    """Its first values are not dates: with two checked it would have no finding; it checks on
+    until ``min_count`` dates made it block (or its values ran out: reported, not blocking)."""
+    d = tmp_path / "t"
+    for i in range(6):
+        dated(d, f"part-00{i}.csv", DATES)
+    dated(d, "part-006.csv", ["unknown"] * 4 + DATES[:3])  # three dates after four non-dates
+    dated(d, "part-007.csv", ["unknown"] * 4 + DATES[:2])  # two
+    policy = "version: 1\ngates:\n  pii:\n    entities:\n      DATE_OF_BIRTH: {action: block, min_count: 3}\n"
+    code, rep, _ = pii(d, policy=policy, extra=("--workers", "1"))
+    assert code == 1
+    got = {f["path"].rsplit("/", 1)[-1]: f for f in found(rep, "DATE_OF_BIRTH")}
+    assert sorted(got) == [f"part-00{i}.csv" for i in range(8)]
+    assert got["part-006.csv"]["blocking"] and got["part-006.csv"]["column_count"] == 3
+    assert not got["part-007.csv"]["blocking"] and got["part-007.csv"]["column_count"] == 2
+    assert got["part-000.csv"]["blocking"] and got["part-000.csv"]["sampled"]  # settled after its share
+
+
+def test_a_share_rule_has_every_value_of_a_part_checked(pii, tmp_path, small_budget):
+    """Under ``max_fraction`` the verdict turns on the share, so no part stops at its budget."""
+    d = tmp_path / "t"
+    for i in range(8):
+        dated(d, f"part-00{i}.csv", DATES[:5] + ["unknown"] * (i % 3))
+    policy = "version: 1\ngates:\n  pii:\n    entities:\n      DATE_OF_BIRTH: {action: block, max_fraction: 0.7}\n"
+    code, rep, _ = pii(d, policy=policy, extra=("--workers", "1"))
+    got = {f["path"].rsplit("/", 1)[-1]: f for f in found(rep, "DATE_OF_BIRTH")}
+    assert len(got) == 8 and not any(f["sampled"] for f in got.values())
+    assert {n: (f["column_count"], f["blocking"]) for n, f in got.items()} == {
+        f"part-00{i}.csv": (5, 5 / (5 + i % 3) > 0.7) for i in range(8)}
+    assert code == 1
+
+
+def test_a_file_whose_schema_no_other_part_has_checks_as_one_file(pii, tmp_path, monkeypatch):
+    """Among the parts of a table, a file of its own schema is no part: it checks its values as
+    a lone file does (here, read first, it fills a sample alone), while the table's parts check
+    their share of one file's budget."""
+    from gates.pii import semantic
+    monkeypatch.setattr(semantic, "MAX_CHECK", 32)
+    monkeypatch.setattr(semantic, "PART_CHECK", 2)
+    d = tmp_path / "t"
+    rows = people(298, seed=10)
+    split(d, rows[:48], 6)  # 8 parts of 6 rows: 4 or 5 values each of the table's 32 (by bytes)
+    write(d / "other.csv", rows[48:], ("name", "where", "tel"))  # 250 rows, a schema of its own
+    code, rep, _ = pii(d, extra=("--workers", "1"))
+    assert code == 1
+    got = {f["path"].rsplit("/", 1)[-1]: f for f in found(rep, "PERSON")}
+    assert len(got) == 9
+    assert "from 32 of 250 candidates" in got["other.csv"]["message"], got["other.csv"]["message"]
+    for i in range(8):
+        f = got[f"part-00{i}.csv"]
+        assert f["sampled"] and re.search(r"from [45] of 6 candidates", f["message"]), f["message"]

@@ -84,11 +84,13 @@ class BatchScan:
     def column(self, label: str | None, arr: pa.Array | pa.ChunkedArray, row_base: int = 0,
                rows: Sequence[int] | None = None, lines: bool = False, paths: Sequence[str] | None = None,
                pre: pa.Array | None = None, cross: Sequence[int] | None = None, edges: Sequence[int] | None = None,
-               flags: list[list[bool] | None] | None = None) -> None:
+               flags: list[list[bool] | None] | None = None,
+               whole_given: tuple[pa.Array, list[str | None]] | None = None) -> None:
         """Scan one column chunk. Rows are ``row_base + i + 1`` unless ``rows`` gives them;
-        ``pre``, when given, is the prefilter's answer computed together with other columns, and
-        ``flags`` which of its candidates match the keyword and key-value patterns (used only
-        when no cell is taken as one token first).
+        ``pre``, when given, is the prefilter's answer computed together with other columns,
+        ``whole_given`` what :func:`whole_cells` left of its candidates (run across files, with
+        the settled cells booked already), and ``flags`` which of the candidates left match
+        the keyword and key-value patterns.
         ``cross`` marks seams of cut lines: only matches straddling ``cross[i]`` count there
         (the rest was found in the pieces), and the seams add no rows; ``edges`` marks the
         pieces of cut lines (see :meth:`ColumnScanner.scan`)."""
@@ -119,7 +121,13 @@ class BatchScan:
         sc.dense = len(idx) > 0.6 * max(non_empty, 1) and len(idx) >= 256
         cand = arr if len(idx) == len(arr) else pc.take(arr, idx)  # a dense column: no copy
         whole: list[str | None] | None = None
-        if len(cand) >= SMALL and sc.whole and cross is None and edges is None:
+        if whole_given is not None:
+            left, whole = whole_given
+            if len(left) < len(cand):
+                cand, idx = pc.take(cand, left), pc.take(idx, left)
+            if len(cand) == 0:
+                return
+        elif len(cand) >= SMALL and sc.whole and cross is None and edges is None:
             # one-token cells: classified (and mostly validated and booked) in pyarrow; only
             # what is left reaches Python
             vector = rows is None and not sc.allow_any
@@ -132,7 +140,7 @@ class BatchScan:
         pos = idx.to_pylist()
         rws = [row_base + i + 1 for i in pos] if rows is None else [rows[i] for i in pos]
         pth = [paths[i] for i in pos] if paths is not None else None
-        if flags is not None and whole is None:
+        if flags is not None:
             kw, kv = flags  # each None where the scanner has no such pattern
         else:
             kw, kv = _flags(cand, sc.kw_pattern, whole), _flags(cand, sc.kv_pattern, whole)
@@ -218,7 +226,50 @@ def _without(a: pa.Array, drop: list[pa.Array]) -> pa.Array:
     return pc.filter(a, pc.invert(pc.is_in(a, value_set=pa.concat_arrays([pc.cast(d, a.type) for d in drop]))))
 
 
-def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines: bool) -> tuple[pa.Array, list[str | None]]:
+class _Book:
+    """Where :func:`whole_cells` books what it settles: one column's scanner."""
+
+    def __init__(self, sc: ColumnScanner, lines: bool) -> None:
+        self.sc, self.lines = sc, lines
+
+    def bulk(self, entity: str, rows: pa.Array, at: pa.Array, norm: pa.Array, test: list[bool] | None) -> None:
+        """Cells ``at`` (ascending positions) accepted as ``entity``, ``norm`` their values."""
+        self.sc.bulk(entity, pc.take(rows, at), norm, test, self.lines)
+
+    def count(self, entity: str, at: pa.Array) -> None:
+        """Cells ``at`` counted as candidates of ``entity`` outside the row sample."""
+        self.sc._stat(entity).candidates += len(at)
+
+
+class _Split(_Book):
+    """The same for the columns of several files concatenated (:func:`scan_many`): each cell
+    is booked on its own file's scanner, ``starts`` giving where each column begins."""
+
+    def __init__(self, scs: list[ColumnScanner], starts: list[int], lines: bool) -> None:
+        super().__init__(scs[0], lines)
+        self.scs, self.starts = scs, starts
+
+    def _spans(self, at: pa.Array) -> Iterator[tuple[int, int, int]]:
+        pos = at.to_pylist()
+        lo = 0
+        while lo < len(pos):
+            k = bisect.bisect_right(self.starts, pos[lo]) - 1
+            hi = bisect.bisect_left(pos, self.starts[k + 1], lo)
+            yield k, lo, hi
+            lo = hi
+
+    def bulk(self, entity: str, rows: pa.Array, at: pa.Array, norm: pa.Array, test: list[bool] | None) -> None:
+        for k, lo, hi in self._spans(at):
+            self.scs[k].bulk(entity, pc.take(rows, at.slice(lo, hi - lo)), norm.slice(lo, hi - lo),
+                             test[lo:hi] if test is not None else None, self.lines)
+
+    def count(self, entity: str, at: pa.Array) -> None:
+        for k, lo, hi in self._spans(at):
+            self.scs[k]._stat(entity).candidates += hi - lo
+
+
+def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines: bool,
+                book: _Book | None = None) -> tuple[pa.Array, list[str | None]]:
     """Find the cells that are exactly one token of a class, each class tried on the cells no
     earlier class took. With ``rows`` (the cells' data rows, for columns without allowlists),
     validate the common structured shapes in pyarrow kernels and book the accepted cells.
@@ -226,7 +277,9 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
     class of its one token or None. Rejected cells stay for the Python path unless nothing else
     could be found in them, so results equal the per-cell validators'. Sampled entities (IP
     addresses, phone numbers under the default policy) get their sampling decided here:
-    unsampled cells are counted, not parsed. Nothing here converts a cell to a Python object."""
+    unsampled cells are counted, not parsed. Nothing here converts a cell to a Python object.
+    ``book`` says where accepted cells are booked (default: ``sc``)."""
+    book = book if book is not None else _Book(sc, lines)
     everything = _arange(len(cand))
     consumed: list[pa.Array] = []
     classified: list[tuple[str, pa.Array]] = []
@@ -248,7 +301,7 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
             if "IP_ADDRESS" in sc.sampled:
                 skip = pc.filter(pos, _unsampled(sc.cfg, pc.take(rows, pos)))
                 if len(skip):
-                    sc._stat("IP_ADDRESS").candidates += len(skip)
+                    book.count("IP_ADDRESS", skip)
                     consumed.append(skip)
             continue
         sub = pc.take(sub_all, hit)
@@ -285,7 +338,7 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
                 tmask = pc.is_in(norm_acc, value_set=pa.array(sorted(TEST_VALUES.get(entity, ())), pa.string()))
             test = tmask.to_pylist() if pc.any(tmask).as_py() else None
             at = pc.take(where, acc)
-            sc.bulk(entity, pc.take(rows, at), norm_acc, test, lines)
+            book.bulk(entity, rows, at, norm_acc, test)
             consumed.append(at)
             done.append(at)
         if cls == "num":
@@ -320,7 +373,7 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
             rest = _without(not_ssn, done)
             skip = pc.filter(rest, _unsampled(sc.cfg, pc.take(rows, rest)))
             if len(skip):
-                sc._stat("PHONE_NUMBER").candidates += len(skip)
+                book.count("PHONE_NUMBER", skip)
                 consumed.append(skip)
     left = _without(everything, consumed)
     whole: list[str | None] = [None] * len(left)
@@ -364,11 +417,13 @@ def _threads() -> Any:
 
 
 def scan_chunk(bs: BatchScan, chunk: "Chunk", given: dict[int, pa.Array] | None = None, threads: bool = False,
-               flags: dict[int, list[list[bool] | None]] | None = None) -> None:
+               flags: dict[int, list[list[bool] | None]] | None = None,
+               wholes: dict[int, tuple[pa.Array, list[str | None]]] | None = None) -> None:
     """Scan every column of a chunk. Large string columns are prefiltered first, together
     (:func:`prefilter_many`: on two threads with ``threads``). ``given`` holds prefilter answers
-    computed already (by :func:`scan_many`, across files), by ``id`` of the column, and ``flags``
-    its keyword flags of the candidates (see :meth:`BatchScan.column`). With
+    computed already (by :func:`scan_many`, across files), by ``id`` of the column, ``flags``
+    its keyword flags of the candidates and ``wholes`` its one-token cells (see
+    :meth:`BatchScan.column`). With
     ``threads``, columns of a large chunk are scanned on :func:`_threads`: each label's columns
     in order on one thread (a scanner is never shared between threads), scanners created here
     first, in column order, so results come out in the same order."""
@@ -389,7 +444,7 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk", given: dict[int, pa.Array] | None 
         for col in cols:
             bs.column(col.label, col.values, chunk.row_base, rows=col.rows, lines=chunk.lines, paths=col.paths,
                       pre=pre.get(id(col)), cross=col.cross, edges=col.edges,
-                      flags=flags.get(id(col)) if flags else None)
+                      flags=flags.get(id(col)) if flags else None, whole_given=wholes.get(id(col)) if wholes else None)
 
     pool = _threads() if threads and chunk.nrows >= THREAD_MIN_ROWS and len(chunk.columns) > 1 else None
     if pool is None:
@@ -771,30 +826,88 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig,
                 if sc.rx is not None:
                     groups.setdefault((sc.pattern, sc.block_pattern), []).append((col, sc))
     given: dict[int, pa.Array] = {}
-    keyed: dict[str, list[tuple[int, int, pa.Array]]] = {}  # keyword pattern → (column, which flag, candidates)
     for (pattern, block_pattern), cols in groups.items():
         for (c, sc), hits in zip(cols, _matched_many([c.values for c, _ in cols], pattern, block_pattern)):
-            idx = given[id(c)] = pa.array(hits, pa.int64())
+            given[id(c)] = pa.array(hits, pa.int64())
+    wholes = _wholes_many(bss, files, given)
+    # the keyword flags of every column's candidates, also in one pass per pattern (cell by
+    # cell they were ~8 % of a 592-file run); one-token cells hold no keyword
+    keyed: dict[str, list[tuple[int, int, pa.Array, list[int] | None, int]]] = {}
+    for cols in groups.values():
+        for c, sc in cols:
+            idx = given[id(c)]
             if len(idx) == 0 or (len(idx) >= SMALL and sc.whole):
-                continue  # nothing to scan, or one-token cells leave only some for the flags
+                continue  # nothing to scan, or the column's own one-token pass leaves the rest
             cand = c.values if len(idx) == len(c.values) else pc.take(c.values, idx)
+            remap: list[int] | None = None
+            n = len(cand)
+            got = wholes.get(id(c))
+            if got is not None:
+                left, whole = got
+                n = len(left)
+                remap = [j for j, w in enumerate(whole) if w is None]
+                cand = pc.take(cand, pc.take(left, pa.array(remap, pa.int64())))
             for which, kp in enumerate((sc.kw_pattern, sc.kv_pattern)):
                 if kp:
-                    keyed.setdefault(kp, []).append((id(c), which, cand))
-    # the keyword flags of every column's candidates, also in one pass per pattern (cell by
-    # cell they were ~8 % of a 592-file run)
+                    keyed.setdefault(kp, []).append((id(c), which, cand, remap, n))
     flags: dict[int, list[list[bool] | None]] = {}
     for kp, items in keyed.items():
-        for (cid, which, cand), hits in zip(items, _matched_many([c for _, _, c in items], kp)):
-            row = [False] * len(cand)
+        for (cid, which, cand, remap, n), hits in zip(items, _matched_many([c for _, _, c, _, _ in items], kp)):
+            row = [False] * n
             for h in hits:
-                row[h] = True
+                row[h if remap is None else remap[h]] = True
             flags.setdefault(cid, [None, None])[which] = row
     out = []
     for bs, sem, chunks in zip(bss, sems, files):
         for ch in chunks:
-            scan_chunk(bs, ch, given, flags=flags)
+            scan_chunk(bs, ch, given, flags=flags, wholes=wholes)
         out.append(sem.merge(bs.results()))
+    return out
+
+
+#: a batch's small columns of one kind take the one-token pass together from this many
+#: candidates on (below it, cell by cell costs less than the pass's ~20 kernel calls)
+WHOLE_MANY_MIN = 128
+
+
+def _wholes_many(bss: list[BatchScan], files: list[list["Chunk"]],
+                 given: dict[int, pa.Array]) -> dict[int, tuple[pa.Array, list[str | None]]]:
+    """The one-token pass (:func:`whole_cells`) over the small columns of a batch's files, one
+    pass per kind of column (same label, same scanner settings): a file's column of 24 cells
+    is below :data:`SMALL` and would be walked in Python cell by cell, while the same cells in
+    one file are classified and booked in pyarrow. Each cell is booked on its own file's
+    scanner (:class:`_Split`); per column, what is left for its Python pass, by ``id``."""
+    kinds: dict[tuple[Any, ...], list[tuple[Any, ColumnScanner, pa.Array, pa.Array | None]]] = {}
+    for bs, chunks in zip(bss, files):
+        for ch in chunks:
+            for col in ch.columns:
+                idx = given.get(id(col))
+                if idx is None or len(idx) == 0 or len(idx) >= SMALL:
+                    continue
+                sc = bs.scanner(col.label)
+                if not sc.whole:
+                    continue
+                vector = col.rows is None and not sc.allow_any
+                cand = col.values if len(idx) == len(col.values) else pc.take(col.values, idx)
+                rows = pc.add(idx, ch.row_base + 1) if vector else None
+                kinds.setdefault((col.label, sc.skip, vector, ch.lines), []).append((col, sc, cand, rows))
+    out: dict[int, tuple[pa.Array, list[str | None]]] = {}
+    for (_, _, vector, lines), cols in kinds.items():
+        starts = [0]
+        for _, _, cand, _ in cols:
+            starts.append(starts[-1] + len(cand))
+        if len(cols) < 2 or starts[-1] < WHOLE_MANY_MIN:
+            continue
+        scs = [sc for _, sc, _, _ in cols]
+        rows = pa.concat_arrays([r for _, _, _, r in cols]) if vector else None
+        left, whole = whole_cells(scs[0], pa.concat_arrays([c for _, _, c, _ in cols]), rows, lines,
+                                  _Split(scs, starts, lines))
+        pos = left.to_pylist()
+        at = 0
+        for k, (col, _, _, _) in enumerate(cols):
+            end = bisect.bisect_left(pos, starts[k + 1], at)
+            out[id(col)] = (pa.array([p - starts[k] for p in pos[at:end]], pa.int64()), whole[at:end])
+            at = end
     return out
 
 

@@ -115,6 +115,7 @@ class EntityStats:
     examples: dict[str, Example] = field(default_factory=dict)
     test_example: Example | None = None
     _last_row: int = -1
+    _ex_max: int = -1  # the highest row among the examples (see ColumnScanner._earlier)
 
     def merge(self, other: "EntityStats", limit: int) -> None:
         self.count += other.count
@@ -585,6 +586,8 @@ class ColumnScanner:
                 else:
                     r = rows[j].as_py()
                     ex[h] = Example(r, mask(entity, v), h, 1, r if lines else None)
+                    if r > st._ex_max:
+                        st._ex_max = r
             j += 1
 
     # ---- bookkeeping --------------------------------------------------------------------------
@@ -652,8 +655,28 @@ class ColumnScanner:
                 e.occurrences += 1
             else:
                 ex[h] = Example(self._row, mask(entity, value), h, 1, self._line, self._path)
+                if self._row > st._ex_max:
+                    st._ex_max = self._row
         elif h is not None and h in ex:
             ex[h].occurrences += 1
+        elif self._row < st._ex_max:
+            self._earlier(st, entity, value, h)
+
+    def _earlier(self, st: EntityStats, entity: str, value: str, h: str | None) -> None:
+        """A hit on a row before the last example's, with the examples full: cells booked in
+        bulk (:meth:`bulk`) came before the ones this pass walks. The examples stay the first
+        rows' (the finding's location is its first occurrence), as a pass in row order keeps."""
+        ex = st.examples
+        h = h or value_hash(self.cfg.salt, entity, value)
+        e = ex.get(h)
+        if e is not None:
+            e.occurrences += 1
+            if self._row < e.row:
+                e.row, e.line, e.json_path = self._row, self._line, self._path
+        else:
+            del ex[max(ex, key=lambda k: ex[k].row)]
+            ex[h] = Example(self._row, mask(entity, value), h, 1, self._line, self._path)
+        st._ex_max = max(x.row for x in ex.values())
 
 
 def _counts(start: int, end: int, cut: int, edge: int, n: int) -> bool:

@@ -28,6 +28,8 @@ import pyarrow as pa
 
 from gates.core.errors import InputError
 
+from . import sniff
+
 COMPRESSION_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "xz", ".zst": "zstd", ".zstd": "zstd"}
 MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
 FORMAT_SUFFIXES = {
@@ -413,7 +415,8 @@ _SAFE_CSV_ERROR = re.compile(r"^(CSV parse error: Expected \d+ columns, got \d+|
 
 
 def csv_dialect(sample: str, fmt: str) -> tuple[str, str | None, bool, str | None]:
-    """(delimiter, quotechar, doublequote, escapechar) from csv.Sniffer, with a format default."""
+    """(delimiter, quotechar, doublequote, escapechar) from csv.Sniffer (:mod:`.sniff`), with a
+    format default."""
     default = "\t" if fmt == "tsv" else ","
     lines = sample.splitlines(keepends=True)
     body = "".join(lines[:-1]) if len(lines) > 1 else sample
@@ -422,11 +425,10 @@ def csv_dialect(sample: str, fmt: str) -> tuple[str, str | None, bool, str | Non
         delim = "\t" if fmt == "tsv" and fast != "\t" and "\t" in lines[0] else fast
         return delim, '"', False, None
     try:
-        d = csv.Sniffer().sniff(body[:32768], delimiters=",\t;|")
-        delim = d.delimiter
+        delim, quote, doublequote, escape = sniff.dialect(body[:32768], ",\t;|")
         if fmt == "tsv" and delim != "\t" and "\t" in lines[0]:
             delim = "\t"
-        return delim, d.quotechar or '"', bool(d.doublequote), d.escapechar
+        return delim, quote, doublequote, escape
     except csv.Error:
         return default, '"', True, None
 

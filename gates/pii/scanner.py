@@ -117,6 +117,27 @@ class EntityStats:
     _last_row: int = -1
     _ex_max: int = -1  # the highest row among the examples (see ColumnScanner._earlier)
 
+    def add_example(self, ex: Example) -> None:
+        """A new distinct value, while there is room for it."""
+        self.examples[ex.hash] = ex
+        if ex.row > self._ex_max:
+            self._ex_max = ex.row
+
+    def earlier(self, ex: Example) -> None:
+        """A value on a row before the last example's, with the examples full (cells booked in
+        bulk came before the ones walked after them, or a JSON column's rows are not in order):
+        the examples stay the first rows', as a pass in row order keeps them, so the finding's
+        row is the entity's first occurrence."""
+        got = self.examples.get(ex.hash)
+        if got is not None:
+            got.occurrences += 1
+            if ex.row < got.row:
+                got.row, got.line, got.json_path = ex.row, ex.line, ex.json_path
+        else:
+            del self.examples[max(self.examples, key=lambda k: self.examples[k].row)]
+            self.examples[ex.hash] = ex
+        self._ex_max = max(x.row for x in self.examples.values())
+
     def merge(self, other: "EntityStats", limit: int) -> None:
         self.count += other.count
         self.rows += other.rows
@@ -585,9 +606,7 @@ class ColumnScanner:
                     ex[h].occurrences += 1
                 else:
                     r = rows[j].as_py()
-                    ex[h] = Example(r, mask(entity, v), h, 1, r if lines else None)
-                    if r > st._ex_max:
-                        st._ex_max = r
+                    st.add_example(Example(r, mask(entity, v), h, 1, r if lines else None))
             j += 1
 
     # ---- bookkeeping --------------------------------------------------------------------------
@@ -654,29 +673,12 @@ class ColumnScanner:
             if e is not None:
                 e.occurrences += 1
             else:
-                ex[h] = Example(self._row, mask(entity, value), h, 1, self._line, self._path)
-                if self._row > st._ex_max:
-                    st._ex_max = self._row
+                st.add_example(Example(self._row, mask(entity, value), h, 1, self._line, self._path))
         elif h is not None and h in ex:
             ex[h].occurrences += 1
         elif self._row < st._ex_max:
-            self._earlier(st, entity, value, h)
-
-    def _earlier(self, st: EntityStats, entity: str, value: str, h: str | None) -> None:
-        """A hit on a row before the last example's, with the examples full: cells booked in
-        bulk (:meth:`bulk`) came before the ones this pass walks. The examples stay the first
-        rows' (the finding's location is its first occurrence), as a pass in row order keeps."""
-        ex = st.examples
-        h = h or value_hash(self.cfg.salt, entity, value)
-        e = ex.get(h)
-        if e is not None:
-            e.occurrences += 1
-            if self._row < e.row:
-                e.row, e.line, e.json_path = self._row, self._line, self._path
-        else:
-            del ex[max(ex, key=lambda k: ex[k].row)]
-            ex[h] = Example(self._row, mask(entity, value), h, 1, self._line, self._path)
-        st._ex_max = max(x.row for x in ex.values())
+            h = h or value_hash(cfg.salt, entity, value)
+            st.earlier(Example(self._row, mask(entity, value), h, 1, self._line, self._path))
 
 
 def _counts(start: int, end: int, cut: int, edge: int, n: int) -> bool:

@@ -285,12 +285,17 @@ class SemanticPass:
             es.rows += 1
             es._last_row = row
         if h is None:
+            if row < es._ex_max:  # out of row order (a JSON column): the first rows' stay
+                h = value_hash(cfg.salt, entity, norm)
+                es.earlier(Example(row, mask(entity, norm), h, 1, row if self.lines else None, path))
             return
         ex = es.examples.get(h)
         if ex is not None:
             ex.occurrences += 1
         elif len(es.examples) < cfg.examples:
-            es.examples[h] = Example(row, mask(entity, norm), h, 1, row if self.lines else None, path)
+            es.add_example(Example(row, mask(entity, norm), h, 1, row if self.lines else None, path))
+        elif row < es._ex_max:
+            es.earlier(Example(row, mask(entity, norm), h, 1, row if self.lines else None, path))
 
     def _url_secrets(self, c: "Column", arr: pa.Array, chunk: "Chunk") -> None:
         if not kernels.may_hold(arr, b"://") or not pc.any(pc.match_substring(arr, "://")).as_py():

@@ -247,3 +247,42 @@ def test_the_worker_fork_server_preloads_modules_that_exist():
 
     assert len(engine.WORKER_PRELOAD) == 2 + len(phones.DEFAULT_REGIONS)
     assert [m for m in engine.WORKER_PRELOAD if importlib.util.find_spec(m) is None] == []
+
+
+def test_examples_are_the_first_rows_whatever_order_cells_come_in():
+    """A column whose cells reach the scanner out of row order (a JSON path's values, or cells
+    walked in Python after others were booked in bulk) keeps the first rows' values as examples,
+    as a pass in row order does: the finding's row is the entity's first occurrence."""
+    from gates.pii.engine import _template
+
+    cfg, _ = config.build({"examples": 3})
+    sc = _template(cfg, "contact", "re", frozenset()).fresh()
+    rows = [40, 41, 42, 43, 7, 3, 9, 41, 5]
+    cells = [f"u{r}@mail.example.net" for r in rows[:-2]] + ["u41@mail.example.net", "u5@mail.example.net"]
+    sc.scan(cells, rows)
+    st = sc.stats.entities["EMAIL_ADDRESS"]
+    assert sorted(e.row for e in st.examples.values()) == [3, 5, 7]
+    assert st.count == len(cells)
+    in_order = _template(cfg, "contact", "re", frozenset()).fresh()
+    order = sorted(range(len(rows)), key=lambda i: rows[i])
+    in_order.scan([cells[i] for i in order], [rows[i] for i in order])
+    want = in_order.stats.entities["EMAIL_ADDRESS"].examples
+    assert {h: e.row for h, e in st.examples.items()} == {h: e.row for h, e in want.items()}
+
+
+def test_a_json_arrays_findings_point_at_its_first_records(pii, tmp_path):
+    """The JSON walker hands an array's values last record first; a finding's examples and row
+    are still its first records' (per-cell e-mails and a column decided as URLs alike)."""
+    import json
+
+    doc = {"people": [{"email": f"p{i}@mail.example.net", "homepage": f"https://site{i}.example.org/about"}
+                      for i in range(1, 16)]}
+    p = tmp_path / "people.json"
+    p.write_text(json.dumps(doc), encoding="utf-8")
+    _, rep, _ = pii(p)
+    got = {f["entity"]: f for f in rep["findings"] if f["rule"] == "PII001"}
+    assert {"EMAIL_ADDRESS", "URL"} <= set(got), sorted(got)
+    for entity in ("EMAIL_ADDRESS", "URL"):
+        f = got[entity]
+        assert sorted(e["row"] for e in f["examples"]) == list(range(1, 11)), (entity, f["examples"])
+        assert f["row"] == 1 and f["json_path"].endswith("[0].email" if entity == "EMAIL_ADDRESS" else "[0].homepage")

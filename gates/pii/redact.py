@@ -21,11 +21,12 @@ def resolve_salt(option: str | None) -> str:
 
 
 def value_hash(salt: str, entity: str, normalised: str) -> str:
-    """16 hex digits of HMAC-SHA256(salt, entity:value): what allowlists and fingerprints use."""
-    import hashlib  # imported on first use (a clean dataset never hashes), then a dictionary look-up
-    import hmac
+    """16 hex digits of HMAC-SHA256(salt, entity:value): what allowlists and fingerprints use.
+    (``hmac.digest``, OpenSSL's one-shot HMAC: the same digest as an ``hmac.new`` object, at
+    two thirds of its cost; a run of many small files hashes ~40,000 examples.)"""
+    import hmac  # imported on first use (a clean dataset never hashes), then a dictionary look-up
 
-    return hmac.new(salt.encode(), f"{entity}:{normalised}".encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.digest(salt.encode(), f"{entity}:{normalised}".encode(), "sha256")[:8].hex()
 
 
 def _stars(n: int) -> str:

@@ -364,10 +364,14 @@ class ColumnScanner:
         files, except the cache of compiled alternations, which is shared on purpose (what
         ``__init__`` builds is immutable and shared: a copy per file and column was ~20 µs, 2 %
         of 592 small files); the template itself must never scan."""
-        c = copy.copy(self)
-        for k, v in vars(self).items():
-            if k not in ("_rx_cache", "handlers") and isinstance(v, (list, dict, set)):
-                setattr(c, k, copy.copy(v))
+        mutable = self.__dict__.get("_mutable")
+        if mutable is None:  # which attributes are containers: found once per template
+            mutable = self._mutable = tuple(k for k, v in vars(self).items()
+                                            if k not in ("_rx_cache", "handlers") and isinstance(v, (list, dict, set)))
+        c = object.__new__(type(self))
+        c.__dict__.update(self.__dict__)
+        for k in mutable:
+            setattr(c, k, copy.copy(getattr(self, k)))
         c.stats = ColumnStats(self.label)
         c.handlers = c._handlers()
         return c

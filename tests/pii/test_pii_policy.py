@@ -206,3 +206,15 @@ def test_worker_processes_give_the_same_findings(pii, tmp_path, monkeypatch):
     _, mixed, _ = pii(p, policy=policy, extra=("--workers", "2"))
     assert engine.SPLIT["parent"] == 4 and engine.SPLIT["workers"] > 1  # 3 while they start, and the last
     assert key(mixed) == key(one)
+
+
+def test_value_hashes_are_stable():
+    """Allowlists and waivers name values by this hash: HMAC-SHA256(salt, "ENTITY:value"), 16 hex
+    digits. Any change of how it is computed would silently void them."""
+    import hashlib
+    import hmac
+
+    assert value_hash(DEFAULT_SALT, "CREDIT_CARD", "4111111111111111") == "3ead83443e3a09de"
+    assert value_hash("sälz-€-salt", "PERSON", "Jörg Müller") == "abaf508fe5319b2e"
+    for salt, entity, v in ((DEFAULT_SALT, "EMAIL_ADDRESS", "a@b.example"), ("x" * 100, "US_SSN", "536-22-1234")):
+        assert value_hash(salt, entity, v) == hmac.new(salt.encode(), f"{entity}:{v}".encode(), hashlib.sha256).hexdigest()[:16]

@@ -182,7 +182,6 @@ class Datasets:
         return sem is not None and sem.sampled()
 
 
-
 def _size(path: str) -> int:
     """A part's size as discovery saw it (0 if it is gone: its owner reports that)."""
     try:

@@ -743,6 +743,9 @@ class _Walker:
         self.values += 1
 
     def walk(self, obj: Any, row: int | None, label: str, where: str, fixed_row: bool, depth: int = 0) -> None:
+        # children are pushed last first, so they are popped (and each column's values come)
+        # in document order: a column's first values are its sample, and its first rows are
+        # where its findings point
         stack = [(obj, row, label, where, depth)]
         while stack:
             o, r, lab, wh, depth = stack.pop()
@@ -754,6 +757,7 @@ class _Walker:
                     raise InputError(str(self.file), f"{self.kind} document expands to far more values than its size allows "
                                      "(aliases?): not expanded")
             if isinstance(o, dict):
+                children = []
                 for k, v in o.items():
                     k = str(k)
                     if _IDENT.match(k) and not sensitive(k):
@@ -761,9 +765,11 @@ class _Walker:
                     else:
                         part = "*"
                         self.add(f"{lab}.{{key}}" if lab else "{key}", k, r or 1, wh)
-                    stack.append((v, r, f"{lab}.{part}" if lab else part, f"{wh}.{part}" if part != "*" else f"{wh}[*]", depth + 1))
+                    children.append((v, r, f"{lab}.{part}" if lab else part, f"{wh}.{part}" if part != "*" else f"{wh}[*]", depth + 1))
+                stack.extend(reversed(children))
             elif isinstance(o, list):
-                for i, v in enumerate(o):
+                for i in range(len(o) - 1, -1, -1):
+                    v = o[i]
                     rr = r if (r is not None or fixed_row) else i + 1
                     # the records of a top-level array are rows: their fields are the columns
                     stack.append((v, rr, f"{lab}[]" if (lab or depth) else "", f"{wh}[{i}]", depth + 1))

@@ -115,7 +115,7 @@ class EntityStats:
     examples: dict[str, Example] = field(default_factory=dict)
     test_example: Example | None = None
     _last_row: int = -1
-    _ex_max: int = -1  # the highest row among the examples (see ColumnScanner._earlier)
+    _ex_max: int = -1  # the highest row among the examples (see :meth:`earlier`)
 
     def add_example(self, ex: Example) -> None:
         """A new distinct value, while there is room for it."""

@@ -75,7 +75,7 @@ Decisions = dict[str, tuple[C.Verdict, tuple[str, ...]]]
 @dataclass(frozen=True)
 class Preset:
     """What the files of one table share (:mod:`.datasets`): the column decisions, made once,
-    and this file's share of one file's check budget (its bytes' share of its directory's)."""
+    and this file's share of one file's check budget (its bytes' share of its table's)."""
 
     decisions: Decisions
     share: float = 1.0
@@ -210,9 +210,9 @@ class SemanticPass:
                     self._count(st, v, row, path, hint)
         st.sample = []
 
-    def _cap(self, st: _Col) -> tuple[int, int]:
-        """How many values of the column to check, and how many of them must have held the
-        entity before stopping there. One file checks up to the cap. A part of a table checks
+    def _cap(self, st: _Col) -> tuple[int, int, int]:
+        """The column's check cap, how many values this file checks before it may stop, and how
+        many of them must have held the entity to stop there. One file checks up to the cap. A part of a table checks
         its share of one file's cap (at least :data:`PART_CHECK`) where more values could not
         change its verdict once enough have counted: the rule only warns (one value makes the
         finding) or blocks on any share (``min_count`` values make it block). Otherwise, or
@@ -220,20 +220,17 @@ class SemanticPass:
         d = st.verdict.decision
         cap = MAX_CHECK_PHONE if d.detector.entity == "PHONE_NUMBER" else MAX_CHECK
         if self.share >= 1.0:
-            return cap, 0
+            return cap, cap, 0
         rule = self.cfg.policy_rule(d.detector.entity, d.detector.rule)
-        if rule is None or rule.action == "ignore":
-            return cap, 0
-        if rule.action == "block" and rule.max_fraction > 0:
-            return cap, 0
+        if rule is None or rule.action == "ignore" or (rule.action == "block" and rule.max_fraction > 0):
+            return cap, cap, 0
         need = rule.min_count if rule.action == "block" else 1
-        return max(PART_CHECK, math.ceil(cap * self.share)), need
+        return cap, max(PART_CHECK, math.ceil(cap * self.share)), need
 
     def _count_arr(self, st: _Col, c: "Column", arr: pa.Array, chunk: "Chunk", hints: "_Hints | None",
                    start: int) -> None:
         n = len(arr)
-        cap = MAX_CHECK_PHONE if st.verdict.decision.detector.entity == "PHONE_NUMBER" else MAX_CHECK
-        share, need = self._cap(st) if self.share < 1.0 else (cap, 0)
+        cap, share, need = self._cap(st)
         room = max(0, cap - st.checked)
         stop = min(n, start + room)
         if stop > start:

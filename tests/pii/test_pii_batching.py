@@ -286,3 +286,18 @@ def test_a_json_arrays_findings_point_at_its_first_records(pii, tmp_path):
         f = got[entity]
         assert sorted(e["row"] for e in f["examples"]) == list(range(1, 11)), (entity, f["examples"])
         assert f["row"] == 1 and f["json_path"].endswith("[0].email" if entity == "EMAIL_ADDRESS" else "[0].homepage")
+
+
+def test_the_json_walk_hands_values_over_in_document_order(tmp_path):
+    """A column's first values are its sample and its first rows are where its findings point:
+    the walk gives them in document order (it gave an array's last record first)."""
+    import json
+
+    doc = {"a": [{"k": f"v{i}", "in": [f"x{i}", f"y{i}"]} for i in range(1, 5)], "b": {"p": 1, "q": 2}}
+    p = tmp_path / "doc.json"
+    p.write_text(json.dumps(doc), encoding="utf-8")
+    cols = {c.label: c for ch in read(p, Limits(), inline=True)[1] for c in ch.columns}
+    assert cols["a[].k"].values.to_pylist() == ["v1", "v2", "v3", "v4"]
+    assert list(cols["a[].in[]"].paths) == [f"$.a[{i}].in[{j}]" for i in range(4) for j in range(2)]
+    assert list(cols["a[].in[]"].rows) == [1, 1, 2, 2, 3, 3, 4, 4]
+    assert [lab for lab in cols] == ["a[].k", "a[].in[]", "b.p", "b.q"]

@@ -106,7 +106,9 @@ def translate(pattern: str) -> str | None:
 
 @functools.lru_cache(maxsize=512)
 def compiled(pattern: str) -> Any:
-    """The RE2 stand-in for ``pattern`` compiled once, or None (then ``re`` walks alone)."""
+    """The RE2 stand-in for ``pattern`` compiled once, or None (then ``re`` walks alone). Its
+    groups do not capture: only where a match starts is asked of it, and RE2 finds that with its
+    DFA alone (capturing groups made it run its slower submatch engine on every hit)."""
     rx2 = translate(pattern)
     if rx2 is None:
         return None
@@ -115,6 +117,7 @@ def compiled(pattern: str) -> Any:
 
         opts = re2.Options()
         opts.max_mem = 64 << 20
+        opts.never_capture = True
         return re2.compile(rx2, options=opts)
     except Exception:  # noqa: BLE001 - no binding, or a pattern it refuses: the plain walk
         return None
@@ -122,18 +125,39 @@ def compiled(pattern: str) -> Any:
 
 def finditer(rx: re.Pattern, starts: Any, text: str) -> Iterator[re.Match]:
     """``rx.finditer(text)``, with ``starts`` (from :func:`compiled`) skipping the stretches
-    where no match can begin. ``rx`` never matches empty (``translate`` refuses such patterns)."""
+    where no match can begin. ``rx`` never matches empty (``translate`` refuses such patterns).
+
+    RE2 is given the text's UTF-8 bytes, encoded once: handed a ``str``, the binding encodes the
+    whole text again on every search and converts every offset (most of the cost on long
+    non-ASCII cells). Byte offsets are turned into ``str`` offsets as the walk goes, each stretch
+    of text converted once."""
     if starts is None or len(text) < MIN_LEN:
         yield from rx.finditer(text)
         return
-    pos, n = 0, len(text)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 for RE2 to walk
+        yield from rx.finditer(text)
+        return
     search, where = rx.search, starts.search
+    n = len(text)
+    pos = bpos = 0  # where the walk is, in characters and in bytes of ``data``
+    ascii_only = len(data) == n
     while pos < n:
-        hint = where(text, pos)
+        hint = where(data, bpos)
         if hint is None:
             return
-        m = search(text, hint.start())
+        hb = hint.start()
+        if ascii_only:
+            at = hb
+        else:
+            while hb > bpos and data[hb] & 0xC0 == 0x80:  # inside a character: from its first byte
+                hb -= 1
+            at = pos + len(data[bpos:hb].decode("utf-8"))
+        m = search(text, at)
         if m is None:
             return
         yield m
-        pos = m.end()
+        end = m.end()
+        bpos = end if ascii_only else hb + len(text[at:end].encode("utf-8"))
+        pos = end

@@ -190,6 +190,33 @@ def test_re2_start_finder_walks_like_python_re(pattern):
             [(m.lastgroup, m.span()) for m in rx.finditer(cell)], cell
 
 
+def test_re2_start_finder_walks_multibyte_text_like_python_re():
+    """RE2 walks the cell's UTF-8 bytes (encoded once) and its byte offsets become character
+    offsets as the walk goes: on text of 1- to 4-byte characters (accents, CJK, emoji, combining
+    marks, Arabic-Indic digits) and with the scanner's own alternation, the matches are Python's,
+    match for match; a cell with a lone surrogate (no UTF-8) is walked by ``re`` alone."""
+    from gates.pii import superset
+
+    cfg, _ = config.build({})
+    sc = engine._template(cfg, "notes", "re")
+    rx, starts = sc._rx_for(-1)
+    assert starts is not None
+    bits = ["Call 415-555-0100", " ", "ü", "日本語", "😀", "e\u0301", "٤١١٢٣٤٥٦٧", "a.b@example.org", "DE89 3704 0044 0532 0130 00",
+            "4111 1111 1111 1111", "10.0.0.1", "\u00a0", "\u3000", "123-45-6789", "x", "\U0001d7d9\U0001d7da"]
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(1500):
+        cell = "".join(rng.choice(bits) for _ in range(rng.randint(6, 40)))
+        if len(cell) < superset.MIN_LEN:
+            continue
+        checked += 1
+        assert [(m.lastgroup, m.span()) for m in superset.finditer(rx, starts, cell)] == \
+            [(m.lastgroup, m.span()) for m in rx.finditer(cell)], cell
+    assert checked > 1000
+    lone = "Call 415-555-0100 \ud800 then 123-45-6789 and a.b@example.org" * 2
+    assert [m.span() for m in superset.finditer(rx, starts, lone)] == [m.span() for m in rx.finditer(lone)] != []
+
+
 @pytest.mark.parametrize("pattern", [r"(?=a)b", r"(a)\1", r"\w+", r"^ab", r"ab$", r"a*", r"(?x) a", r"\Aab"])
 def test_re2_start_finder_refuses_what_it_cannot_vouch_for(pattern):
     from gates.pii import superset

@@ -390,6 +390,11 @@ class ColumnScanner:
             return
         handlers = self.handlers
         gates, rx_for = self._gates, self._rx_for
+        # a long cell is walked with the whole alternation when RE2 finds where its matches can
+        # start (superset.py): the literal gates cost more there than the classes they leave out
+        # save. Leaving a class in never changes the matches (a gate is false only where its
+        # class cannot match), so the walk finds the same. 50 MB of free text: 0.68 -> 0.53 s.
+        long_walk: Any = False  # looked up at the first long cell
         for i, cell in enumerate(cells):
             if not cell:
                 continue
@@ -403,11 +408,20 @@ class ColumnScanner:
                 handlers[cls](_Whole(cell), cell)
                 continue
             spans: list[tuple[int, int]] = []
-            key = 0
-            for bit, test in gates:
-                if test(cell):
-                    key |= bit
-            rx, starts = rx_for(key)
+            walk = None
+            if len(cell) >= _superset.MIN_LEN:
+                if long_walk is False:
+                    full = rx_for(-1)
+                    long_walk = full if full[1] is not None else None
+                walk = long_walk
+            if walk is not None:
+                rx, starts = walk
+            else:
+                key = 0
+                for bit, test in gates:
+                    if test(cell):
+                        key |= bit
+                rx, starts = rx_for(key)
             cut = cross[i] if cross is not None else -1
             edge = edges[i] if edges is not None else 0
             for m in _finditer(rx, starts, cell) if rx is not None else ():

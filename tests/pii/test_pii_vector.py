@@ -111,6 +111,40 @@ def test_per_cell_alternations_find_what_the_full_one_finds():
         assert got == [(m.lastgroup, m.span()) for m in sc.rx.finditer(cell)], cell
 
 
+def test_long_cells_walked_with_the_whole_alternation_count_what_the_gated_walk_counts(monkeypatch):
+    """A cell of :data:`superset.MIN_LEN` characters or more skips the literal gates and is
+    walked with the whole alternation, RE2 finding where matches can start: its matches equal
+    the full pattern's, and a scanner's counts and examples equal those of the gated walk."""
+    cfg, _ = config.build({})
+    rng = random.Random(12)
+    pieces = ["call me at ", "+1 415 555 0199", "4111 1111 1111 1111", "078-05-1120", "a.b@c.example.com", "DE89370400440532013000",
+              "10.0.0.1", "fe80::1", "00:1a:2b:3c:4d:5e", "AKIAIOSFODNN7EXAMPLE", "eyJhbGciOi.eyJzdWIiOi.abcdefghij", " ", ", ",
+              "-", ".", ":", "ghp_" + "x" * 36, "1.2.3.4.5", "order 5942859575", "٤١١١", "Grüße ", "電話 ", "card no. 5555 5555 5555 4444"]
+    cells = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    long = [c for c in cells if len(c) >= superset.MIN_LEN]
+    assert len(long) > 1000
+    sc = BatchScan(cfg).scanner("notes")
+    rx, starts = sc._rx_for(-1)
+    assert starts is not None
+    for cell in long:
+        assert [(m.lastgroup, m.span()) for m in superset.finditer(rx, starts, cell)] == \
+            [(m.lastgroup, m.span()) for m in sc.rx.finditer(cell)], cell
+
+    def stats(min_len: int) -> tuple:
+        monkeypatch.setattr(superset, "MIN_LEN", min_len)
+        s = BatchScan(cfg).scanner("notes")
+        s._rx_cache = {}  # its own compiled walks, to see which it used
+        s.scan(cells, list(range(1, len(cells) + 1)))
+        out = sorted((e, st.count, st.rows, st.candidates, sorted((x.row, x.evidence, x.occurrences) for x in st.examples.values()))
+                     for e, st in s.stats.entities.items())
+        return out, set(s._rx_cache)
+
+    walked, keys = stats(48)
+    gated, gated_keys = stats(1 << 30)  # every cell through the gates, walked by re alone
+    assert walked == gated and any(count for _, count, *_ in walked)
+    assert -1 in keys and -1 not in gated_keys
+
+
 def test_read_ahead_hands_over_chunks_in_order_and_raises_reader_errors():
     import pytest
 

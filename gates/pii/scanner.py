@@ -240,20 +240,22 @@ def _part_class(part: str) -> str:
 _TOK_START = re.compile(LOOSE["tok"])
 _IBAN_START = re.compile(r"[A-Z]{2}\d{2}")
 _BTC_START = re.compile(r"[13][1-9A-HJ-NP-Za-km-z]{25}|bc1|BC1")
+#: a literal every match of the class contains (the class cannot match where it is absent)
+CLASS_LITERALS = {"pem": "-----BEGIN ", "jwt": "eyJ", "email": "@", "ip4": ".", "ip6": ":", "eth": "0x"}
 #: (class, test): the test is true for every cell in which the class's pattern (CLASSES) can
 #: match at all, with Python ``re`` semantics (a literal every alternative contains, or the
 #: pattern's own leading shape)
 _CLASS_GATES: tuple[tuple[str, Callable[[str], bool]], ...] = (
-    ("pem", lambda c: "-----BEGIN " in c),
-    ("jwt", lambda c: "eyJ" in c),
+    ("pem", lambda c: CLASS_LITERALS["pem"] in c),
+    ("jwt", lambda c: CLASS_LITERALS["jwt"] in c),
     ("tok", lambda c: _TOK_START.search(c) is not None),
-    ("email", lambda c: "@" in c),
+    ("email", lambda c: CLASS_LITERALS["email"] in c),
     ("iban", lambda c: _IBAN_START.search(c) is not None),
-    ("ip4", lambda c: "." in c),
-    ("ip6", lambda c: ":" in c),
+    ("ip4", lambda c: CLASS_LITERALS["ip4"] in c),
+    ("ip6", lambda c: CLASS_LITERALS["ip6"] in c),
     ("mac", lambda c: ":" in c or "-" in c or "." in c),
     ("btc", lambda c: _BTC_START.search(c) is not None),
-    ("eth", lambda c: "0x" in c),
+    ("eth", lambda c: CLASS_LITERALS["eth"] in c),
 )
 
 

@@ -69,6 +69,67 @@ def test_vector_and_python_paths_give_same_stats():
     assert [(e.row, e.hash) for e in a.examples.values()] == [(e.row, e.hash) for e in b.examples.values()]
 
 
+def test_class_literals_are_in_every_match_of_their_class():
+    """``CLASS_LITERALS`` lets a class be skipped where its literal is absent: on look-alikes
+    built from each class's own pieces, no match lacks the literal, and matches exist."""
+    import re
+
+    from gates.pii.entities import CLASSES
+    from gates.pii.scanner import CLASS_LITERALS
+
+    pieces = ["a", "Z", "0", "9", "ff", "::", ":", ".", "@", "-", "_", "x", "0x", "eyJ", "-----BEGIN ", "PRIVATE KEY-----", " ",
+              "1.2", "fe80", "abc", "12345", "ab" * 20, "example.com"]
+    rng = random.Random(5)
+    seen = {cls: 0 for cls in CLASS_LITERALS}
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        for cls, lit in CLASS_LITERALS.items():
+            m = re.search(CLASSES[cls], text)
+            if m is not None:
+                seen[cls] += 1
+                assert lit in m.group(), (cls, text)
+    assert all(seen[c] for c in ("email", "ip4", "ip6", "eth")), seen
+
+
+def test_one_token_pass_skips_a_class_whose_literal_no_cell_holds(monkeypatch):
+    """The one-token pass does not run a class's kernel over cells of which none holds the
+    class's literal (cards have no ``@``): the same cells are left, classified and booked as
+    when every class is tried."""
+    from gates.pii import engine
+
+    cfg, _ = config.build({})
+    rng = random.Random(9)
+    cells = [rng.choice([fake_card("4", 16, i), "078-05-1120", "10.0.0.%d" % (i % 250), "fe80::%x" % i, "DE89370400440532013000",
+                         "n/a", "4111 1111 1111 1111"]) for i in range(2000)]
+    arr = pa.array(cells)
+    rows = pa.array(range(1, len(cells) + 1), pa.int64())
+    calls: list[str] = []
+    real = engine._match
+
+    def spy(a, pat):
+        calls.append(pat)
+        return real(a, pat)
+
+    monkeypatch.setattr(engine, "_match", spy)
+
+    def run():
+        sc = BatchScan(cfg).scanner("notes")
+        left, whole = engine.whole_cells(sc, arr, rows, False)
+        st = sorted((e, v.count, v.rows, v.candidates, sorted((x.row, x.hash) for x in v.examples.values()))
+                    for e, v in sc.stats.entities.items())
+        return left.to_pylist(), whole, st
+
+    calls.clear()
+    fast = run()
+    fast_calls = list(calls)
+    monkeypatch.setattr(engine, "CLASS_LITERALS", {})
+    calls.clear()
+    full = run()
+    assert fast == full and fast[2]
+    assert len(fast_calls) < len(calls)
+    assert not any("@" in p for p in fast_calls) and any("@" in p for p in calls)
+
+
 def test_loose_block_patterns_match_wherever_the_exact_ones_do():
     """The prefilter picks blocks with LOOSE stand-ins: a cell the exact pattern matches must
     never sit in a block the loose pattern rejects."""

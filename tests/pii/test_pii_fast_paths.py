@@ -162,6 +162,32 @@ def test_keyword_candidates_need_a_number_after_the_word():
     assert idx == [len(prose) * 400 + i for i in range(len(with_numbers))]
 
 
+def test_a_column_dense_on_its_first_cells_is_scanned_whole_with_the_same_results(monkeypatch):
+    """A large column whose first cells nearly all match is taken as dense at once (every
+    non-empty cell scanned, no per-cell kernels): counts, rows, candidates and examples equal
+    the exact prefilter's, also when the column stops being dense after the probed cells."""
+    fake = faker.Faker(["en_US", "de_DE", "ja_JP"])
+    fake.seed_instance(21)
+    head = [fake.email() if i % 3 else fake.credit_card_number() for i in range(engine.DENSE_PROBE + 500)]
+    prose = [fake.sentence() if i % 40 else f"{fake.sentence()} call {fake.phone_number()} or mail {fake.email()}"
+             for i in range(4 * engine.DENSE_PROBE)]
+    cells = head + prose + ["", None] * 50
+    cfg, _ = config.build({})
+    chunk = readers.Chunk([readers.Column("contact", pa.array(cells)), readers.Column("other", pa.array(list(reversed(cells))))],
+                          0, len(cells))
+
+    def run() -> tuple[dict, bool]:
+        bs = BatchScan(cfg)
+        engine.scan_chunk(bs, chunk)
+        return _summary(bs.results()), bs.scanners["contact"].dense
+
+    probed, dense = run()
+    monkeypatch.setattr(engine, "DENSE_PROBE_SHARE", 2.0)  # never dense by the probe
+    exact, was_dense = run()
+    assert probed == exact and any(v[0] for v in exact.values())
+    assert dense and not was_dense
+
+
 def test_region_hints_are_read_on_demand_across_windows():
     values = [random.Random(i).choice(["DE", "fr_FR", "+44", "Germany", None, "x", "GB29NWBK60161331926819"]) for i in range(10_000)]
     hints = semantic._Hints(pa.array(values))

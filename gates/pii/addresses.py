@@ -12,9 +12,10 @@ or company names under that header is not a city column.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from gates.core.lazyre import lazy
+
+from .fold import fold as _fold
 
 #: street-type words (USPS Publication 28 suffixes and their equivalents in the tested locales)
 STREET_WORDS = frozenset("""
@@ -60,8 +61,6 @@ _JP = lazy(globals(), r"(?:都|道|府|県).*?(?:市|区|町|村).*?(?:\d|[０-�
 _JP_BLOCK = lazy(globals(), r"\d+丁目|\d+番地?|\d+号")
 
 
-def _fold(s: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", s.lower()) if not unicodedata.combining(c))
 
 
 def street_address(text: str) -> str | None:

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from . import addresses, dates, documents, names, phones
+from .fold import fold as _fold
 from .national_ids import GENERIC_HEADER, NATIONAL_IDS
 
 #: values sampled per column before it is classified
@@ -37,8 +37,6 @@ SAMPLE = 200
 MIN_VALUES = 10
 
 
-def _fold(s: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", s.lower()) if not unicodedata.combining(c))
 
 
 _SPLIT = re.compile(r"[\W_]+")

@@ -9,9 +9,10 @@ or Japanese order), and the column's header (or its neighbour's) must say birth.
 from __future__ import annotations
 
 import datetime as _dt
-import unicodedata
 
 from gates.core.lazyre import lazy
+
+from .fold import fold as _fold
 
 _MONTHS = {
     # English, French, Spanish, Italian, German, Dutch, Portuguese month names and abbreviations
@@ -39,8 +40,6 @@ _WRITTEN = lazy(globals(), r"(?:(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?(
                            r"|(?:([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}))")
 
 
-def _fold(s: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", s.lower()) if not unicodedata.combining(c))
 
 
 def _ok(y: int, m: int, d: int) -> bool:

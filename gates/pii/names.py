@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from pathlib import Path
 from typing import Sequence
 
 from gates.core.lazyre import lazy
+
+from .fold import fold
 
 _DATA = Path(__file__).with_name("data")
 
@@ -41,10 +42,8 @@ _TOKEN = lazy(globals(), r"[^\W\d_][^\W\d_'’.-]*(?:['’-][^\W\d_]+)*\.?")
 _CJK = lazy(globals(), r"[\u3005\u3040-\u30ff\u3400-\u9fff]+")
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _fold(s: str) -> str:
-    """Lower-case, accents off. Cached: the same words come back in every name column."""
-    return "".join(c for c in unicodedata.normalize("NFKD", s.lower()) if not unicodedata.combining(c))
+#: :func:`fold`, cached: the same words come back in every name column
+_fold = functools.lru_cache(maxsize=1 << 14)(fold)
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,7 +57,7 @@ def lists() -> tuple[frozenset[str], frozenset[str]]:
                     continue
                 for w in line.split():
                     out.add(w)
-                    out.add(_fold(w))
+                    out.add(fold(w))  # not the cache: ~20,000 list words would push the scan's out
         return frozenset(out)
 
     return read("given_census.txt", "given_intl.txt"), read("surnames_census.txt", "surnames_intl.txt")

@@ -410,3 +410,27 @@ def test_plain_header_names_are_never_sensitive_without_the_name_scanner():
         assert all(slow(n) for n in flagged) and not any(monkey(n) for n in flagged)
     finally:
         scanner._plain_name = monkey
+
+
+def test_fold_lowers_ascii_and_decomposes_the_rest_like_the_full_fold():
+    """Word-list folding skips NFKD for ASCII text (NFKD leaves it unchanged): equal to the full
+    fold on ASCII, accented, ligature, full-width, CJK and Cyrillic words; the name lists are
+    folded without filling the scan's cache."""
+    import unicodedata
+
+    from gates.pii import names
+    from gates.pii.fold import fold
+
+    def full(s: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFKD", s.lower()) if not unicodedata.combining(c))
+
+    rng = random.Random(4)
+    alphabet = "abcXYZ019 -'.,_Ññéèüßæœﬁ𝔘ＡＢ日本語Ельцин\u0301\u00a0İ"
+    words = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(5000)]
+    words += ["".join(chr(rng.randint(32, 126)) for _ in range(rng.randint(0, 20))) for _ in range(5000)]
+    assert [fold(w) for w in words] == [full(w) for w in words]
+    names.lists.cache_clear()
+    names._fold.cache_clear()
+    given, sur = names.lists()
+    assert "josé" in given or "jose" in given
+    assert names._fold.cache_info().currsize == 0

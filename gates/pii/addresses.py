@@ -61,8 +61,6 @@ _JP = lazy(globals(), r"(?:都|道|府|県).*?(?:市|区|町|村).*?(?:\d|[０-�
 _JP_BLOCK = lazy(globals(), r"\d+丁目|\d+番地?|\d+号")
 
 
-
-
 def street_address(text: str) -> str | None:
     """The address when ``text`` holds a house number and a street-type word (or a Japanese
     prefecture/municipality with block numbers), else None."""

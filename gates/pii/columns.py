@@ -37,8 +37,6 @@ SAMPLE = 200
 MIN_VALUES = 10
 
 
-
-
 _SPLIT = re.compile(r"[\W_]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _CJK = re.compile(r"[\u3005\u3040-\u30ff\u3400-\u9fff]")

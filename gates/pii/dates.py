@@ -40,8 +40,6 @@ _WRITTEN = lazy(globals(), r"(?:(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?(
                            r"|(?:([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}))")
 
 
-
-
 def _ok(y: int, m: int, d: int) -> bool:
     if not 1900 <= y <= _dt.date.today().year:
         return False

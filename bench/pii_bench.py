@@ -13,6 +13,9 @@ products with a free-text review; about 1 row in 1,000 carries an e-mail or phon
 (and plotly, vega_datasets... when installed) ship; the dense rows split into ~8 KB files against
 the same bytes in one file; and, without ``--quick``, a 300 MB CSV for peak RSS.
 
+    python bench/pii_bench.py --instructions 12  # instructions per whole process (valgrind), ~4 minutes
+    python bench/pii_bench.py --instructions 12 --tree /tmp/base   # the same for another checkout
+
 Each input is run ``--repeat`` times (default 3) and the median run by wall time is shown. A
 run is ``python -m gates.pii FILE --format json --output OUT -q`` in a child process: wall
 time from start to exit (interpreter start and imports included), CPU = user+sys of the child and
@@ -20,6 +23,13 @@ the processes it waited for (pool workers started through the forkserver are not
 runs with worker processes the whole machine's CPU over the run is shown too, from /proc/stat), peak RSS of the child (``wait4``). The machine is shared with other
 agents: CPU seconds move far less with load than wall seconds, so read MB per CPU-second first.
 Generated files are cached under ``--cache``.
+
+Wall and CPU seconds on a shared virtual machine drift by 10-20 % within minutes, more than most
+single changes. ``--instructions MB`` counts instead the instructions one whole process executes
+(valgrind's callgrind, every thread) on the first MB of the dense, sparse and free-text files:
+repeated runs agree within a few per cent, so two commits can be compared (``--tree`` points
+the runs at another checkout's ``gates/``). Instructions are not seconds (memory and the GIL
+are not in them): confirm a gain in time with interleaved whole-process runs.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,20 +64,34 @@ def machine_cpu() -> float | None:
         return None
 
 
-def run_gate(path: Path, workers: int | None) -> dict:
-    """One whole gate process on ``path``: wall, CPU (user+sys), peak RSS, exit code, findings."""
-    out = Path(tempfile.mktemp(suffix=".json"))
-    cmd = [sys.executable, "-m", "gates.pii", str(path), "--format", "json", "--output", str(out), "-q"]
-    if workers is not None:
-        cmd += ["--workers", str(workers)]
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+#: the source tree whose ``gates`` the runs import (``--tree``). Children also start in it:
+#: ``python -m`` puts the working directory first on ``sys.path``, so a run started in another
+#: checkout would import that checkout's ``gates`` whatever ``PYTHONPATH`` says
+TREE = [HERE.parent]
+
+
+def child_env() -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(TREE[0]) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     # an installed wheel runs from byte code compiled at install time; a source tree under
     # PYTHONDONTWRITEBYTECODE=1 (set on some CI machines) would compile every module on every
     # run (~90 ms). Byte code goes to a cache of the bench's own instead (warmed by the first run).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "mlsec-gates-bench-pyc")
+    return env
+
+
+def gate_cmd(path: Path, out: Path, workers: int | None) -> list[str]:
+    cmd = [sys.executable, "-m", "gates.pii", str(path), "--format", "json", "--output", str(out), "-q"]
+    return cmd + ["--workers", str(workers)] if workers is not None else cmd
+
+
+def run_gate(path: Path, workers: int | None) -> dict:
+    """One whole gate process on ``path``: wall, CPU (user+sys), peak RSS, exit code, findings."""
+    out = Path(tempfile.mktemp(suffix=".json"))
+    cmd = gate_cmd(path, out, workers)
+    env = child_env()
     t0, m0 = time.perf_counter(), machine_cpu()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=env, cwd=TREE[0], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(proc.pid, 0)
     wall, m1 = time.perf_counter() - t0, machine_cpu()
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
@@ -151,6 +176,50 @@ def inputs(cache: Path, mb: float, small_mb: float, big_mb: float, pool_rows: in
     return out
 
 
+def instructions(path: Path) -> tuple[int, int] | str:
+    """(instructions, exit code) of one whole gate process on ``path`` under valgrind's callgrind
+    (every thread counted; its profile is thrown away), or why there is no count."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return "valgrind not found (apt-get install valgrind)"
+    out = Path(tempfile.mktemp(suffix=".json"))
+    prof = Path(tempfile.mktemp(suffix=".callgrind"))
+    cmd = [valgrind, "--tool=callgrind", f"--callgrind-out-file={prof}", *gate_cmd(path, out, None)]
+    p = subprocess.run(cmd, env=child_env(), cwd=TREE[0], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    out.unlink(missing_ok=True)
+    prof.unlink(missing_ok=True)
+    m = re.search(r"Collected : (\d+)", p.stderr)
+    return (int(m.group(1)), p.returncode) if m else f"no count (exit {p.returncode}): {p.stderr[-200:]!r}"
+
+
+def head_of(src: Path, mb: float, cache: Path) -> Path:
+    """The first ``mb`` MB of a CSV, cut at a line end (cached)."""
+    dst = cache / f"{src.stem}-head{mb:g}mb.csv"
+    if not dst.exists():
+        data = src.read_bytes()[: int(mb * 1e6)]
+        dst.write_bytes(data[: data.rfind(b"\n") + 1])
+    return dst
+
+
+def count_instructions(files: dict[str, Path], mb: float, runs: int, cache: Path) -> None:
+    print(f"instructions per whole process on the first {mb:g} MB of each file (callgrind; gates from {TREE[0]}):\n")
+    print("| input | MB | G instructions, each run | exit |")
+    print("|---|---:|---|---:|")
+    for kind in ("dense", "sparse", "freetext"):
+        path = head_of(files[kind], mb, cache)
+        counts: list[int] = []
+        code: int | str = "—"
+        for _ in range(runs):
+            got = instructions(path)
+            if isinstance(got, str):
+                code = got
+                break
+            counts.append(got[0])
+            code = got[1]
+        shown = ", ".join(f"{n / 1e9:.3f}" for n in counts) or "—"
+        print(f"| {kind}: {path.name} | {size_of(path):.1f} | {shown} | {code} |")
+
+
 def size_of(p: Path) -> float:
     if p.is_dir():
         return sum(f.stat().st_size for f in p.iterdir()) / 1e6
@@ -171,6 +240,9 @@ def main() -> None:
     ap.add_argument("--no-presidio", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="runs per input; the table shows the median by wall time (default 3)")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "mlsec-gates-pii-bench")
+    ap.add_argument("--instructions", type=float, metavar="MB",
+                    help="only count instructions (valgrind) on the first MB of the dense, sparse and free-text files")
+    ap.add_argument("--tree", type=Path, help="the source tree whose gates/ runs (default: this checkout)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -183,10 +255,18 @@ def main() -> None:
     pool_rows = a.pool_rows or (3000 if q else 10000)
     presidio_mb = a.presidio_mb if a.presidio_mb is not None else (0.3 if q else 1)
 
+    if a.tree is not None:
+        if not (a.tree / "gates" / "pii").is_dir():
+            ap.error(f"--tree {a.tree}: no gates/pii there")
+        TREE[0] = a.tree.resolve()
     t = time.perf_counter()
     files = inputs(a.cache, mb, small_mb, big_mb, pool_rows)
     print(f"inputs ready in {time.perf_counter() - t:.0f} s (cache {a.cache}); machine: {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}\n")
+    if a.instructions:
+        run_gate(files["one file"], 1)  # byte code into the bench's cache first
+        count_instructions(files, a.instructions, max(1, min(a.repeat, 2)), a.cache)
+        return
 
     rows = []
     runs: list[tuple[str, Path, int | None]] = [(k, files[k], a.workers) for k in ("dense", "sparse", "freetext", "package CSVs")

@@ -27,7 +27,8 @@ Generated files are cached under ``--cache``.
 Wall and CPU seconds on a shared virtual machine drift by 10-20 % within minutes, more than most
 single changes. ``--instructions MB`` counts instead the instructions one whole process executes
 (valgrind's callgrind, every thread) on the first MB of the dense, sparse and free-text files:
-repeated runs agree within a few per cent, so two commits can be compared (``--tree`` points
+repeated runs agree to ~0.1 % once byte code is cached (a warm-up run sees to it), so two
+commits can be compared (``--tree`` points
 the runs at another checkout's ``gates/``). Instructions are not seconds (memory and the GIL
 are not in them): confirm a gain in time with interleaved whole-process runs.
 """

@@ -146,10 +146,10 @@ class Datasets:
     @staticmethod
     def _share(preset: Preset, path: str, table: float) -> Preset:
         """``preset`` with ``path``'s share of its table's check budget: its bytes' share of the
-        table's (size as discovery saw it)."""
+        table's."""
         if table <= 0:
             return preset
-        return replace(preset, share=min(1.0, _size(path) / table))
+        return replace(preset, share=min(1.0, file_size(path) / table))
 
     def _sample(self, d: _Directory, part: str, at_hand: Mapping[str, tuple["FileInfo", list["Chunk"]]]) -> None:
         loaded = at_hand.get(part)
@@ -159,7 +159,7 @@ class Datasets:
                 loaded = (info, list(chunks))
             except Exception:  # noqa: BLE001 - left out of the sample; its owner reports it
                 return
-        size = _size(part)
+        size = file_size(part)
         d.read += size
         k = key_of(*loaded)
         if k is None or k in d.decided:
@@ -182,8 +182,9 @@ class Datasets:
         return sem is not None and sem.sampled()
 
 
-def _size(path: str) -> int:
-    """A part's size as discovery saw it (0 if it is gone: its owner reports that)."""
+def file_size(path: str | Path) -> int:
+    """A file's size now (the same as discovery's, unless it changed since), or 0 if it is gone
+    or unreadable: whoever reads it reports that, naming the file."""
     try:
         return Path(path).stat().st_size
     except OSError:

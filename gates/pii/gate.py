@@ -21,7 +21,7 @@ from gates.core.gate import Gate, GateContext
 
 from . import config as _config
 from . import options as _options
-from .datasets import Datasets, Parts, members
+from .datasets import Datasets, Parts, file_size, members
 from .decide import report_file
 from .engine import Pool, _worker_read_scan, read_scan_many, scan_chunks
 from .readers import Failure, failure_of, read
@@ -64,7 +64,7 @@ class PiiGate(Gate):
             if allow_paths and _files.any_match(ctx.relative(path), allow_paths):
                 skipped += 1
                 continue
-            files.append((path, _size(path)))
+            files.append((path, file_size(path)))
         progress = Progress(len(files), sum(size for _, size in files))
         small = [f for f in files if _small(f[1], pool, min_parallel)]
         parts = self._parts(ctx, files, allow_paths) if small else {}
@@ -109,7 +109,7 @@ class PiiGate(Gate):
             if allow_paths and _files.any_match(ctx.relative(p), allow_paths):
                 return None
             size = sizes.get(p)
-            size = size if size is not None else _size(p)
+            size = size if size is not None else file_size(p)
             return size if size < SMALL_FILE else None
 
         return members(ctx.discovered or [p for p, _ in files], small)
@@ -268,13 +268,6 @@ class Progress:
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0  # reported by the reader, which names the file
 
 
 GATE = PiiGate

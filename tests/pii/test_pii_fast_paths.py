@@ -371,9 +371,9 @@ def test_the_url_buffer_test_never_hides_a_cell_that_holds_the_literal():
 
 
 def test_warming_up_changes_no_result_and_survives_a_missing_library(corpus, monkeypatch):
-    """scan_chunks loads libraries and compiles the plain scanner while the first chunk is
-    parsed: the results are those of a scan without it, and a library that is not installed is
-    left for its first use to report."""
+    """scan_chunks loads libraries and compiles the plain scanner before the first chunk: the
+    results are those of a scan without it, and a library that is not installed is left for its
+    first use to report."""
     cfg, limits = config.build({})
     path = max(corpus, key=lambda p: p.stat().st_size if p.suffix == ".csv" else 0)
 

@@ -117,6 +117,34 @@ class EntityStats:
     _last_row: int = -1
     _ex_max: int = -1  # the highest row among the examples (see :meth:`earlier`)
 
+    def book(self, limit: int, salt: str, entity: str, value: str, row: int, line: int | None,
+             path: str | None, h: str | None = None) -> None:
+        """Keep ``value`` (validated, counted already) among the examples: the one bookkeeping of
+        the per-cell scanner (:meth:`ColumnScanner._hit`), its bulk booking and the column
+        semantics' counts. ``h`` is the value's salted hash when the caller has it already (an
+        allowlist check made it); otherwise it is computed only when needed, since it costs more
+        than most value tests.
+
+        While there is room (``limit`` examples), a known value adds an occurrence and a new one
+        is added. Once full, only a value whose hash the caller had adds an occurrence, and a
+        value on a row before the last example's replaces that example (:meth:`earlier`), so
+        the examples stay the first rows' whatever order cells were booked in. Occurrences are
+        therefore counted while examples are collected, not over the whole column."""
+        ex = self.examples
+        if len(ex) < limit:
+            h = h or value_hash(salt, entity, value)
+            got = ex.get(h)
+            if got is not None:
+                got.occurrences += 1
+                if row < got.row:  # booked out of row order: the value's first row is shown
+                    self._move(got, row, line, path)
+            else:
+                self.add_example(Example(row, mask(entity, value), h, 1, line, path))
+        elif h is not None and h in ex:
+            ex[h].occurrences += 1
+        elif row < self._ex_max:
+            self.earlier(Example(row, mask(entity, value), h or value_hash(salt, entity, value), 1, line, path))
+
     def add_example(self, ex: Example) -> None:
         """A new distinct value, while there is room for it."""
         self.examples[ex.hash] = ex
@@ -132,11 +160,18 @@ class EntityStats:
         if got is not None:
             got.occurrences += 1
             if ex.row < got.row:
-                got.row, got.line, got.json_path = ex.row, ex.line, ex.json_path
-        else:
-            del self.examples[max(self.examples, key=lambda k: self.examples[k].row)]
-            self.examples[ex.hash] = ex
+                self._move(got, ex.row, ex.line, ex.json_path)
+            return
+        del self.examples[max(self.examples, key=lambda k: self.examples[k].row)]
+        self.examples[ex.hash] = ex
         self._ex_max = max(x.row for x in self.examples.values())
+
+    def _move(self, got: Example, row: int, line: int | None, path: str | None) -> None:
+        """An example's value seen on an earlier row: the example takes that row."""
+        last = got.row == self._ex_max
+        got.row, got.line, got.json_path = row, line, path
+        if last:
+            self._ex_max = max(x.row for x in self.examples.values())
 
     def merge(self, other: "EntityStats", limit: int) -> None:
         self.count += other.count
@@ -156,6 +191,7 @@ class EntityStats:
         if len(self.examples) > limit:
             keep = sorted(self.examples.values(), key=lambda e: e.row)[:limit]
             self.examples = {e.hash: e for e in keep}
+        self._ex_max = max((e.row for e in self.examples.values()), default=-1)
         if other.test_example and (self.test_example is None or other.test_example.row < self.test_example.row):
             self.test_example = other.test_example
 
@@ -617,17 +653,12 @@ class ColumnScanner:
             st._last_row = rows[n - 1].as_py()
         if cfg.record:
             self.hits.extend((r, entity) for j, r in enumerate(rows.to_pylist()) if not (test and test[j]))
-        ex = st.examples
+        # while there is room for examples only: booking every cell would hash every value
         j = 0
-        while len(ex) < cfg.examples and j < n:
+        while len(st.examples) < cfg.examples and j < n:
             if not (test and test[j]):
-                v = norm[j].as_py()
-                h = value_hash(cfg.salt, entity, v)
-                if h in ex:
-                    ex[h].occurrences += 1
-                else:
-                    r = rows[j].as_py()
-                    st.add_example(Example(r, mask(entity, v), h, 1, r if lines else None))
+                r = rows[j].as_py()
+                st.book(cfg.examples, cfg.salt, entity, norm[j].as_py(), r, r if lines else None, None)
             j += 1
 
     # ---- bookkeeping --------------------------------------------------------------------------
@@ -687,19 +718,7 @@ class ColumnScanner:
         if st._last_row != self._row:
             st.rows += 1
             st._last_row = self._row
-        ex = st.examples
-        if len(ex) < cfg.examples:
-            h = h or value_hash(cfg.salt, entity, value)
-            e = ex.get(h)
-            if e is not None:
-                e.occurrences += 1
-            else:
-                st.add_example(Example(self._row, mask(entity, value), h, 1, self._line, self._path))
-        elif h is not None and h in ex:
-            ex[h].occurrences += 1
-        elif self._row < st._ex_max:
-            h = h or value_hash(cfg.salt, entity, value)
-            st.earlier(Example(self._row, mask(entity, value), h, 1, self._line, self._path))
+        st.book(cfg.examples, cfg.salt, entity, value, self._row, self._line, self._path, h)
 
 
 def _counts(start: int, end: int, cut: int, edge: int, n: int) -> bool:

@@ -23,7 +23,7 @@ import pyarrow as pa
 from . import columns as C
 from . import compute as pc
 from . import documents, kernels, phones
-from .redact import mask, value_hash
+from .redact import value_hash
 from .scanner import ColumnStats, EntityStats, Example, ScanConfig
 
 if TYPE_CHECKING:
@@ -271,9 +271,9 @@ class SemanticPass:
                 return
         entity = d.detector.entity
         cfg = self.cfg
-        # the salted hash costs more than most value tests: only for allowlists and while
-        # examples are still being collected (as the per-cell scanner does)
-        h = value_hash(cfg.salt, entity, norm) if cfg.allow_hashes or len(es.examples) < cfg.examples else None
+        # the salted hash costs more than most value tests: here only for an allowlist of hashes
+        # (EntityStats.book makes it when it needs it, as for the per-cell scanner)
+        h = value_hash(cfg.salt, entity, norm) if cfg.allow_hashes else None
         if norm in cfg.allow_values or value in cfg.allow_values or (h is not None and h in cfg.allow_hashes):
             es.allowed += 1
             return
@@ -281,18 +281,7 @@ class SemanticPass:
         if es._last_row != row:
             es.rows += 1
             es._last_row = row
-        if h is None:
-            if row < es._ex_max:  # out of row order (a JSON column): the first rows' stay
-                h = value_hash(cfg.salt, entity, norm)
-                es.earlier(Example(row, mask(entity, norm), h, 1, row if self.lines else None, path))
-            return
-        ex = es.examples.get(h)
-        if ex is not None:
-            ex.occurrences += 1
-        elif len(es.examples) < cfg.examples:
-            es.add_example(Example(row, mask(entity, norm), h, 1, row if self.lines else None, path))
-        elif row < es._ex_max:
-            es.earlier(Example(row, mask(entity, norm), h, 1, row if self.lines else None, path))
+        es.book(cfg.examples, cfg.salt, entity, norm, row, row if self.lines else None, path, h)
 
     def _url_secrets(self, c: "Column", arr: pa.Array, chunk: "Chunk") -> None:
         if not kernels.may_hold(arr, b"://") or not pc.any(pc.match_substring(arr, "://")).as_py():

@@ -118,7 +118,7 @@ class EntityStats:
     _ex_max: int = -1  # the highest row among the examples (see :meth:`earlier`)
 
     def book(self, limit: int, salt: str, entity: str, value: str, row: int, line: int | None,
-             path: str | None, h: str | None = None) -> None:
+             path: str | None, h: str | None = None, masker: Callable[[str, str], str] = mask) -> None:
         """Keep ``value`` (validated, counted already) among the examples: the one bookkeeping of
         the per-cell scanner (:meth:`ColumnScanner._hit`), its bulk booking and the column
         semantics' counts. ``h`` is the value's salted hash when the caller has it already (an
@@ -129,7 +129,8 @@ class EntityStats:
         is added. Once full, only a value whose hash the caller had adds an occurrence, and a
         value on a row before the last example's replaces that example (:meth:`earlier`), so
         the examples stay the first rows' whatever order cells were booked in. Occurrences are
-        therefore counted while examples are collected, not over the whole column."""
+        therefore counted while examples are collected, not over the whole column. ``masker``
+        makes an example's evidence from (entity, value)."""
         ex = self.examples
         if len(ex) < limit:
             h = h or value_hash(salt, entity, value)
@@ -139,11 +140,11 @@ class EntityStats:
                 if row < got.row:  # booked out of row order: the value's first row is shown
                     self._move(got, row, line, path)
             else:
-                self.add_example(Example(row, mask(entity, value), h, 1, line, path))
+                self.add_example(Example(row, masker(entity, value), h, 1, line, path))
         elif h is not None and h in ex:
             ex[h].occurrences += 1
         elif row < self._ex_max:
-            self.earlier(Example(row, mask(entity, value), h or value_hash(salt, entity, value), 1, line, path))
+            self.earlier(Example(row, masker(entity, value), h or value_hash(salt, entity, value), 1, line, path))
 
     def add_example(self, ex: Example) -> None:
         """A new distinct value, while there is room for it."""

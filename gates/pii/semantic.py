@@ -24,7 +24,7 @@ from . import columns as C
 from . import compute as pc
 from . import documents, kernels, phones
 from .redact import value_hash
-from .scanner import ColumnStats, EntityStats, Example, ScanConfig
+from .scanner import ColumnStats, EntityStats, ScanConfig
 
 if TYPE_CHECKING:
     from .readers import Chunk, Column
@@ -302,10 +302,8 @@ class SemanticPass:
                 if es._last_row != row:
                     es.rows += 1
                     es._last_row = row
-                h = value_hash(self.cfg.salt, URL_CREDENTIALS, u)
-                if h not in es.examples and len(es.examples) < self.cfg.examples:
-                    es.examples[h] = Example(row, _mask_url(u), h, 1, row if chunk.lines else None,
-                                             c.paths[i] if c.paths is not None else None)
+                es.book(self.cfg.examples, self.cfg.salt, URL_CREDENTIALS, u, row, row if chunk.lines else None,
+                        c.paths[i] if c.paths is not None else None, masker=_evidence_of_url)
 
     # ---- what the per-cell scanner may leave out ----------------------------------------------
     def skip(self, label: str | None) -> frozenset[str]:
@@ -399,6 +397,11 @@ class _Hints:
 
 def _extra(col: ColumnStats) -> dict[str, Any]:
     return col.extra
+
+
+def _evidence_of_url(entity: str, u: str) -> str:
+    """:meth:`EntityStats.book`'s masker for URLs with credentials."""
+    return _mask_url(u)
 
 
 def _mask_url(u: str) -> str:

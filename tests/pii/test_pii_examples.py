@@ -70,3 +70,16 @@ def test_a_finding_points_at_the_first_row_of_its_value_when_cells_are_booked_ou
     (f,) = [f for f in rep["findings"] if f.get("entity") == "EMAIL_ADDRESS"]
     assert code == 1 and f["row"] == 1
     assert [(e["row"], e["occurrences"]) for e in f["examples"]] == [(1, 5999)]
+
+
+def test_url_credentials_examples_count_occurrences_like_every_other_entity(pii, tmp_path):
+    """The column semantics' URL-credential examples go through the same bookkeeping: a URL seen
+    twice is one example with two occurrences (it was 1), shown masked."""
+    p = tmp_path / "u.csv"
+    p.write_text("id,link\n1,see https://bob:hunter2secret@db.example.net/x\n2,https://amy:pa55wordzz@db.example.net/y\n"
+                 "3,https://bob:hunter2secret@db.example.net/x\n4,none\n")
+    code, rep, _ = pii(p, extra=("--workers", "1"))
+    (f,) = [f for f in rep["findings"] if f.get("entity") == "URL_CREDENTIALS"]
+    assert code == 1 and f["row"] == 1
+    assert [(e["row"], e["occurrences"]) for e in f["examples"]] == [(1, 2), (2, 1)]
+    assert all("hunter2" not in e["evidence"] and "pa55" not in e["evidence"] for e in f["examples"])

@@ -146,6 +146,14 @@ class EntityStats:
         elif row < self._ex_max:
             self.earlier(Example(row, masker(entity, value), h or value_hash(salt, entity, value), 1, line, path))
 
+    def test_value(self, salt: str, entity: str, value: str, row: int, line: int | None, path: str | None,
+                   h: str | None = None) -> None:
+        """Keep a known test value (counted already) as the test example if it is on the lowest
+        row so far: cells are not always booked in row order (see :meth:`book`)."""
+        t = self.test_example
+        if t is None or row < t.row:
+            self.test_example = Example(row, mask(entity, value), h or value_hash(salt, entity, value), 1, line, path)
+
     def add_example(self, ex: Example) -> None:
         """A new distinct value, while there is room for it."""
         self.examples[ex.hash] = ex
@@ -646,10 +654,10 @@ class ColumnScanner:
         st.count += n - ntest
         st.rows += n - ntest
         cfg = self.cfg
-        if ntest and st.test_example is None:
+        if ntest:  # rows ascend: the first test value is the lowest
             j = test.index(True)
-            v, r = norm[j].as_py(), rows[j].as_py()
-            st.test_example = Example(r, mask(entity, v), value_hash(cfg.salt, entity, v), 1, r if lines else None)
+            r = rows[j].as_py()
+            st.test_value(cfg.salt, entity, norm[j].as_py(), r, r if lines else None, None)
         if n - ntest:
             st._last_row = rows[n - 1].as_py()
         if cfg.record:
@@ -710,8 +718,7 @@ class ColumnScanner:
                     return
         if test or value in TEST_VALUES.get(entity, ()):
             st.test_values += 1
-            if st.test_example is None:
-                st.test_example = Example(self._row, mask(entity, value), h or value_hash(cfg.salt, entity, value), 1, self._line, self._path)
+            st.test_value(cfg.salt, entity, value, self._row, self._line, self._path, h)
             return
         st.count += 1
         if cfg.record:

@@ -83,3 +83,20 @@ def test_url_credentials_examples_count_occurrences_like_every_other_entity(pii,
     assert code == 1 and f["row"] == 1
     assert [(e["row"], e["occurrences"]) for e in f["examples"]] == [(1, 2), (2, 1)]
     assert all("hunter2" not in e["evidence"] and "pa55" not in e["evidence"] for e in f["examples"])
+
+
+def test_a_known_test_value_finding_points_at_its_first_row_when_cells_are_booked_out_of_order(pii, tmp_path):
+    """The same for PII003: a column of the test card, whole on rows 2.. (booked in bulk, first)
+    and inside a sentence on row 1 (walked after). It pointed at row 2."""
+    p = tmp_path / "t.csv"
+    p.write_text("id,card\n1,test with 4111 1111 1111 1111 ok\n" + "".join(f"{i},4111111111111111\n" for i in range(2, 6000)))
+    code, rep, _ = pii(p, extra=("--workers", "1"))
+    (f,) = rep["findings"]
+    assert (f["rule"], f["entity"], f["row"]) == ("PII003", "CREDIT_CARD", 1) and code == 0
+
+
+def test_the_test_example_is_the_lowest_row_booked():
+    st = EntityStats()
+    for row in (7, 3, 9, 5):
+        st.test_value(SALT, "CREDIT_CARD", "4111111111111111", row, None, None)
+    assert st.test_example is not None and st.test_example.row == 3 and "4111111111111111" not in st.test_example.evidence

@@ -96,7 +96,11 @@ class BatchScan:
         pieces of cut lines (see :meth:`ColumnScanner.scan`)."""
         sc = self.scanner(label)
         if cross is None:
-            sc.stats.rows += len(arr)
+            # the column's rows, the denominator of a finding's share: the elements of a list
+            # column (``a[]``) and the pieces of a cut line share their row, and counting each as
+            # a row diluted the share (every record with three addresses: 33 %, which let a
+            # column over ``max_fraction`` pass)
+            sc.stats.rows += len(arr) if rows is None else len(set(rows))
         if sc.rx is None or self.cfg.column_allowed(label) or len(arr) == 0:
             return
         if isinstance(arr, pa.ChunkedArray):

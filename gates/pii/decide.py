@@ -169,6 +169,8 @@ def _example(e: Example) -> dict[str, Any]:
 
 def _extra(info: FileInfo, row: int, json_path: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"format": info.format}
+    if info.member is not None:
+        out["member"] = info.member
     if info.row_groups:
         out["row_group"] = bisect.bisect_right(info.row_groups, row) - 1
     if json_path:

@@ -19,12 +19,13 @@ from typing import Any, Iterator
 from gates.core import files as _files
 from gates.core.gate import Gate, GateContext
 
+from . import archives as _archives
 from . import config as _config
 from . import options as _options
 from .datasets import Datasets, Parts, file_size, members
 from .decide import report_file
 from .engine import Pool, _worker_read_scan, read_scan_many, scan_chunks
-from .readers import Failure, failure_of, read
+from .readers import Failure, NotScanned, failure_of, read
 from .rules import RULES
 
 
@@ -118,6 +119,9 @@ class PiiGate(Gate):
         try:
             info, chunks = read(path, limits, fmt, inline=pool is None)
             columns = scan_chunks(chunks, cfg, pool)
+        except NotScanned as exc:
+            _unscanned(ctx, path, failure_of(exc), cfg, limits)
+            return
         except Exception as exc:  # noqa: BLE001 - every reader failure becomes a finding or an error naming the file
             _failed(ctx, path, exc)
             return
@@ -173,7 +177,7 @@ class _Batches:
                                      self.datasets)
         for (path, _), (info, columns, failure) in zip(batch, results):
             if failure is not None:
-                _report_failure(self.ctx, path, failure)
+                _unscanned(self.ctx, path, failure, self.cfg, self.limits)
             else:
                 _report(self.ctx, path, info, columns, self.cfg)
         self.progress.done(len(batch), sum(n for _, n in batch))
@@ -212,28 +216,87 @@ def _failed(ctx: GateContext, path: Path, exc: Exception) -> None:
     _report_failure(ctx, path, failure_of(exc))
 
 
-def _report_failure(ctx: GateContext, path: Path, failure: Failure) -> None:
+def _unscanned(ctx: GateContext, path: Path, failure: Failure, cfg: Any, limits: Any) -> None:
+    """A file the readers handed back: an archive's members are read here (:func:`_archive`),
+    anything else is reported as it is (:func:`_report_failure`)."""
+    if failure.kind == "format" and _archives.is_archive(failure.detail or "", path):
+        _archive(ctx, path, failure.detail or "", cfg, limits)
+    else:
+        _report_failure(ctx, path, failure)
+
+
+def _archive(ctx: GateContext, path: Path, kind: str, cfg: Any, limits: Any) -> None:
+    """Each member of a ZIP or TAR archive that the gate's paths match (as files of a directory:
+    ``data/train.csv``, not ``bin/tool`` or the images of a WebDataset shard) read and reported
+    as a file of its own, its findings carrying ``member`` (:mod:`.archives`). Matched members of
+    binary content are one PII005 for the archive; an encrypted member or a nested archive is a
+    PII006; a member that cannot be parsed, a corrupt archive or a broken bound is an error (fail
+    closed)."""
+    rows, binary, unmatched = 0, 0, 0
+    included = list(ctx.options.get("paths") or _config.DEFAULT_PATHS)
+    excluded = list(ctx.options.get("exclude") or [])
+
+    def wanted(name: str) -> bool:  # members are chosen as the files of a directory are
+        return _files.any_match(name, included) and not (excluded and _files.any_match(name, excluded))
+
+    try:
+        for m in _archives.members(path, kind, limits, wanted):
+            if m.skipped == "unmatched":
+                unmatched += 1
+                continue
+            if m.skipped == "binary":
+                binary += 1
+                continue
+            if m.path is None:
+                what = "encrypted archive member" if m.skipped == "encrypted" else f"archive member {m.name}: {m.skipped} file"
+                ctx.add("PII006", f"{what}: not scanned for PII", path, blocking=False, member=m.name, key=f"format:{m.skipped}")
+                continue
+            try:
+                info, chunks = read(m.path, limits, "auto", inline=True)
+                columns = scan_chunks(chunks, cfg, None)
+            except Exception as exc:  # noqa: BLE001 - as for a file: a finding or an error naming the archive and member
+                _report_failure(ctx, path, failure_of(exc), m.name)
+                continue
+            info.member = m.name
+            rows += info.rows
+            _report(ctx, path, info, columns, cfg)
+    except Exception as exc:  # noqa: BLE001 - the archive itself: corrupt, or over a bound
+        _failed(ctx, path, exc)
+    ctx.scanned(path, rows)
+    if unmatched:
+        ctx.note(f"{ctx.display(path)}: {unmatched} archive member(s) not matched by gates.pii.paths were not read")
+    if binary:
+        ctx.add("PII005", f"{binary} archive member(s) of binary content: not scanned for PII", path, blocking=False,
+                key="binary-members")
+
+
+def _report_failure(ctx: GateContext, path: Path, failure: Failure, member: str | None = None) -> None:
     """A file the gate could not scan: a PII005/PII006 finding for formats it does not read, an
     error (the gate ends in error: fail closed) for everything else. Never the exception's text:
-    decompressors and parsers may quote the input."""
+    decompressors and parsers may quote the input. ``member``: the archive member it was."""
+    where = f"archive member {member}: " if member is not None else ""
     if failure.kind == "binary":
-        ctx.add("PII005", "binary file: not scanned for PII", path, blocking=False, key="binary")
+        ctx.add("PII005", f"{where}binary file: not scanned for PII", path, blocking=False, key="binary", member=member)
     elif failure.kind == "format":
-        ctx.add("PII006", f"{failure.detail} file: not scanned for PII", path, blocking=False, key=f"format:{failure.detail}")
+        ctx.add("PII006", f"{where}{failure.detail} file: not scanned for PII", path, blocking=False,
+                key=f"format:{failure.detail}", member=member)
     elif failure.kind == "input":
-        ctx.error(failure.detail, path)
+        ctx.error(f"{where}{failure.detail}", path)
     elif failure.kind == "os":
-        ctx.error(f"cannot read: {failure.detail}", path)
+        ctx.error(f"{where}cannot read: {failure.detail}", path)
     else:
-        ctx.error(f"cannot read ({failure.detail})", path)
+        ctx.error(f"{where}cannot read ({failure.detail})", path)
 
 
 def _report(ctx: GateContext, path: Path, info: Any, columns: Any, cfg: Any) -> None:
-    ctx.scanned(path, info.rows)
+    """A file's (or an archive member's: ``info.member``) notes, problems and findings."""
+    where = f"archive member {info.member}: " if info.member is not None else ""
+    if info.member is None:
+        ctx.scanned(path, info.rows)
     for n in info.notes:
-        ctx.note(f"{ctx.display(path)}: {n}")
+        ctx.note(f"{ctx.display(path)}: {where}{n}")
     for p in info.problems:
-        ctx.error(p, path)
+        ctx.error(f"{where}{p}", path)
     report_file(ctx, path, info, columns, cfg)
 
 

@@ -53,7 +53,9 @@ DATASET_GLOBS = tuple(
                 ".arrow", ".feather", ".arrows", ".orc")
     for comp in ("", ".gz", ".bz2", ".xz", ".zst")
     if not (ext in (".parquet", ".pq", ".arrow", ".feather", ".arrows", ".orc") and comp)
-) + tuple(f"**/*{ext}" for ext in UNREAD_SUFFIXES)
+) + tuple(f"**/*{ext}" for ext in UNREAD_SUFFIXES) + tuple(
+    # archives: their members are read (archives.py)
+    f"**/*{ext}" for ext in (".zip", ".tar", ".tgz", ".tbz2", ".txz", ".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst"))
 TEXT_CHUNK_LINES = 65_536
 #: JSON/YAML values collected before a chunk is scanned (bounds the walker's Python objects)
 WALK_VALUES = 100_000
@@ -121,6 +123,8 @@ class FileInfo:
 
     format: str
     compression: str | None = None
+    #: the archive member this is (see archives.py); its findings carry it
+    member: str | None = None
     rows: int = 0
     row_groups: list[int] = field(default_factory=list)  # Parquet: first data row (1-based) of each group
     notes: list[str] = field(default_factory=list)
@@ -393,6 +397,8 @@ def read(path: Path, limits: Limits, forced: str = "auto", batch_rows: int = 65_
             raise NotScanned(str(path), f"{comp}-compressed {inner}")
     if fmt in READ_BINARY:
         return info, _columnar(path, comp, limits, info, fmt, batch_rows)
+    if forced == "auto" and head[257:262] == b"ustar":  # a TAR (also compressed): its members are read (archives.py)
+        raise NotScanned(str(path), "TAR archive")
     if is_binary(head):
         if forced == "auto" and fmt == "text" and path.suffix.lower() not in FORMAT_SUFFIXES:
             raise Binary(str(path))
@@ -618,9 +624,9 @@ def _safe_name(name: str, i: int) -> str:
     return f"column_{i + 1}" if sensitive(name) else name
 
 
-def _spool(path: Path, comp: str, limits: Limits) -> BinaryIO:
-    """A compressed columnar file, decompressed (within the caps) to an anonymous temporary file:
-    its readers need to seek, and the data must not sit in memory."""
+def spool(path: Path, comp: str, limits: Limits) -> BinaryIO:
+    """A compressed file, decompressed (within the caps) to an anonymous temporary file, for
+    readers that seek (columnar formats, a compressed TAR): the data must not sit in memory."""
     import shutil
     import tempfile
 
@@ -679,7 +685,7 @@ _COLUMNAR_NAMES = {"parquet": "Parquet", "arrow": "Arrow IPC/Feather", "orc": "O
 def _columnar(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str, batch_rows: int) -> Iterator[Chunk]:
     from .kernels import as_strings
 
-    fh = open_binary(path, None, limits) if comp is None else _spool(path, comp, limits)
+    fh = open_binary(path, None, limits) if comp is None else spool(path, comp, limits)
     what = _COLUMNAR_NAMES[fmt]
     try:
         base = 0

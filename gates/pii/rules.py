@@ -24,11 +24,13 @@ RULES: dict[str, Rule] = {
              "A value matches a custom entity defined in the policy (gates.pii.custom).",
              "Remove or pseudonymise the values, or change the custom entity's action."),
         Rule("PII005", "File not scanned: binary content", Severity.LOW,
-             "The file holds binary data the gate does not read (not CSV/TSV, JSON, JSONL, Parquet or text), so it was not checked.",
+             "The file (or archive member) holds binary data the gate does not read (not CSV/TSV, JSON, JSONL, Parquet or "
+             "text), so it was not checked.",
              "Exclude the file from gates.pii.paths, or convert the data to a supported format."),
         Rule("PII006", "File not scanned: data format not read", Severity.LOW,
              "The file is a data container the gate recognises (by its magic bytes or name) but does not read, such as "
-             "Avro, SQLite, HDF5, NumPy or a ZIP/TAR archive, so its contents were not checked for personal data.",
+             "Avro, SQLite, HDF5, NumPy, an Office document, an encrypted archive member or an archive inside an "
+             "archive, so its contents were not checked for personal data.",
              "Convert the data to a format the gate reads (CSV, JSON Lines, Parquet, Arrow/Feather, ORC), scan it "
              "with another tool, or exclude the file from gates.pii.paths."),
     )

@@ -8,8 +8,9 @@ a TAR for binary (PII005), so a dataset of personal data passed once it was arch
 What: an archive is known by its content (``PK`` at offset 0; ``ustar`` at offset 257, also
 inside a gzip/bz2/xz/zstd stream: :func:`readers.read` raises :class:`readers.NotScanned` with
 one of :data:`KINDS`). Each regular member is copied, within the caps, to a private temporary
-file that :func:`members` yields and removes once the caller moves on; the readers then judge it
-by its content first, as any file. A member's name is only shown (cleaned by the report) and
+file that :func:`members` yields (the caller removes it when done: small members are read in
+batches; the directory goes when the iteration ends); the readers then judge it by its content
+first, as any file. A member's name is only shown (cleaned by the report) and
 lends its known suffixes to the copy: it is never a path on disk, so ``../`` or absolute names
 cannot escape. Links, devices and directories are skipped; a member that is itself an archive is
 what the readers make of it (PII006: one level is read). Office and OpenDocument files are ZIPs
@@ -67,46 +68,51 @@ def is_archive(kind: str, path: Path) -> bool:
     return kind in KINDS and path.suffix.lower() not in DOCUMENT_SUFFIXES
 
 
-def members(path: Path, kind: str, limits: R.Limits, wanted: Callable[[str], bool] | None = None) -> Iterator[Member]:
-    """The members of the archive at ``path``, in archive order (see the module's docstring).
-    ``wanted`` (a member's name, without a leading ``/`` or ``./``) says which are read, as the
-    gate's paths say which files of a directory are: the others are yielded as ``unmatched``,
-    unread. Raises :class:`InputError` naming the archive for a corrupt archive or a broken bound."""
+def workdir() -> tempfile.TemporaryDirectory:
+    """A private directory (mode 0700) for the members' copies; the caller keeps it until it has
+    read the last copy :func:`members` yielded."""
+    return tempfile.TemporaryDirectory(prefix="mlsec-gates-pii-archive-")
+
+
+def members(path: Path, kind: str, limits: R.Limits, tmp: str | Path,
+            wanted: Callable[[str], bool] | None = None) -> Iterator[Member]:
+    """The members of the archive at ``path``, in archive order (see the module's docstring),
+    copied into ``tmp`` (:func:`workdir`). ``wanted`` (a member's name, without a leading ``/``
+    or ``./``) says which are read, as the gate's paths say which files of a directory are: the
+    others are yielded as ``unmatched``, unread. Raises :class:`InputError` naming the archive
+    for a corrupt archive or a broken bound."""
     budget = _Budget(path, limits)
-    with tempfile.TemporaryDirectory(prefix="mlsec-gates-pii-archive-") as tmp:
-        walk = _zip if kind == ZIP else _tar
-        for n, (name, open_member, encrypted) in enumerate(walk(path, limits)):
-            if n >= MAX_MEMBERS:
-                raise InputError(str(path), f"more than {MAX_MEMBERS:,} members: not read")
-            if wanted is not None and not wanted(relative(name)):
-                yield Member(name, skipped="unmatched")
-                continue
-            if encrypted:
-                yield Member(name, skipped="encrypted")
-                continue
-            copy = Path(tmp) / ("member" + "".join(s for s in Path(name.lower()).suffixes[-2:] if s in _SUFFIXES))
-            try:
-                with open_member() as src:
-                    head = src.read(HEAD)
-                    budget.take(len(head))
-                    if R.is_binary(head) and not _read_binary(head):
-                        # a container the readers would name (a nested archive, SQLite...) is
-                        # named; images and other binary content are counted
-                        named = next((k for m, k in R.DATA_MAGIC if head.startswith(m)), None)
-                        yield Member(name, skipped=named if named is not None and named not in IMAGES else "binary")
-                        continue
-                    with open(copy, "wb") as out:
-                        out.write(head)
-                        budget.copy(src, out)
-            except InputError:
-                raise
-            except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, RuntimeError,
-                    NotImplementedError) as exc:
-                raise InputError(str(path), f"cannot read archive member ({type(exc).__name__})") from None
-            try:
-                yield Member(name, copy)
-            finally:
-                copy.unlink(missing_ok=True)
+    walk = _zip if kind == ZIP else _tar
+    for n, (name, open_member, encrypted) in enumerate(walk(path, limits)):
+        if n >= MAX_MEMBERS:
+            raise InputError(str(path), f"more than {MAX_MEMBERS:,} members: not read")
+        if wanted is not None and not wanted(relative(name)):
+            yield Member(name, skipped="unmatched")
+            continue
+        if encrypted:
+            yield Member(name, skipped="encrypted")
+            continue
+        # a fixed name (m<index>) with the member's known suffixes, which name-based detection uses
+        copy = Path(tmp) / (f"m{n}" + "".join(s for s in Path(name.lower()).suffixes[-2:] if s in _SUFFIXES))
+        try:
+            with open_member() as src:
+                head = src.read(HEAD)
+                budget.take(len(head))
+                if R.is_binary(head) and not _read_binary(head):
+                    # a container the readers would name (a nested archive, SQLite...) is
+                    # named; images and other binary content are counted
+                    named = next((k for m, k in R.DATA_MAGIC if head.startswith(m)), None)
+                    yield Member(name, skipped=named if named is not None and named not in IMAGES else "binary")
+                    continue
+                with open(copy, "wb") as out:
+                    out.write(head)
+                    budget.copy(src, out)
+        except InputError:
+            raise
+        except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, RuntimeError,
+                NotImplementedError) as exc:
+            raise InputError(str(path), f"cannot read archive member ({type(exc).__name__})") from None
+        yield Member(name, copy)
 
 
 def relative(name: str) -> str:

@@ -228,46 +228,87 @@ def _unscanned(ctx: GateContext, path: Path, failure: Failure, cfg: Any, limits:
 def _archive(ctx: GateContext, path: Path, kind: str, cfg: Any, limits: Any) -> None:
     """Each member of a ZIP or TAR archive that the gate's paths match (as files of a directory:
     ``data/train.csv``, not ``bin/tool`` or the images of a WebDataset shard) read and reported
-    as a file of its own, its findings carrying ``member`` (:mod:`.archives`). Matched members of
-    binary content are one PII005 for the archive; an encrypted member or a nested archive is a
-    PII006; a member that cannot be parsed, a corrupt archive or a broken bound is an error (fail
-    closed)."""
-    rows, binary, unmatched = 0, 0, 0
+    as a file of its own, its findings carrying ``member`` (:mod:`.archives`); small members in
+    batches, as small files are (one shared prefilter). Matched members of binary content are
+    one PII005 for the archive; an encrypted member or a nested archive is a PII006; a member
+    that cannot be parsed, a corrupt archive or a broken bound is an error (fail closed)."""
     included = list(ctx.options.get("paths") or _config.DEFAULT_PATHS)
     excluded = list(ctx.options.get("exclude") or [])
 
     def wanted(name: str) -> bool:  # members are chosen as the files of a directory are
         return _files.any_match(name, included) and not (excluded and _files.any_match(name, excluded))
 
+    scan = _ArchiveScan(ctx, path, cfg, limits)
     try:
-        for m in _archives.members(path, kind, limits, wanted):
-            if m.skipped == "unmatched":
-                unmatched += 1
-                continue
-            if m.skipped == "binary":
-                binary += 1
-                continue
-            if m.path is None:
-                what = "encrypted archive member" if m.skipped == "encrypted" else f"archive member {m.name}: {m.skipped} file"
-                ctx.add("PII006", f"{what}: not scanned for PII", path, blocking=False, member=m.name, key=f"format:{m.skipped}")
-                continue
-            try:
-                info, chunks = read(m.path, limits, "auto", inline=True)
-                columns = scan_chunks(chunks, cfg, None)
-            except Exception as exc:  # noqa: BLE001 - as for a file: a finding or an error naming the archive and member
-                _report_failure(ctx, path, failure_of(exc), m.name)
-                continue
-            info.member = m.name
-            rows += info.rows
-            _report(ctx, path, info, columns, cfg)
+        with _archives.workdir() as tmp:  # kept until the last batch is read
+            scan.run(_archives.members(path, kind, limits, tmp, wanted))
     except Exception as exc:  # noqa: BLE001 - the archive itself: corrupt, or over a bound
         _failed(ctx, path, exc)
-    ctx.scanned(path, rows)
-    if unmatched:
-        ctx.note(f"{ctx.display(path)}: {unmatched} archive member(s) not matched by gates.pii.paths were not read")
-    if binary:
-        ctx.add("PII005", f"{binary} archive member(s) of binary content: not scanned for PII", path, blocking=False,
+    ctx.scanned(path, scan.rows)
+    if scan.unmatched:
+        ctx.note(f"{ctx.display(path)}: {scan.unmatched} archive member(s) not matched by gates.pii.paths were not read")
+    if scan.binary:
+        ctx.add("PII005", f"{scan.binary} archive member(s) of binary content: not scanned for PII", path, blocking=False,
                 key="binary-members")
+
+
+class _ArchiveScan:
+    """Reads and reports an archive's members (see :func:`_archive`), counting what it did not
+    read. Small members wait in a batch, read together as small files are."""
+
+    def __init__(self, ctx: GateContext, path: Path, cfg: Any, limits: Any) -> None:
+        self.ctx, self.path, self.cfg, self.limits = ctx, path, cfg, limits
+        self.rows = self.unmatched = self.binary = self.bytes = 0
+        self.batch: list[_archives.Member] = []
+
+    def run(self, members: Iterator[_archives.Member]) -> None:
+        try:
+            for m in members:
+                self._one(m)
+        finally:
+            self._flush()  # also when the archive turns out corrupt or over a bound: what was copied is read
+
+    def _one(self, m: _archives.Member) -> None:
+        if m.skipped == "unmatched":
+            self.unmatched += 1
+        elif m.skipped == "binary":
+            self.binary += 1
+        elif m.path is None:
+            what = "encrypted archive member" if m.skipped == "encrypted" else f"archive member {m.name}: {m.skipped} file"
+            self.ctx.add("PII006", f"{what}: not scanned for PII", self.path, blocking=False, member=m.name,
+                         key=f"format:{m.skipped}")
+        elif (size := file_size(m.path)) < SMALL_FILE:
+            self.batch.append(m)
+            self.bytes += size
+            if len(self.batch) >= BATCH_FILES or self.bytes >= BATCH_BYTES:
+                self._flush()
+        else:
+            self._flush()  # findings stay in archive order
+            try:
+                info, chunks = read(m.path, self.limits, "auto", inline=True)
+                columns = scan_chunks(chunks, self.cfg, None)
+            except Exception as exc:  # noqa: BLE001 - as for a file: a finding or an error naming the archive and member
+                _report_failure(self.ctx, self.path, failure_of(exc), m.name)
+                return
+            finally:
+                m.path.unlink(missing_ok=True)
+            self._done(m, info, columns)
+
+    def _flush(self) -> None:
+        batch, self.batch, self.bytes = self.batch, [], 0
+        results = read_scan_many([m.path for m in batch], self.limits, "auto", self.cfg) if batch else []
+        for m, (info, columns, failure) in zip(batch, results):
+            assert m.path is not None
+            m.path.unlink(missing_ok=True)
+            if failure is not None:
+                _report_failure(self.ctx, self.path, failure, m.name)
+            else:
+                self._done(m, info, columns)
+
+    def _done(self, m: _archives.Member, info: Any, columns: Any) -> None:
+        info.member = m.name
+        self.rows += info.rows
+        _report(self.ctx, self.path, info, columns, self.cfg)
 
 
 def _report_failure(ctx: GateContext, path: Path, failure: Failure, member: str | None = None) -> None:

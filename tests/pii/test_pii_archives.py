@@ -130,6 +130,14 @@ def test_archive_bounds_fail_closed(pii, tmp_path):
     assert code == 2 and err["path"].endswith("bomb.zip") and "decompression bomb" in err["message"]
 
 
+def test_members_read_before_a_bound_broke_are_still_reported(pii, tmp_path):
+    _zip(tmp_path / "late.zip", {"people.csv": PEOPLE.encode(), "zeros.csv": b"a,b\n" + b"0,0\n" * (1 << 20)})
+    code, rep, _ = pii(tmp_path / "late.zip", policy="version: 1\ngates:\n  pii:\n    max_decompressed_mb: 1\n")
+    assert ("PII001", "people.csv", "EMAIL_ADDRESS") in _by_member(rep)
+    assert [e["message"] for e in rep["gates"]["pii"]["errors"]] == [
+        "archive members exceed the cap of 1 MiB (gates.pii.max_decompressed_mb)"] and code == 2
+
+
 def test_too_many_members_is_an_error(pii, tmp_path, monkeypatch):
     from gates.pii import archives
 

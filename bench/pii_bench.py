@@ -11,7 +11,8 @@ IPs, SSNs/national ids, birth dates, a free-text comment; 15 columns), *sparse* 
 products with a free-text review; about 1 row in 1,000 carries an e-mail or phone), *free text*
 (paragraphs, 1 in 20 with a card/IBAN/e-mail/phone in the prose); the CSVs that scikit-learn
 (and plotly, vega_datasets... when installed) ship; the dense rows split into ~8 KB files against
-the same bytes in one file; and, without ``--quick``, a 300 MB CSV for peak RSS.
+the same bytes in one file, and those small files (and the package CSVs) in one TAR (ZIP), whose
+members the gate reads as files; and, without ``--quick``, a 300 MB CSV for peak RSS.
 
     python bench/pii_bench.py --instructions 12  # instructions per whole process (valgrind), ~4 minutes
     python bench/pii_bench.py --instructions 12 --tree /tmp/base   # the same for another checkout
@@ -160,6 +161,7 @@ def inputs(cache: Path, mb: float, small_mb: float, big_mb: float, pool_rows: in
     if not parts.exists():
         D.split_csv(one, parts, 8000)
     out["one file"], out["small files"] = one, parts
+    out["small files, in a TAR"] = archive_of(parts, cache / f"{parts.name}.tar")
     real = cache / "package-csvs"
     if not real.exists() or not any(real.iterdir()):  # filled again once such a package is installed
         real.mkdir(exist_ok=True)
@@ -167,6 +169,7 @@ def inputs(cache: Path, mb: float, small_mb: float, big_mb: float, pool_rows: in
             shutil.copy(src, real / f"{i:02d}-{src.name}")
     if any(real.iterdir()):
         out["package CSVs"] = real
+        out["package CSVs, in a ZIP"] = archive_of(real, cache / "package-csvs.zip")
     else:
         print("no CSVs shipped by an installed package (pip install scikit-learn): that row is left out", file=sys.stderr)
     if big_mb:
@@ -175,6 +178,28 @@ def inputs(cache: Path, mb: float, small_mb: float, big_mb: float, pool_rows: in
             D.write_csv(big, pool("sparse"), int(big_mb * 1e6), seed=5)
         out["big"] = big
     return out
+
+
+def archive_of(src: Path, dst: Path) -> Path:
+    """The files of ``src`` in one archive (ZIP or TAR by ``dst``'s suffix), made with the standard
+    library's writers: the gate reads an archive's members as files (gates/pii/archives.py), and
+    the row beside the directory's shows what that costs."""
+    if not dst.exists():
+        tmp = dst.with_suffix(dst.suffix + ".part")
+        if dst.suffix == ".zip":
+            import zipfile
+
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+                for f in sorted(src.iterdir()):
+                    z.write(f, f.name)
+        else:
+            import tarfile
+
+            with tarfile.open(tmp, "w") as t:
+                for f in sorted(src.iterdir()):
+                    t.add(f, f.name)
+        tmp.rename(dst)
+    return dst
 
 
 def instructions(path: Path) -> tuple[int, int] | str:
@@ -274,7 +299,10 @@ def main() -> None:
                                                 if k in files]
     if not q:
         runs += [(f"{k} (1 process)", files[k], 1) for k in ("dense", "sparse")]
-    runs += [("one file", files["one file"], a.workers), ("small files", files["small files"], a.workers)]
+    runs += [("one file", files["one file"], a.workers), ("small files", files["small files"], a.workers),
+             ("small files, in a TAR", files["small files, in a TAR"], a.workers)]
+    if "package CSVs, in a ZIP" in files:
+        runs.append(("package CSVs, in a ZIP", files["package CSVs, in a ZIP"], a.workers))
     if "big" in files:
         runs.append(("big", files["big"], a.workers))
     res = {}

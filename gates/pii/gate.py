@@ -244,7 +244,8 @@ def _archive(ctx: GateContext, path: Path, kind: str, cfg: Any, limits: Any) -> 
             scan.run(_archives.members(path, kind, limits, tmp, wanted))
     except Exception as exc:  # noqa: BLE001 - the archive itself: corrupt, or over a bound
         _failed(ctx, path, exc)
-    ctx.scanned(path, scan.rows)
+    if scan.read:  # an archive none of whose members was read counts as nothing scanned (a lone one fails the run)
+        ctx.scanned(path, scan.rows)
     if scan.unmatched:
         ctx.note(f"{ctx.display(path)}: {scan.unmatched} archive member(s) not matched by gates.pii.paths were not read")
     if scan.binary:
@@ -258,7 +259,7 @@ class _ArchiveScan:
 
     def __init__(self, ctx: GateContext, path: Path, cfg: Any, limits: Any) -> None:
         self.ctx, self.path, self.cfg, self.limits = ctx, path, cfg, limits
-        self.rows = self.unmatched = self.binary = self.bytes = 0
+        self.rows = self.read = self.unmatched = self.binary = self.bytes = 0
         self.batch: list[_archives.Member] = []
 
     def run(self, members: Iterator[_archives.Member]) -> None:
@@ -307,6 +308,7 @@ class _ArchiveScan:
 
     def _done(self, m: _archives.Member, info: Any, columns: Any) -> None:
         info.member = m.name
+        self.read += 1
         self.rows += info.rows
         _report(self.ctx, self.path, info, columns, self.cfg)
 

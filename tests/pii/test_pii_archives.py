@@ -158,3 +158,12 @@ def test_a_corrupt_archive_is_an_error_and_spreadsheets_stay_named(pii, tmp_path
     assert [e["path"].rsplit("/", 1)[-1] for e in rep["gates"]["pii"]["errors"]] == ["broken.zip"] and code == 2
     (f,) = [f for f in rep["findings"] if f["path"].endswith("book.xlsx")]
     assert f["rule"] == "PII006" and f.get("member") is None
+
+
+def test_an_archive_none_of_whose_members_is_read_is_nothing_scanned(pii, tmp_path):
+    """A lone archive whose members the paths do not match (a CSV named .dat, an image) has not
+    been scanned: the run fails closed, as for a directory with no matching file."""
+    _zip(tmp_path / "only.zip", {"people.dat": PEOPLE.encode(), "cat.png": b"\x89PNG\r\n\x1a\n" + bytes(300)})
+    code, rep, r = pii(tmp_path)
+    assert code == 2 and "nothing was scanned" in r.err
+    assert any("2 archive member(s) not matched" in n for n in rep["gates"]["pii"]["notes"])

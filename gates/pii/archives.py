@@ -26,6 +26,7 @@ multiply a small file), :data:`MAX_MEMBERS` entries, and no TAR header larger th
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 import tarfile
 import tempfile
@@ -83,6 +84,7 @@ def members(path: Path, kind: str, limits: R.Limits, tmp: str | Path,
     for a corrupt archive or a broken bound."""
     budget = _Budget(path, limits)
     walk = _zip if kind == ZIP else _tar
+    dirs: dict[str, Path] = {}  # a member's directory in the archive -> its copies' directory
     for n, (name, open_member, encrypted) in enumerate(walk(path, limits)):
         if n >= MAX_MEMBERS:
             raise InputError(str(path), f"more than {MAX_MEMBERS:,} members: not read")
@@ -92,8 +94,15 @@ def members(path: Path, kind: str, limits: R.Limits, tmp: str | Path,
         if encrypted:
             yield Member(name, skipped="encrypted")
             continue
-        # a fixed name (m<index>) with the member's known suffixes, which name-based detection uses
-        copy = Path(tmp) / (f"m{n}" + "".join(s for s in Path(name.lower()).suffixes[-2:] if s in _SUFFIXES))
+        # a fixed name (d<k>/m<index>) with the member's known suffixes, which name-based detection
+        # uses; the members of one directory of the archive share one directory of copies, so
+        # the parts of a table are one table, as in a directory (:mod:`.datasets`)
+        parent = posixpath.dirname(relative(name))
+        where = dirs.get(parent)
+        if where is None:
+            where = dirs[parent] = Path(tmp) / f"d{len(dirs)}"
+            where.mkdir()
+        copy = where / (f"m{n}" + "".join(s for s in Path(name.lower()).suffixes[-2:] if s in _SUFFIXES))
         try:
             with open_member() as src:
                 head = src.read(HEAD)

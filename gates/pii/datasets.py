@@ -6,10 +6,11 @@ a format, national ids...) is made from its values, and a file of eight rows has
 while the same rows in one file were found. It was also the cost of many small files: 592 parts
 of 24 rows meant 8,880 column classifications where the same rows in one file needed 15.
 
-So the parts of one table (same directory, same format, same column labels) share their
-columns' decisions. They are made once, on the first :data:`columns.SAMPLE` values of each
-column taken from the directory's first parts in discovery order, exactly as one file's
-decisions are made from its first rows. Each part is still counted and reported on its own.
+So the parts of one table (same directory, same format, same column labels; in an archive, the
+same directory of the archive: :class:`gate._ArchiveScan`) share their columns' decisions. They
+are made once, on the first :data:`columns.SAMPLE` values of each column taken from the
+directory's first parts in discovery order, exactly as one file's decisions are made from its
+first rows. Each part is still counted and reported on its own.
 
 The table also shares one file's check budget: one file checks up to :data:`semantic.MAX_CHECK`
 values of a decided column (1,000 phone numbers) and estimates the rest; a part checks its
@@ -128,6 +129,8 @@ class Datasets:
         d = self.dirs.get(str(Path(path).parent))
         if d is None:
             d = self.dirs[str(Path(path).parent)] = _Directory(parts.first)
+        elif len(parts.first) > len(d.parts):
+            d.parts = parts.first  # an archive's parts, known as its members are copied (same order)
         got = d.decided.get(key)
         if got is not None:
             return self._share(got, path, d.table[key])

@@ -22,7 +22,7 @@ from gates.core.gate import Gate, GateContext
 from . import archives as _archives
 from . import config as _config
 from . import options as _options
-from .datasets import Datasets, Parts, file_size, members
+from .datasets import POOL_FILES, Datasets, Parts, file_size, members
 from .decide import report_file
 from .engine import Pool, _worker_read_scan, read_scan_many, scan_chunks
 from .readers import Failure, NotScanned, failure_of, read
@@ -255,12 +255,21 @@ def _archive(ctx: GateContext, path: Path, kind: str, cfg: Any, limits: Any) -> 
 
 class _ArchiveScan:
     """Reads and reports an archive's members (see :func:`_archive`), counting what it did not
-    read. Small members wait in a batch, read together as small files are."""
+    read. Small members wait in a batch, read together as small files are; the small members
+    of one directory of the archive are the parts of its tables, as the small files of a
+    directory are (:mod:`.datasets`): without that, a table split into parts too small to
+    classify passed once it was archived. The parts are those copied so far (a TAR has no
+    index to list them first): the first batch, 256 members or 16 MiB, holds a table's first
+    parts, and their copies are kept until the archive is done, for the table's later batches."""
 
     def __init__(self, ctx: GateContext, path: Path, cfg: Any, limits: Any) -> None:
         self.ctx, self.path, self.cfg, self.limits = ctx, path, cfg, limits
         self.rows = self.read = self.unmatched = self.binary = self.bytes = 0
         self.batch: list[_archives.Member] = []
+        self.first: dict[str, list[str]] = {}  # per directory of copies: its first small members
+        self.count: dict[str, int] = {}
+        self.size: dict[str, int] = {}
+        self.datasets = Datasets(cfg, lambda p: read(p, limits, "auto", inline=True))
 
     def run(self, members: Iterator[_archives.Member]) -> None:
         try:
@@ -281,6 +290,12 @@ class _ArchiveScan:
         elif (size := file_size(m.path)) < SMALL_FILE:
             self.batch.append(m)
             self.bytes += size
+            d = str(m.path.parent)
+            self.count[d] = self.count.get(d, 0) + 1
+            self.size[d] = self.size.get(d, 0) + size
+            first = self.first.setdefault(d, [])
+            if len(first) < POOL_FILES:
+                first.append(str(m.path))
             if len(self.batch) >= BATCH_FILES or self.bytes >= BATCH_BYTES:
                 self._flush()
         else:
@@ -297,10 +312,14 @@ class _ArchiveScan:
 
     def _flush(self) -> None:
         batch, self.batch, self.bytes = self.batch, [], 0
-        results = read_scan_many([m.path for m in batch], self.limits, "auto", self.cfg) if batch else []
+        parts = {d: Parts(tuple(first), self.size[d]) for d, first in self.first.items() if self.count[d] > 1}
+        results = read_scan_many([m.path for m in batch], self.limits, "auto", self.cfg, parts,
+                                 self.datasets) if batch else []
+        sampled = {p for first in self.first.values() for p in first}
         for m, (info, columns, failure) in zip(batch, results):
             assert m.path is not None
-            m.path.unlink(missing_ok=True)
+            if str(m.path) not in sampled:  # a table's first parts stay for its later batches
+                m.path.unlink(missing_ok=True)
             if failure is not None:
                 _report_failure(self.ctx, self.path, failure, m.name)
             else:

@@ -242,3 +242,39 @@ def test_a_file_whose_schema_no_other_part_has_checks_as_one_file(pii, tmp_path,
     for i in range(8):
         f = got[f"part-00{i}.csv"]
         assert f["sampled"] and re.search(r"from [45] of 6 candidates", f["message"]), f["message"]
+
+
+def test_the_parts_of_a_table_in_an_archive_are_one_table_as_in_a_directory(pii, tmp_path, monkeypatch):
+    """A TAR or ZIP of the parts (8 rows each, too few to classify alone) is found as the
+    directory is: members of one directory of the archive share their decisions, members of
+    another directory do not. Before, the same parts passed once archived. Small batches: a
+    table's later batches take the decisions its first parts made."""
+    import io
+    import tarfile
+    import zipfile
+
+    from gates.pii import gate
+
+    monkeypatch.setattr(gate, "BATCH_FILES", 4)
+    rows = people(80)
+    split(tmp_path / "dir" / "data", rows, 8)
+    files = sorted((tmp_path / "dir" / "data").iterdir())
+    members = {f"data/{p.name}": p.read_bytes() for p in files}
+    members["other/lone.csv"] = (tmp_path / "dir" / "data" / "part-000.csv").read_bytes()  # a table of one part
+    with tarfile.open(tmp_path / "parts.tar.gz", "w:gz") as t:
+        for name, data in members.items():
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    with zipfile.ZipFile(tmp_path / "parts.zip", "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    code, rep, _ = pii(tmp_path / "dir")
+    assert code == 1 and by_file(rep) == {p.name: ENTITIES for p in files}
+    for archive in ("parts.tar.gz", "parts.zip"):
+        code, rep, _ = pii(tmp_path / archive)
+        got: dict[str, set] = {}
+        for f in found(rep):
+            got.setdefault(f["member"], set()).add((f["column"], f["entity"]))
+        assert code == 1
+        assert got == {f"data/{p.name}": ENTITIES for p in files}, (archive, got)  # other/lone.csv: alone, 8 rows

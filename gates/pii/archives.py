@@ -37,6 +37,7 @@ from typing import IO, Any, BinaryIO, Callable, Iterator
 
 from gates.core.errors import InputError
 
+from . import content
 from . import readers as R
 
 #: what :func:`readers.read` calls the archives it hands over
@@ -76,21 +77,25 @@ def workdir() -> tempfile.TemporaryDirectory:
 
 
 def members(path: Path, kind: str, limits: R.Limits, tmp: str | Path,
-            wanted: Callable[[str], bool] | None = None) -> Iterator[Member]:
+            wanted: Callable[[str], bool] | None = None, by_content: bool = False) -> Iterator[Member]:
     """The members of the archive at ``path``, in archive order (see the module's docstring),
     copied into ``tmp`` (:func:`workdir`). ``wanted`` (a member's name, without a leading ``/``
     or ``./``) says which are read, as the gate's paths say which files of a directory are: the
-    others are yielded as ``unmatched``, unread. Raises :class:`InputError` naming the archive
-    for a corrupt archive or a broken bound."""
+    others are yielded as ``unmatched``, unread, unless ``by_content`` and their first bytes are
+    a dataset (:mod:`.content`, as for the files of a directory). Raises :class:`InputError`
+    naming the archive for a corrupt archive or a broken bound."""
     budget = _Budget(path, limits)
     walk = _zip if kind == ZIP else _tar
     dirs: dict[str, Path] = {}  # a member's directory in the archive -> its copies' directory
     for n, (name, open_member, encrypted) in enumerate(walk(path, limits)):
         if n >= MAX_MEMBERS:
             raise InputError(str(path), f"more than {MAX_MEMBERS:,} members: not read")
+        probe = False  # read only if its content is a dataset
         if wanted is not None and not wanted(relative(name)):
-            yield Member(name, skipped="unmatched")
-            continue
+            if not (by_content and content.looked_at(Path(relative(name) or name))):
+                yield Member(name, skipped="unmatched")
+                continue
+            probe = True
         if encrypted:
             yield Member(name, skipped="encrypted")
             continue
@@ -107,6 +112,9 @@ def members(path: Path, kind: str, limits: R.Limits, tmp: str | Path,
             with open_member() as src:
                 head = src.read(HEAD)
                 budget.take(len(head))
+                if probe and not _data(head):
+                    yield Member(name, skipped="unmatched")
+                    continue
                 if R.is_binary(head) and not _read_binary(head):
                     # a container the readers would name (a nested archive, SQLite...) is
                     # named; images and other binary content are counted
@@ -129,6 +137,14 @@ def relative(name: str) -> str:
     while name.startswith(("/", "./")):
         name = name[2:] if name.startswith("./") else name[1:]
     return name
+
+
+def _data(head: bytes) -> bool:
+    """A member the paths do not name is read when its first bytes are columnar data the readers
+    read, a table or JSON (:func:`content.text_format`; compressed members go by name only)."""
+    if any(head.startswith(m) for m, k in R.DATA_MAGIC if k in R.READ_BINARY):
+        return True
+    return content.text_format(head[:content.HEAD], len(head) <= content.HEAD) is not None
 
 
 def _read_binary(head: bytes) -> bool:

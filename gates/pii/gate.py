@@ -21,6 +21,7 @@ from gates.core.gate import Gate, GateContext
 
 from . import archives as _archives
 from . import config as _config
+from . import discovery as _discovery
 from . import options as _options
 from .datasets import POOL_FILES, Datasets, Parts, file_size, members
 from .decide import report_file
@@ -61,7 +62,7 @@ class PiiGate(Gate):
         fmt = opts.get("format", "auto")
         skipped = 0
         files = []
-        for path in ctx.discover():
+        for path in self._discover(ctx, limits):
             if allow_paths and _files.any_match(ctx.relative(path), allow_paths):
                 skipped += 1
                 continue
@@ -99,6 +100,35 @@ class PiiGate(Gate):
             ctx.note(f"{skipped} file(s) skipped by gates.pii.allow.paths")
         if cfg.salt == "mlsec-gates/pii/v1":
             ctx.note("value hashes use the public default salt; set MLSEC_GATES_PII_SALT to a secret for unguessable hashes")
+
+    @staticmethod
+    def _discover(ctx: GateContext, limits: Any) -> list[Path]:
+        """The files to read: those the paths name and, with the default paths, every other
+        file whose content is a dataset (:mod:`.discovery`). Each shard looks at its own
+        files; :attr:`GateContext.discovered` (every shard's, for :mod:`.datasets`) is kept to
+        the same files. Not for a remote reference's mirror: its files are fetched as they are
+        discovered, and looking at all of them would fetch the weights too."""
+        if "paths" in ctx.configured or ctx.prepare is not None:
+            return ctx.discover()
+        names = list(ctx.options.get("paths") or _config.DEFAULT_PATHS)
+        explicit = set(ctx.targets)
+        seen: dict[Path, bool] = {}
+
+        def keep(p: Path) -> bool:
+            got = seen.get(p)
+            if got is None:
+                got = seen[p] = (p in explicit or _files.any_match(ctx.relative(p), names)
+                                 or _discovery.is_dataset(p, limits))
+            return got
+
+        found = [p for p in ctx.discover(("**/*",)) if keep(p)]
+        if ctx.discovered is not None:
+            ctx.discovered = [p for p in ctx.discovered if keep(p)]
+        extra = sum(1 for p in found if p not in explicit and not _files.any_match(ctx.relative(p), names))
+        if extra:
+            ctx.note(f"{extra} file(s) not named as datasets read by content (a table, JSON or columnar data under "
+                     "another name)")
+        return found
 
     @staticmethod
     def _parts(ctx: GateContext, files: list[tuple[Path, int]], allow_paths: list[str]) -> dict[str, Parts]:
@@ -241,7 +271,7 @@ def _archive(ctx: GateContext, path: Path, kind: str, cfg: Any, limits: Any) -> 
     scan = _ArchiveScan(ctx, path, cfg, limits)
     try:
         with _archives.workdir() as tmp:  # kept until the last batch is read
-            scan.run(_archives.members(path, kind, limits, tmp, wanted))
+            scan.run(_archives.members(path, kind, limits, tmp, wanted, by_content="paths" not in ctx.configured))
     except Exception as exc:  # noqa: BLE001 - the archive itself: corrupt, or over a bound
         _failed(ctx, path, exc)
     if scan.read:  # an archive none of whose members was read counts as nothing scanned (a lone one fails the run)

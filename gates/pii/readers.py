@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from gates.core.errors import InputError
 
+from . import content as _content
 from . import sniff
 
 COMPRESSION_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "xz", ".zst": "zstd", ".zstd": "zstd"}
@@ -274,6 +275,11 @@ def detect(path: Path, forced: str = "auto") -> tuple[str, str | None]:
     last = suffixes[-1] if suffixes else ""
     if last in UNREAD_SUFFIXES and not compression:
         return f"unread:{UNREAD_SUFFIXES[last]}", None
+    if last not in FORMAT_SUFFIXES and compression is None:
+        # no dataset name: the content says (a table, JSON Lines, JSON), else lines of text
+        with _open_regular(path) as fh:
+            more = fh.read(_content.HEAD + 1)
+        return _content.text_format(more[:_content.HEAD], len(more) <= _content.HEAD) or "text", None
     return FORMAT_SUFFIXES.get(last, "text"), compression
 
 

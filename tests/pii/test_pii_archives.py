@@ -161,9 +161,11 @@ def test_a_corrupt_archive_is_an_error_and_spreadsheets_stay_named(pii, tmp_path
 
 
 def test_an_archive_none_of_whose_members_is_read_is_nothing_scanned(pii, tmp_path):
-    """A lone archive whose members the paths do not match (a CSV named .dat, an image) has not
-    been scanned: the run fails closed, as for a directory with no matching file."""
-    _zip(tmp_path / "only.zip", {"people.dat": PEOPLE.encode(), "cat.png": b"\x89PNG\r\n\x1a\n" + bytes(300)})
+    """A lone archive whose members the paths do not match and whose content is no dataset (prose
+    named .dat, an image) has not been scanned: the run fails closed, as for a directory with no
+    matching file. (A CSV named .dat is read by its content: test_pii_content.py.)"""
+    _zip(tmp_path / "only.zip", {"notes.dat": b"Call Ada at ada@corp-mail.net.\n",
+                                 "cat.png": b"\x89PNG\r\n\x1a\n" + bytes(300)})
     code, rep, r = pii(tmp_path)
     assert code == 2 and "nothing was scanned" in r.err
     assert any("2 archive member(s) not matched" in n for n in rep["gates"]["pii"]["notes"])

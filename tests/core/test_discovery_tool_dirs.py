@@ -61,3 +61,28 @@ def test_a_directory_that_cannot_be_listed_puts_the_gate_in_error(tmp_path, deny
     (res,) = run_gates(gates, load_policy(None, gates), tmp_path).results
     assert res.status is Status.ERROR
     assert res.errors[0].message == "cannot list directory: Permission denied" and res.errors[0].path.endswith("locked")
+
+
+def test_git_is_asked_once_per_work_tree_not_once_per_tool_directory(tmp_path, monkeypatch):
+    """A tree after a test run has a __pycache__ in every package: one ``git ls-files`` each cost
+    seconds on large trees. The index is listed once; a later ``git add`` is seen."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    for i in range(20):
+        (tmp_path / f"pkg{i}" / "__pycache__").mkdir(parents=True)
+        (tmp_path / f"pkg{i}" / "__pycache__" / "m.pkl").write_bytes(b"x")
+    (tmp_path / "pkg3" / "__pycache__" / "tracked.pkl").write_bytes(b"x")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-f", "pkg3/__pycache__/tracked.pkl"], check=True)
+    calls = []
+    real = subprocess.run
+
+    def counting(cmd, *a, **k):
+        calls.append(cmd)
+        return real(cmd, *a, **k)
+
+    monkeypatch.setattr(subprocess, "run", counting)
+    assert _names(tmp_path) == {"pkg3/__pycache__/m.pkl", "pkg3/__pycache__/tracked.pkl"}
+    assert len([c for c in calls if "ls-files" in c]) == 1
+    real(["git", "-C", str(tmp_path), "add", "-f", "pkg7/__pycache__/m.pkl"], check=True)
+    assert _names(tmp_path) == {"pkg3/__pycache__/m.pkl", "pkg3/__pycache__/tracked.pkl", "pkg7/__pycache__/m.pkl"}

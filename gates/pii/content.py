@@ -23,6 +23,7 @@ of maintainers is documentation, not a dataset. :func:`text_format` is also how
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from pathlib import Path
@@ -50,6 +51,11 @@ citation security support
 """.split())
 
 
+#: byte order marks, UTF-32's first (UTF-16's little-endian mark begins UTF-32's)
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def looked_at(path: Path) -> bool:
     """Whether a file the paths do not name is worth a look by content."""
     name = path.name.lower()
@@ -63,14 +69,18 @@ def looked_at(path: Path) -> bool:
 def text_format(head: bytes, complete: bool) -> str | None:
     """``csv``, ``jsonl`` or ``json`` when the text in ``head`` (the file's first bytes;
     ``complete``: all of it) is plainly that, else None (other text, or not text)."""
-    if b"\x00" in head:
+    bom = next((enc for mark, enc in _BOMS if head.startswith(mark)), None)
+    if bom is not None:  # UTF-16/32 text (Excel's "Unicode text"): a cut last unit is dropped
+        text = head.decode(bom, errors="ignore")
+    elif b"\x00" in head:
         return None
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if complete or exc.start < len(head) - 4:  # not a character cut at the end of the head
-            return None
-        text = head[:exc.start].decode("utf-8")
+    else:
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if complete or exc.start < len(head) - 4:  # not a character cut at the end of the head
+                return None
+            text = head[:exc.start].decode("utf-8")
     text = text.lstrip("\ufeff")
     lines = text.splitlines()
     if not complete and lines and not text.endswith(("\n", "\r")):

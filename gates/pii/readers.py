@@ -341,7 +341,15 @@ def read_head(path: Path, compression: str | None, limits: Limits, n: int = 6553
         raise
 
 
+#: UTF-32's byte order marks: checked before UTF-16's, whose little-endian mark begins UTF-32's
+#: (read as UTF-16, a UTF-32 file is text with a NUL after every character: nothing matched, and
+#: the file passed)
+_BOM32 = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+
+
 def sniff_encoding(head: bytes, default: str) -> str:
+    if head.startswith(_BOM32):
+        return "utf-32"
     if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
     if head.startswith(codecs.BOM_UTF8):
@@ -354,7 +362,7 @@ _CONTROL = bytes([*range(9), *range(14, 32)])
 
 def is_binary(head: bytes) -> bool:
     """NUL bytes or mostly control characters in the first block (UTF-16 excluded by its BOM)."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, *_BOM32)):
         return False
     if b"\x00" in head:
         return True
@@ -497,7 +505,7 @@ def _malformed(bad: list[tuple[int | None, str]], base: int, info: FileInfo) -> 
 def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str, head: bytes, enc: str, block: int) -> Iterator[Chunk]:
     import pyarrow.csv as pcsv
 
-    sample = head.decode(enc if "16" in enc else "utf-8", errors="replace").lstrip("\ufeff")
+    sample = head.decode(enc if enc.startswith(("utf-16", "utf-32")) else "utf-8", errors="replace").lstrip("\ufeff")
     delim, quote, dq, esc = csv_dialect(sample, fmt)
     names = _header(sample, delim, quote)
     if not names:

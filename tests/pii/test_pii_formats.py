@@ -244,3 +244,21 @@ def test_parquet_large_string_and_string_view(pii, tmp_path):
     assert by_entity(rep, "EMAIL_ADDRESS") == [(2501, "a_large")]
     if hasattr(pa, "string_view"):
         assert by_entity(rep, "CREDIT_CARD") == [(11, "b_view")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-le-bom", "utf-32-be-bom", "utf-16"])
+def test_utf32_and_utf16_text_are_read_by_their_byte_order_mark(pii, tmp_path, encoding):
+    """UTF-32's little-endian mark begins with UTF-16's: read as UTF-16, every character came
+    with a NUL, nothing matched and the file passed (exit 0). Also under a name of no format."""
+    rows = "name,email\nAda Lovelace,ada.lovelace@corp-mail.net\nBob Jones,bob.jones@corp-mail.net\n"
+    codec, bom = {"utf-32": ("utf-32", b""), "utf-32-le-bom": ("utf-32-le", b"\xff\xfe\x00\x00"),
+                  "utf-32-be-bom": ("utf-32-be", b"\x00\x00\xfe\xff"), "utf-16": ("utf-16", b"")}[encoding]
+    for name in ("people.csv", "people.dat"):
+        (tmp_path / name).write_bytes(bom + rows.encode(codec))
+    (tmp_path / "records.jsonl").write_bytes(bom + '{"mail": "ada.lovelace@corp-mail.net"}\n{"mail": "b@corp-mail.net"}\n'.encode(codec))
+    code, rep, _ = pii(tmp_path)
+    got = sorted((f["path"].rsplit("/", 1)[-1], f["column"], f["entity"]) for f in rep["findings"])
+    assert got == [("people.csv", "email", "EMAIL_ADDRESS"), ("people.csv", "name", "PERSON"),
+                   ("people.dat", "email", "EMAIL_ADDRESS"), ("people.dat", "name", "PERSON"),
+                   ("records.jsonl", "mail", "EMAIL_ADDRESS")], got
+    assert code == 1

@@ -22,9 +22,10 @@ import pyarrow as pa
 
 from . import columns as C
 from . import compute as pc
-from . import documents, kernels, phones
+from . import documents, encoded, kernels, phones
+from .entities import TEST_EMAIL_DOMAINS
 from .redact import value_hash
-from .scanner import ColumnStats, EntityStats, ScanConfig
+from .scanner import ColumnStats, EntityStats, ScanConfig, compile_pattern
 
 if TYPE_CHECKING:
     from .readers import Chunk, Column
@@ -92,6 +93,8 @@ class SemanticPass:
         self.cols: dict[str | None, _Col] = {}
         self.order: list[str | None] = []
         self.urls: dict[str | None, EntityStats] = {}
+        self.encoded: dict[str | None, EntityStats] = {}  # percent-encoded e-mail addresses
+        self._allow_rx: tuple[Any, ...] | None = None  # the policy's allow patterns, compiled on first use
         self.regions = tuple(getattr(cfg, "phone_regions", ()) or phones.DEFAULT_REGIONS)
         self.lines = False
         self.sample_only = sample_only
@@ -145,6 +148,7 @@ class SemanticPass:
                 continue
             if not self.sample_only:
                 self._url_secrets(c, arr, chunk)
+                self._encoded_emails(c, arr, chunk)
             if c.label is None:
                 continue
             st = self.cols[c.label]
@@ -305,6 +309,39 @@ class SemanticPass:
                 es.book(self.cfg.examples, self.cfg.salt, URL_CREDENTIALS, u, row, row if chunk.lines else None,
                         c.paths[i] if c.paths is not None else None, masker=_evidence_of_url)
 
+    def _encoded_emails(self, c: "Column", arr: pa.Array, chunk: "Chunk") -> None:
+        """Percent-encoded e-mail addresses (:mod:`.encoded`), counted with the column's others
+        (:meth:`merge`)."""
+        if not kernels.may_hold(arr, encoded.MARK) or not pc.any(pc.match_substring(arr, "%40")).as_py():
+            return
+        idx = pc.indices_nonzero(pc.match_substring(arr, "%40")).to_pylist()
+        cells = pc.take(arr, pa.array(idx, pa.int64())).to_pylist()
+        cfg = self.cfg
+        rule = cfg.rules.get("EMAIL_ADDRESS")
+        if rule is None or rule.action == "ignore":
+            return
+        if self._allow_rx is None:
+            self._allow_rx = tuple(compile_pattern(p, "re2") for p in cfg.allow_patterns)
+        for i, cell in zip(idx, cells):
+            for v in encoded.emails(cell or ""):
+                if v.endswith(TEST_EMAIL_DOMAINS):
+                    continue
+                es = self.encoded.setdefault(c.label, EntityStats())
+                es.candidates += 1
+                es.sampled += 1
+                h = value_hash(cfg.salt, "EMAIL_ADDRESS", v) if cfg.allow_hashes else None
+                if (v in cfg.allow_values or any(r.search(v) for r in self._allow_rx)
+                        or (h is not None and h in cfg.allow_hashes)):
+                    es.allowed += 1
+                    continue
+                row = self._row(c, chunk, i)
+                es.count += 1
+                if es._last_row != row:
+                    es.rows += 1
+                    es._last_row = row
+                es.book(cfg.examples, cfg.salt, "EMAIL_ADDRESS", v, row, row if chunk.lines else None,
+                        c.paths[i] if c.paths is not None else None, h)
+
     # ---- what the per-cell scanner may leave out ----------------------------------------------
     def skip(self, label: str | None) -> frozenset[str]:
         """Entities whose per-cell results :meth:`merge` would drop or replace for ``label``, as
@@ -363,6 +400,16 @@ class SemanticPass:
                         col.entities.pop(weak, None)
             col.entities[entity] = st.stats
             _extra(col)[entity] = {"decided_by": d.basis, "rule": d.detector.rule, **dict(d.detector.extra)}
+        for label, es in self.encoded.items():
+            col = by.get(label)
+            if col is None:
+                col = by[label] = ColumnStats(label)
+                results.append(col)
+            mine = col.entities.get("EMAIL_ADDRESS")
+            if mine is None:
+                col.entities["EMAIL_ADDRESS"] = es
+            else:
+                mine.merge(es, self.cfg.examples)
         for label, es in self.urls.items():
             col = by.get(label)
             if col is None:

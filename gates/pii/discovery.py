@@ -36,8 +36,10 @@ def is_dataset(path: Path, limits: R.Limits) -> bool:
         return False  # not a regular file
     except OSError:
         return True
-    if comp is None:
+    if comp is None and not (fmt == "text" and path.suffix.lower() in R.PLAIN_TEXT_SUFFIXES):
         return fmt in READ_BY_CONTENT or fmt in REPORTED_BY_CONTENT
+    # a compressed stream, or a name of plain text the paths did not match (``PEOPLE.TXT``):
+    # what it holds says (:func:`readers.read` reads a table there as a table)
     try:
         with R.open_binary(path, comp, limits) as fh:
             head = fh.read(content.HEAD + 1)

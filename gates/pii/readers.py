@@ -385,6 +385,20 @@ def _csv_chunk_bytes(path: Path, comp: str | None) -> int:
     return 2 * CSV_BLOCK_BYTES if small else CSV_BLOCK_BYTES
 
 
+#: names that say "text" without saying which: what such a file holds decides how it is read
+#: (Markdown, SQL and XML stay documents)
+PLAIN_TEXT_SUFFIXES = frozenset({".txt", ".text", ".log"})
+
+
+def plain_text_name(path: Path, comp: str | None) -> bool:
+    """Whether ``path``'s name (past a compression suffix) gives no format but plain text."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if comp is not None and suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    return last in PLAIN_TEXT_SUFFIXES or last not in FORMAT_SUFFIXES
+
+
 def read(path: Path, limits: Limits, forced: str = "auto", batch_rows: int = 65_536, inline: bool = False) -> tuple[FileInfo, Iterator[Chunk]]:
     """Open ``path`` and return what it is plus an iterator over its chunks.
 
@@ -417,6 +431,13 @@ def read(path: Path, limits: Limits, forced: str = "auto", batch_rows: int = 65_
         if forced == "auto" and fmt == "text" and path.suffix.lower() not in FORMAT_SUFFIXES:
             raise Binary(str(path))
         raise InputError(str(path), f"binary content where {fmt.upper()} text was expected")
+    if forced == "auto" and fmt == "text" and plain_text_name(path, comp):
+        # a table, JSON Lines or JSON under a plain-text name (``people.txt``, ``export.log``,
+        # ``backup.gz``) is read as what it is: as lines of text its columns' headers were lost,
+        # and a table of names, birth dates and addresses passed
+        got = _content.text_format(head[:_content.HEAD], len(head) <= _content.HEAD)
+        if got is not None:
+            fmt = info.format = got
     enc = sniff_encoding(head, limits.encoding)
     if fmt in ("csv", "tsv"):
         return info, _csv(path, comp, limits, info, fmt, head, enc, limits.csv_block or _csv_chunk_bytes(path, comp))

@@ -35,9 +35,9 @@ def test_datasets_under_other_names_are_read_as_what_they_are(pii, tmp_path):
     assert code == 1
     assert _files(rep) == {"users.dat", "dump", "people.data", "part.out", "backup.gz"}
     formats = {f["path"].rsplit("/", 1)[-1]: f["format"] for f in found(rep, "EMAIL_ADDRESS")}
-    assert formats == {"users.dat": "csv", "dump": "jsonl", "people.data": "csv", "part.out": "parquet", "backup.gz": "text"}
+    assert formats == {"users.dat": "csv", "dump": "jsonl", "people.data": "csv", "part.out": "parquet", "backup.gz": "csv"}
     # read as a table, not as lines: a name column is found, which a line of text never gives
-    assert {f["path"].rsplit("/", 1)[-1] for f in found(rep, "PERSON")} == {"users.dat", "people.data"}
+    assert {f["path"].rsplit("/", 1)[-1] for f in found(rep, "PERSON")} == {"users.dat", "people.data", "backup.gz"}
     assert any("read by content" in n for n in rep["gates"]["pii"]["notes"])
 
 
@@ -138,3 +138,31 @@ def test_archive_members_under_other_names_are_read_by_content(pii, tmp_path):
     assert {f["member"] for f in found(rep)} == {"export/users.dat"}
     assert {f["entity"] for f in found(rep)} >= {"EMAIL_ADDRESS", "PERSON"}
     assert any("2 archive member(s) not matched" in n for n in rep["gates"]["pii"]["notes"])
+
+
+NO_CONTACTS = ("full_name\tdate_of_birth\tcity\n"
+               + "".join(f"{n}\t{d}\t{c}\n" for n, d, c in [("Ada Lovelace", "1985-12-10", "London"),
+                                                          ("Bob Jones", "1979-03-02", "Leeds"),
+                                                          ("Carla Gomez", "1990-07-21", "Madrid")]))
+
+
+@pytest.mark.parametrize("name", ["people.txt", "people.log", "people.TXT", "people.txt.gz", "export.gz"])
+def test_a_table_under_a_plain_text_name_is_read_as_a_table(pii, tmp_path, name):
+    """Read as lines of text, a table's headers were lost: names, birth dates and cities are only
+    found with their column's name, and the file passed with exit 0."""
+    data = NO_CONTACTS.encode()
+    (tmp_path / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    code, rep, _ = pii(tmp_path)
+    got = sorted((f["column"], f["entity"], f["format"]) for f in rep["findings"])
+    assert got == [("city", "LOCATION", "csv"), ("date_of_birth", "DATE_OF_BIRTH", "csv"),
+                   ("full_name", "PERSON", "csv")], got
+    assert code == 1
+
+
+def test_json_lines_in_a_log_and_prose_in_a_txt(pii, tmp_path):
+    (tmp_path / "events.log").write_text("".join(json.dumps({"user": {"email": f"user{i}@corp-mail.net"}}) + "\n" for i in range(3)))
+    (tmp_path / "notes.txt").write_text("Call Ada at ada.lovelace@corp-mail.net about the release.\nThen ship it, Bob.\n")
+    code, rep, _ = pii(tmp_path)
+    got = sorted((f["path"].rsplit("/", 1)[-1], f["column"], f["format"], f["line"]) for f in found(rep, "EMAIL_ADDRESS"))
+    assert got == [("events.log", "user.email", "jsonl", 1), ("notes.txt", None, "text", 1)], got
+    assert code == 1

@@ -156,6 +156,9 @@ class Detector:
     #: a second test the sample must pass for a decision (share, test), e.g. listed names
     support: tuple[float, Callable[[str], str | None]] | None = None
     value_support: tuple[float, Callable[[str], str | None]] | None = None
+    #: distinct values the support test must pass: one word that is also a listed name proves
+    #: nothing (``Marker``, ``Key``: the ``locationName`` of an API's JSON definition)
+    support_distinct: int = 1
 
 
 def _aadhaar_shape(text: str) -> str | None:
@@ -195,7 +198,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("PERSON", "PERSON", (V_GIVEN, V_SURNAME), names.single_name, 0.8, rank=4,
              extra=(("name_part", "single"),)),
     Detector("PERSON", "PERSON", (V_PERSON,), names.single_name, 0.8, rank=3, support=(0.3, _single_known),
-             extra=(("name_part", "single"),)),
+             extra=(("name_part", "single"),), support_distinct=2),
     Detector("LOCATION", "POSTCODE", (V_POSTCODE,), addresses.postcode, 0.8, rank=3, extra=(("location_kind", "postcode"),)),
     Detector("LOCATION", "CITY", (V_CITY,), addresses.city, 0.8, rank=2, extra=(("location_kind", "city"),)),
     Detector("URL", "URL", (V_URL,), documents.url, 0.8, rank=1),
@@ -324,12 +327,13 @@ def classify(label: str | None, sample: Sequence[str], neighbours: Sequence[str 
                 continue
             share = got
         if named:
-            ok = share >= det.header_share and _supported(det.support, sample)
+            ok = share >= det.header_share and _supported(det.support, sample, det.support_distinct)
         elif national and generic:
             ok = share >= max(det.header_share, 0.8)
         else:
             ok = False
-        alone = det.value_share is not None and enough and share >= det.value_share and _supported(det.value_support or det.support, sample)
+        alone = (det.value_share is not None and enough and share >= det.value_share
+                 and _supported(det.value_support or det.support, sample, det.support_distinct))
         if not ok and not (alone and free):
             continue
         basis = ("both" if alone else "header") if ok else "values"
@@ -359,7 +363,8 @@ def _phone_values(h: Header, sample: Sequence[str], share: float) -> bool:
     return (share >= 0.8 and fmt >= 0.6) or (share >= 0.5 and fmt >= 0.85)
 
 
-def _supported(support: tuple[float, Callable[[str], str | None]] | None, sample: Sequence[str]) -> bool:
+def _supported(support: tuple[float, Callable[[str], str | None]] | None, sample: Sequence[str],
+               distinct: int = 1) -> bool:
     """Whether at least ``need`` of the sample passes ``fn``, stopping as soon as that is settled: reached, or out of
     reach for the rest of the sample (the support tests, such as a known given name, are the slow ones; on a name
     column of 17 values a quarter is reached after about five)."""
@@ -367,7 +372,18 @@ def _supported(support: tuple[float, Callable[[str], str | None]] | None, sample
         return True
     need, fn = support
     got = _share_reaching(sample, fn, need, len(sample), settle=True)
-    return got is not None and got >= need
+    if got is None or got < need:
+        return False
+    if distinct > 1:  # ``distinct`` different values pass (case aside)
+        seen: set[str] = set()
+        for v in sample:
+            k = fn(v)
+            if k is not None:
+                seen.add(k.casefold())
+                if len(seen) >= distinct:
+                    return True
+        return False
+    return True
 
 
 def _phone_share(sample: Sequence[str], regions: Sequence[str]) -> float:

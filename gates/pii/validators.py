@@ -374,11 +374,22 @@ def shannon_entropy(s: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
 
 
+#: a word of prose with its punctuation (``credentials.``, ``results.</p>``), or a template
+#: placeholder (``{Region}``): no secret, whatever a keyword next to it says
+_PROSE_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]{1,2}(?:[.,;:)]|</?[a-z]+>)*|(?:[.,;:)]|</?[a-z]+>)+)")
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_.#-]*\}")
+#: digit-free names made of words (``ClientToken``, ``X-Amzn-Client-Token``, ``auth_header``)
+_WORDS = re.compile(r"(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![a-z])|[A-Z](?=[-_.]))(?:[-_.#/:]?(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![a-z])))*")
+
+
 def generic_secret(text: str, min_entropy: float = 3.0) -> str | None:
     """A value next to a secret keyword that looks random: long enough, mixed characters,
-    high Shannon entropy. Filters placeholders such as ``changeme`` or ``${VAR}``."""
+    high Shannon entropy. Filters placeholders such as ``changeme``, ``${VAR}`` or ``{Region}``
+    and words of prose (``credentials.``, an HTML documentation string's ``results.</p>``)."""
     v = text.strip().strip("\"'")
     if len(v) < 8 or len(v) > 512 or v.startswith(("${", "{{", "<", "%(")) or " " in v:
+        return None
+    if _PROSE_WORD.fullmatch(v) or _PLACEHOLDER.fullmatch(v):
         return None
     low = v.lower()
     if low in ("password", "changeme", "secret", "redacted", "xxxxxxxx", "none", "null", "true", "false"):
@@ -388,6 +399,12 @@ def generic_secret(text: str, min_entropy: float = 3.0) -> str | None:
     if classes < 2 or shannon_entropy(v) < min_entropy:
         return None
     return v
+
+
+def word_name(text: str) -> bool:
+    """A digit-free name made of words (``ClientToken``, ``X-Amzn-Client-Token``): in a sentence
+    under a secret keyword, a term, not a secret (a passphrase is its column's whole value)."""
+    return _WORDS.fullmatch(text) is not None
 
 
 def jwt(text: str) -> str | None:

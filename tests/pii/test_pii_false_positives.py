@@ -72,3 +72,39 @@ def test_uuid_digit_groups_are_not_cards(pii, tmp_path):
     p.write_text(f"card_number,note\n{tail},paid with {tail} today\n")  # in a card column they are a card
     code, rep, _ = pii(p)
     assert [f["column"] for f in found(rep, "CREDIT_CARD")] == ["card_number"]
+
+
+def test_one_word_under_a_name_key_is_not_a_person(pii, tmp_path):
+    """An API definition (botocore ships thousands) names its members: ``"locationName": "Marker"``.
+    One word that is also a listed surname made a blocking PERSON finding; a name column needs
+    two different listed names before single words count as people."""
+    import json
+
+    api = {"shapes": {
+        "ListRequest": {"members": {"Marker": {"shape": "string", "location": "querystring", "locationName": "Marker"},
+                                    "Key": {"shape": "string", "locationName": "Key"}}},
+        "Tag": {"members": {"Key": {"shape": "TagKey", "locationName": "Key"}, "Value": {"shape": "TagValue"}}},
+    }}
+    (tmp_path / "service-2.json").write_text(json.dumps(api))
+    (tmp_path / "people.json").write_text(json.dumps({"users": [{"name": "Ada"}, {"name": "Bob"}, {"name": "Carla"}],
+                                                      "owner": {"name": "Ada Lovelace"}}))
+    code, rep, _ = pii(tmp_path)
+    got = sorted((f["path"].rsplit("/", 1)[-1], f["column"]) for f in found(rep, "PERSON"))
+    assert got == [("people.json", "owner.name"), ("people.json", "users[].name")], got
+    assert code == 1
+
+
+def test_documentation_under_a_secret_named_key_is_not_a_secret(pii, tmp_path):
+    """botocore's API definitions document their ``ClientToken`` members in HTML: every word of
+    eight characters (``credentials.``, ``results.</p>``, ``ClientRequestToken``) was a
+    GENERIC_SECRET, 25,705 warnings over its package. A password column keeps its passwords."""
+    import json
+
+    doc = ("<p>A unique, case-sensitive identifier that you provide to ensure the idempotency of the request. "
+           "If you retry with the same ClientRequestToken, the results.</p> <p>See {Region} and the object's "
+           "credentials.</p>")
+    (tmp_path / "service-2.json").write_text(json.dumps({"shapes": {"ClientToken": {"type": "string", "documentation": doc}}}))
+    (tmp_path / "users.csv").write_text("user,password\nada,Dragonfly!\nbob,Summer2024!x\ncarla,CorrectHorseBatteryStaple\n")
+    code, rep, _ = pii(tmp_path)
+    got = sorted((f["path"].rsplit("/", 1)[-1], f["column"], f["column_count"]) for f in found(rep, "GENERIC_SECRET"))
+    assert got == [("users.csv", "password", 3)], got

@@ -117,8 +117,11 @@ def test_classification_shortcuts_decide_as_the_full_computation(corpus, monkeyp
     def full_share(values, fn, need, denom):
         return sum(1 for v in values if fn(v) is not None) / denom if denom else 0.0
 
-    def full_support(support, sample):
-        return support is None or full_share(sample, support[1], 0, len(sample)) >= support[0]
+    def full_support(support, sample, distinct=1):
+        if support is None:
+            return True
+        passed = {k.casefold() for k in map(support[1], sample) if k is not None}
+        return full_share(sample, support[1], 0, len(sample)) >= support[0] and len(passed) >= distinct
 
     monkeypatch.setattr(C, "_share_reaching", full_share)
     monkeypatch.setattr(C, "_supported", full_support)

@@ -12,6 +12,7 @@ a column whose name says what it holds (``phone``, ``ssn``, ``routing_number``..
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -185,11 +186,26 @@ def name_tokens(name: str | None) -> frozenset[str]:
     return frozenset(out)
 
 
+def _index(attr: str) -> dict[str, frozenset[str]]:
+    """Word → the entities whose ``attr`` (context or negative words) holds it."""
+    out: dict[str, set[str]] = {}
+    for e in ENTITIES.values():
+        for w in getattr(e, attr):
+            out.setdefault(w, set()).add(e.name)
+    return {w: frozenset(v) for w, v in out.items()}
+
+
+_CONTEXT_OF = _index("context")
+_NEGATIVE_OF = _index("negative")
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def column_context(name: str | None) -> tuple[frozenset[str], frozenset[str]]:
-    """Entities a column's name gives context for, and entities it rules out."""
+    """Entities a column's name gives context for, and entities it rules out (a function of
+    the name: asked per scanner and per decision, so remembered)."""
     toks = name_tokens(name)
-    pos = {e.name for e in ENTITIES.values() if toks & set(e.context)}
-    neg = {e.name for e in ENTITIES.values() if toks & set(e.negative)}
+    pos = {e for t in toks for e in _CONTEXT_OF.get(t, ())}
+    neg = {e for t in toks for e in _NEGATIVE_OF.get(t, ())}
     # "id"/"uuid"/"hash" columns hold identifiers, not phone or account numbers
     if toks & {"id", "uuid", "guid", "hash", "sha", "checksum", "digest", "order", "sku", "version", "count"}:
         pos -= {"PHONE_NUMBER", "US_BANK_NUMBER", "UK_NHS", "ABA_ROUTING_NUMBER", "GENERIC_SECRET"}

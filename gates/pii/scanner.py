@@ -423,6 +423,15 @@ class ColumnScanner:
         c.handlers = c._handlers()
         return c
 
+    def relabel(self, label: str | None) -> "ColumnScanner":
+        """A template for ``label``, built from this one: everything a scanner builds comes from
+        its name's context (:func:`column_context`), so a name with the same context shares it."""
+        c = object.__new__(type(self))
+        c.__dict__.update(self.__dict__)  # a template never scans: :meth:`fresh` copies what one changes
+        c.label = label
+        c.stats = ColumnStats(label)
+        return c
+
     # ---- driving ------------------------------------------------------------------------------
     def scan(self, cells: Sequence[str | None], rows: Sequence[int], lines: bool = False, paths: Sequence[str] | None = None,
              whole: Sequence[str | None] | None = None, kw: Sequence[bool] | None = None, kv: Sequence[bool] | None = None,

@@ -437,3 +437,46 @@ def test_fold_lowers_ascii_and_decomposes_the_rest_like_the_full_fold():
     given, sur = names.lists()
     assert "josé" in given or "jose" in given
     assert names._fold.cache_info().currsize == 0
+
+
+def test_scanners_of_names_with_the_same_context_share_what_they_build():
+    """A JSON document's paths are column names by the thousand (43k in botocore's EC2 API
+    definition); a scanner is built once per context and relabelled for each name. Each
+    relabelled scanner equals one built for its own name, and scans under its own name."""
+    from gates.pii.scanner import ColumnScanner
+
+    cfg, _ = config.build({})
+    labels = ["shapes.A.members.Marker.locationName", "shapes.B.members.Key.locationName", "email", "user.email",
+              "contact_phone", "password", "auth.token", "name", "owner.name", "comment", None, "id", "iban"]
+    built = {}
+    for label in labels:
+        sc = engine._template(cfg, label, "re")
+        own = ColumnScanner(cfg, label, "re")
+        assert sc.label == label and sc.stats.label == label
+        for attr in ("pattern", "block_pattern", "kw_pattern", "kv_pattern", "whole", "active", "sampled", "strict", "ctx"):
+            assert getattr(sc, attr) == getattr(own, attr), (label, attr)
+        built[label] = sc
+    # the two locationName paths have one context: one set of compiled patterns
+    assert built["shapes.A.members.Marker.locationName"].rx is built["shapes.B.members.Key.locationName"].rx
+    assert built["email"].rx is built["user.email"].rx
+    bs = BatchScan(cfg)
+    bs.column("shapes.A.members.Marker.locationName", pa.array(["write to ada.lovelace@corp-mail.net"]))
+    bs.column("shapes.B.members.Key.locationName", pa.array(["nothing here"]))
+    got = {s.label: sorted(s.entities) for s in bs.results()}
+    assert got == {"shapes.A.members.Marker.locationName": ["EMAIL_ADDRESS"], "shapes.B.members.Key.locationName": []}
+
+
+def test_semantic_pass_neighbours_follow_the_columns_first_places():
+    """Each label's place is kept as it is added (``order.index`` per decision was quadratic in
+    the columns of a JSON document); neighbours are the columns either side."""
+    cfg, _ = config.build({})
+    sem = semantic.SemanticPass(cfg)
+    rows = [{"first_name": "Ada", "last_name": "Lovelace", "city": "London"},
+            {"first_name": "Bob", "last_name": "Jones", "city": "Leeds"}]
+    from gates.pii.readers import Chunk, Column
+
+    cols = [Column(k, pa.array([r[k] for r in rows])) for k in rows[0]]
+    for _ in sem.tap(iter([Chunk(cols, nrows=2)])):
+        pass
+    assert sem.order == ["first_name", "last_name", "city"]
+    assert sem.at == {"first_name": 0, "last_name": 1, "city": 2}

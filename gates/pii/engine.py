@@ -34,37 +34,28 @@ if TYPE_CHECKING:
     from .readers import Chunk
     from .semantic import Preset
 
-#: compiled scanners per (policy, column name, engine), for the life of the process: built once,
-#: copied per file (see ColumnScanner.fresh); the policy is kept alive so its id stays unique
-_TEMPLATES: dict[tuple[int, str | None, str, frozenset[str]], tuple[ScanConfig, ColumnScanner]] = {}
+#: compiled scanners per (policy, what the column's name gives context for and rules out,
+#: engine, settled entities), for the life of the process: built once, copied per file and
+#: column under the column's own name (see ColumnScanner.fresh); the policy is kept alive so its
+#: id stays unique. Everything a scanner builds comes from its name's context, not the name: a
+#: JSON document's paths are column names by the thousand (43k in botocore's EC2 API
+#: definition), nearly all with one context, and each built its own patterns (35 % of that scan)
+_TEMPLATES: dict[tuple[int, frozenset[str], frozenset[str], str, frozenset[str]], tuple[ScanConfig, ColumnScanner]] = {}
 _TEMPLATE_MAX = 4096
 NOTHING: frozenset[str] = frozenset()
 
 
-#: the same per what a scanner is built from besides its name: the entities its name gives
-#: context for and rules out. A JSON document's paths are column names by the thousand (43k in
-#: one API definition shipped in botocore), nearly all with the same context: each built its
-#: own patterns, 35 % of that file's scan
-_BY_CONTEXT: dict[tuple[int, frozenset[str], frozenset[str], str, frozenset[str]], tuple[ScanConfig, ColumnScanner]] = {}
-
-
 def _template(cfg: ScanConfig, label: str | None, engine: str, skip: frozenset[str] = NOTHING) -> ColumnScanner:
-    key = (id(cfg), label, engine, skip)
+    """The template for ``label``'s context: never scans; :meth:`ColumnScanner.fresh` with the
+    label makes the column's scanner."""
+    pos, neg = column_context(label)
+    key = (id(cfg), pos, neg, engine, skip)
     hit = _TEMPLATES.get(key)
     if hit is not None and hit[0] is cfg:
         return hit[1]
     if len(_TEMPLATES) >= _TEMPLATE_MAX:
         _TEMPLATES.clear()
-    pos, neg = column_context(label)
-    ckey = (id(cfg), pos, neg, engine, skip)
-    same = _BY_CONTEXT.get(ckey)
-    if same is not None and same[0] is cfg:
-        sc = same[1].relabel(label)
-    else:
-        if len(_BY_CONTEXT) >= _TEMPLATE_MAX:
-            _BY_CONTEXT.clear()
-        sc = ColumnScanner(cfg, label, engine, skip)
-        _BY_CONTEXT[ckey] = (cfg, sc)
+    sc = ColumnScanner(cfg, label, engine, skip)
     _TEMPLATES[key] = (cfg, sc)
     return sc
 
@@ -82,7 +73,7 @@ class BatchScan:
     def scanner(self, label: str | None) -> ColumnScanner:
         s = self.scanners.get(label)
         if s is None:
-            s = self.scanners[label] = _template(self.cfg, label, self.engine, self.skips.get(label, NOTHING)).fresh()
+            s = self.scanners[label] = _template(self.cfg, label, self.engine, self.skips.get(label, NOTHING)).fresh(label)
         return s
 
     def settle(self, skips: dict[str | None, frozenset[str]], fresh: bool = False) -> None:

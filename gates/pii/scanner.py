@@ -104,6 +104,10 @@ class Example:
     json_path: str | None = None
 
 
+#: :meth:`ColumnScanner.fresh` without a label: the copy keeps the template's
+_KEEP: Any = object()
+
+
 @dataclass
 class EntityStats:
     count: int = 0          # validated occurrences (in the sample, for sampled entities)
@@ -394,7 +398,7 @@ class ColumnScanner:
         self.allow_rx = tuple(compile_pattern(p, "re2") for p in cfg.allow_patterns)
         self.allow_any = bool(cfg.allow_values or cfg.allow_patterns or cfg.allow_hashes)
         self.strict = not (set(WEAK_NUMERIC) & pos)
-        self.handlers = self._handlers()
+        self.handlers: dict[str, Callable[[Any, str], None]] | None = None  # bound on the first scan
         self.hits: list[tuple[int, str]] = []
         #: most cells were candidates in the last chunk: skip the prefilter next time
         self.dense = False
@@ -402,8 +406,9 @@ class ColumnScanner:
         self._line: int | None = None
         self._path: str | None = None
 
-    def fresh(self) -> "ColumnScanner":
-        """A scanner in the state this one had when built, sharing its compiled patterns.
+    def fresh(self, label: Any = _KEEP) -> "ColumnScanner":
+        """A scanner in the state this one had when built, sharing its compiled patterns; for
+        ``label`` when given (a name of the same context: see ``engine._template``).
 
         Building a scanner compiles several alternations; the gate builds each (policy, column
         name) once per process and hands every file a fresh copy (many small files used to pay
@@ -419,17 +424,10 @@ class ColumnScanner:
         c.__dict__.update(self.__dict__)
         for k in mutable:
             setattr(c, k, copy.copy(getattr(self, k)))
-        c.stats = ColumnStats(self.label)
-        c.handlers = c._handlers()
-        return c
-
-    def relabel(self, label: str | None) -> "ColumnScanner":
-        """A template for ``label``, built from this one: everything a scanner builds comes from
-        its name's context (:func:`column_context`), so a name with the same context shares it."""
-        c = object.__new__(type(self))
-        c.__dict__.update(self.__dict__)  # a template never scans: :meth:`fresh` copies what one changes
-        c.label = label
-        c.stats = ColumnStats(label)
+        if label is not _KEEP:
+            c.label = label
+        c.stats = ColumnStats(c.label)
+        c.handlers = None  # bound on the first scan: most columns of a JSON document never get one
         return c
 
     # ---- driving ------------------------------------------------------------------------------
@@ -445,6 +443,8 @@ class ColumnScanner:
         if self.rx is None:
             return
         handlers = self.handlers
+        if handlers is None:
+            handlers = self.handlers = self._handlers()
         gates, rx_for = self._gates, self._rx_for
         # a long cell is walked with the whole alternation when RE2 finds where its matches can
         # start (superset.py): the literal gates cost more there than the classes they leave out

@@ -256,14 +256,14 @@ def test_examples_are_the_first_rows_whatever_order_cells_come_in():
     from gates.pii.engine import _template
 
     cfg, _ = config.build({"examples": 3})
-    sc = _template(cfg, "contact", "re", frozenset()).fresh()
+    sc = _template(cfg, "contact", "re", frozenset()).fresh("contact")
     rows = [40, 41, 42, 43, 7, 3, 9, 41, 5]
     cells = [f"u{r}@mail.example.net" for r in rows[:-2]] + ["u41@mail.example.net", "u5@mail.example.net"]
     sc.scan(cells, rows)
     st = sc.stats.entities["EMAIL_ADDRESS"]
     assert sorted(e.row for e in st.examples.values()) == [3, 5, 7]
     assert st.count == len(cells)
-    in_order = _template(cfg, "contact", "re", frozenset()).fresh()
+    in_order = _template(cfg, "contact", "re", frozenset()).fresh("contact")
     order = sorted(range(len(rows)), key=lambda i: rows[i])
     in_order.scan([cells[i] for i in order], [rows[i] for i in order])
     want = in_order.stats.entities["EMAIL_ADDRESS"].examples

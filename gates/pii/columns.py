@@ -195,7 +195,7 @@ DETECTORS: tuple[Detector, ...] = (
              extra=(("location_kind", "street_address"),)),
     Detector("PERSON", "PERSON", (V_PERSON,), names.person_shape, 0.7, 0.85, rank=4,
              support=(0.25, _person_known), value_support=(0.6, names.person_ordered)),
-    Detector("PERSON", "PERSON", (V_GIVEN, V_SURNAME), names.single_name, 0.8, rank=4,
+    Detector("PERSON", "PERSON", (V_GIVEN, V_SURNAME), names.single_name, 0.8, rank=4, support=(0.05, _single_known),
              extra=(("name_part", "single"),)),
     Detector("PERSON", "PERSON", (V_PERSON,), names.single_name, 0.8, rank=3, support=(0.3, _single_known),
              extra=(("name_part", "single"),), support_distinct=2),

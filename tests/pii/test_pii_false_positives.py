@@ -84,13 +84,16 @@ def test_one_word_under_a_name_key_is_not_a_person(pii, tmp_path):
         "ListRequest": {"members": {"Marker": {"shape": "string", "location": "querystring", "locationName": "Marker"},
                                     "Key": {"shape": "string", "locationName": "Key"}}},
         "Tag": {"members": {"Key": {"shape": "TagKey", "locationName": "Key"}, "Value": {"shape": "TagValue"}}},
+        # under a given-name or surname path, a word no list knows as a name is no name
+        "DistinguishedName": {"members": {"GivenName": {"shape": "String"}, "Surname": {"shape": "String"}}},
+        "Item": {"members": {"firstSeen": {"shape": "Timestamp"}}},
     }}
     (tmp_path / "service-2.json").write_text(json.dumps(api))
     (tmp_path / "people.json").write_text(json.dumps({"users": [{"name": "Ada"}, {"name": "Bob"}, {"name": "Carla"}],
-                                                      "owner": {"name": "Ada Lovelace"}}))
+                                                      "owner": {"name": "Ada Lovelace", "first_name": "Ada"}}))
     code, rep, _ = pii(tmp_path)
     got = sorted((f["path"].rsplit("/", 1)[-1], f["column"]) for f in found(rep, "PERSON"))
-    assert got == [("people.json", "owner.name"), ("people.json", "users[].name")], got
+    assert got == [("people.json", "owner.first_name"), ("people.json", "owner.name"), ("people.json", "users[].name")], got
     assert code == 1
 
 

@@ -104,6 +104,16 @@ class Example:
     json_path: str | None = None
 
 
+@functools.lru_cache(maxsize=4096)
+def _leaf_says_secret(label: str | None) -> bool:
+    """Whether the last key of a column's name (a JSON path's own key, not its parents') names
+    a secret: a ``password`` column's values are passwords, a ``ClientToken.shape`` is not."""
+    if not label:
+        return False
+    leaf = label.rsplit(".", 1)[-1].replace("[]", "")
+    return "GENERIC_SECRET" in column_context(leaf)[0]
+
+
 #: :meth:`ColumnScanner.fresh` without a label: the copy keeps the template's
 _KEEP: Any = object()
 
@@ -595,8 +605,10 @@ class ColumnScanner:
 
     def _h_any(self, m: Any, cell: str) -> None:
         token = m.group()
-        if " " in cell and V.word_name(token):
-            return  # a term in a sentence of a secret-named column (its documentation, say)
+        if V.word_name(token) and (" " in cell or not _leaf_says_secret(self.label)):
+            # a term in a sentence of a secret-named column (its documentation, say), or a name
+            # under a JSON key that is no secret's (``ClientToken.shape: ClientToken``)
+            return
         self._validated("GENERIC_SECRET", token, V.generic_secret)
 
     def _keyword(self, kw: str, cell: str, end: int, seen: list[tuple[int, int]] = (), start: int = 0, cut: int = -1,

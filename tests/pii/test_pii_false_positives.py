@@ -106,8 +106,13 @@ def test_documentation_under_a_secret_named_key_is_not_a_secret(pii, tmp_path):
     doc = ("<p>A unique, case-sensitive identifier that you provide to ensure the idempotency of the request. "
            "If you retry with the same ClientRequestToken, the results.</p> <p>See {Region} and the object's "
            "credentials.</p>")
-    (tmp_path / "service-2.json").write_text(json.dumps({"shapes": {"ClientToken": {"type": "string", "documentation": doc}}}))
+    (tmp_path / "service-2.json").write_text(json.dumps({"shapes": {
+        "ClientToken": {"type": "string", "documentation": doc},
+        # a member named ClientToken refers to its shape by name: a name, not a secret
+        "RunRequest": {"members": {"ClientToken": {"shape": "ClientRequestToken", "idempotencyToken": True}}},
+    }}))
+    (tmp_path / "creds.json").write_text(json.dumps({"db": {"password": "CorrectHorseBatteryStaple"}}))
     (tmp_path / "users.csv").write_text("user,password\nada,Dragonfly!\nbob,Summer2024!x\ncarla,CorrectHorseBatteryStaple\n")
     code, rep, _ = pii(tmp_path)
     got = sorted((f["path"].rsplit("/", 1)[-1], f["column"], f["column_count"]) for f in found(rep, "GENERIC_SECRET"))
-    assert got == [("users.csv", "password", 3)], got
+    assert got == [("creds.json", "db.password", 1), ("users.csv", "password", 3)], got

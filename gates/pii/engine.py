@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from gates.core.errors import InputError
 
 from . import compute as pc
 from . import kernels as K
+from . import semantic as _semantic
 from . import phones as _phones
 from . import textscan as _textscan
 from . import vector as X
@@ -69,11 +71,19 @@ class BatchScan:
     scanners: dict[str | None, ColumnScanner] = field(default_factory=dict)
     #: per label, entities its scanner need not look for (see :meth:`settle`)
     skips: dict[str | None, frozenset[str]] = field(default_factory=dict)
+    #: examples each scanner keeps per entity, when not the policy's (a part of a table's share)
+    examples: int | None = None
+    #: a part of a table: its share of one file's budgets (see :meth:`ColumnScanner.as_part`)
+    share: float = 1.0
 
     def scanner(self, label: str | None) -> ColumnScanner:
         s = self.scanners.get(label)
         if s is None:
             s = self.scanners[label] = _template(self.cfg, label, self.engine, self.skips.get(label, NOTHING)).fresh(label)
+            if self.examples is not None:
+                s.examples = self.examples
+            if self.share < 1.0:
+                s.as_part(max(_semantic.PART_CHECK, math.ceil(self.cfg.sample_min_rows * self.share)))
         return s
 
     def settle(self, skips: dict[str | None, frozenset[str]], fresh: bool = False) -> None:
@@ -333,7 +343,9 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
         if rows is None or cls not in ("email", "num", "iban", "ip4", "ip6"):
             continue
         if cls in ("ip4", "ip6"):
-            if "IP_ADDRESS" in sc.sampled:
+            # a part of a table leaves its sample to the per-cell pass, which keeps validating
+            # until the part's verdict is settled (ColumnScanner.as_part)
+            if "IP_ADDRESS" in sc.sampled and sc.settled is None:
                 skip = pc.filter(pos, _unsampled(sc.cfg, pc.take(rows, pos)))
                 if len(skip):
                     book.count("IP_ADDRESS", skip)
@@ -402,7 +414,8 @@ def whole_cells(sc: ColumnScanner, cand: pa.Array, rows: pa.Array | None, lines:
                     drop = pc.filter(rest, pc.invert(keep))
                     if len(drop):
                         consumed.append(drop)
-        if cls == "num" and sc.ctx & set(WEAK_NUMERIC) == {"PHONE_NUMBER"} and "PHONE_NUMBER" in sc.sampled:
+        if (cls == "num" and sc.ctx & set(WEAK_NUMERIC) == {"PHONE_NUMBER"} and "PHONE_NUMBER" in sc.sampled
+                and sc.settled is None):
             # a phone column: what is not a card or an SSN-shaped value would only be counted as
             # a phone candidate on rows outside the sample, so count those here
             rest = _without(not_ssn, done)
@@ -786,6 +799,7 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None,
     sem = SemanticPass(cfg)  # column semantics (headers + value shares): a tap on the same chunks
     if preset is not None:
         sem.preset(preset)
+        bs.examples, bs.share = sem.examples, sem.share
     it = prefetch(sem.tap(iter(chunks)))
     _warm(cfg)
     first = next(it, None)
@@ -815,7 +829,7 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None,
     def drain(limit: int) -> None:
         while len(pending) > limit or (pending and not isinstance(pending[0], Future)):
             part = pending.popleft()
-            merge_into(acc, part.result() if isinstance(part, Future) else part, cfg.examples)
+            merge_into(acc, part.result() if isinstance(part, Future) else part, sem.examples)
 
     held = first
     for chunk in itertools.chain(it, [None]):
@@ -843,9 +857,10 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig,
     per file, its table's column decisions or None)."""
     bss = [BatchScan(cfg) for _ in files]
     sems = [SemanticPass(cfg) for _ in files]
-    for sem, preset in zip(sems, presets or ()):
+    for bs, sem, preset in zip(bss, sems, presets or ()):
         if preset is not None:
             sem.preset(preset)
+            bs.examples, bs.share = sem.examples, sem.share
     for bs, sem, chunks in zip(bss, sems, files):
         # a small file is in memory whole: its columns are classified before the per-cell scan,
         # so the scanners leave out what the classification settles (see SemanticPass.skip)

@@ -278,3 +278,67 @@ def test_the_parts_of_a_table_in_an_archive_are_one_table_as_in_a_directory(pii,
             got.setdefault(f["member"], set()).add((f["column"], f["entity"]))
         assert code == 1
         assert got == {f"data/{p.name}": ENTITIES for p in files}, (archive, got)  # other/lone.csv: alone, 8 rows
+
+
+def test_a_part_lists_its_share_of_the_examples(pii, tmp_path, monkeypatch):
+    """A table's parts share one file's ``examples`` as they share its check budget: eight
+    parts list ceil(10 / 8) = 2 each (one file lists 10), with the same findings, rows, counts
+    and verdicts as when each part listed ten."""
+    from gates.pii import semantic
+    rows = people(48, seed=12)
+    d = tmp_path / "t"
+    split(d, rows, 6)
+    code, shared, _ = pii(d, extra=("--workers", "1"))
+    monkeypatch.setattr(semantic, "part_examples", lambda examples, share: examples)
+    code_all, every, _ = pii(d, extra=("--workers", "1"))
+    assert code == code_all == 1
+    assert key(shared) == key(every)
+    firsts = {(f["path"], f["column"], f["entity"]): (f["row"], f["examples"][0]) for f in found(shared)}
+    assert firsts == {(f["path"], f["column"], f["entity"]): (f["row"], f["examples"][0]) for f in found(every)}
+    assert max(len(f["examples"]) for f in found(every)) > 2
+    assert all(1 <= len(f["examples"]) <= 2 for f in found(shared))
+    code, one, _ = pii(write(tmp_path / "one" / "all.csv", rows), extra=("--workers", "1"))
+    assert max(len(f["examples"]) for f in found(one)) == 10
+    monkeypatch.undo()
+    assert (semantic.part_examples(10, 1 / 592), semantic.part_examples(10, 0.5), semantic.part_examples(10, 1.0),
+            semantic.part_examples(1, 0.01)) == (1, 5, 10, 1)
+
+
+def ips(d: Path, name: str, cells: list[str]) -> None:
+    write(d / name, [[f"h{i}", c] for i, c in enumerate(cells)], ("host", "ip"))
+
+
+GOOD_IPS = [f"10.{i}.{i * 7 % 250}.{i * 13 % 250 + 1}" for i in range(30)]
+BAD_IPS = [f"999.{i}.1.1" for i in range(30)]  # the shape of an address, not one
+
+
+def test_a_part_validates_addresses_past_its_share_only_until_its_verdict_is_settled(pii, tmp_path):
+    """One file validates every IP address of its first ``sampling.min_rows`` rows and a sample
+    after them; a part of a table its share of those rows (here 4), then the sample, but only
+    once its verdict is settled. A part whose first addresses are not valid keeps validating
+    until it finds one (its finding is not lost to sampling); a part without a valid one has
+    none; the same parts with sampling off have the same findings and verdicts."""
+    d = tmp_path / "t"
+    for i in range(6):
+        ips(d, f"part-00{i}.csv", GOOD_IPS)
+    ips(d, "part-006.csv", BAD_IPS[:25] + GOOD_IPS[:1])  # one valid address, on row 26
+    ips(d, "part-007.csv", BAD_IPS)
+    sampling = "version: 1\ngates:\n  pii:\n    sampling: {{enabled: {on}, min_rows: 16}}\n{extra}"
+    code, rep, _ = pii(d, policy=sampling.format(on="true", extra=""), extra=("--workers", "1"))
+    got = {f["path"].rsplit("/", 1)[-1]: f for f in found(rep, "IP_ADDRESS")}
+    assert sorted(got) == [f"part-00{i}.csv" for i in range(7)]
+    assert got["part-006.csv"]["column_count"] == 1 and got["part-006.csv"]["row"] == 26
+    for i in range(6):
+        f = got[f"part-00{i}.csv"]
+        assert f["sampled"] and f["column_rows"] == 30 and "of 30 candidates" in f["message"], f["message"]
+    code_off, off, _ = pii(d, policy=sampling.format(on="false", extra=""), extra=("--workers", "1"))
+    assert verdicts(rep) == verdicts(off)
+    assert not any(f["sampled"] for f in found(off, "IP_ADDRESS"))
+    # a share rule's verdict turns on every value: no part samples it
+    share = "    entities:\n      IP_ADDRESS: {action: block, max_fraction: 0.5}\n"
+    code, rep, _ = pii(d, policy=sampling.format(on="true", extra=share), extra=("--workers", "1"))
+    got = {f["path"].rsplit("/", 1)[-1]: f for f in found(rep, "IP_ADDRESS")}
+    assert not any(f["sampled"] for f in got.values())
+    assert {n: (f["column_count"], f["blocking"]) for n, f in got.items()} == {
+        **{f"part-00{i}.csv": (30, True) for i in range(6)}, "part-006.csv": (1, False)}
+    assert code == 1

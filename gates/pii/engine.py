@@ -71,8 +71,6 @@ class BatchScan:
     scanners: dict[str | None, ColumnScanner] = field(default_factory=dict)
     #: per label, entities its scanner need not look for (see :meth:`settle`)
     skips: dict[str | None, frozenset[str]] = field(default_factory=dict)
-    #: examples each scanner keeps per entity, when not the policy's (a part of a table's share)
-    examples: int | None = None
     #: a part of a table: its share of one file's budgets (see :meth:`ColumnScanner.as_part`)
     share: float = 1.0
 
@@ -80,10 +78,9 @@ class BatchScan:
         s = self.scanners.get(label)
         if s is None:
             s = self.scanners[label] = _template(self.cfg, label, self.engine, self.skips.get(label, NOTHING)).fresh(label)
-            if self.examples is not None:
-                s.examples = self.examples
             if self.share < 1.0:
-                s.as_part(max(_semantic.PART_CHECK, math.ceil(self.cfg.sample_min_rows * self.share)))
+                s.as_part(max(_semantic.PART_CHECK, math.ceil(self.cfg.sample_min_rows * self.share)),
+                          _semantic.part_examples(self.cfg.examples, self.share))
         return s
 
     def settle(self, skips: dict[str | None, frozenset[str]], fresh: bool = False) -> None:
@@ -799,7 +796,7 @@ def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None,
     sem = SemanticPass(cfg)  # column semantics (headers + value shares): a tap on the same chunks
     if preset is not None:
         sem.preset(preset)
-        bs.examples, bs.share = sem.examples, sem.share
+        bs.share = sem.share
     it = prefetch(sem.tap(iter(chunks)))
     _warm(cfg)
     first = next(it, None)
@@ -860,7 +857,7 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig,
     for bs, sem, preset in zip(bss, sems, presets or ()):
         if preset is not None:
             sem.preset(preset)
-            bs.examples, bs.share = sem.examples, sem.share
+            bs.share = sem.share
     for bs, sem, chunks in zip(bss, sems, files):
         # a small file is in memory whole: its columns are classified before the per-cell scan,
         # so the scanners leave out what the classification settles (see SemanticPass.skip)

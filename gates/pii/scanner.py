@@ -708,7 +708,7 @@ class ColumnScanner:
             st = self.stats.entities[entity] = EntityStats()
         return st
 
-    def as_part(self, rows: int) -> None:
+    def as_part(self, rows: int, examples: int) -> None:
         """Scan as a part of a table (:mod:`.datasets`): a part validates the sampled entities'
         candidates on its first ``rows`` rows (its share of the table's ``sample_min_rows``),
         then only on the row sample, as one file does past ``sample_min_rows``, but only once
@@ -717,7 +717,8 @@ class ColumnScanner:
         ``max_fraction`` rule, every candidate is validated, so which parts have a finding, and
         which block, is what validating every value gives; their counts are then estimates.
         592 parts of 24 rows validated all of their 14,000 IP addresses (a file of the same
-        rows: 1,260)."""
+        rows: 1,260). It keeps ``examples`` examples per entity (its share of the policy's)."""
+        self.examples = examples
         settled: dict[str, int] = {}
         for name in self.sampled:
             r = self.cfg.rules[name]
@@ -734,7 +735,7 @@ class ColumnScanner:
         st = self._stat(entity)
         st.candidates += 1
         if entity in self.sampled and self._row > self.sample_from:
-            if (self._row * _KNUTH) % 1_000_003 >= self.cfg.sample_rate * 1_000_003 and self._unsettled(entity, st) is False:
+            if (self._row * _KNUTH) % 1_000_003 >= self.cfg.sample_rate * 1_000_003 and not self._unsettled(entity, st):
                 return False
         st.sampled += 1
         return True

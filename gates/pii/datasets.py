@@ -118,6 +118,9 @@ class Datasets:
         self.cfg = cfg
         self.read = read
         self.dirs: dict[str, _Directory] = {}
+        #: per column label and scanner pattern, whether its cells were mostly candidates in the
+        #: last batch (:func:`engine._matched_many`): as a file's column, from chunk to chunk
+        self.dense: dict[tuple[str | None, str], bool] = {}
 
     def preset(self, path: str, key: Key | None, parts: Parts | None,
                at_hand: Mapping[str, tuple["FileInfo", list["Chunk"]]]) -> Preset | None:

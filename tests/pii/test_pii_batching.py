@@ -301,3 +301,40 @@ def test_the_json_walk_hands_values_over_in_document_order(tmp_path):
     assert list(cols["a[].in[]"].paths) == [f"$.a[{i}].in[{j}]" for i in range(4) for j in range(2)]
     assert list(cols["a[].in[]"].rows) == [1, 1, 2, 2, 3, 3, 4, 4]
     assert [lab for lab in cols] == ["a[].k", "a[].in[]", "b.p", "b.q"]
+
+
+def test_a_batch_matches_each_column_as_one_file_would(monkeypatch):
+    """The small columns of a batch are matched per column (their label), as one file's column
+    is: a column of e-mails is dense on its own and is handed back whole after a probe of its
+    first quarter, while a column of notes keeps its few candidates. The verdict carries to the
+    next batch, whose e-mails then reach no per-cell kernel at all. The hits are those of
+    matching every cell."""
+    from gates.pii import engine
+
+    cfg, _ = config.build({})
+    sc = BatchScan(cfg).scanner("note")
+    rng = random.Random(4)
+    arrs, kinds = [], []
+    for i in range(40):
+        arrs.append(pa.array([f"u{i}.{r}@mail.example.net" for r in range(30)]))
+        kinds.append("contact")
+        arrs.append(pa.array([rng.choice(["fine thanks", "all good", "see you", "mail a.b@x.example.org"]) for _ in range(30)]))
+        kinds.append("note")
+    seen: list[list] = []
+    real = engine._match
+    monkeypatch.setattr(engine, "_match", lambda a, p: (seen.append(a.to_pylist()), real(a, p))[1])
+    every = engine._matched_many(arrs, sc.pattern, sc.block_pattern)
+    assert every[0] == list(range(30)) and 0 < sum(map(len, every[1::2])) < 40 * 30
+
+    def contacts() -> int:
+        n = sum(1 for cells in seen for v in cells if v is not None and v.startswith("u"))
+        seen.clear()
+        return n
+
+    assert contacts() >= 1200  # matched as one text, the batch was dense: every e-mail cell by cell
+    memory: dict = {}
+    assert engine._matched_many(arrs, sc.pattern, sc.block_pattern, kinds, memory) == every
+    assert contacts() <= 300  # the probe of the column's first quarter
+    assert memory == {("contact", sc.pattern): True, ("note", sc.pattern): False}
+    assert engine._matched_many(arrs, sc.pattern, sc.block_pattern, kinds, memory) == every
+    assert contacts() == 0

@@ -338,3 +338,66 @@ def test_a_batch_matches_each_column_as_one_file_would(monkeypatch):
     assert memory == {("contact", sc.pattern): True, ("note", sc.pattern): False}
     assert engine._matched_many(arrs, sc.pattern, sc.block_pattern, kinds, memory) == every
     assert contacts() == 0
+
+
+def test_one_thread_tells_whether_forking_is_safe():
+    """Workers are forked only from a process that runs no other thread (pyarrow's jemalloc
+    background thread aside, which its allocator restarts in the child): a running thread
+    makes the pool use the fork server."""
+    import subprocess
+    import sys
+    import threading
+
+    from gates.pii import engine
+
+    code = "import gates.pii.engine as e, pyarrow.compute; print(e._one_thread())"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert fresh.stdout.strip() == "True", fresh.stderr
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert engine._one_thread() is False
+    finally:
+        stop.set()
+        t.join()
+
+
+FORKED_RUN = """
+import json, sys
+import gates.pii.engine as engine
+from gates.core import cli
+forked = []
+real = engine.Pool._warm
+def warm(self, fork=False, wait=True):
+    forked.append(fork)
+    real(self, fork, wait)
+engine.Pool._warm = warm
+try:
+    cli.main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(forked))
+"""
+
+
+def test_small_files_on_forked_workers_report_what_one_process_does(pii, tmp_path):
+    """A run of many small files from a single-threaded process forks its workers (no fork
+    server to wait for): the same findings, in the same order, as scanning them here."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    parts = tmp_path / "parts"
+    write_parts(parts, 70)
+    _, one, _ = pii(parts, extra=("--workers", "1"))
+    out = tmp_path / "forked.json"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    r = subprocess.run([sys.executable, "-c", FORKED_RUN, "pii", str(parts), "--root", str(tmp_path), "--format", "json",
+                        "--output", str(out), "-q", "--workers", "2"], capture_output=True, text=True, timeout=300, env=env)
+    assert json.loads(r.stdout.strip().splitlines()[-1]) == [True], r.stderr
+    two = json.loads(out.read_text())
+    assert key(one) == key(two) and len(two["gates"]["pii"]["files"]) == 70
+    assert [f["path"] for f in one["findings"]] == [f["path"] for f in two["findings"]]

@@ -160,3 +160,19 @@ def test_context_shows_a_path_for_the_working_directory_of_the_moment(tmp_path):
     ctx.cwd = tmp_path / "sub"
     ctx.root = tmp_path / "sub"
     assert ctx.display(p) == "x.csv" and ctx.relative(p) == "x.csv"
+
+
+def test_the_working_directory_is_resolved_once_for_many_paths(tmp_path, monkeypatch):
+    """Showing a run's files resolves the working directory's links once, not per file (it was
+    an ``lstat`` per component, per file); a link in it is still resolved."""
+    from gates.core import files
+
+    real = tmp_path / "real"
+    (real / "d").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(real)
+    calls = []
+    resolve = Path.resolve
+    monkeypatch.setattr(Path, "resolve", lambda self, *a, **k: (calls.append(self), resolve(self, *a, **k))[1])
+    shown = [files.display_path(real / "d" / f"p{i}.csv", tmp_path / "link") for i in range(50)]
+    assert shown == [f"d/p{i}.csv" for i in range(50)]
+    assert len(calls) <= 1

@@ -184,6 +184,24 @@ def test_parts_share_one_files_check_budget_and_keep_every_verdict(pii, tmp_path
         assert len(f["examples"]) <= 2
 
 
+def test_the_parts_of_a_table_check_about_one_files_budget_in_all(pii, tmp_path, monkeypatch):
+    """Many parts, each of whose share of one file's budget rounds to a value or two: together
+    they check at most twice that budget (at four a part, 592 parts of a 14,000-row table
+    checked 2,368 phone numbers where the one file checks 1,000)."""
+    from gates.pii import semantic
+    monkeypatch.setattr(semantic, "MAX_CHECK", 40)
+    monkeypatch.setattr(semantic, "MAX_CHECK_PHONE", 40)
+    d = tmp_path / "t"
+    split(d, people(240, seed=4), 6)  # 40 parts of 6 rows: a share of one value each
+    code, rep, _ = pii(d, extra=("--workers", "1"))
+    assert code == 1
+    for entity in ("PERSON", "PHONE_NUMBER"):
+        got = found(rep, entity)
+        assert len(got) == 40 and all(f["sampled"] for f in got)
+        checked = sum(int(re.search(r"from (\d+) of", f["message"]).group(1)) for f in got)
+        assert checked <= 2 * 40, (entity, checked)
+
+
 DATES = ["1961-03-04", "1975-11-23", "1982-07-09", "1990-01-30", "1958-12-01", "1969-05-17"]
 
 

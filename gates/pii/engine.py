@@ -903,6 +903,10 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig,
     which columns were dense (see :func:`_matched_many`)."""
     bss = [BatchScan(cfg) for _ in files]
     sems = [SemanticPass(cfg) for _ in files]
+    if len(files) > 1:
+        absent = _semantic.absent_literals(ch for chunks in files for ch in chunks)
+        for sem in sems:
+            sem.absent = absent
     for bs, sem, preset in zip(bss, sems, presets or ()):
         if preset is not None:
             sem.preset(preset)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import pyarrow as pa
 
@@ -48,6 +48,8 @@ PART_CHECK = 2
 #: phone number read as a card, an SSN or an account number is the weaker reading
 WEAKER = ("CREDIT_CARD", "US_SSN", "US_ITIN", "US_BANK_NUMBER", "UK_NHS", "ABA_ROUTING_NUMBER", "PHONE_NUMBER")
 URL_CREDENTIALS = "URL_CREDENTIALS"
+#: what every URL the credentials pass looks at holds
+URL_MARK = b"://"
 _URL_PREFILTER = (r"(?i)://[^/\s@:]+:[^/\s@]+@|[?&](?:token|access_token|id_token|refresh_token|auth|auth_token|apikey|"
                   r"api_key|key|secret|client_secret|password|passwd|pwd|pass|sig|signature|x-amz-signature|"
                   r"x-amz-credential|x-amz-security-token|sas|session|sessionid|session_id|code|private_token)=")
@@ -74,6 +76,24 @@ class _Col:
 #: a table's column decisions: per column label, the verdict and the phone regions its sample
 #: was found in (in learned order)
 Decisions = dict[str, tuple[C.Verdict, tuple[str, ...]]]
+
+
+def absent_literals(chunks: Iterable["Chunk"]) -> dict[str | None, frozenset[bytes]]:
+    """Per column label, which of the literals the URL and encoded-address passes start from
+    (``://``, ``%40``) none of its cells holds, over the chunks of a whole batch of small
+    files: one search per label and literal, where each file's columns were searched on their
+    own (two calls per column of each of 592 files, ~6 % of their semantics pass)."""
+    by: dict[str | None, list[pa.Array]] = {}
+    for ch in chunks:
+        for c in ch.columns:
+            arr = strings(c.values)
+            if arr is not None and len(arr):
+                by.setdefault(c.label, []).append(arr)
+    out: dict[str | None, frozenset[bytes]] = {}
+    for label, arrs in by.items():
+        one = arrs[0] if len(arrs) == 1 else pa.concat_arrays(arrs)
+        out[label] = frozenset(m for m in (URL_MARK, encoded.MARK) if not kernels.may_hold(one, m))
+    return out
 
 
 def part_examples(examples: int, share: float) -> int:
@@ -116,6 +136,9 @@ class SemanticPass:
         self.sample_only = sample_only
         self.share = 1.0  # of one file's check budget (less for a part of a table)
         self.examples = cfg.examples  # examples kept per entity (a part of a table: its share)
+        #: per label, the literals no cell of it holds in a whole batch of files
+        #: (:func:`absent_literals`): its URL or encoded-address pass is not run
+        self.absent: Mapping[str | None, frozenset[bytes]] = {}
 
     # ---- decisions shared by the files of one table ---------------------------------------------
     def preset(self, preset: Preset) -> None:
@@ -169,8 +192,11 @@ class SemanticPass:
             if arr is None or len(arr) == 0:
                 continue
             if not self.sample_only:
-                self._url_secrets(c, arr, chunk)
-                self._encoded_emails(c, arr, chunk)
+                absent = self.absent.get(c.label, frozenset())
+                if URL_MARK not in absent:
+                    self._url_secrets(c, arr, chunk)
+                if encoded.MARK not in absent:
+                    self._encoded_emails(c, arr, chunk)
             if c.label is None:
                 continue
             st = self.cols[c.label]
@@ -310,7 +336,7 @@ class SemanticPass:
         es.book(self.examples, cfg.salt, entity, norm, row, row if self.lines else None, path, h)
 
     def _url_secrets(self, c: "Column", arr: pa.Array, chunk: "Chunk") -> None:
-        if not kernels.may_hold(arr, b"://") or not pc.any(pc.match_substring(arr, "://")).as_py():
+        if not kernels.may_hold(arr, URL_MARK) or not pc.any(pc.match_substring(arr, "://")).as_py():
             return  # literal tests first: no regex to compile for columns without URLs
         idx = pc.indices_nonzero(kernels.match(arr, _URL_PREFILTER)).to_pylist()  # (no compile per small column)
         if not idx:

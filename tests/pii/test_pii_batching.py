@@ -401,3 +401,36 @@ def test_small_files_on_forked_workers_report_what_one_process_does(pii, tmp_pat
     two = json.loads(out.read_text())
     assert key(one) == key(two) and len(two["gates"]["pii"]["files"]) == 70
     assert [f["path"] for f in one["findings"]] == [f["path"] for f in two["findings"]]
+
+
+def test_url_and_encoded_address_passes_search_a_batch_once_per_column(tmp_path, monkeypatch):
+    """A batch's columns are searched once for the literals the URL-credentials and encoded
+    e-mail passes start from; a file whose column holds one is still found on its own, and the
+    files whose columns hold none get nothing."""
+    from gates.pii import engine, semantic
+
+    d = tmp_path / "u"
+    d.mkdir()
+    paths = []
+    for i in range(40):
+        link = "https://bob:s3cr3tpass@db.example.net/x" if i == 7 else "https://docs.example.net/guide"
+        ref = "/signup?email=ada%40corp-mail.net" if i == 23 else "/home"
+        rows = ["id,link,ref,note"] + [f"{r},{link if r == 3 else ''},{ref if r == 5 else '/'},ok" for r in range(1, 12)]
+        p = d / f"p{i:02d}.csv"
+        p.write_text("\n".join(rows) + "\n")
+        paths.append(p)
+    cfg, _ = config.build({})
+
+    def view(stats):
+        return {st.label: {e: (s.count, s.rows, sorted(s.examples)) for e, s in st.entities.items()} for st in stats}
+
+    searched: list[tuple[bytes, int]] = []
+    real = semantic.kernels.may_hold
+    monkeypatch.setattr(semantic.kernels, "may_hold", lambda a, lit, *r: (searched.append((lit, len(a))), real(a, lit, *r))[1])
+    many = [view(got) for got in scan_many([list(read(p, Limits(), inline=True)[1]) for p in paths], cfg)]
+    # file by file only the one column that holds the literal somewhere in the batch (of four)
+    assert searched.count((b"://", 11)) == searched.count((b"%40", 11)) == 40
+    alone = [view(engine.scan_chunks(iter(read(p, Limits(), inline=True)[1]), cfg, None)) for p in paths]
+    assert many == alone
+    assert [i for i, f in enumerate(many) if "URL_CREDENTIALS" in f.get("link", {})] == [7]
+    assert [i for i, f in enumerate(many) if "EMAIL_ADDRESS" in f.get("ref", {})] == [23]

@@ -53,6 +53,12 @@ class Header:
 
     @classmethod
     def of(cls, label: str | None) -> "Header":
+        """The header of ``label``, made once per label (every part of a table asks again for
+        each of its columns)."""
+        return _header(cls, label)
+
+    @classmethod
+    def _make(cls, label: str | None) -> "Header":
         if not label:
             return cls("", frozenset())
         segs = [s for s in re.split(r"[.\[\]]+", label) if s][-2:]
@@ -69,6 +75,11 @@ class Header:
         if self.words & vocab.words:
             return True
         return bool(vocab.cjk) and any(w in self.raw for w in vocab.cjk)
+
+
+@functools.lru_cache(maxsize=8192)
+def _header(cls: type[Header], label: str | None) -> Header:
+    return cls._make(label)
 
 
 @dataclass(frozen=True)

@@ -934,7 +934,7 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig,
     for (pattern, block_pattern), cols in groups.items():
         for (c, sc), hits in zip(cols, _matched_many([c.values for c, _ in cols], pattern, block_pattern,
                                                       [c.label for c, _ in cols], dense)):
-            given[id(c)] = pa.array(hits, pa.int64())
+            given[id(c)] = pa.array(hits, pa.int64()) if hits else _NO_HITS
     wholes = _wholes_many(bss, files, given)
     # the keyword flags of every column's candidates, also in one pass per pattern (cell by
     # cell they were ~8 % of a 592-file run); one-token cells hold no keyword
@@ -970,6 +970,10 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig,
         out.append(sem.merge(bs.results()))
     return out
 
+
+#: the prefilter's answer for a column none of whose cells matched (most columns of most
+#: parts): one array for all of them
+_NO_HITS = pa.array([], pa.int64())
 
 #: a batch's small columns of one kind take the one-token pass together from this many
 #: candidates on (below it, cell by cell costs less than the pass's ~20 kernel calls)

@@ -481,3 +481,14 @@ def test_semantic_pass_neighbours_follow_the_columns_first_places():
         pass
     assert sem.order == ["first_name", "last_name", "city"]
     assert sem.at == {"first_name": 0, "last_name": 1, "city": 2}
+
+
+def test_a_column_label_is_split_into_words_once():
+    """Every part of a table asks for its columns' headers again (region hints, neighbours):
+    a label's words are made once, and are those of the label."""
+    from gates.pii import columns
+
+    first = columns.Header.of("customer.homeCountry")
+    assert columns.Header.of("customer.homeCountry") is first
+    assert {"home", "country", "home_country"} <= first.words and first.says(columns.V_REGION)
+    assert columns.Header.of(None) == columns.Header("", frozenset())

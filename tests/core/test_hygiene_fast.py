@@ -162,7 +162,7 @@ def test_context_shows_a_path_for_the_working_directory_of_the_moment(tmp_path):
     assert ctx.display(p) == "x.csv" and ctx.relative(p) == "x.csv"
 
 
-def test_the_working_directory_is_resolved_once_for_many_paths(tmp_path, monkeypatch):
+def test_the_working_directory_and_root_are_resolved_once_for_many_paths(tmp_path, monkeypatch):
     """Showing a run's files resolves the working directory's links once, not per file (it was
     an ``lstat`` per component, per file); a link in it is still resolved."""
     from gates.core import files
@@ -176,3 +176,6 @@ def test_the_working_directory_is_resolved_once_for_many_paths(tmp_path, monkeyp
     shown = [files.display_path(real / "d" / f"p{i}.csv", tmp_path / "link") for i in range(50)]
     assert shown == [f"d/p{i}.csv" for i in range(50)]
     assert len(calls) <= 1
+    calls.clear()
+    rel = [files.root_relative(real / "d" / f"p{i}.csv", tmp_path / "link" / "d") for i in range(50)]
+    assert rel == [f"p{i}.csv" for i in range(50)] and len(calls) <= 1  # the root too

@@ -288,7 +288,7 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Discover
 
 def display_path(path: Path, cwd: Path | None = None) -> str:
     """The path as a user would type it: relative to the working directory when inside it."""
-    cwd = _resolved(cwd or Path.cwd())
+    cwd = _resolved(Path(os.path.abspath(cwd or Path.cwd())))
     p = Path(os.path.abspath(path))
     try:
         return p.relative_to(cwd).as_posix()
@@ -298,16 +298,17 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _resolved(directory: Path) -> Path:
-    """The working directory or root with its symbolic links resolved, once per run and
-    directory (a report of 592 files resolved both per file: an ``lstat`` per path component,
-    a fifth of the parent's reporting)."""
+    """The working directory or root (absolute: a relative one would name another directory
+    after a ``chdir``) with its symbolic links resolved, once per run and directory (a report of
+    592 files resolved both per file: an ``lstat`` per path component, a fifth of the parent's
+    reporting)."""
     return directory.resolve()
 
 
 def root_relative(path: Path, root: Path) -> str:
     p = Path(os.path.abspath(path))
     try:
-        return p.relative_to(_resolved(root)).as_posix()
+        return p.relative_to(_resolved(Path(os.path.abspath(root)))).as_posix()
     except ValueError:
         return p.as_posix()
 

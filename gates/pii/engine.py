@@ -658,9 +658,15 @@ class Pool:
         self._starting.start()
 
     def _warm(self, fork: bool = False, wait: bool = True) -> None:
+        import warnings
+
         try:
             ex = self.executor(fork)
-            ready = [ex.submit(_worker_ready) for _ in range(self.workers)]
+            with warnings.catch_warnings():
+                # Python 3.12+ warns on any fork from a process the kernel lists more than one
+                # thread for: here the other is jemalloc's, checked fork-safe (_one_thread)
+                warnings.filterwarnings("ignore", r"This process .* is multi-threaded", DeprecationWarning)
+                ready = [ex.submit(_worker_ready) for _ in range(self.workers)]
             if wait:
                 for f in ready:
                     f.result()

@@ -434,3 +434,31 @@ def test_url_and_encoded_address_passes_search_a_batch_once_per_column(tmp_path,
     assert many == alone
     assert [i for i, f in enumerate(many) if "URL_CREDENTIALS" in f.get("link", {})] == [7]
     assert [i for i, f in enumerate(many) if "EMAIL_ADDRESS" in f.get("ref", {})] == [23]
+
+
+def test_forking_beside_the_allocators_thread_does_not_warn(monkeypatch):
+    """Python 3.12+ warns on a fork from a process with more than one kernel thread; pyarrow's
+    jemalloc thread is one, and checked safe to fork beside (_one_thread), so the pool's fork
+    is not reported to the user. (This interpreter does not warn: the executor stands in for
+    one that does.) Any other warning still shows."""
+    import warnings
+    from concurrent.futures import Future
+
+    from gates.pii import engine
+
+    class Warns:
+        def submit(self, fn):
+            warnings.warn("This process (pid=1) is multi-threaded, use of fork() may lead to deadlocks in the child.",
+                          DeprecationWarning, stacklevel=1)
+            warnings.warn("something else", DeprecationWarning, stacklevel=1)
+            f: Future = Future()
+            f.set_result(None)
+            return f
+
+    pool = engine.Pool(config.build({})[0], 2)
+    monkeypatch.setattr(pool, "executor", lambda fork=False: Warns())
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        pool._warm(fork=True)
+    assert [str(w.message) for w in got] == ["something else", "something else"]
+    assert not pool._failed

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import pyarrow as pa
 
@@ -80,7 +80,7 @@ Decisions = dict[str, tuple[C.Verdict, tuple[str, ...]]]
 
 def absent_literals(chunks: Iterable["Chunk"]) -> dict[str | None, frozenset[bytes]]:
     """Per column label, which of the literals the URL and encoded-address passes start from
-    (``://``, ``%40``) none of its cells holds, over the chunks of a whole batch of small
+    (``://``, ``%40``, ``%2B``) none of its cells holds, over the chunks of a whole batch of small
     files: one search per label and literal, where each file's columns were searched on their
     own (two calls per column of each of 592 files, ~6 % of their semantics pass)."""
     by: dict[str | None, list[pa.Array]] = {}
@@ -92,7 +92,7 @@ def absent_literals(chunks: Iterable["Chunk"]) -> dict[str | None, frozenset[byt
     out: dict[str | None, frozenset[bytes]] = {}
     for label, arrs in by.items():
         one = arrs[0] if len(arrs) == 1 else pa.concat_arrays(arrs)
-        out[label] = frozenset(m for m in (URL_MARK, encoded.MARK) if not kernels.may_hold(one, m))
+        out[label] = frozenset(m for m in (URL_MARK, encoded.MARK, *encoded.PHONE_MARKS) if not kernels.may_hold(one, m))
     return out
 
 
@@ -129,7 +129,8 @@ class SemanticPass:
         #: paths: ``order.index`` per decision was quadratic, 40 % of a 6 MB API definition's scan)
         self.at: dict[str | None, int] = {}
         self.urls: dict[str | None, EntityStats] = {}
-        self.encoded: dict[str | None, EntityStats] = {}  # percent-encoded e-mail addresses
+        #: per label and entity, percent-encoded e-mail addresses and phone numbers (:meth:`_encoded`)
+        self.encoded: dict[tuple[str | None, str], EntityStats] = {}
         self._allow_rx: tuple[Any, ...] | None = None  # the policy's allow patterns, compiled on first use
         self.regions = tuple(getattr(cfg, "phone_regions", ()) or phones.DEFAULT_REGIONS)
         self.lines = False
@@ -196,7 +197,9 @@ class SemanticPass:
                 if URL_MARK not in absent:
                     self._url_secrets(c, arr, chunk)
                 if encoded.MARK not in absent:
-                    self._encoded_emails(c, arr, chunk)
+                    self._encoded(c, arr, chunk, "EMAIL_ADDRESS", (encoded.MARK,), self._emails_in)
+                if not absent.issuperset(encoded.PHONE_MARKS):
+                    self._encoded(c, arr, chunk, "PHONE_NUMBER", encoded.PHONE_MARKS, self._phones_in)
             if c.label is None:
                 continue
             st = self.cols[c.label]
@@ -357,27 +360,34 @@ class SemanticPass:
                 es.book(self.examples, self.cfg.salt, URL_CREDENTIALS, u, row, row if chunk.lines else None,
                         c.paths[i] if c.paths is not None else None, masker=_evidence_of_url)
 
-    def _encoded_emails(self, c: "Column", arr: pa.Array, chunk: "Chunk") -> None:
-        """Percent-encoded e-mail addresses (:mod:`.encoded`), counted with the column's others
-        (:meth:`merge`)."""
-        if not kernels.may_hold(arr, encoded.MARK) or not pc.any(pc.match_substring(arr, "%40")).as_py():
+    def _encoded(self, c: "Column", arr: pa.Array, chunk: "Chunk", entity: str, marks: tuple[bytes, ...],
+                 found: Callable[[str], list[str]]) -> None:
+        """Percent-encoded values of ``entity`` (:mod:`.encoded`): in the cells holding one of
+        ``marks`` (a literal search over the column's buffer first), each value ``found``, counted
+        with the column's others (:meth:`merge`), allowlists and ``action: ignore`` applying as
+        to any value."""
+        if not any(kernels.may_hold(arr, m) for m in marks):
             return
-        idx = pc.indices_nonzero(pc.match_substring(arr, "%40")).to_pylist()
-        cells = pc.take(arr, pa.array(idx, pa.int64())).to_pylist()
         cfg = self.cfg
-        rule = cfg.rules.get("EMAIL_ADDRESS")
+        rule = cfg.rules.get(entity)
         if rule is None or rule.action == "ignore":
             return
+        hit = None
+        for m in marks:
+            got = pc.match_substring(arr, m.decode())
+            hit = got if hit is None else pc.or_(hit, got)
+        idx = pc.indices_nonzero(hit).to_pylist()
+        if not idx:
+            return
+        cells = pc.take(arr, pa.array(idx, pa.int64())).to_pylist()
         if self._allow_rx is None:
             self._allow_rx = tuple(compile_pattern(p, "re2") for p in cfg.allow_patterns)
         for i, cell in zip(idx, cells):
-            for v in encoded.emails(cell or ""):
-                if v.endswith(TEST_EMAIL_DOMAINS):
-                    continue
-                es = self.encoded.setdefault(c.label, EntityStats())
+            for v in found(cell or ""):
+                es = self.encoded.setdefault((c.label, entity), EntityStats())
                 es.candidates += 1
                 es.sampled += 1
-                h = value_hash(cfg.salt, "EMAIL_ADDRESS", v) if cfg.allow_hashes else None
+                h = value_hash(cfg.salt, entity, v) if cfg.allow_hashes else None
                 if (v in cfg.allow_values or any(r.search(v) for r in self._allow_rx)
                         or (h is not None and h in cfg.allow_hashes)):
                     es.allowed += 1
@@ -387,8 +397,15 @@ class SemanticPass:
                 if es._last_row != row:
                     es.rows += 1
                     es._last_row = row
-                es.book(self.examples, cfg.salt, "EMAIL_ADDRESS", v, row, row if chunk.lines else None,
+                es.book(self.examples, cfg.salt, entity, v, row, row if chunk.lines else None,
                         c.paths[i] if c.paths is not None else None, h)
+
+    @staticmethod
+    def _emails_in(cell: str) -> list[str]:
+        return [v for v in encoded.emails(cell) if not v.endswith(TEST_EMAIL_DOMAINS)]
+
+    def _phones_in(self, cell: str) -> list[str]:
+        return encoded.phone_numbers(cell, self.regions)
 
     # ---- what the per-cell scanner may leave out ----------------------------------------------
     def skip(self, label: str | None) -> frozenset[str]:
@@ -448,14 +465,14 @@ class SemanticPass:
                         col.entities.pop(weak, None)
             col.entities[entity] = st.stats
             _extra(col)[entity] = {"decided_by": d.basis, "rule": d.detector.rule, **dict(d.detector.extra)}
-        for label, es in self.encoded.items():
+        for (label, entity), es in self.encoded.items():
             col = by.get(label)
             if col is None:
                 col = by[label] = ColumnStats(label)
                 results.append(col)
-            mine = col.entities.get("EMAIL_ADDRESS")
+            mine = col.entities.get(entity)
             if mine is None:
-                col.entities["EMAIL_ADDRESS"] = es
+                col.entities[entity] = es
             else:
                 mine.merge(es, self.examples)
         for label, es in self.urls.items():

@@ -405,7 +405,7 @@ def test_small_files_on_forked_workers_report_what_one_process_does(pii, tmp_pat
 
 def test_url_and_encoded_address_passes_search_a_batch_once_per_column(tmp_path, monkeypatch):
     """A batch's columns are searched once for the literals the URL-credentials and encoded
-    e-mail passes start from; a file whose column holds one is still found on its own, and the
+    e-mail and phone passes start from; a file whose column holds one is still found on its own, and the
     files whose columns hold none get nothing."""
     from gates.pii import engine, semantic
 
@@ -414,7 +414,7 @@ def test_url_and_encoded_address_passes_search_a_batch_once_per_column(tmp_path,
     paths = []
     for i in range(40):
         link = "https://bob:s3cr3tpass@db.example.net/x" if i == 7 else "https://docs.example.net/guide"
-        ref = "/signup?email=ada%40corp-mail.net" if i == 23 else "/home"
+        ref = {23: "/signup?email=ada%40corp-mail.net", 31: "/verify?to=%2B447911123456"}.get(i, "/home")
         rows = ["id,link,ref,note"] + [f"{r},{link if r == 3 else ''},{ref if r == 5 else '/'},ok" for r in range(1, 12)]
         p = d / f"p{i:02d}.csv"
         p.write_text("\n".join(rows) + "\n")
@@ -434,6 +434,7 @@ def test_url_and_encoded_address_passes_search_a_batch_once_per_column(tmp_path,
     assert many == alone
     assert [i for i, f in enumerate(many) if "URL_CREDENTIALS" in f.get("link", {})] == [7]
     assert [i for i, f in enumerate(many) if "EMAIL_ADDRESS" in f.get("ref", {})] == [23]
+    assert [i for i, f in enumerate(many) if "PHONE_NUMBER" in f.get("ref", {})] == [31]
 
 
 def test_forking_beside_the_allocators_thread_does_not_warn(monkeypatch):

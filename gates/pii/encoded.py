@@ -24,6 +24,8 @@ from urllib.parse import unquote
 from . import phones
 from .validators import email
 
+#: what any percent-encoded value holds: a column without it is not searched further
+PERCENT = b"%"
 MARK = b"%40"
 #: the percent-encoded ``+`` a phone number starts with (either case of its hex digit)
 PHONE_MARKS = (b"%2B", b"%2b")

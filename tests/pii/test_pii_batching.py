@@ -4,6 +4,7 @@ process-wide RE2. None of it may change a finding."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pyarrow as pa
@@ -488,3 +489,40 @@ def test_columns_too_small_to_be_dense_are_matched_together(monkeypatch):
     calls.clear()
     assert got == engine._matched_many(arrs, sc.pattern, sc.block_pattern)
     assert [bool(h) for h in got[:2000]] == [i % 7 == 0 for i in range(2000)] and got[2000] == list(range(600))
+
+
+def test_a_batch_of_files_that_expand_is_scanned_in_parts_with_the_same_results(tmp_path, monkeypatch):
+    """A batch is bounded by its files' bytes; compressed JSON documents expand to thousands of
+    columns each, and a whole batch of them held in memory at once took 3.4 GB. Files read wait
+    to be scanned only up to a bound of columns (and cells); where the batch is cut does not
+    change a result."""
+    import gzip
+
+    from gates.pii import datasets, engine
+
+    d = tmp_path / "api"
+    d.mkdir()
+    paths = []
+    for i in range(12):
+        doc = {"shapes": {f"S{i}x{j}": {"documentation": f"contact u{i}.{j}@mail.example.net" if j % 5 == 0 else "ok",
+                                        "max": j} for j in range(40)}}
+        p = d / f"svc{i:02d}.json.gz"
+        p.write_bytes(gzip.compress(json.dumps(doc).encode()))
+        paths.append(p)
+    cfg, limits = config.build({})
+    parts = datasets.members(paths, lambda p: p.stat().st_size)
+
+    def run() -> tuple[list, list[int]]:
+        scanned: list[int] = []
+        real = engine.scan_many
+        monkeypatch.setattr(engine, "scan_many", lambda files, *a, **k: (scanned.append(len(files)), real(files, *a, **k))[1])
+        got = engine.read_scan_many(paths, limits, "auto", cfg, parts, datasets.Datasets(cfg, None))
+        monkeypatch.setattr(engine, "scan_many", real)
+        view = [sorted((st.label, e, s.count, s.rows) for st in cols for e, s in st.entities.items()) for _, cols, _ in got]
+        return view, scanned
+
+    whole, one = run()
+    monkeypatch.setattr(engine, "LOADED_COLUMNS", 150)  # two or three files' columns
+    cut, many = run()
+    assert one == [12] and len(many) >= 4 and sum(many) == 12
+    assert cut == whole and sum(len(v) for v in whole) >= 12

@@ -141,7 +141,7 @@ class Datasets:
             part = d.parts[d.next]
             d.next += 1
             self._sample(d, part, at_hand)
-        sem = d.passes.get(key)
+        sem = d.passes.pop(key, None)  # decided now: its samples are not needed again
         if sem is None:
             return None
         got = d.decided[key] = Preset(sem.decisions())

@@ -360,3 +360,24 @@ def test_a_part_validates_addresses_past_its_share_only_until_its_verdict_is_set
     assert {n: (f["column_count"], f["blocking"]) for n, f in got.items()} == {
         **{f"part-00{i}.csv": (30, True) for i in range(6)}, "part-006.csv": (1, False)}
     assert code == 1
+
+
+def test_a_tables_samples_are_let_go_once_its_decisions_are_made(tmp_path):
+    """The sampling state of a decided table (every sampled value of its columns) is not kept
+    for the rest of the run: only the decisions are. A worker reading a directory of JSON
+    documents with a schema each kept them all."""
+    from gates.pii import config
+    from gates.pii.readers import Limits, read
+
+    d = tmp_path / "t"
+    paths = split(d, people(40, seed=6), 8)
+    cfg, _ = config.build({})
+    ds = datasets.Datasets(cfg, lambda p: read(p, Limits(), inline=True))
+    parts = datasets.members(paths, lambda p: p.stat().st_size)[str(d)]
+    info, chunks = read(paths[0], Limits(), inline=True)
+    chunks = list(chunks)
+    first = ds.preset(str(paths[0]), datasets.key_of(info, chunks), parts, {})
+    again = ds.preset(str(paths[3]), datasets.key_of(info, chunks), parts, {})
+    state = ds.dirs[str(d)]
+    assert first is not None and again is not None and again.decisions == first.decisions
+    assert not state.passes and list(state.decided) == [datasets.key_of(info, chunks)]

@@ -33,6 +33,7 @@ from .semantic import SemanticPass
 
 if TYPE_CHECKING:
     from .datasets import Datasets, Parts
+    from .pool import Pool
     from .readers import Chunk
     from .semantic import Preset
 
@@ -637,124 +638,6 @@ def _worker_ready() -> None:
     """A no-op task: getting its answer means a worker process is up."""
 
 
-class Pool:
-    """A lazily started process pool shared by all files of one gate run.
-
-    The workers are forked from this process when it runs a single thread (:func:`_one_thread`):
-    they are up in milliseconds and share what it has imported. Otherwise (a read-ahead or
-    pyarrow thread is running, and forking a threaded process can deadlock on a lock another
-    thread held) they come from a fork server, brought up in a background thread (about 0.2 s:
-    the server imports pyarrow before it can fork), so the caller can scan the first chunks
-    itself meanwhile instead of waiting; :meth:`ready` hands out the executor once they are up.
-    On 592 small files, where the parent waited for them, the fork server cost ~0.15 s of a
-    1.3 s run."""
-
-    def __init__(self, cfg: ScanConfig, workers: int) -> None:
-        self.cfg, self.workers, self._ex = cfg, workers, None
-        self._starting: Any = None
-        self._started = False
-        self._failed = False
-
-    def executor(self, fork: bool = False) -> Any:
-        if self._ex is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # the fork server preloads this module, and what classification loads on first
-            # use (stdnum, phonenumbers and its default regions' metadata), once for all
-            # workers: 592 small files, machine CPU 7.6 -> 7.4 s (a missing one is skipped)
-            try:
-                if fork:
-                    mp = multiprocessing.get_context("fork")
-                else:
-                    mp = multiprocessing.get_context("forkserver")
-                    mp.set_forkserver_preload(["gates.pii.engine", *WORKER_PRELOAD])
-            except ValueError:  # no fork server (Windows)
-                mp = multiprocessing.get_context("spawn")
-            self._ex = ProcessPoolExecutor(self.workers, mp_context=mp, initializer=_worker_init, initargs=(self.cfg,))
-        return self._ex
-
-    def start(self) -> None:
-        if self._started:
-            return
-        self._started = True
-        if _one_thread():
-            # forked here, now (the first task forks every worker in this thread, before the
-            # executor starts its own threads); nothing to wait for
-            self._warm(fork=True, wait=False)
-            return
-        import threading
-
-        self._starting = threading.Thread(target=self._warm, name="pii-pool-start", daemon=True)
-        self._starting.start()
-
-    def _warm(self, fork: bool = False, wait: bool = True) -> None:
-        import warnings
-
-        try:
-            ex = self.executor(fork)
-            with warnings.catch_warnings():
-                # Python 3.12+ warns on any fork from a process the kernel lists more than one
-                # thread for: here the other is jemalloc's, checked fork-safe (_one_thread)
-                warnings.filterwarnings("ignore", r"This process .* is multi-threaded", DeprecationWarning)
-                ready = [ex.submit(_worker_ready) for _ in range(self.workers)]
-            if wait:
-                for f in ready:
-                    f.result()
-        except Exception:  # noqa: BLE001 - no workers: the caller scans everything itself
-            self._failed = True
-
-    def wait(self) -> Any:
-        """The executor once its workers are up (waiting for them); None if they could not start."""
-        self.start()
-        if self._starting is not None:
-            self._starting.join()
-        return self._up()
-
-    def ready(self) -> Any:
-        """The executor once its workers are up; None while they start (or if they could not)."""
-        return self._up()
-
-    def _up(self) -> Any:
-        if not self._started or self._failed or (self._starting is not None and self._starting.is_alive()):
-            return None
-        return self._ex
-
-    def close(self) -> None:
-        if self._starting is not None:
-            self._starting.join()
-            self._starting = None
-        if self._ex is not None:
-            self._ex.shutdown(cancel_futures=True)
-            self._ex = None
-
-
-#: native threads forking is safe beside: jemalloc's background thread (pyarrow starts it on
-#: import), whose allocator takes all its locks around ``fork`` and restarts it in the child
-FORK_SAFE_THREADS = frozenset({"jemalloc_bg_thd"})
-
-
-def _one_thread() -> bool:
-    """Whether this process runs no other thread than this one, counted by the kernel (pyarrow's
-    and other native threads too, which :mod:`threading` does not see), apart from
-    :data:`FORK_SAFE_THREADS`: the one case where forking is safe. False where that cannot be
-    told (not Linux) and where ``fork`` is not available."""
-    import threading
-
-    if threading.active_count() != 1 or not hasattr(os, "fork"):
-        return False
-    me = str(threading.get_native_id())
-    try:
-        for tid in os.listdir("/proc/self/task"):
-            if tid != me:
-                with open(f"/proc/self/task/{tid}/comm", encoding="utf-8", errors="replace") as f:
-                    if f.read().strip() not in FORK_SAFE_THREADS:
-                        return False
-    except OSError:
-        return False
-    return True
-
-
 def merge_into(acc: dict[str | None, ColumnStats], parts: Iterable[ColumnStats], limit: int) -> None:
     for st in parts:
         mine = acc.get(st.label)
@@ -841,7 +724,7 @@ def prefetch(chunks: Iterator["Chunk"]) -> Iterator["Chunk"]:
 #: libraries the first chunk's classification imports on first use (python-stdnum's base module
 #: imports ssl: ~15 ms; phonenumbers ~10 ms)
 WARM_MODULES = ("stdnum.util", "phonenumbers")
-#: imported by the worker processes' fork server (see :meth:`Pool.executor`): the same, and the
+#: imported by the worker processes' fork server (see :meth:`.pool.Pool.executor`): the same, and the
 #: default regions' phone metadata
 WORKER_PRELOAD = (*WARM_MODULES, *(f"phonenumbers.data.region_{r}" for r in _phones.DEFAULT_REGIONS))
 
@@ -869,7 +752,7 @@ def _warm(cfg: ScanConfig) -> None:
         _textscan.compiled(sc.block_pattern or sc.pattern)
 
 
-def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: Pool | None,
+def scan_chunks(chunks: Iterator["Chunk"], cfg: ScanConfig, pool: "Pool | None",
                 preset: "Preset | None" = None) -> list[ColumnStats]:
     """Scan every chunk, in this process or on ``pool`` (bounded number of chunks in flight).
 

@@ -25,7 +25,8 @@ from . import discovery as _discovery
 from . import options as _options
 from .datasets import POOL_FILES, Datasets, Parts, file_size, members
 from .decide import report_file
-from .engine import Pool, _worker_read_scan, read_scan_many, scan_chunks
+from .engine import _worker_read_scan, read_scan_many, scan_chunks
+from .pool import Pool
 from .readers import Failure, NotScanned, failure_of, read
 from .rules import RULES
 

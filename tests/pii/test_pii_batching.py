@@ -349,16 +349,16 @@ def test_one_thread_tells_whether_forking_is_safe():
     import sys
     import threading
 
-    from gates.pii import engine
+    from gates.pii import pool as pool_module
 
-    code = "import gates.pii.engine as e, pyarrow.compute; print(e._one_thread())"
+    code = "import gates.pii.pool as p, pyarrow.compute; print(p.one_thread())"
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert fresh.stdout.strip() == "True", fresh.stderr
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
     try:
-        assert engine._one_thread() is False
+        assert pool_module.one_thread() is False
     finally:
         stop.set()
         t.join()
@@ -366,14 +366,14 @@ def test_one_thread_tells_whether_forking_is_safe():
 
 FORKED_RUN = """
 import json, sys
-import gates.pii.engine as engine
+import gates.pii.pool as pool
 from gates.core import cli
 forked = []
-real = engine.Pool._warm
+real = pool.Pool._warm
 def warm(self, fork=False, wait=True):
     forked.append(fork)
     real(self, fork, wait)
-engine.Pool._warm = warm
+pool.Pool._warm = warm
 try:
     cli.main(sys.argv[1:])
 except SystemExit:
@@ -442,13 +442,13 @@ def test_url_and_encoded_address_passes_search_a_batch_once_per_column(tmp_path,
 
 def test_forking_beside_the_allocators_thread_does_not_warn(monkeypatch):
     """Python 3.12+ warns on a fork from a process with more than one kernel thread; pyarrow's
-    jemalloc thread is one, and checked safe to fork beside (_one_thread), so the pool's fork
+    jemalloc thread is one, and checked safe to fork beside (one_thread), so the pool's fork
     is not reported to the user. (This interpreter does not warn: the executor stands in for
     one that does.) Any other warning still shows."""
     import warnings
     from concurrent.futures import Future
 
-    from gates.pii import engine
+    from gates.pii import pool as pool_module
 
     class Warns:
         def submit(self, fn):
@@ -459,7 +459,7 @@ def test_forking_beside_the_allocators_thread_does_not_warn(monkeypatch):
             f.set_result(None)
             return f
 
-    pool = engine.Pool(config.build({})[0], 2)
+    pool = pool_module.Pool(config.build({})[0], 2)
     monkeypatch.setattr(pool, "executor", lambda fork=False: Warns())
     with warnings.catch_warnings(record=True) as got:
         warnings.simplefilter("always")

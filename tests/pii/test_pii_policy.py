@@ -183,6 +183,7 @@ def test_sampling_reports_interval_but_never_samples_zero_tolerance(pii, tmp_pat
 
 def test_worker_processes_give_the_same_findings(pii, tmp_path, monkeypatch):
     from gates.pii import engine, readers
+    from gates.pii import pool as pool_module
 
     monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 64 << 10)  # many chunks, spread over the workers
     monkeypatch.setattr(readers, "CSV_MID_FILE", 0)
@@ -202,7 +203,7 @@ def test_worker_processes_give_the_same_findings(pii, tmp_path, monkeypatch):
     calls: list[int] = []
     monkeypatch.setattr(engine, "ADAPTIVE", True)
     monkeypatch.setattr(engine, "candidate_share", lambda bs, chunk: 1.0)
-    monkeypatch.setattr(engine.Pool, "ready", lambda self: None if len(calls.append(1) or calls) <= 3 else self.wait())
+    monkeypatch.setattr(pool_module.Pool, "ready", lambda self: None if len(calls.append(1) or calls) <= 3 else self.wait())
     _, mixed, _ = pii(p, policy=policy, extra=("--workers", "2"))
     assert engine.SPLIT["parent"] == 4 and engine.SPLIT["workers"] > 1  # 3 while they start, and the last
     assert key(mixed) == key(one)

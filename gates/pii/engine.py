@@ -960,35 +960,24 @@ def _matched_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None 
     43,000 paths of a value or two each, matched one by one, took 0.8 s more."""
     if not arrs:
         return []
-    groups: dict[Any, list[int]] = {}
-    for j, kind in enumerate(kinds if kinds is not None else [None] * len(arrs)):
-        groups.setdefault(kind, []).append(j)
-    names, members = list(groups), list(groups.values())
-    if kinds is not None:
-        small = [k for k, js in enumerate(members) if sum(len(arrs[j]) for j in js) < K.SMALL]
-        if len(small) > 1:
-            rest = [j for k in small for j in members[k]]
-            tiny = set(small)
-            keep = [k for k in range(len(members)) if k not in tiny]
-            names = [names[k] for k in keep] + [_SMALL_KINDS]
-            members = [members[k] for k in keep] + [rest]
-    cat = [pa.concat_arrays([arrs[j] for j in js]) if len(js) > 1 else arrs[js[0]] for js in members]
-    known = dense if dense is not None and kinds is not None else {}
-    found: list[pa.Array | None] = [None] * len(cat)
-    for probe in (True, False):
-        todo = [k for k, kind in enumerate(names) if (kinds is not None and kind is not _SMALL_KINDS) is probe
-                and not known.get((kind, pattern))]
-        if not todo:
-            continue
-        for k, got in zip(todo, prefilter_many([cat[k] for k in todo], pattern, block_pattern, dense=probe)):
+    groups = _kind_groups(arrs, kinds)
+    cat = [pa.concat_arrays([arrs[j] for j in js]) if len(js) > 1 else arrs[js[0]] for _, js in groups]
+    found: list[pa.Array | None] = [None] * len(groups)  # None: a kind known dense, all its non-empty cells
+    known = dense if dense is not None else {}
+    own = [k for k, (kind, _) in enumerate(groups) if kind is not _TOGETHER and not known.get((kind, pattern))]
+    if own:
+        for k, got in zip(own, prefilter_many([cat[k] for k in own], pattern, block_pattern, dense=True)):
             found[k] = got
-            if probe and dense is not None:
+            if dense is not None:
                 non_empty = len(cat[k]) - cat[k].null_count
-                dense[(names[k], pattern)] = len(got) > 0.6 * max(non_empty, 1) and len(got) >= 256
+                dense[(groups[k][0], pattern)] = len(got) > 0.6 * max(non_empty, 1) and len(got) >= 256
+    together = [k for k, (kind, _) in enumerate(groups) if kind is _TOGETHER]
+    if together:
+        for k, got in zip(together, prefilter_many([cat[k] for k in together], pattern, block_pattern)):
+            found[k] = got
     out: list[list[int]] = [[] for _ in arrs]
-    for k, js in enumerate(members):
-        got = found[k]
-        hits = (got if got is not None else _non_empty(cat[k])).to_pylist()
+    for (_, js), got, one in zip(groups, found, cat):
+        hits = (got if got is not None else _non_empty(one)).to_pylist()
         at = base = 0
         for j in js:
             end = bisect.bisect_left(hits, base + len(arrs[j]), at)
@@ -997,5 +986,26 @@ def _matched_many(arrs: list[pa.Array], pattern: str, block_pattern: str | None 
     return out
 
 
-#: the group of a batch's kinds too small to be dense on their own (:func:`_matched_many`)
-_SMALL_KINDS = object()
+#: the group of arrays matched together as one text, whatever their kind (:func:`_kind_groups`)
+_TOGETHER = object()
+
+
+def _kind_groups(arrs: list[pa.Array], kinds: Sequence[Any] | None) -> list[tuple[Any, list[int]]]:
+    """The arrays' positions grouped for :func:`_matched_many`: per kind, in order of first
+    appearance, the kinds under :data:`kernels.SMALL` cells in all gathered into one group
+    (:data:`_TOGETHER`); without ``kinds``, all of them together."""
+    if kinds is None:
+        return [(_TOGETHER, list(range(len(arrs))))]
+    by: dict[Any, list[int]] = {}
+    for j, kind in enumerate(kinds):
+        by.setdefault(kind, []).append(j)
+    out: list[tuple[Any, list[int]]] = []
+    small: list[int] = []
+    for kind, js in by.items():
+        if sum(len(arrs[j]) for j in js) < K.SMALL:
+            small.extend(js)
+        else:
+            out.append((kind, js))
+    if small:
+        out.append((_TOGETHER, small))
+    return out

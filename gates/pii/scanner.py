@@ -647,12 +647,17 @@ class ColumnScanner:
                 self._hit("CREDIT_CARD", v, text)
                 return
         if n == 9 and plain:
-            formatted = n != len(text) and _SSN_FMT.fullmatch(text) is not None
+            grouped = n != len(text)
+            formatted = grouped and _SSN_FMT.fullmatch(text) is not None
+            # written with separators, an SSN or ITIN is grouped 3-2-4: nine digits grouped
+            # otherwise are something else, whatever word is near ("security group ... Range:
+            # 1024-65535" in AWS's API documentation is a port range, not an SSN)
+            shaped = formatted or not grouped
             if digits[0] == "9":
-                if (formatted or "US_ITIN" in ctx) and self._sample("US_ITIN"):
+                if (formatted or ("US_ITIN" in ctx and shaped)) and self._sample("US_ITIN"):
                     if self._validated("US_ITIN", digits, V.itin):
                         return
-            elif (formatted or "US_SSN" in ctx) and self._sample("US_SSN"):
+            elif (formatted or ("US_SSN" in ctx and shaped)) and self._sample("US_SSN"):
                 if self._validated("US_SSN", digits, V.ssn):
                     return
             if "ABA_ROUTING_NUMBER" in ctx and self._sample("ABA_ROUTING_NUMBER"):

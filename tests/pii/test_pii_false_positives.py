@@ -62,6 +62,23 @@ def test_ssn_shaped_but_invalid(pii, tmp_path):
     assert found(rep, "US_SSN") == [] and code == 0
 
 
+def test_nine_digits_grouped_otherwise_than_an_ssn_are_not_one_near_a_context_word(pii, tmp_path):
+    """AWS's API documentation: "the security group ... Range: 1024-65535" read as SSN
+    102-46-5535 (the word "security" gives SSN context, and the separators were dropped). Near
+    a context word, nine digits are an SSN plain or grouped 3-2-4, not 4-5 or 2-7 (an EIN)."""
+    p = tmp_path / "docs.jsonl"
+    p.write_text(
+        '{"doc": "Opens the security group port range 1024-65535 to the VPC"}\n'
+        '{"doc": "security contact: employer id 12-3456789 on file"}\n'
+        '{"doc": "social security no. 536221234 on file"}\n'
+        '{"doc": "security number 536 22 1235, verified"}\n',
+        encoding="utf-8")
+    code, rep, _ = pii(p)
+    ssn = found(rep, "US_SSN")
+    assert len(ssn) == 1 and ssn[0]["column_count"] == 2 and code == 1
+    assert sorted(e["row"] for e in ssn[0]["examples"]) == [3, 4]
+
+
 def test_uuid_digit_groups_are_not_cards(pii, tmp_path):
     # a UUID whose last group is all digits, Luhn-valid, with a Maestro prefix (56-58, 12 digits)
     tail = fake_card("57", 12, 4)

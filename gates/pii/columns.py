@@ -138,6 +138,10 @@ V_NATIONAL_GENERIC = Vocab.of(" ".join(GENERIC_HEADER))
 V_PLAIN_ID = Vocab.of("""id uuid guid hash sha checksum digest order order_id sku version count transaction txn
 invoice batch lot serial part tracking ticket reference ref isbn ean gtin upc barcode asin product build release
 firmware fw rev revision semver""")
+#: a header that names a quantity (``DlBucketSize.max``, ``passport_photo_size``): its values are
+#: amounts, not a document's number, whatever abbreviation comes before
+V_QUANTITY = Vocab.of("""max min maximum minimum size count total sum avg mean average rate limit length len width
+height depth bytes bits seconds secs millis ms timeout duration percent ratio threshold capacity quota""")
 V_BARCODE = Vocab.of("ean ean13 ean_13 ean8 gtin gtin13 gtin14 upc upc_a barcode bar_code isbn isbn13 isbn10 sku asin "
                      "article_number artikelnummer product_code item_code")
 V_BATCH = Vocab.of("batch lot serial part order sku invoice reference ref tracking build ticket case item product")
@@ -242,6 +246,8 @@ def header_allows(det: Detector, h: Header) -> bool:
         return False
     if det.entity == "PHONE_NUMBER" and h.says(V_PLAIN_ID) and not h.words & {"phone", "telephone", "mobile"}:
         return False
+    if det.entity in ("DRIVER_LICENSE", "PASSPORT") and h.says(V_QUANTITY):
+        return False  # botocore's ``DlBucketSize.max: 2147483647`` blocked as a driving licence
     return True
 
 

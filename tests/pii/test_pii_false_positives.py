@@ -133,3 +133,22 @@ def test_documentation_under_a_secret_named_key_is_not_a_secret(pii, tmp_path):
     code, rep, _ = pii(tmp_path)
     got = sorted((f["path"].rsplit("/", 1)[-1], f["column"], f["column_count"]) for f in found(rep, "GENERIC_SECRET"))
     assert got == [("creds.json", "db.password", 1), ("users.csv", "password", 3)], got
+
+
+def test_a_quantity_under_a_document_abbreviation_is_not_a_document_number(pii, tmp_path):
+    """botocore's EC2 API definition: ``DlBucketSize.max: 2147483647`` ("Dl": downlink) blocked
+    as a driving licence number. A header that names a quantity (max, size, rate, count...)
+    holds amounts; a ``dl_number`` column of licence numbers is still found."""
+    import json
+
+    rng = random.Random(3)
+    p = tmp_path / "t.csv"
+    p.write_text("id,dl_number,DlBucketSize_max,passport_photo_size\n" + "".join(
+        f"{i},{rng.choice('ABCDEFGH')}{rng.randrange(10**6, 10**7)},2147483647,{rng.randrange(100, 999)}\n" for i in range(40)))
+    api = tmp_path / "api.json"
+    api.write_text(json.dumps({"shapes": {"DlBucketSize": {"type": "integer", "max": 2147483647, "min": 1},
+                                          "DlRate": {"type": "integer", "max": 2147483647}}}))
+    code, rep, _ = pii(p)
+    assert [(f["entity"], f["column"]) for f in rep["findings"]] == [("DRIVER_LICENSE", "dl_number")] and code == 1
+    code, rep, _ = pii(api)
+    assert rep["findings"] == [] and code == 0

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from . import addresses, dates, documents, names, phones
+from .entities import context_label
 from .fold import fold as _fold
 from .national_ids import GENERIC_HEADER, NATIONAL_IDS
 
@@ -61,6 +62,7 @@ class Header:
     def _make(cls, label: str | None) -> "Header":
         if not label:
             return cls("", frozenset())
+        label = context_label(label) or ""  # a JSON path's metadata key says nothing of its parent's values
         segs = [s for s in re.split(r"[.\[\]]+", label) if s][-2:]
         parts: list[str] = []
         for seg in segs:

@@ -199,11 +199,30 @@ _CONTEXT_OF = _index("context")
 _NEGATIVE_OF = _index("negative")
 
 
+#: the last key of a JSON path that holds what a schema or an API definition says *about* the
+#: field its parent names, not that field's value: ``shapes.ClientToken.pattern`` holds a regex,
+#: ``properties.password.description`` a sentence, ``members.streetName.documentation`` HTML
+METADATA_KEYS = frozenset({"documentation", "description", "desc", "shape", "type", "pattern", "title", "format",
+                           "summary", "locationname", "doc", "docs", "help", "hint", "tooltip", "placeholder"})
+
+
+def context_label(label: str | None) -> str | None:
+    """The part of a column's label its context comes from: the label, except where a JSON
+    path ends in a metadata key (:data:`METADATA_KEYS`), whose value describes the parent's
+    field: then that key alone (no PII context). In 298 botocore API definitions, the parent's
+    words (``token``, ``auth``, ``street``) made 1,958 secret findings and 5 blocking street
+    addresses of regexes, type names and documentation."""
+    if not label or "." not in label:
+        return label
+    leaf = label.rsplit(".", 1)[-1]
+    return leaf if leaf.replace("[]", "").lower() in METADATA_KEYS else label
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def column_context(name: str | None) -> tuple[frozenset[str], frozenset[str]]:
     """Entities a column's name gives context for, and entities it rules out (a function of
     the name: asked per scanner and per decision, so remembered)."""
-    toks = name_tokens(name)
+    toks = name_tokens(context_label(name))
     pos = {e for t in toks for e in _CONTEXT_OF.get(t, ())}
     neg = {e for t in toks for e in _NEGATIVE_OF.get(t, ())}
     # "id"/"uuid"/"hash" columns hold identifiers, not phone or account numbers

@@ -74,6 +74,11 @@ class BatchScan:
     skips: dict[str | None, frozenset[str]] = field(default_factory=dict)
     #: a part of a table: its share of one file's budgets (see :meth:`ColumnScanner.as_part`)
     share: float = 1.0
+    #: the counts of columns that had nothing to scan yet, kept without a scanner (a scanner is
+    #: ~2.5 KB: a JSON document's 43,000 paths, most of them without a candidate, built one each)
+    quiet: dict[str | None, ColumnStats] = field(default_factory=dict)
+    #: every label counted, in the order first seen (the order of :meth:`results`)
+    seen: dict[str | None, None] = field(default_factory=dict)
 
     def scanner(self, label: str | None) -> ColumnScanner:
         s = self.scanners.get(label)
@@ -82,7 +87,17 @@ class BatchScan:
             if self.share < 1.0:
                 s.as_part(max(_semantic.PART_CHECK, math.ceil(self.cfg.sample_min_rows * self.share)),
                           _semantic.part_examples(self.cfg.examples, self.share))
+            counted = self.quiet.pop(label, None)
+            if counted is not None:
+                s.stats.rows += counted.rows
+            self.seen.setdefault(label, None)
         return s
+
+    def template(self, label: str | None) -> ColumnScanner:
+        """The column's scanner if it has one, else the template it would be copied from: for
+        its patterns and settings only (a template never scans)."""
+        s = self.scanners.get(label)
+        return s if s is not None else _template(self.cfg, label, self.engine, self.skips.get(label, NOTHING))
 
     def settle(self, skips: dict[str | None, frozenset[str]], fresh: bool = False) -> None:
         """Take the column-semantics pass's settled entities per label. A scanner already
@@ -109,6 +124,14 @@ class BatchScan:
         ``cross`` marks seams of cut lines: only matches straddling ``cross[i]`` count there
         (the rest was found in the pieces), and the seams add no rows; ``edges`` marks the
         pieces of cut lines (see :meth:`ColumnScanner.scan`)."""
+        if pre is not None and len(pre) == 0 and cross is None and label not in self.scanners:
+            # no candidate, and no scanner yet: only the rows are counted
+            quiet = self.quiet.get(label)
+            if quiet is None:
+                quiet = self.quiet[label] = ColumnStats(label)
+                self.seen.setdefault(label, None)
+            quiet.rows += len(arr) if rows is None else len(set(rows))
+            return
         sc = self.scanner(label)
         if cross is None:
             # the column's rows, the denominator of a finding's share: the elements of a list
@@ -167,7 +190,14 @@ class BatchScan:
         sc.scan(cells, rws, lines=lines, paths=pth, whole=whole, kw=kw, kv=kv, cross=crs, edges=eds)
 
     def results(self) -> list[ColumnStats]:
-        return [s.stats for s in self.scanners.values()]
+        out = []
+        for label in self.seen:
+            s = self.scanners.get(label)
+            if s is not None:
+                out.append(s.stats)
+            elif label in self.quiet:
+                out.append(self.quiet[label])
+        return out
 
 
 #: from this many cells on a column is prefiltered as one text (:mod:`.textscan`); shorter ones
@@ -475,9 +505,10 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk", given: dict[int, pa.Array] | None 
     ``threads``, columns of a large chunk are scanned on :func:`_threads`: each label's columns
     in order on one thread (a scanner is never shared between threads), scanners created here
     first, in column order, so results come out in the same order."""
+    pool = _threads() if threads and chunk.nrows >= THREAD_MIN_ROWS and len(chunk.columns) > 1 else None
     groups: dict[tuple[str, Any], list[Any]] = {}
     for col in chunk.columns:
-        sc = bs.scanner(col.label)
+        sc = bs.scanner(col.label) if pool is not None else bs.template(col.label)
         if (col.rows is None and sc.rx is not None and not sc.dense and isinstance(col.values, pa.Array)
                 and pa.types.is_string(col.values.type) and len(col.values) >= TEXT_MIN and not bs.cfg.column_allowed(col.label)
                 and (given is None or id(col) not in given)):
@@ -494,7 +525,6 @@ def scan_chunk(bs: BatchScan, chunk: "Chunk", given: dict[int, pa.Array] | None 
                       pre=pre.get(id(col)), cross=col.cross, edges=col.edges,
                       flags=flags.get(id(col)) if flags else None, whole_given=wholes.get(id(col)) if wholes else None)
 
-    pool = _threads() if threads and chunk.nrows >= THREAD_MIN_ROWS and len(chunk.columns) > 1 else None
     if pool is None:
         scan(chunk.columns)
         return
@@ -623,6 +653,8 @@ def _scan_alone(bs: BatchScan, chunk: "Chunk", skips: dict[str | None, frozenset
         bs.settle(skips, fresh=True)
     for sc in bs.scanners.values():
         sc.stats = ColumnStats(sc.label)
+    bs.quiet.clear()
+    bs.seen = dict.fromkeys(bs.scanners)
     scan_chunk(bs, chunk)
     return [s for s in bs.results() if s.rows]
 
@@ -659,7 +691,7 @@ def candidate_share(bs: BatchScan, chunk: "Chunk", sample: int = 2048) -> float:
     regex call per distinct pattern: pyarrow compiles the pattern on every call)."""
     groups: dict[tuple[str, Any], list[pa.Array]] = {}
     for col in chunk.columns:
-        sc = bs.scanner(col.label)
+        sc = bs.template(col.label)
         if sc.rx is None or not isinstance(col.values, pa.Array):
             continue
         part = col.values.slice(0, sample)
@@ -847,7 +879,7 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig,
                 if (col.cross is not None or col.edges is not None or not isinstance(v, pa.Array) or len(v) == 0
                         or not pa.types.is_string(v.type) or cfg.column_allowed(col.label)):
                     continue
-                sc = bs.scanner(col.label)
+                sc = bs.template(col.label)
                 if sc.rx is not None:
                     groups.setdefault((sc.pattern, sc.block_pattern), []).append((col, sc))
     given: dict[int, pa.Array] = {}

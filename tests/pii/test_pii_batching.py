@@ -526,3 +526,22 @@ def test_a_batch_of_files_that_expand_is_scanned_in_parts_with_the_same_results(
     cut, many = run()
     assert one == [12] and len(many) >= 4 and sum(many) == 12
     assert cut == whole and sum(len(v) for v in whole) >= 12
+
+
+def test_a_column_without_candidates_is_counted_without_a_scanner():
+    """A JSON document's paths are columns by the ten thousand, most without a candidate: their
+    rows are counted without building a scanner for each (~2.5 KB apiece; botocore's EC2 API
+    definition: 350 -> 257 MB, 4.0 -> 3.0 s). A column that gets a candidate later has one,
+    with the rows counted before; results keep the order the columns were first seen in."""
+    cfg, _ = config.build({})
+    bs = BatchScan(cfg)
+    none = pa.array([], pa.int64())
+    for i in range(1000):
+        bs.column(f"shapes.S{i}.max", pa.array([str(i)]), pre=none)
+    bs.column("contact", pa.array(["n/a", "n/a"]), pre=none)
+    assert not bs.scanners and len(bs.quiet) == 1001
+    bs.column("contact", pa.array([EMAIL, "n/a"]), row_base=2, pre=pa.array([0], pa.int64()))
+    assert list(bs.scanners) == ["contact"] and "contact" not in bs.quiet
+    res = bs.results()
+    assert [r.label for r in res] == [f"shapes.S{i}.max" for i in range(1000)] + ["contact"]
+    assert res[-1].rows == 4 and res[-1].entities["EMAIL_ADDRESS"].count == 1 and all(r.rows == 1 for r in res[:-1])

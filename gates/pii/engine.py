@@ -160,6 +160,8 @@ class BatchScan:
             return
         non_empty = len(arr) - arr.null_count
         sc.dense = len(idx) > 0.6 * max(non_empty, 1) and len(idx) >= 256
+        if whole_given is not None and len(whole_given[0]) == 0:
+            return  # the one-token pass across files took every candidate
         cand = arr if len(idx) == len(arr) else pc.take(arr, idx)  # a dense column: no copy
         whole: list[str | None] | None = None
         if whole_given is not None:
@@ -896,10 +898,12 @@ def scan_many(files: list[list["Chunk"]], cfg: ScanConfig,
             idx = given[id(c)]
             if len(idx) == 0 or (len(idx) >= SMALL and sc.whole):
                 continue  # nothing to scan, or the column's own one-token pass leaves the rest
+            got = wholes.get(id(c))
+            if got is not None and len(got[0]) == 0:
+                continue  # the one-token pass took every candidate: no keyword to look for
             cand = c.values if len(idx) == len(c.values) else pc.take(c.values, idx)
             remap: list[int] | None = None
             n = len(cand)
-            got = wholes.get(id(c))
             if got is not None:
                 left, whole = got
                 n = len(left)
@@ -968,7 +972,8 @@ def _wholes_many(bss: list[BatchScan], files: list[list["Chunk"]],
         at = 0
         for k, (col, _, _, _) in enumerate(cols):
             end = bisect.bisect_left(pos, starts[k + 1], at)
-            out[id(col)] = (pa.array([p - starts[k] for p in pos[at:end]], pa.int64()), whole[at:end])
+            out[id(col)] = (pa.array([p - starts[k] for p in pos[at:end]], pa.int64()) if end > at else _NO_HITS,
+                            whole[at:end])
             at = end
     return out
 

@@ -20,8 +20,10 @@ members the gate reads as files; and, without ``--quick``, a 300 MB CSV for peak
 Each input is run ``--repeat`` times (default 3) and the median run by wall time is shown. A
 run is ``python -m gates.pii FILE --format json --output OUT -q`` in a child process: wall
 time from start to exit (interpreter start and imports included), CPU = user+sys of the child and
-the processes it waited for (pool workers started through the forkserver are not among them: for
-runs with worker processes the whole machine's CPU over the run is shown too, from /proc/stat), peak RSS of the child (``wait4``). The machine is shared with other
+the processes it waited for (pool workers forked by the gate are; those started through the fork
+server, when the gate runs a thread, are not: for runs with worker processes the whole machine's
+CPU over the run is shown too, from /proc/stat), peak RSS of the child and of the workers it
+forked (``wait4``). The machine is shared with other
 agents: CPU seconds move far less with load than wall seconds, so read MB per CPU-second first.
 Generated files are cached under ``--cache``.
 
@@ -56,8 +58,9 @@ sys.path.insert(0, str(HERE.parent))
 
 def machine_cpu() -> float | None:
     """CPU seconds the whole machine has spent (user, nice, system: /proc/stat), or None off Linux.
-    Pool workers started through the forkserver are not the child's children, so their CPU shows
-    only here (along with whatever else the machine does meanwhile)."""
+    Pool workers started through the fork server are not the child's children, so their CPU shows
+    only here (along with whatever else the machine does meanwhile); forked ones are counted in
+    the child's own figures too."""
     try:
         with open("/proc/stat") as fh:
             fields = fh.readline().split()

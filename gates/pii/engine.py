@@ -546,7 +546,8 @@ def _size(values: Any) -> int:
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(cfg: ScanConfig) -> None:
+def worker_init(cfg: ScanConfig) -> None:
+    """Each worker process of :class:`.pool.Pool`, once: its scanning state (:data:`_WORKER`)."""
     # one thread per worker: the workers are the parallelism; pyarrow's own pools would only
     # oversubscribe the cores
     pa.set_cpu_count(1)
@@ -666,10 +667,6 @@ def _worker_scan(chunk: "Chunk", skips: dict[str | None, frozenset[str]] | None 
         return _scan_alone(_WORKER["bs"], chunk, skips)
     finally:
         pa.default_memory_pool().release_unused()  # as in scan_chunks: one chunk's working set
-
-
-def _worker_ready() -> None:
-    """A no-op task: getting its answer means a worker process is up."""
 
 
 def merge_into(acc: dict[str | None, ColumnStats], parts: Iterable[ColumnStats], limit: int) -> None:

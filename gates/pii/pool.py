@@ -11,7 +11,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .engine import WORKER_PRELOAD, ScanConfig, _worker_init, _worker_ready
+from .engine import WORKER_PRELOAD, ScanConfig, worker_init
+
+
+def _worker_ready() -> None:
+    """A no-op task: getting its answer means a worker process is up."""
 
 
 class Pool:
@@ -48,7 +52,7 @@ class Pool:
                     mp.set_forkserver_preload(["gates.pii.engine", "gates.pii.pool", *WORKER_PRELOAD])
             except ValueError:  # no fork server (Windows)
                 mp = multiprocessing.get_context("spawn")
-            self._ex = ProcessPoolExecutor(self.workers, mp_context=mp, initializer=_worker_init, initargs=(self.cfg,))
+            self._ex = ProcessPoolExecutor(self.workers, mp_context=mp, initializer=worker_init, initargs=(self.cfg,))
         return self._ex
 
     def start(self) -> None:

@@ -262,3 +262,59 @@ def test_utf32_and_utf16_text_are_read_by_their_byte_order_mark(pii, tmp_path, e
                    ("people.dat", "email", "EMAIL_ADDRESS"), ("people.dat", "name", "PERSON"),
                    ("records.jsonl", "mail", "EMAIL_ADDRESS")], got
     assert code == 1
+
+
+def test_small_csv_is_parsed_from_the_bytes_sniffed(tmp_path):
+    """A CSV shorter than the head the reader sniffs is parsed from that head: replacing the
+    file between sniffing and parsing changes nothing (a file is judged as one content)."""
+    from gates.pii import readers
+
+    p = tmp_path / "people.csv"
+    p.write_text(f"id,mail\n1,{EMAIL}\n")
+    info, chunks = readers.read(p, readers.Limits(), inline=True)
+    p.write_text("id,mail\n1,nobody\n2,nobody\n")
+    got = [v for ch in chunks for c in ch.columns if c.label == "mail" for v in c.values.to_pylist()]
+    assert got == [EMAIL] and info.rows == 1
+
+
+@pytest.mark.parametrize("size", [65_535, 65_536, 65_537, 200_000])
+def test_csv_around_the_head_size_reads_every_row(tmp_path, size):
+    """Files just under, at and over the head size (parsed from the head, or from the file)."""
+    from gates.pii import readers
+
+    head = "id,note\n"
+    row = "1,abcdefghij\n"
+    body = row * ((size - len(head) - len(f"2,{EMAIL}\n")) // len(row))
+    text = head + body + f"2,{EMAIL}\n"
+    text = text[:-1] + "x" * (size - len(text)) + "\n" if len(text) < size else text
+    p = tmp_path / "t.csv"
+    p.write_text(text)
+    info, chunks = readers.read(p, readers.Limits(), inline=True)
+    notes = [v for ch in chunks for c in ch.columns if c.label == "note" for v in c.values.to_pylist()]
+    assert len(notes) == text.count("\n") - 1 and notes[-1].startswith(EMAIL)
+
+
+def test_csv_chunks_are_cut_where_their_bytes_reach_the_block(tmp_path, monkeypatch):
+    """The reader's cheap bound on a chunk's bytes never moves a cut: each chunk but the last
+    ends at the first batch with which its batches' ``nbytes`` reach the block."""
+    import pyarrow.csv as pcsv
+
+    from gates.pii import readers
+
+    monkeypatch.setattr(readers, "CSV_READ_BYTES", 4096)
+    p = tmp_path / "t.csv"
+    p.write_text("id,a,b\n" + "".join(f"{i},{'x' * (i % 37)},{i * 7}\n" for i in range(20_000)))
+    block = 50_000
+    _, chunks = readers.read(p, readers.Limits(csv_block=block), inline=True)
+    got = [ch.nrows for ch in chunks]
+    ro = pcsv.ReadOptions(block_size=4096, use_threads=False)
+    co = pcsv.ConvertOptions(column_types={k: pa.string() for k in ("id", "a", "b")})
+    want, acc = [], []
+    for b in pcsv.open_csv(p, read_options=ro, convert_options=co):
+        acc.append(b)
+        if sum(x.nbytes for x in acc) >= block:
+            want.append(sum(x.num_rows for x in acc))
+            acc = []
+    if acc:
+        want.append(sum(x.num_rows for x in acc))
+    assert len(got) > 3 and got == want

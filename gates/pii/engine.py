@@ -333,8 +333,9 @@ class _Split(_Book):
             lo = hi
 
     def bulk(self, entity: str, rows: pa.Array, at: pa.Array, norm: pa.Array, test: list[bool] | None) -> None:
+        taken = pc.take(rows, at)  # once for all the files: each gets its slice
         for k, lo, hi in self._spans(at):
-            self.scs[k].bulk(entity, pc.take(rows, at.slice(lo, hi - lo)), norm.slice(lo, hi - lo),
+            self.scs[k].bulk(entity, taken.slice(lo, hi - lo), norm.slice(lo, hi - lo),
                              test[lo:hi] if test is not None else None, self.lines)
 
     def count(self, entity: str, at: pa.Array) -> None:
@@ -940,7 +941,7 @@ def _wholes_many(bss: list[BatchScan], files: list[list["Chunk"]],
     is below :data:`SMALL` and would be walked in Python cell by cell, while the same cells in
     one file are classified and booked in pyarrow. Each cell is booked on its own file's
     scanner (:class:`_Split`); per column, what is left for its Python pass, by ``id``."""
-    kinds: dict[tuple[Any, ...], list[tuple[Any, ColumnScanner, pa.Array, pa.Array | None]]] = {}
+    kinds: dict[tuple[Any, ...], list[tuple[Any, ColumnScanner, pa.Array, int]]] = {}
     for bs, chunks in zip(bss, files):
         for ch in chunks:
             for col in ch.columns:
@@ -951,20 +952,20 @@ def _wholes_many(bss: list[BatchScan], files: list[list["Chunk"]],
                 if not sc.whole:
                     continue
                 vector = col.rows is None and not sc.allow_any
-                cand = col.values if len(idx) == len(col.values) else pc.take(col.values, idx)
-                rows = pc.add(idx, ch.row_base + 1) if vector else None
-                kinds.setdefault((col.label, sc.skip, vector, ch.lines), []).append((col, sc, cand, rows))
+                kinds.setdefault((col.label, sc.skip, vector, ch.lines), []).append((col, sc, idx, ch.row_base))
     out: dict[int, tuple[pa.Array, list[str | None]]] = {}
     for (_, _, vector, lines), cols in kinds.items():
         starts = [0]
-        for _, _, cand, _ in cols:
-            starts.append(starts[-1] + len(cand))
+        for _, _, idx, _ in cols:
+            starts.append(starts[-1] + len(idx))
         if len(cols) < 2 or starts[-1] < WHOLE_MANY_MIN:
             continue
         scs = [sc for _, sc, _, _ in cols]
-        rows = pa.concat_arrays([r for _, _, _, r in cols]) if vector else None
-        left, whole = whole_cells(scs[0], pa.concat_arrays([c for _, _, c, _ in cols]), rows, lines,
-                                  _Split(scs, starts, lines))
+        # the cells' data rows, added up in Python: a kernel call per column of a few dozen
+        # cells (its scalar converted each time) cost more than the column's cells
+        rows = pa.array([base + i + 1 for _, _, idx, base in cols for i in idx.to_pylist()], pa.int64()) if vector else None
+        cands = [col.values if len(idx) == len(col.values) else pc.take(col.values, idx) for col, _, idx, _ in cols]
+        left, whole = whole_cells(scs[0], pa.concat_arrays(cands), rows, lines, _Split(scs, starts, lines))
         pos = left.to_pylist()
         at = 0
         for k, (col, _, _, _) in enumerate(cols):

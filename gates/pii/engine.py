@@ -647,7 +647,11 @@ def _worker_read_scan(paths: list[Any], limits: Any, fmt: str,
         from .datasets import Datasets
 
         datasets = _WORKER["datasets"] = Datasets(_WORKER["cfg"], lambda p: readers.read(p, limits, fmt, inline=True))
-    return read_scan_many(paths, limits, fmt, _WORKER["cfg"], parts, datasets)
+    got = read_scan_many(paths, limits, fmt, _WORKER["cfg"], parts, datasets)
+    # only columns holding an entity are reported (:func:`decide.report_file`): the others
+    # (most columns of most parts) are not pickled over, nor unpickled by the parent
+    return [(info, [c for c in columns if c.entities], None) if columns is not None else (info, columns, failure)
+            for info, columns, failure in got]
 
 
 def _scan_alone(bs: BatchScan, chunk: "Chunk", skips: dict[str | None, frozenset[str]] | None = None) -> list[ColumnStats]:

@@ -197,6 +197,18 @@ def test_region_hints_are_read_on_demand_across_windows():
     for i in (0, 1, 4095, 4096, 9999, 17, 8192, 5000):
         assert hints[i] == phones.region_of(values[i])
     assert len(hints) == len(values)
+    walked = semantic._Hints(pa.array(values))  # in row order, through windows that grow
+    assert [walked[i] for i in range(len(values))] == [phones.region_of(v) for v in values]
+
+
+def test_region_hints_of_a_few_rows_read_a_few_rows(monkeypatch):
+    """A part of a table checks two phone numbers: their hints must not cost its other rows'."""
+    seen = []
+    real = phones.region_of
+    monkeypatch.setattr(phones, "region_of", lambda v: seen.append(v) or real(v))
+    hints = semantic._Hints(pa.array(["DE"] * 5000))
+    assert hints[0] == hints[1] == real("DE")
+    assert 2 <= len(seen) <= semantic._Hints.FIRST
 
 
 @pytest.mark.parametrize("pattern", [

@@ -287,6 +287,8 @@ _NONDIGIT = re.compile(r"\D")
 #: words that name a number as something else (an order, a batch, a barcode) right before it
 _ID_BEFORE = re.compile(r"(?i)\b(?:order|invoice|ref|reference|tracking|transaction|txn|batch|lot|serial|sku|isbn|ean|"
                         r"gtin|upc|barcode|part|ticket|case|build)s?\W{0,3}(?:no\.?|nr\.?|number|num|#|id)?\W{0,3}$")
+#: one-token classes whose cell is checked as one address (:meth:`ColumnScanner.scan`)
+_WHOLE_IP = frozenset({"ip4", "ip6"})
 _VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:version|ver|release|build|firmware|fw|sw|rev)\s*[:=]?\s*v?|\bv)$")
 _CUSTOM_VALIDATORS: dict[str, Callable[[str], str | None]] = dict(V.VALIDATORS)
 
@@ -479,7 +481,12 @@ class ColumnScanner:
                 self._path = paths[i]
             cls = whole[i] if whole is not None else None
             if cls is not None:
-                handlers[cls](_Whole(cell), cell)
+                if cls in _WHOLE_IP:
+                    # the cell is one address: _h_ip4's look around the match finds nothing
+                    # (most addresses of a part of a table are only counted, by _sample)
+                    self._validated("IP_ADDRESS", cell, V.ip_address)
+                else:
+                    handlers[cls](_Whole(cell), cell)
                 continue
             spans: list[tuple[int, int]] = []
             walk = None

@@ -504,3 +504,42 @@ def test_a_column_label_is_split_into_words_once():
     assert columns.Header.of("customer.homeCountry") is first
     assert {"home", "country", "home_country"} <= first.words and first.says(columns.V_REGION)
     assert columns.Header.of(None) == columns.Header("", frozenset())
+
+
+@pytest.mark.parametrize("opts,part", [({}, False), ({"sampling": {"min_rows": 5, "rate": 0.3}}, False), ({}, True)])
+def test_whole_cell_ip_addresses_count_what_the_per_cell_walk_counts(opts, part):
+    """A cell the one-token pass found to be one IPv4 or IPv6 address is checked directly (no
+    regex walk, no look around a match that covers the cell): every count, and the examples,
+    equal the walk's over the same cells, sampled or not, and as a part of a table."""
+    rng = random.Random(7)
+    cells = []
+    for i in range(2000):
+        k = i % 6
+        if k == 0:
+            cells.append(".".join(str(rng.randint(0, 255)) for _ in range(4)))
+        elif k == 1:
+            cells.append(".".join(str(rng.randint(0, 999)) for _ in range(4)))  # mostly invalid
+        elif k == 2:
+            cells.append(":".join(f"{rng.randint(0, 65535):x}" for _ in range(8)))
+        elif k == 3:
+            cells.append(f"2001:db8::{rng.randint(1, 65535):x}")
+        elif k == 4:
+            cells.append(f"1.2.3.{rng.randint(0, 255)}.{rng.randint(0, 9)}")  # an OID: not one address
+        else:
+            cells.append("")
+    cfg, _ = config.build(opts)
+
+    def scanner():
+        bs = BatchScan(cfg)
+        if part:
+            bs.share = 0.01
+        return bs
+
+    fast = scanner()
+    fast.column("ip", pa.array(cells))  # one column of 2,000 cells: the one-token pass
+    slow = scanner()
+    for i in range(0, len(cells), 50):  # columns of 50: cell by cell, through the regex walk
+        slow.column("ip", pa.array(cells[i:i + 50]), row_base=i)
+    got, want = _summary(fast.results()), _summary(slow.results())
+    assert got[("ip", "IP_ADDRESS")][:6] == want[("ip", "IP_ADDRESS")][:6]
+    assert got[("ip", "IP_ADDRESS")][0] > 0

@@ -562,7 +562,7 @@ def _csv(path: Path, comp: str | None, limits: Limits, info: FileInfo, fmt: str,
     copts = pcsv.ConvertOptions(column_types={k: pa.string() for k in keys}, strings_can_be_null=False, quoted_strings_can_be_null=False)
     # a file shorter than its head is parsed from the head already read (decompressed, and
     # under the size cap): opening it again, twice, and pyarrow's read-ahead thread cost more
-    # than parsing 8 KB (592 small files: ~40 µs a file)
+    # than parsing 8 KB (reading 592 small files: 364 -> 305 µs a file, with the bound below)
     whole = len(head) < HEAD_BYTES
     src: Any = pa.BufferReader(head) if whole else str(path) if comp is None else open_binary(path, comp, limits)
     base, oversized, bound = 0, False, 0
